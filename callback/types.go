@@ -1,0 +1,427 @@
+package callback
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/waorders/waorders/money"
+)
+
+// Envelope names the outer shape of a callback body.
+type Envelope string
+
+// The envelopes Decode recognises.
+const (
+	// EnvelopeKaleyra is Kaleyra's V2 shape: {"meta_object": {...}, "extra_info": {...}},
+	// optionally with top-level "status" and "message_id" on status updates.
+	EnvelopeKaleyra Envelope = "kaleyra"
+	// EnvelopeMeta is Meta's native shape: {"object": ..., "entry": [{"changes": [...]}]}.
+	EnvelopeMeta Envelope = "meta"
+)
+
+// Callback is one decoded callback body, normalised: whatever the envelope,
+// the data is a list of changes, each carrying Meta's webhook value.
+type Callback struct {
+	Envelope Envelope
+	// Object is Meta's "object" field ("whatsapp_business_account"); empty for Kaleyra.
+	Object string
+	// Changes holds every change of every entry, in document order. A Kaleyra
+	// callback has exactly one.
+	Changes []Change
+	// Status and MessageID are Kaleyra's top-level convenience copies on
+	// status-update callbacks; empty otherwise.
+	Status    string
+	MessageID string
+}
+
+// Messages returns every message of every change, in document order.
+func (c *Callback) Messages() []*Message {
+	var out []*Message
+	for i := range c.Changes {
+		for j := range c.Changes[i].Messages {
+			out = append(out, &c.Changes[i].Messages[j])
+		}
+	}
+	return out
+}
+
+// Statuses returns every status of every change, in document order.
+func (c *Callback) Statuses() []*Status {
+	var out []*Status
+	for i := range c.Changes {
+		for j := range c.Changes[i].Statuses {
+			out = append(out, &c.Changes[i].Statuses[j])
+		}
+	}
+	return out
+}
+
+// Change is one webhook change: Meta's entry[].changes[] element, which
+// Kaleyra forwards as meta_object.
+type Change struct {
+	// Path is the JSON path of the change's value in the body, such as
+	// "meta_object.value" or "entry[0].changes[1].value".
+	Path string
+	// Field is the webhook field, "messages" for everything this package types.
+	Field string
+	// WABAID is the WhatsApp Business Account id: Meta's entry[].id, or
+	// Kaleyra's extra_info.waba_id.
+	WABAID           string
+	MessagingProduct string
+	Metadata         Metadata
+	Contacts         []Contact
+	Messages         []Message
+	Statuses         []Status
+	Errors           []Error
+	// Extra is Kaleyra's extra_info; nil for Meta's envelope.
+	Extra *ExtraInfo
+}
+
+// Contact returns the contact whose wa_id is waID, or nil.
+func (c *Change) Contact(waID string) *Contact {
+	for i := range c.Contacts {
+		if c.Contacts[i].WaID == waID {
+			return &c.Contacts[i]
+		}
+	}
+	return nil
+}
+
+// Metadata identifies the business phone number that received the message.
+type Metadata struct {
+	DisplayPhoneNumber string
+	PhoneNumberID      string
+}
+
+// Contact is a customer who sent a message in the change.
+type Contact struct {
+	WaID     string
+	UserID   string // business-scoped user id (BSUID), when sent
+	Name     string // profile.name; may be empty
+	Username string // profile.username, when sent
+}
+
+// ExtraInfo is Kaleyra's extra_info object.
+type ExtraInfo struct {
+	MediaURL string
+	// Ref, Ref1 and Ref2 are the campaign references the brand set when it
+	// sent the message the customer is replying to.
+	Ref, Ref1, Ref2 string
+	// ReplyTo is Kaleyra's id of the brand's message the customer replied to.
+	ReplyTo   string
+	TraceID   string
+	WABAID    string
+	MessageID string // on status callbacks
+	// EnableURLTrackingBody and EnableURLTrackingButton come on status callbacks.
+	EnableURLTrackingBody   bool
+	EnableURLTrackingButton bool
+}
+
+// MessageType is the "type" discriminator of a message.
+type MessageType string
+
+// The message types this package types. Any other value decodes as a Message
+// whose typed payload fields are all nil, with Raw kept.
+const (
+	TypeText        MessageType = "text"
+	TypeImage       MessageType = "image"
+	TypeVideo       MessageType = "video"
+	TypeAudio       MessageType = "audio"
+	TypeDocument    MessageType = "document"
+	TypeSticker     MessageType = "sticker"
+	TypeLocation    MessageType = "location"
+	TypeContacts    MessageType = "contacts"
+	TypeInteractive MessageType = "interactive"
+	TypeButton      MessageType = "button"
+	TypeOrder       MessageType = "order"
+	TypeReaction    MessageType = "reaction"
+	TypeSystem      MessageType = "system"
+	TypeUnsupported MessageType = "unsupported"
+	TypeUnknown     MessageType = "unknown" // older name of unsupported
+)
+
+// Message is one inbound message. Exactly one typed payload field is set for
+// a known type; for an unknown type none is, and Raw holds the message.
+type Message struct {
+	// Path is the JSON path of the message in the body,
+	// e.g. "meta_object.value.messages[0]".
+	Path string
+	ID   string // wamid: the idempotency key
+	From string
+	Type MessageType
+	// Timestamp is the parsed "timestamp" (unix seconds, UTC); zero when it
+	// was missing or unparseable, in which case Problems holds a warning and
+	// the caller should use the time of receipt.
+	Timestamp    time.Time
+	RawTimestamp string
+
+	Context  *Context
+	Referral *Referral
+	Errors   []Error
+
+	Text        *Text
+	Image       *Media
+	Video       *Media
+	Audio       *Media
+	Document    *Media
+	Sticker     *Media
+	Location    *Location
+	Contacts    []SharedContact
+	Interactive *Interactive
+	Button      *Button
+	Order       *Order
+	Reaction    *Reaction
+	System      *System
+	Unsupported *Unsupported
+
+	// Raw is the message's JSON exactly as received.
+	Raw json.RawMessage
+	// Problems lists what is wrong with the message: errors make it unusable
+	// (see Usable), warnings do not change its meaning.
+	Problems []Problem
+}
+
+// Usable reports whether the message has no error-severity problem.
+func (m *Message) Usable() bool { return !hasErrors(m.Problems) }
+
+// Known reports whether the message's type is one this package types.
+func (m *Message) Known() bool {
+	switch m.Type {
+	case TypeText, TypeImage, TypeVideo, TypeAudio, TypeDocument, TypeSticker,
+		TypeLocation, TypeContacts, TypeInteractive, TypeButton, TypeOrder,
+		TypeReaction, TypeSystem, TypeUnsupported, TypeUnknown:
+		return true
+	}
+	return false
+}
+
+// Context is set when the customer replied to, or acted on, an earlier message.
+type Context struct {
+	From                string
+	ID                  string // wamid of the earlier message
+	Forwarded           bool
+	FrequentlyForwarded bool
+	ReferredProduct     *ReferredProduct
+}
+
+// ReferredProduct is the product a "Message business" tap came from.
+type ReferredProduct struct {
+	CatalogID         string
+	ProductRetailerID string
+}
+
+// Referral carries Click-to-WhatsApp ad data.
+type Referral struct {
+	SourceURL, SourceID, SourceType  string
+	Body, Headline, MediaType        string
+	ImageURL, VideoURL, ThumbnailURL string
+	CtwaClid                         string
+	WelcomeMessageText               string
+}
+
+// Error is a WhatsApp error object (on unsupported messages, failed statuses
+// and change values).
+type Error struct {
+	Code    int64
+	Title   string
+	Message string
+	Details string // error_data.details
+	Href    string
+}
+
+// Text is a text message.
+type Text struct {
+	Body string
+}
+
+// Media is an image, video, audio, document or sticker.
+type Media struct {
+	ID       string
+	MimeType string
+	SHA256   string
+	Caption  string
+	Filename string // documents
+	Animated bool   // stickers
+	Voice    bool   // audio
+}
+
+// Location is a shared location.
+type Location struct {
+	// Latitude and Longitude are kept as the JSON number text, exactly.
+	Latitude  string
+	Longitude string
+	Name      string
+	Address   string
+	URL       string
+}
+
+// SharedContact is one contact card of a contacts message. Kaleyra's sample
+// sends phones as an object, Meta as an array: both decode into Phones.
+type SharedContact struct {
+	FormattedName string
+	FirstName     string
+	LastName      string
+	Phones        []ContactPhone
+	Raw           json.RawMessage
+}
+
+// ContactPhone is a phone number on a shared contact card.
+type ContactPhone struct {
+	Phone string
+	WaID  string
+	Type  string
+}
+
+// Interactive is a reply to an interactive message.
+type Interactive struct {
+	Type        string // "button_reply", "list_reply", "nfm_reply"
+	ButtonReply *ButtonReply
+	ListReply   *ListReply
+	NFMReply    *NFMReply
+}
+
+// ButtonReply is the button a customer tapped.
+type ButtonReply struct {
+	ID, Title string
+}
+
+// ListReply is the list row a customer chose.
+type ListReply struct {
+	ID, Title, Description string
+}
+
+// NFMReply is a Flow or address-message response.
+type NFMReply struct {
+	Name string // "flow" or "address_message"
+	Body string
+	// ResponseJSON is the response_json string as sent; Response is that
+	// string decoded (nil when it is not valid JSON, with a warning).
+	ResponseJSON string
+	Response     json.RawMessage
+}
+
+// Button is a template quick-reply button tap.
+type Button struct {
+	Payload, Text string
+}
+
+// Order is a catalogue order: what the customer put in the cart.
+type Order struct {
+	CatalogID string
+	Text      string
+	Items     []Item
+	// Totals holds one total per currency, in order of first appearance.
+	// Currencies are never summed together. Empty if any item is unusable.
+	Totals []money.Amount
+}
+
+// Item is one product line of an order.
+type Item struct {
+	ProductRetailerID string
+	Quantity          int64
+	UnitPrice         money.Amount // item_price, exact
+	LineTotal         money.Amount // Quantity × UnitPrice
+	// RawQuantity and RawPrice are the JSON texts as received.
+	RawQuantity string
+	RawPrice    string
+	Currency    string
+}
+
+// Reaction is an emoji reaction; Emoji is empty when a reaction was removed.
+type Reaction struct {
+	MessageID string
+	Emoji     string
+}
+
+// System is a system message (number or user-id change).
+type System struct {
+	Body     string
+	Type     string
+	WaID     string // new wa_id on user_changed_number
+	Customer string
+	NewWaID  string
+	UserID   string
+}
+
+// Unsupported describes a message WhatsApp could not deliver in full.
+type Unsupported struct {
+	Type string
+}
+
+// StatusKind is the value of a status update's "status".
+type StatusKind string
+
+// The statuses of an outbound message.
+const (
+	StatusSent      StatusKind = "sent"
+	StatusDelivered StatusKind = "delivered"
+	StatusRead      StatusKind = "read"
+	StatusPlayed    StatusKind = "played"
+	StatusFailed    StatusKind = "failed"
+	StatusNotSent   StatusKind = "not-sent" // Kaleyra: never handed to Meta
+)
+
+// Status is one status update of an outbound message.
+type Status struct {
+	Path string
+	// ID is statuses[].id as sent.
+	ID string
+	// MessageID is the key to correlate on: Kaleyra's message_id (top level
+	// or extra_info) when present, else ID.
+	MessageID             string
+	Status                StatusKind
+	Timestamp             time.Time
+	RawTimestamp          string
+	RecipientID           string
+	BizOpaqueCallbackData string
+	Conversation          *Conversation
+	Pricing               *Pricing
+	Errors                []Error
+	Raw                   json.RawMessage
+	Problems              []Problem
+}
+
+// Usable reports whether the status has no error-severity problem.
+func (s *Status) Usable() bool { return !hasErrors(s.Problems) }
+
+// Conversation is the conversation a status belongs to.
+type Conversation struct {
+	ID                  string
+	ExpirationTimestamp string
+	OriginType          string
+}
+
+// Pricing is the pricing information of a status.
+type Pricing struct {
+	Billable     *bool
+	PricingModel string
+	Type         string
+	Category     string
+}
+
+// Severity says whether a Problem makes its message unusable.
+type Severity string
+
+// Problem severities.
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+)
+
+// Problem is something wrong with one message or status, with a stable code
+// and the JSON path it concerns.
+type Problem struct {
+	Severity Severity `json:"severity"`
+	Code     string   `json:"code"`
+	Path     string   `json:"path"`
+	Message  string   `json:"message"`
+}
+
+func hasErrors(ps []Problem) bool {
+	for _, p := range ps {
+		if p.Severity == SeverityError {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,208 @@
+// Package store is the storage contract of waorders: one interface that the
+// SQLite and PostgreSQL drivers implement, and that the conformance suite in
+// storetest checks. Everything above storage (intake, server, CLI) depends on
+// this package only; only internal/cli picks a driver.
+//
+// Errors: methods return *waorders.Error with CodeNotFound when a looked-up
+// record does not exist, CodeConflict for an illegal order transition,
+// CodePrecondition for a stale order version, CodeInvalid for a malformed
+// filter or cursor. Any other error is an infrastructure failure.
+package store
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/waorders/waorders"
+)
+
+// Store is the whole storage contract.
+type Store interface {
+	// WriteDeliveries writes every delivery in ONE transaction and returns one
+	// result per delivery, in order. Nothing is visible, and nothing may be
+	// acknowledged, until it returns nil. Deduplication is atomic, by UNIQUE
+	// keys: messages and orders by message id, statuses by (message id,
+	// status), message quarantine entries by message id. A duplicate within
+	// the same call is a duplicate too. The callback row of a delivery whose
+	// Callback.ID already exists is skipped (a quarantine retry re-runs one).
+	WriteDeliveries(ctx context.Context, ds []*Delivery) ([]DeliveryResult, error)
+
+	// GetMessage returns a stored message by id.
+	GetMessage(ctx context.Context, id string) (*waorders.Message, error)
+	// ListMessages returns messages newest first (by SentAt, then id).
+	ListMessages(ctx context.Context, f MessageFilter) (*MessagePage, error)
+	// GetMessageState returns the forward-only delivery state of an
+	// outbound message, derived from its status updates.
+	GetMessageState(ctx context.Context, messageID string) (*waorders.MessageState, error)
+	// ListStatuses returns the stored status updates of an outbound message, oldest rank first.
+	ListStatuses(ctx context.Context, messageID string) ([]*waorders.StatusUpdate, error)
+
+	// GetOrder returns an order with its items, totals and history.
+	GetOrder(ctx context.Context, id string) (*waorders.Order, error)
+	// ListOrders returns orders newest first (by OrderedAt, then id), with a
+	// cursor that stays correct while new orders arrive.
+	ListOrders(ctx context.Context, f OrderFilter) (*OrderPage, error)
+	// ExportOrders calls fn for every order matching f (Cursor and Limit
+	// ignored), newest first, reading in pages so memory stays constant.
+	// It stops at the first error fn returns and returns it.
+	ExportOrders(ctx context.Context, f OrderFilter, fn func(*waorders.Order) error) error
+	// UpdateOrderStatus moves an order to a new status, checking the
+	// lifecycle (CodeConflict) and, when p.IfVersion is set, the version
+	// (CodePrecondition), appends to its history and bumps its version.
+	UpdateOrderStatus(ctx context.Context, p UpdateOrderStatusParams) (*waorders.Order, error)
+
+	// GetCustomer summarises a customer's orders (CodeNotFound if none).
+	GetCustomer(ctx context.Context, waID string) (*waorders.CustomerSummary, error)
+	// CampaignReport groups orders by a campaign reference.
+	CampaignReport(ctx context.Context, q CampaignQuery) ([]waorders.CampaignRow, error)
+
+	// ListQuarantine returns quarantine entries newest first, without bodies.
+	ListQuarantine(ctx context.Context, f QuarantineFilter) (*QuarantinePage, error)
+	// GetQuarantine returns one entry with its body and headers.
+	GetQuarantine(ctx context.Context, id int64) (*waorders.QuarantineEntry, error)
+	// MarkQuarantineAttempt records a retry of an entry: Attempts+1 and, when
+	// resolved, ResolvedAt = at.
+	MarkQuarantineAttempt(ctx context.Context, id int64, resolved bool, at time.Time) (*waorders.QuarantineEntry, error)
+
+	// Ping checks that storage answers and accepts writes (for /readyz).
+	Ping(ctx context.Context) error
+	// Close releases the store. It is safe to call more than once.
+	Close() error
+}
+
+// Delivery is everything one accepted callback writes: the raw delivery and
+// the records decoded from it.
+type Delivery struct {
+	Callback   Callback
+	Messages   []MessageWrite
+	Statuses   []StatusWrite
+	Quarantine []*waorders.QuarantineEntry
+}
+
+// Callback is the raw delivery log row: every accepted request body is kept,
+// duplicates included, so what the provider sent can always be shown.
+type Callback struct {
+	ID         string // request id, unique
+	Envelope   string // "kaleyra", "meta"
+	ReceivedAt time.Time
+	Body       []byte
+	Headers    http.Header // secrets already removed
+}
+
+// MessageWrite is one message to store, and the order created from it when
+// it is an order message.
+type MessageWrite struct {
+	Message *waorders.Message
+	Order   *waorders.Order // nil unless the message is a usable order
+}
+
+// StatusWrite is one status update to store. Rank orders statuses for the
+// forward-only state: the state of a message only ever moves to a higher
+// rank (see callback.StatusKind.Rank).
+type StatusWrite struct {
+	Update *waorders.StatusUpdate
+	Rank   int
+}
+
+// Outcome is what happened to one record of a delivery.
+type Outcome string
+
+// Outcomes.
+const (
+	Stored      Outcome = "stored"
+	Duplicate   Outcome = "duplicate"
+	Quarantined Outcome = "quarantined"
+)
+
+// DeliveryResult reports per record what WriteDeliveries did, parallel to the
+// slices of the Delivery.
+type DeliveryResult struct {
+	Messages   []Outcome
+	Statuses   []Outcome
+	Quarantine []QuarantineResult
+}
+
+// QuarantineResult is the outcome of one quarantine entry: its id, and
+// whether it is new (Stored) or the message was already quarantined
+// (Duplicate, ID of the existing entry).
+type QuarantineResult struct {
+	ID      int64
+	Outcome Outcome
+}
+
+// DefaultLimit and MaxLimit bound page sizes.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 500
+)
+
+// MessageFilter selects messages. Zero fields do not filter.
+type MessageFilter struct {
+	Type     string
+	Customer string // wa_id
+	Since    time.Time
+	Until    time.Time // exclusive
+	Cursor   string
+	Limit    int
+}
+
+// MessagePage is a page of messages; NextCursor is empty on the last page.
+type MessagePage struct {
+	Messages   []*waorders.Message
+	NextCursor string
+}
+
+// OrderFilter selects orders. Zero fields do not filter.
+type OrderFilter struct {
+	Status        waorders.OrderStatus
+	Ref           string
+	Ref1          string
+	Ref2          string
+	Customer      string // wa_id
+	PhoneNumberID string
+	CatalogID     string
+	Product       string // product_retailer_id of any item
+	Since         time.Time
+	Until         time.Time // exclusive
+	Q             string    // free text over customer name and order text
+	Cursor        string
+	Limit         int
+}
+
+// OrderPage is a page of orders; NextCursor is empty on the last page.
+type OrderPage struct {
+	Orders     []*waorders.Order
+	NextCursor string
+}
+
+// UpdateOrderStatusParams asks for one status change.
+type UpdateOrderStatusParams struct {
+	ID        string
+	To        waorders.OrderStatus
+	Note      string
+	Actor     string
+	At        time.Time
+	IfVersion *int64 // nil: no version check
+}
+
+// CampaignQuery asks for campaign revenue.
+type CampaignQuery struct {
+	GroupBy  string // "ref", "ref1" or "ref2"
+	Since    time.Time
+	Until    time.Time // exclusive
+	Interval string    // "" or "day"
+}
+
+// QuarantineFilter pages the quarantine.
+type QuarantineFilter struct {
+	Unresolved bool
+	Cursor     string
+	Limit      int
+}
+
+// QuarantinePage is a page of quarantine entries.
+type QuarantinePage struct {
+	Entries    []*waorders.QuarantineEntry
+	NextCursor string
+}
