@@ -1,0 +1,20 @@
+// Package auth authenticates the provider's callbacks to waorders.
+//
+// It supports the options Kaleyra offers on a callback profile, in any
+// combination: a shared secret in a custom header (several values accepted at
+// once, for rotation), HTTP Basic, Bearer tokens issued by waorders' own token
+// endpoint (Kaleyra's "advanced authentication", an OAuth-style
+// client-credentials exchange), and an IP allow-list with explicit trusted
+// proxies. A request passes when any configured credential method succeeds and,
+// if an allow-list is configured, its client address is allowed.
+//
+// Every secret comparison runs in constant time over equal-length HMAC
+// digests, so neither content nor length leaks through timing. Issued tokens
+// are stateless (a payload and its HMAC-SHA256), so any number of instances
+// sharing the token keys accept each other's tokens, and keys rotate by
+// putting the new key first and keeping the old one until its tokens expire.
+//
+// The package imports only the standard library and the domain package: an
+// *Error unwraps to a *waorders.Error with code unauthorized, so the server's
+// one error mapping turns it into a 401.
+package auth
