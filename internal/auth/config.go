@@ -240,7 +240,6 @@ func checkPrefixes(what string, in []netip.Prefix) ([]netip.Prefix, error) {
 			errs = append(errs, fmt.Errorf("%s #%d is not a valid CIDR: write it like 203.0.113.0/24 or 2001:db8::/32", what, i+1))
 			continue
 		}
-		p = p.Masked()
 		if p.Addr().Is4In6() && p.Bits() >= 96 {
 			// ::ffff:a.b.c.d/n matches the same clients as a.b.c.d/(n-96).
 			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)

@@ -71,7 +71,7 @@ type errorBody struct {
 
 // mintToken gets a token for clientID from a's token endpoint, as Kaleyra
 // would.
-func mintToken(t *testing.T, a *auth.Authenticator, id, secret string) string {
+func mintToken(t testing.TB, a *auth.Authenticator, id, secret string) string {
 	t.Helper()
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}}
 	req := httptest.NewRequest(http.MethodPost, "/v1/callbacks/token", strings.NewReader(form.Encode()))

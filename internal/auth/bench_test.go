@@ -1,0 +1,56 @@
+package auth_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+
+	"github.com/waorders/waorders/internal/auth"
+)
+
+func BenchmarkCheck(b *testing.B) {
+	cfg := auth.Config{
+		Secrets:        []string{secretOld, secretNew},
+		BasicUsers:     []auth.BasicUser{{Username: "kaleyra", Password: passKaleyra}},
+		TokenClients:   []auth.TokenClient{{ID: clientID, Secret: clientSecret}},
+		TokenKeys:      [][]byte{key2, key1},
+		AllowCIDRs:     []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")},
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+	}
+	a, err := auth.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	issuer := cfg
+	issuer.AllowCIDRs = nil
+	ia, err := auth.New(issuer)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok := mintToken(b, ia, clientID, clientSecret)
+	for _, bc := range []struct {
+		name   string
+		header http.Header
+		pass   bool
+	}{
+		{"Header", http.Header{"X-Callback-Secret": {secretNew}}, true},
+		{"Basic", http.Header{"Authorization": {basicAuth("kaleyra", passKaleyra)}}, true},
+		{"Bearer", http.Header{"Authorization": {"Bearer " + tok}}, true},
+		{"WrongSecret", http.Header{"X-Callback-Secret": {"wrong-secret-0123456789abcd"}}, false},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodPost, "/v1/callbacks/kaleyra", nil)
+			req.RemoteAddr = "10.1.2.3:1"
+			req.Header = bc.header.Clone()
+			req.Header.Set("X-Forwarded-For", "198.51.100.7, 203.0.113.9")
+			if err := a.Check(req); (err == nil) != bc.pass {
+				b.Fatalf("Check = %v, want pass %t", err, bc.pass)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = a.Check(req)
+			}
+		})
+	}
+}
