@@ -75,6 +75,11 @@ type Change struct {
 	Errors           []Error
 	// Extra is Kaleyra's extra_info; nil for Meta's envelope.
 	Extra *ExtraInfo
+	// Raw is the change's value exactly as received, kept only when Field
+	// is not "messages": other webhook fields (template status, account
+	// alerts, ...) are not typed by this package, though any messages,
+	// statuses or contacts their value holds are still decoded.
+	Raw json.RawMessage
 }
 
 // Contact returns the contact whose wa_id is waID, or nil.

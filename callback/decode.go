@@ -1,0 +1,327 @@
+package callback
+
+import (
+	"bytes"
+	"errors"
+	"io"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// Decode reads one callback body, in Kaleyra's V2 envelope or Meta's native
+// one, and returns it normalised.
+//
+// Decode fails, with a *DecodeError, only when the body as a whole cannot be
+// read: it is empty, it is not well-formed JSON (including invalid UTF-8 and
+// duplicate member names), it is neither envelope, or a field that gives the
+// body its shape (meta_object, entry, changes, value, metadata, contacts,
+// messages, statuses, extra_info and the strings in them) has the wrong JSON
+// type or is missing. JSON null counts as absent.
+//
+// Anything wrong inside one message or status does not fail the body: it is
+// reported in that element's Problems, so that the other elements of a batch
+// are still returned. Unknown fields are ignored and unknown message types
+// are kept with their raw JSON.
+//
+// The result shares no memory with body: strings and raw JSON are copied.
+func Decode(body []byte) (*Callback, error) {
+	if isBlank(body) {
+		return nil, &DecodeError{Code: CodeEmptyBody, Path: RootPath, Message: "the body is empty"}
+	}
+	r := newReader(body)
+	defer r.release()
+	cb := r.callback()
+	if r.err != nil {
+		de := syntaxError(r.err)
+		if de.Code != CodeInvalidJSON {
+			// A shape error found early must not hide that the body is not
+			// JSON at all further on.
+			if err := validate(body); err != nil {
+				return nil, syntaxError(err)
+			}
+		}
+		return nil, de
+	}
+	return cb, nil
+}
+
+// isBlank reports whether b holds only JSON white space.
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validate checks that body is exactly one well-formed JSON value.
+func validate(body []byte) error {
+	dec := jsontext.NewDecoder(bytes.NewBuffer(body))
+	if err := dec.SkipValue(); err != nil {
+		return err
+	}
+	return atEOF(dec)
+}
+
+// atEOF checks that nothing but white space follows the top-level value.
+func atEOF(dec *jsontext.Decoder) error {
+	switch _, err := dec.ReadToken(); {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		return err
+	}
+	return &DecodeError{Code: CodeInvalidJSON, Path: RootPath, Message: "data after the top-level value"}
+}
+
+// callback reads the envelope.
+func (r *reader) callback() *Callback {
+	if k := r.kind(); k != '{' {
+		if r.err == nil {
+			r.failAt(CodeUnknownEnvelope, RootPath, "the body is "+kindName(k)+", not an object")
+		}
+		return nil
+	}
+	cb := &Callback{}
+	var extra *ExtraInfo
+	var kaleyra, meta, object bool
+	for name := range r.object() {
+		switch string(name) {
+		case "meta_object":
+			kaleyra = true
+			cb.Changes = append(cb.Changes, Change{})
+			r.change(&cb.Changes[len(cb.Changes)-1])
+		case "extra_info":
+			extra = r.extraInfo()
+		case "status":
+			cb.Status = r.str()
+		case "message_id":
+			cb.MessageID = r.str()
+		case "object":
+			object = true
+			cb.Object = r.token()
+		case "entry":
+			meta = true
+			r.entries(cb)
+		}
+	}
+	if r.err == nil {
+		r.fail(atEOF(&r.dec))
+	}
+	if r.err != nil {
+		return nil
+	}
+	switch {
+	case kaleyra && meta:
+		r.failAt(CodeUnknownEnvelope, RootPath, "both meta_object (Kaleyra) and entry (Meta)")
+	case kaleyra:
+		cb.Envelope = EnvelopeKaleyra
+		ch := &cb.Changes[0]
+		ch.Extra = extra
+		if extra != nil {
+			ch.WABAID = extra.WABAID
+		}
+	case meta:
+		cb.Envelope = EnvelopeMeta
+	case object:
+		r.failAt(CodeMissingField, "entry", "Meta envelope without entry")
+	default:
+		r.failAt(CodeUnknownEnvelope, RootPath, "neither meta_object (Kaleyra) nor entry (Meta)")
+	}
+	if r.err != nil {
+		return nil
+	}
+	for i := range cb.Changes {
+		resolveStatusIDs(cb, &cb.Changes[i])
+	}
+	return cb
+}
+
+// entries reads Meta's entry array, appending every change of every entry.
+func (r *reader) entries(cb *Callback) {
+	for range r.array() {
+		first := len(cb.Changes)
+		var wabaID string
+		var changes bool
+		for name := range r.object() {
+			switch string(name) {
+			case "id":
+				wabaID = r.str()
+			case "changes":
+				changes = true
+				for range r.array() {
+					cb.Changes = append(cb.Changes, Change{})
+					r.change(&cb.Changes[len(cb.Changes)-1])
+				}
+			}
+		}
+		if !changes && r.err == nil {
+			r.failAt(CodeMissingField, r.pathTo("changes"), "entry without changes")
+		}
+		for i := first; i < len(cb.Changes); i++ {
+			cb.Changes[i].WABAID = wabaID
+		}
+	}
+}
+
+// change reads one {value, field} object: Kaleyra's meta_object or one of
+// Meta's entry[].changes[].
+func (r *reader) change(ch *Change) {
+	var hasValue bool
+	var start, end int
+	for name := range r.object() {
+		switch string(name) {
+		case "field":
+			ch.Field = r.token()
+		case "value":
+			hasValue = true
+			ch.Path = r.path()
+			r.kind()
+			start = r.nextOffset()
+			r.changeValue(ch)
+			end = r.offset()
+		}
+	}
+	if r.err != nil {
+		return
+	}
+	if !hasValue {
+		r.failAt(CodeMissingField, r.pathTo("value"), "change without value")
+		return
+	}
+	if ch.Field != "messages" {
+		ch.Raw = bytes.Clone(r.body[start:end])
+	}
+}
+
+// changeValue reads the webhook value of a change.
+func (r *reader) changeValue(ch *Change) {
+	for name := range r.object() {
+		switch string(name) {
+		case "messaging_product":
+			ch.MessagingProduct = r.token()
+		case "metadata":
+			for name := range r.object() {
+				switch string(name) {
+				case "display_phone_number":
+					ch.Metadata.DisplayPhoneNumber = r.str()
+				case "phone_number_id":
+					ch.Metadata.PhoneNumberID = r.str()
+				}
+			}
+		case "contacts":
+			for range r.array() {
+				ch.Contacts = append(ch.Contacts, r.contact())
+			}
+		case "messages":
+			for range r.array() {
+				ch.Messages = append(ch.Messages, Message{})
+				r.message(&ch.Messages[len(ch.Messages)-1])
+			}
+		case "statuses":
+			for range r.array() {
+				ch.Statuses = append(ch.Statuses, Status{})
+				r.status(&ch.Statuses[len(ch.Statuses)-1])
+			}
+		case "errors":
+			ch.Errors = r.errorList()
+		}
+	}
+}
+
+// contact reads one element of value.contacts.
+func (r *reader) contact() Contact {
+	var c Contact
+	for name := range r.object() {
+		switch string(name) {
+		case "wa_id":
+			c.WaID = r.str()
+		case "user_id":
+			c.UserID = r.str()
+		case "profile":
+			for name := range r.object() {
+				switch string(name) {
+				case "name":
+					c.Name = r.str()
+				case "username":
+					c.Username = r.str()
+				}
+			}
+		}
+	}
+	return c
+}
+
+// extraInfo reads Kaleyra's extra_info object.
+func (r *reader) extraInfo() *ExtraInfo {
+	if r.null() {
+		return nil
+	}
+	x := &ExtraInfo{}
+	for name := range r.object() {
+		switch string(name) {
+		case "media_url":
+			x.MediaURL = r.str()
+		case "ref":
+			x.Ref = r.str()
+		case "ref1":
+			x.Ref1 = r.str()
+		case "ref2":
+			x.Ref2 = r.str()
+		case "reply_to":
+			x.ReplyTo = r.str()
+		case "trace_id":
+			x.TraceID = r.str()
+		case "waba_id":
+			x.WABAID = r.str()
+		case "message_id":
+			x.MessageID = r.str()
+		case "enable_url_tracking_body":
+			x.EnableURLTrackingBody = r.boolean()
+		case "enable_url_tracking_button":
+			x.EnableURLTrackingButton = r.boolean()
+		}
+	}
+	return x
+}
+
+// errorList reads an array of WhatsApp error objects. The code is accepted
+// as a JSON integer or a string of digits.
+func (r *reader) errorList() []Error {
+	var errs []Error
+	for range r.array() {
+		var e Error
+		for name := range r.object() {
+			switch string(name) {
+			case "code":
+				e.Code = r.integer()
+			case "title":
+				e.Title = r.str()
+			case "message":
+				e.Message = r.str()
+			case "href":
+				e.Href = r.str()
+			case "error_data":
+				for name := range r.object() {
+					if string(name) == "details" {
+						e.Details = r.str()
+					}
+				}
+			}
+		}
+		errs = append(errs, e)
+	}
+	return errs
+}
+
+// null consumes a JSON null and reports whether there was one.
+func (r *reader) null() bool {
+	if r.kind() == 'n' {
+		r.skip()
+		return true
+	}
+	return false
+}
