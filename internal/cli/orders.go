@@ -1,0 +1,400 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+const ordersSynopsis = `Usage: waorders orders list [filters] [options]
+       waorders orders show [options] ID
+       waorders orders set-status [options] ID STATUS
+       waorders orders export [filters] [--format csv|ndjson] [--output FILE]
+
+Works with the orders of a running waorders server over its /v1 API
+(--server, token from WAORDERS_API_TOKEN or --api-token).
+
+  list        orders newest first, as a table (--json: the API's answer)
+  show        one order with its items, totals and status history
+  set-status  move an order along pending → processing → partially_shipped
+              → shipped → completed, or to canceled (not after completed);
+              --if-version N refuses the change if someone else moved the
+              order since you saw version N
+  export      every matching order as CSV (one row per item) or NDJSON
+              (one order per line), streamed to --output or stdout, with a
+              progress line on stderr
+
+Filters (list and export) take the API's names: --status, --ref, --ref1,
+--ref2, --customer (wa_id), --phone-number-id, --catalog-id, --product
+(product_retailer_id), --since/--until (RFC 3339 or YYYY-MM-DD; until is
+exclusive), --q (text in the customer name or order text).
+
+Examples:
+  waorders orders list --status pending --ref1 "shoes campaign"
+  waorders orders set-status wamid.HBgM... processing --note "packed" --if-version 1
+  waorders orders export --since 2026-01-01 --format csv --output jan.csv`
+
+func runOrders(ctx context.Context, env Env, args []string) error {
+	subs := map[string]func(context.Context, Env, []string) error{
+		"list": ordersList, "show": ordersShow, "set-status": ordersSetStatus, "export": ordersExport,
+	}
+	if len(args) > 0 {
+		if run, ok := subs[args[0]]; ok {
+			return run(ctx, env, args[1:])
+		}
+		if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help" {
+			fmt.Fprintln(env.Stdout, ordersSynopsis)
+			return nil
+		}
+	}
+	fmt.Fprintln(env.Stderr, ordersSynopsis)
+	return fmt.Errorf("%w: orders needs list, show, set-status or export", ErrUsage)
+}
+
+// orderFilterFlags are the list and export filters, named as in the API.
+type orderFilterFlags struct {
+	status, ref, ref1, ref2, customer, phoneNumberID, catalogID, product, since, until, q string
+}
+
+func (o *orderFilterFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.status, "status", "", "only orders in this `status` (pending, processing, partially_shipped, shipped, completed, canceled)")
+	fs.StringVar(&o.ref, "ref", "", "only orders with this campaign `ref`")
+	fs.StringVar(&o.ref1, "ref1", "", "only orders with this campaign `ref1`")
+	fs.StringVar(&o.ref2, "ref2", "", "only orders with this campaign `ref2`")
+	fs.StringVar(&o.customer, "customer", "", "only orders of this customer (`wa_id`)")
+	fs.StringVar(&o.phoneNumberID, "phone-number-id", "", "only orders to this business number (`phone_number_id`)")
+	fs.StringVar(&o.catalogID, "catalog-id", "", "only orders from this `catalog_id`")
+	fs.StringVar(&o.product, "product", "", "only orders with an item of this `product_retailer_id`")
+	fs.StringVar(&o.since, "since", "", "only orders placed at or after this `time` (RFC 3339 or YYYY-MM-DD)")
+	fs.StringVar(&o.until, "until", "", "only orders placed before this `time` (RFC 3339 or YYYY-MM-DD)")
+	fs.StringVar(&o.q, "q", "", "only orders whose customer name or text contains this `text`")
+}
+
+func (o *orderFilterFlags) values() url.Values {
+	v := url.Values{}
+	for name, val := range map[string]string{
+		"status": o.status, "ref": o.ref, "ref1": o.ref1, "ref2": o.ref2, "customer": o.customer,
+		"phone_number_id": o.phoneNumberID, "catalog_id": o.catalogID, "product": o.product,
+		"since": o.since, "until": o.until, "q": o.q,
+	} {
+		if val != "" {
+			v.Set(name, val)
+		}
+	}
+	return v
+}
+
+// apiOrder is the order JSON of the API, as far as the tables show it.
+type apiOrder struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	Version   int64  `json:"version"`
+	CatalogID string `json:"catalog_id"`
+	Text      string `json:"text"`
+	Customer  struct {
+		WaID string `json:"wa_id"`
+		Name string `json:"name"`
+	} `json:"customer"`
+	Business struct {
+		PhoneNumberID      string `json:"phone_number_id"`
+		DisplayPhoneNumber string `json:"display_phone_number"`
+		WABAID             string `json:"waba_id"`
+	} `json:"business"`
+	Campaign struct {
+		Ref  string `json:"ref"`
+		Ref1 string `json:"ref1"`
+		Ref2 string `json:"ref2"`
+	} `json:"campaign"`
+	ReplyTo string `json:"reply_to"`
+	TraceID string `json:"trace_id"`
+	Items   []struct {
+		ProductRetailerID string    `json:"product_retailer_id"`
+		Quantity          int64     `json:"quantity"`
+		UnitPrice         apiAmount `json:"unit_price"`
+		LineTotal         apiAmount `json:"line_total"`
+	} `json:"items"`
+	Totals     []apiAmount `json:"totals"`
+	Units      int64       `json:"units"`
+	OrderedAt  time.Time   `json:"ordered_at"`
+	ReceivedAt time.Time   `json:"received_at"`
+	Warnings   []struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"warnings"`
+	History []struct {
+		At    time.Time `json:"at"`
+		Actor string    `json:"actor"`
+		From  string    `json:"from"`
+		To    string    `json:"to"`
+		Note  string    `json:"note"`
+	} `json:"history"`
+}
+
+// apiAmount is the API's money: {"currency", "amount", "amount_minor"}.
+type apiAmount struct {
+	Currency string `json:"currency"`
+	Amount   string `json:"amount"`
+}
+
+func (a apiAmount) String() string { return a.Currency + " " + a.Amount }
+
+func amounts(as []apiAmount) string {
+	if len(as) == 0 {
+		return "-"
+	}
+	parts := make([]string, len(as))
+	for i, a := range as {
+		parts[i] = a.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// clientCommand parses a client subcommand's flags and builds the client.
+func clientCommand(env Env, fs *flag.FlagSet, cf *clientFlags, args []string) (*client, error) {
+	cf.register(fs)
+	if err := parseClientArgs(fs, args, env); err != nil {
+		return nil, err
+	}
+	return cf.client()
+}
+
+func ordersList(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "orders list", ordersSynopsis, args)
+	var (
+		cf clientFlags
+		of orderFilterFlags
+	)
+	of.register(fs)
+	limit := fs.Int("limit", 50, "orders per page (at most 500)")
+	cursor := fs.String("cursor", "", "continue after a previous page (its next_cursor)")
+	asJSON := fs.Bool("json", false, "print the API's JSON answer for scripts")
+	c, err := clientCommand(env, fs, &cf, args)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: orders list takes no arguments, only options (got %q)", ErrUsage, fs.Arg(0))
+	}
+	q := of.values()
+	q.Set("limit", strconv.Itoa(*limit))
+	if *cursor != "" {
+		q.Set("cursor", *cursor)
+	}
+	if *asJSON {
+		return copyJSON(ctx, c, env.Stdout, http.MethodGet, "/v1/orders", q, nil, nil)
+	}
+	var page struct {
+		Orders     []apiOrder `json:"orders"`
+		NextCursor string     `json:"next_cursor"`
+	}
+	if _, err := c.getJSON(ctx, http.MethodGet, "/v1/orders", q, nil, &page, nil); err != nil {
+		return err
+	}
+	if err := orderTable(env.Stdout, page.Orders); err != nil {
+		return err
+	}
+	if len(page.Orders) == 0 {
+		fmt.Fprintln(env.Stdout, "(no orders match)")
+	}
+	if page.NextCursor != "" {
+		fmt.Fprintf(env.Stdout, "more: add --cursor %s\n", page.NextCursor)
+	}
+	return nil
+}
+
+// orderTable prints orders one per line.
+func orderTable(w io.Writer, orders []apiOrder) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ORDERED (UTC)\tID\tSTATUS\tCUSTOMER\tNAME\tUNITS\tTOTAL\tREF1")
+	for _, o := range orders {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", shortTime(o.OrderedAt), clean(o.ID, 80), clean(o.Status, 20),
+			clean(o.Customer.WaID, 20), clean(o.Customer.Name, 24), o.Units, clean(amounts(o.Totals), 40), clean(o.Campaign.Ref1, 24))
+	}
+	return tw.Flush()
+}
+
+func ordersShow(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "orders show", ordersSynopsis, args)
+	var cf clientFlags
+	asJSON := fs.Bool("json", false, "print the API's JSON answer for scripts")
+	c, err := clientCommand(env, fs, &cf, args)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: orders show needs one order id (see waorders orders list)", ErrUsage)
+	}
+	path := "/v1/orders/" + url.PathEscape(fs.Arg(0))
+	if *asJSON {
+		return copyJSON(ctx, c, env.Stdout, http.MethodGet, path, nil, nil, nil)
+	}
+	var o apiOrder
+	if _, err := c.getJSON(ctx, http.MethodGet, path, nil, nil, &o, nil); err != nil {
+		return err
+	}
+	return orderDetail(env.Stdout, &o)
+}
+
+// orderDetail prints one order: its fields, items and history.
+func orderDetail(w io.Writer, o *apiOrder) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	field := func(name, value string) { fmt.Fprintf(tw, "%s:\t%s\n", name, orDash(clean(value, 200))) }
+	field("Order", o.ID)
+	field("Status", fmt.Sprintf("%s (version %d)", o.Status, o.Version))
+	field("Ordered", shortTime(o.OrderedAt))
+	field("Received", shortTime(o.ReceivedAt))
+	field("Customer", strings.TrimSpace(o.Customer.Name+" ("+o.Customer.WaID+")"))
+	field("Business", fmt.Sprintf("%s (phone_number_id %s, waba_id %s)", o.Business.DisplayPhoneNumber, o.Business.PhoneNumberID, o.Business.WABAID))
+	field("Catalog", o.CatalogID)
+	field("Campaign", fmt.Sprintf("ref=%q ref1=%q ref2=%q", o.Campaign.Ref, o.Campaign.Ref1, o.Campaign.Ref2))
+	field("Text", o.Text)
+	field("Total", amounts(o.Totals))
+	for _, p := range o.Warnings {
+		field("Warning", p.Code+": "+p.Message)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "PRODUCT\tQTY\tUNIT PRICE\tLINE TOTAL\t")
+	for _, it := range o.Items {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t\n", clean(it.ProductRetailerID, 40), it.Quantity, clean(it.UnitPrice.String(), 30), clean(it.LineTotal.String(), 30))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(o.History) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "WHEN (UTC)\tWHO\tCHANGE\tNOTE")
+	for _, h := range o.History {
+		change := h.To
+		if h.From != "" {
+			change = h.From + " → " + h.To
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", shortTime(h.At), clean(h.Actor, 32), clean(change, 40), orDash(clean(h.Note, 80)))
+	}
+	return tw.Flush()
+}
+
+func ordersSetStatus(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "orders set-status", ordersSynopsis, args)
+	var cf clientFlags
+	note := fs.String("note", "", "a note kept in the order's history (why, tracking number, ...)")
+	ifVersion := fs.Int64("if-version", 0, "refuse the change unless the order is still at this `version` (see orders show)")
+	actorName := fs.String("actor", "", "who makes the change, kept in the history (default: the server's \"api\")")
+	asJSON := fs.Bool("json", false, "print the updated order as the API's JSON")
+	c, err := clientCommand(env, fs, &cf, args)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return fmt.Errorf("%w: orders set-status needs an order id and a status, e.g. set-status wamid.X processing", ErrUsage)
+	}
+	if *ifVersion < 0 {
+		return fmt.Errorf("%w: --if-version must be a positive order version", ErrUsage)
+	}
+	id, status := fs.Arg(0), fs.Arg(1)
+	h := http.Header{}
+	if *ifVersion > 0 {
+		h.Set("If-Match", strconv.Quote(strconv.FormatInt(*ifVersion, 10)))
+	}
+	if *actorName != "" {
+		h.Set("X-Actor", *actorName)
+	}
+	body := map[string]string{"status": status, "note": *note}
+	path := "/v1/orders/" + url.PathEscape(id) + "/status"
+	if *asJSON {
+		return copyJSON(ctx, c, env.Stdout, http.MethodPost, path, nil, body, h)
+	}
+	var o apiOrder
+	if _, err := c.getJSON(ctx, http.MethodPost, path, nil, body, &o, h); err != nil {
+		return err
+	}
+	from := "?"
+	if n := len(o.History); n > 0 && o.History[n-1].From != "" {
+		from = o.History[n-1].From
+	}
+	fmt.Fprintf(env.Stdout, "order %s: %s → %s (now version %d)\n", clean(o.ID, 80), clean(from, 20), clean(o.Status, 20), o.Version)
+	return nil
+}
+
+// copyJSON sends a request and copies the JSON answer to w as it comes.
+func copyJSON(ctx context.Context, c *client, w io.Writer, method, path string, q url.Values, body any, h http.Header) error {
+	resp, err := c.do(ctx, method, path, q, body, h)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return fmt.Errorf("read answer of %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// clean makes server-provided text safe for a terminal table: control
+// characters (escape sequences included), invisible format characters such
+// as bidi overrides and tabs become nothing or a space, and text longer
+// than max characters is cut with "…". Customer names are hostile input.
+func clean(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case r == 0x1b: // ESC: drop a CSI/OSC sequence whole, not only the ESC
+			i = skipEscape(s, i)
+			continue
+		case r == '\t' || r == '\n' || r == '\r':
+			r = ' '
+		case r == utf8.RuneError || unicode.IsControl(r) || unicode.In(r, unicode.Cf):
+			continue
+		}
+		if n == max {
+			return strings.TrimRight(b.String(), " ") + "…"
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}
+
+// skipEscape returns the index after the escape sequence whose ESC ended at i.
+func skipEscape(s string, i int) int {
+	if i >= len(s) {
+		return i
+	}
+	switch s[i] {
+	case '[': // CSI: parameters and intermediates, then one final byte 0x40-0x7e
+		for i++; i < len(s); i++ {
+			if s[i] >= 0x40 && s[i] <= 0x7e {
+				return i + 1
+			}
+		}
+		return i
+	case ']', 'P', '_', '^': // OSC, DCS, APC, PM: up to BEL or ST (ESC \)
+		for i++; i < len(s); i++ {
+			if s[i] == 0x07 {
+				return i + 1
+			}
+			if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '\\' {
+				return i + 2
+			}
+		}
+		return i
+	}
+	return i + 1 // a two-byte escape such as ESC c
+}

@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// progressEvery is how often a running export reports progress on stderr.
+const progressEvery = time.Second
+
+func ordersExport(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "orders export", ordersSynopsis, args)
+	var (
+		cf clientFlags
+		of orderFilterFlags
+	)
+	of.register(fs)
+	format := fs.String("format", "csv", "`csv` (one row per item, the order's fields repeated) or ndjson (one order JSON per line)")
+	output := fs.String("output", "", "write to this `file` (default: stdout); it appears only once complete")
+	quiet := fs.Bool("quiet", false, "no progress line on stderr")
+	c, err := clientCommand(env, fs, &cf, args)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: orders export takes no arguments, only options (got %q)", ErrUsage, fs.Arg(0))
+	}
+	if *format != "csv" && *format != "ndjson" {
+		return fmt.Errorf("%w: --format %q: use csv or ndjson", ErrUsage, *format)
+	}
+	q := of.values()
+	q.Set("format", *format)
+	resp, err := c.do(ctx, http.MethodGet, "/v1/orders/export", q, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+
+	dst, commit, discard, err := openOutput(env.Stdout, *output)
+	if err != nil {
+		return err
+	}
+	unit := "rows"
+	if *format == "ndjson" {
+		unit = "orders"
+	}
+	p := &progress{w: env.Stderr, unit: unit, quiet: *quiet, start: time.Now(), csv: *format == "csv"}
+	p.last = p.start
+	if _, err := io.Copy(io.MultiWriter(dst, p), resp.Body); err != nil {
+		discard()
+		return fmt.Errorf("export interrupted after %d %s (nothing was kept): %w", p.records(), unit, err)
+	}
+	if err := commit(); err != nil {
+		return err
+	}
+	if *output != "" || p.reported {
+		where := "stdout"
+		if *output != "" {
+			where = *output
+		}
+		fmt.Fprintf(env.Stderr, "exported %d %s to %s in %s\n", p.records(), unit, where, time.Since(p.start).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// openOutput returns where an export goes. A file is written under a
+// temporary name and renamed by commit, so an interrupted export never
+// leaves a file that looks complete.
+func openOutput(stdout io.Writer, path string) (w io.Writer, commit func() error, discard func(), err error) {
+	if path == "" || path == "-" {
+		return stdout, func() error { return nil }, func() {}, nil
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-*")
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("create output: %w", err)
+	}
+	discard = func() {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+	}
+	commit = func() error {
+		if err := f.Sync(); err != nil {
+			discard()
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		if err := f.Close(); err != nil {
+			_ = os.Remove(f.Name())
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		if err := os.Rename(f.Name(), path); err != nil {
+			_ = os.Remove(f.Name())
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
+	}
+	return f, commit, discard, nil
+}
+
+// progress counts the records of an export as it passes through and
+// prints a line on stderr about once a second.
+type progress struct {
+	w        io.Writer
+	unit     string
+	quiet    bool
+	csv      bool // count CSV records: newlines outside quoted fields, minus the header
+	inQuote  bool
+	lines    int64
+	start    time.Time
+	last     time.Time
+	reported bool
+}
+
+func (p *progress) Write(b []byte) (int, error) {
+	for _, c := range b {
+		switch {
+		case c == '"' && p.csv:
+			p.inQuote = !p.inQuote // "" inside a field toggles twice
+		case c == '\n' && !p.inQuote:
+			p.lines++
+		}
+	}
+	if now := time.Now(); !p.quiet && now.Sub(p.last) >= progressEvery {
+		p.last = now
+		p.reported = true
+		elapsed := now.Sub(p.start).Seconds()
+		fmt.Fprintf(p.w, "exporting: %d %s so far (%.0f/s)\n", p.records(), p.unit, float64(p.records())/elapsed)
+	}
+	return len(b), nil
+}
+
+// records is the number of complete records seen (CSV: without the header).
+func (p *progress) records() int64 {
+	if p.csv && p.lines > 0 {
+		return p.lines - 1
+	}
+	return p.lines
+}
