@@ -1,0 +1,260 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/waorders/waorders/internal/auth"
+)
+
+// Default values.
+const (
+	DefaultAddr        = "127.0.0.1:8080"
+	DefaultDatabaseURL = "data/waorders.db"
+	DefaultMaxBody     = 4 << 20
+)
+
+// Serve is the configuration of `waorders serve`.
+type Serve struct {
+	ConfigFile  string
+	Addr        string
+	DatabaseURL string
+	Migrate     bool
+	DBMaxConns  int
+
+	APITokens            List
+	CallbackSecrets      List
+	CallbackSecretHeader string
+	BasicAuth            List // user:password
+	TokenClients         List // client-id:client-secret
+	TokenKeys            List
+	TokenTTL             time.Duration
+	AllowCIDRs           List
+	TrustedProxies       List
+	MetaAppSecrets       List
+	MetaVerifyToken      string
+	InsecureNoAuth       bool
+
+	MaxBody           int64
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	ShutdownTimeout   time.Duration
+
+	BatchMax  int
+	BatchWait time.Duration
+
+	LogLevel  string
+	LogFormat string
+}
+
+// ServeSecrets are the flags of Serve whose values are never printed.
+var ServeSecrets = []string{"api-token", "callback-secret", "basic-auth", "token-clients", "token-keys", "meta-app-secret", "meta-verify-token", "database-url"}
+
+// Flags registers Serve's flags on fs, with their defaults.
+func (c *Serve) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.ConfigFile, "config", "", "read settings from this file of `name = value` lines (names as the flags)")
+	fs.StringVar(&c.Addr, "addr", DefaultAddr, "listen on this `host:port`")
+	fs.StringVar(&c.DatabaseURL, "database-url", DefaultDatabaseURL, "storage: a SQLite file `path`, sqlite:///abs/path.db, or postgres://user@host/db")
+	fs.BoolVar(&c.Migrate, "migrate", false, "PostgreSQL: apply pending migrations at start (SQLite always does)")
+	fs.IntVar(&c.DBMaxConns, "db-max-conns", 10, "PostgreSQL: connections per instance")
+
+	fs.Var(&c.APITokens, "api-token", "Bearer `tokens` accepted on the /v1 API, comma-separated (rotation)")
+	fs.Var(&c.CallbackSecrets, "callback-secret", "shared `secrets` accepted in the callback secret header, comma-separated (rotation)")
+	fs.StringVar(&c.CallbackSecretHeader, "callback-secret-header", auth.DefaultSecretHeader, "`header` carrying the callback secret")
+	fs.Var(&c.BasicAuth, "basic-auth", "HTTP Basic `user:password` pairs accepted on callbacks, comma-separated")
+	fs.Var(&c.TokenClients, "token-clients", "`id:secret` pairs for Kaleyra's advanced authentication (POST /v1/callbacks/token), comma-separated")
+	fs.Var(&c.TokenKeys, "token-keys", "HMAC `keys` signing issued Bearer tokens; share them across instances (first signs, all verify)")
+	fs.DurationVar(&c.TokenTTL, "token-ttl", time.Hour, "lifetime of issued Bearer tokens")
+	fs.Var(&c.AllowCIDRs, "allow-cidrs", "accept callbacks only from these `CIDRs`, comma-separated")
+	fs.Var(&c.TrustedProxies, "trusted-proxies", "`CIDRs` of reverse proxies whose X-Forwarded-For is believed")
+	fs.Var(&c.MetaAppSecrets, "meta-app-secret", "Meta app `secrets` verifying X-Hub-Signature-256 on /v1/callbacks/meta, comma-separated")
+	fs.StringVar(&c.MetaVerifyToken, "meta-verify-token", "", "`token` answering Meta's GET verification handshake")
+	fs.BoolVar(&c.InsecureNoAuth, "insecure-no-auth", false, "accept callbacks WITHOUT authentication (local trials only)")
+
+	fs.Int64Var(&c.MaxBody, "max-body", DefaultMaxBody, "largest accepted request body in `bytes`")
+	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", 5*time.Second, "time allowed to read request headers")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", 30*time.Second, "time allowed to read a whole request")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", 60*time.Second, "time allowed to write a response")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 120*time.Second, "keep-alive idle time")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "time allowed to finish in-flight requests on SIGINT/SIGTERM")
+
+	fs.IntVar(&c.BatchMax, "batch-max", 256, "group commit: most callbacks per transaction")
+	fs.DurationVar(&c.BatchWait, "batch-wait", 0, "group commit: how long to wait for more callbacks before committing (0: commit what is queued)")
+
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn, error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log `format`: text or json")
+}
+
+// Driver names the storage driver the database URL selects.
+func (c *Serve) Driver() string {
+	if IsPostgres(c.DatabaseURL) {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// IsPostgres reports whether a database URL selects PostgreSQL.
+func IsPostgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+// SQLitePath returns the file path of a SQLite database URL: a plain path,
+// or sqlite:///abs/path.db (sqlite://rel/path.db is relative).
+func SQLitePath(url string) (string, error) {
+	p, ok := strings.CutPrefix(url, "sqlite://")
+	if !ok {
+		if strings.Contains(url, "://") {
+			return "", fmt.Errorf("database URL %q: use a file path, sqlite:///abs/path.db or postgres://...", redactURL(url))
+		}
+		p = url
+	}
+	if p == "" {
+		return "", errors.New("database URL: empty SQLite path")
+	}
+	return filepath.Clean(p), nil
+}
+
+// Validate checks the settings and returns every problem, each saying what to do.
+func (c *Serve) Validate() error {
+	var errs []error
+	if c.Driver() == "sqlite" {
+		if _, err := SQLitePath(c.DatabaseURL); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if _, err := c.AuthConfig(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.MaxBody < 1024 {
+		errs = append(errs, fmt.Errorf("--max-body %d is too small; use at least 1024 (default %d)", c.MaxBody, DefaultMaxBody))
+	}
+	if c.BatchMax < 1 || c.BatchMax > 10000 {
+		errs = append(errs, fmt.Errorf("--batch-max %d: use 1 to 10000", c.BatchMax))
+	}
+	if c.BatchWait < 0 || c.BatchWait > time.Second {
+		errs = append(errs, fmt.Errorf("--batch-wait %s: use 0 to 1s", c.BatchWait))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("--log-level %q: use debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("--log-format %q: use text or json", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}
+
+// HasCallbackAuth reports whether any callback authentication is configured.
+func (c *Serve) HasCallbackAuth() bool {
+	return len(c.CallbackSecrets) > 0 || len(c.BasicAuth) > 0 || len(c.TokenClients) > 0
+}
+
+// AuthConfig builds the callback authenticator's configuration.
+func (c *Serve) AuthConfig() (auth.Config, error) {
+	ac := auth.Config{
+		SecretHeader: c.CallbackSecretHeader,
+		Secrets:      c.CallbackSecrets,
+		TokenTTL:     c.TokenTTL,
+	}
+	var errs []error
+	for _, p := range c.BasicAuth {
+		u, pw, ok := strings.Cut(p, ":")
+		if !ok || u == "" || pw == "" {
+			errs = append(errs, errors.New("--basic-auth: each entry must be user:password"))
+			continue
+		}
+		ac.BasicUsers = append(ac.BasicUsers, auth.BasicUser{Username: u, Password: pw})
+	}
+	for _, p := range c.TokenClients {
+		id, sec, ok := strings.Cut(p, ":")
+		if !ok || id == "" || sec == "" {
+			errs = append(errs, errors.New("--token-clients: each entry must be client-id:client-secret"))
+			continue
+		}
+		ac.TokenClients = append(ac.TokenClients, auth.TokenClient{ID: id, Secret: sec})
+	}
+	for _, k := range c.TokenKeys {
+		ac.TokenKeys = append(ac.TokenKeys, []byte(k))
+	}
+	var err error
+	if ac.AllowCIDRs, err = prefixes("--allow-cidrs", c.AllowCIDRs); err != nil {
+		errs = append(errs, err)
+	}
+	if ac.TrustedProxies, err = prefixes("--trusted-proxies", c.TrustedProxies); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return ac, errors.Join(errs...)
+	}
+	if _, err := auth.New(ac); err != nil {
+		return ac, err
+	}
+	return ac, nil
+}
+
+func prefixes(flagName string, in []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range in {
+		if !strings.Contains(s, "/") {
+			a, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %q is not an address or CIDR (like 10.0.0.0/8)", flagName, s)
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q is not a CIDR (like 10.0.0.0/8)", flagName, s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// Dump writes the effective settings of fs, one per line, secrets masked.
+func Dump(w io.Writer, fs *flag.FlagSet, secrets []string) {
+	fs.VisitAll(func(f *flag.Flag) {
+		v := f.Value.String()
+		for _, s := range secrets {
+			if s == f.Name && v != "" {
+				v = "[set]"
+				if f.Name == "database-url" {
+					v = redactURL(f.Value.String())
+				}
+			}
+		}
+		fmt.Fprintf(w, "%s = %s\n", f.Name, v)
+	})
+}
+
+// redactURL hides the password of a URL, if any.
+func redactURL(u string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return u
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return u
+	}
+	user, _, hasPass := strings.Cut(rest[:at], ":")
+	if !hasPass {
+		return u
+	}
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
+}
+
+// RedactURL hides the password of a database URL for logs and banners.
+func RedactURL(u string) string { return redactURL(u) }

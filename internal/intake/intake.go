@@ -1,0 +1,390 @@
+// Package intake is the callback pipeline: decode a body with package
+// callback, turn it into one store.Delivery, and write it durably through a
+// single group-commit writer, so that many concurrent callbacks share one
+// transaction and one fsync. A caller gets its Result only after the
+// transaction holding its delivery has committed: that is when the HTTP
+// layer may answer 2xx.
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/callback"
+	"github.com/waorders/waorders/internal/metrics"
+	"github.com/waorders/waorders/internal/store"
+)
+
+// Config tunes the group-commit writer.
+type Config struct {
+	// MaxBatch caps the callbacks written per transaction (default 256).
+	MaxBatch int
+	// MaxWait is how long the writer lingers for more callbacks after the
+	// first one arrives (default 0: take what is queued, commit at once;
+	// while a commit runs the next batch queues up by itself).
+	MaxWait time.Duration
+	// CommitTimeout bounds one transaction (default 10s).
+	CommitTimeout time.Duration
+	// QueueSize is the number of callbacks that may wait for the writer
+	// (default 4 × MaxBatch).
+	QueueSize int
+	Logger    *slog.Logger
+	Metrics   *metrics.Metrics
+	NowFunc   func() time.Time
+}
+
+// ErrStopped is returned by Process after Stop: the service is shutting down.
+var ErrStopped = waorders.Errorf(waorders.CodeUnavailable, "the service is shutting down; retry later")
+
+// Intake is the pipeline. Create it with New, then Start it; Stop it after
+// the HTTP server has stopped calling Process.
+type Intake struct {
+	store store.Store
+	cfg   Config
+	log   *slog.Logger
+	m     *metrics.Metrics
+
+	mu      sync.RWMutex // guards closed and sends on queue
+	closed  bool
+	queue   chan *pending
+	done    chan struct{}
+	started bool
+}
+
+// pending is one delivery waiting for the writer.
+type pending struct {
+	d   *store.Delivery
+	res chan writeResult // buffered 1
+}
+
+type writeResult struct {
+	r   store.DeliveryResult
+	err error
+}
+
+// New returns an intake writing to st.
+func New(st store.Store, cfg Config) *Intake {
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 256
+	}
+	if cfg.CommitTimeout <= 0 {
+		cfg.CommitTimeout = 10 * time.Second
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = 4 * cfg.MaxBatch
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
+	}
+	if cfg.NowFunc == nil {
+		cfg.NowFunc = time.Now
+	}
+	return &Intake{
+		store: st, cfg: cfg, log: cfg.Logger, m: cfg.Metrics,
+		queue: make(chan *pending, cfg.QueueSize),
+		done:  make(chan struct{}),
+	}
+}
+
+// Start runs the writer. It returns at once.
+func (in *Intake) Start() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.started {
+		return
+	}
+	in.started = true
+	go in.run()
+}
+
+// Stop refuses new callbacks, writes every one already queued, and returns
+// when the writer has finished or ctx is done.
+func (in *Intake) Stop(ctx context.Context) error {
+	in.mu.Lock()
+	if !in.closed {
+		in.closed = true
+		close(in.queue)
+	}
+	started := in.started
+	in.mu.Unlock()
+	if !started {
+		return nil
+	}
+	select {
+	case <-in.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("stop intake: %w", ctx.Err())
+	}
+}
+
+// Now returns the current time as the intake stamps it.
+func (in *Intake) Now() time.Time { return receivedNow(in.cfg.NowFunc) }
+
+// Request is one callback as received.
+type Request struct {
+	ID         string      // request id; becomes the callback row's id
+	Endpoint   string      // "kaleyra" or "meta": for metrics and logs
+	Body       []byte      // raw body, kept as is
+	Headers    http.Header // request headers with secrets removed
+	ReceivedAt time.Time   // zero: now
+}
+
+// Result is the answer to one callback: every message and status in it with
+// what happened to it.
+type Result struct {
+	RequestID string       `json:"request_id"`
+	Envelope  string       `json:"envelope"`
+	Messages  []ItemResult `json:"messages"`
+	Statuses  []ItemResult `json:"statuses"`
+}
+
+// ItemResult is the outcome of one message or status.
+type ItemResult struct {
+	ID           string             `json:"id"`
+	Type         string             `json:"type,omitempty"`
+	Status       string             `json:"status,omitempty"`
+	Result       store.Outcome      `json:"result"`
+	QuarantineID int64              `json:"quarantine_id,omitempty"`
+	Errors       []callback.Problem `json:"errors,omitempty"`
+	Warnings     []callback.Problem `json:"warnings,omitempty"`
+}
+
+// RejectedError is returned by Process for a body that cannot be decoded.
+// The body is already in quarantine under QuarantineID when it is returned.
+type RejectedError struct {
+	Decode       *callback.DecodeError
+	QuarantineID int64
+}
+
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("callback rejected: %v", e.Decode)
+}
+
+func (e *RejectedError) Unwrap() error { return e.Decode }
+
+// Process decodes, writes and answers one callback. It returns:
+//   - a Result, once the callback's records are durably committed;
+//   - a *RejectedError if the body cannot be decoded (the body is durably
+//     quarantined first);
+//   - a CodeUnavailable *waorders.Error if storage failed or the service is
+//     stopping: nothing was acknowledged, the provider should retry.
+func (in *Intake) Process(ctx context.Context, req Request) (*Result, error) {
+	if req.ReceivedAt.IsZero() {
+		req.ReceivedAt = in.Now()
+	}
+	cb, err := callback.Decode(req.Body)
+	if err != nil {
+		var de *callback.DecodeError
+		if !errors.As(err, &de) {
+			de = &callback.DecodeError{Code: callback.CodeInvalidJSON, Path: callback.RootPath, Message: err.Error()}
+		}
+		d := &store.Delivery{Quarantine: []*waorders.QuarantineEntry{bodyQuarantine(&req, de)}}
+		wr, werr := in.write(ctx, d)
+		if werr != nil {
+			return nil, werr
+		}
+		in.m.Callbacks.WithLabelValues(req.Endpoint, "body", "rejected").Inc()
+		var qid int64
+		if len(wr.Quarantine) > 0 {
+			qid = wr.Quarantine[0].ID
+			if wr.Quarantine[0].Outcome == store.Stored {
+				in.m.Quarantined.WithLabelValues(waorders.QuarantineBody).Inc()
+			}
+		}
+		return nil, &RejectedError{Decode: de, QuarantineID: qid}
+	}
+	d, recs := build(&req, cb)
+	in.m.CallbackRecords.Observe(float64(len(recs)))
+	wr, err := in.write(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	return in.answer(&req, cb, recs, wr), nil
+}
+
+// answer builds the Result and counts what happened.
+func (in *Intake) answer(req *Request, cb *callback.Callback, recs []record, wr store.DeliveryResult) *Result {
+	res := &Result{RequestID: req.ID, Envelope: string(cb.Envelope), Messages: []ItemResult{}, Statuses: []ItemResult{}}
+	for _, r := range recs {
+		ir := ItemResult{ID: r.id}
+		if r.kind == "message" {
+			ir.Type = r.typ
+		} else {
+			ir.Status = r.typ
+		}
+		for _, p := range r.problems {
+			if p.Severity == callback.SeverityError {
+				ir.Errors = append(ir.Errors, p)
+			} else {
+				ir.Warnings = append(ir.Warnings, p)
+			}
+		}
+		switch {
+		case r.quarantine:
+			q := wr.Quarantine[r.index]
+			ir.Result, ir.QuarantineID = store.Quarantined, q.ID
+			if q.Outcome == store.Stored {
+				in.m.Quarantined.WithLabelValues(waorders.QuarantineMessage).Inc()
+			}
+		case r.kind == "message":
+			ir.Result = wr.Messages[r.index]
+		default:
+			ir.Result = wr.Statuses[r.index]
+		}
+		if ir.Result == store.Duplicate {
+			in.m.Duplicates.Inc()
+		}
+		typ := r.typ
+		if r.kind == "status" {
+			typ = "status"
+		} else if !knownType(typ) {
+			typ = "other"
+		}
+		in.m.Callbacks.WithLabelValues(string(cb.Envelope), typ, string(ir.Result)).Inc()
+		if r.kind == "message" {
+			res.Messages = append(res.Messages, ir)
+		} else {
+			res.Statuses = append(res.Statuses, ir)
+		}
+	}
+	return res
+}
+
+// knownType keeps the metrics' type label bounded: customer-chosen type
+// strings would otherwise create unbounded series.
+func knownType(t string) bool {
+	m := callback.Message{Type: callback.MessageType(t)}
+	return m.Known()
+}
+
+// write queues d for the writer and waits for its commit.
+func (in *Intake) write(ctx context.Context, d *store.Delivery) (store.DeliveryResult, error) {
+	p := &pending{d: d, res: make(chan writeResult, 1)}
+	in.mu.RLock()
+	if in.closed {
+		in.mu.RUnlock()
+		return store.DeliveryResult{}, ErrStopped
+	}
+	select {
+	case in.queue <- p:
+		in.mu.RUnlock()
+	case <-ctx.Done():
+		in.mu.RUnlock()
+		return store.DeliveryResult{}, waorders.Wrap(waorders.CodeUnavailable, ctx.Err(), "the request ended before it could be stored; retry")
+	}
+	// Once queued, the delivery will be written whatever happens to ctx:
+	// waiting for the outcome keeps the answer truthful.
+	wr := <-p.res
+	return wr.r, wr.err
+}
+
+// run is the single writer: take the first queued delivery, gather what
+// else is queued (up to MaxBatch, lingering at most MaxWait), commit them in
+// one transaction, answer each, repeat.
+func (in *Intake) run() {
+	defer close(in.done)
+	batch := make([]*pending, 0, in.cfg.MaxBatch)
+	for first := range in.queue {
+		batch = append(batch[:0], first)
+		batch = in.gather(batch)
+		in.commit(batch)
+		clear(batch)
+	}
+}
+
+func (in *Intake) gather(batch []*pending) []*pending {
+	var timer <-chan time.Time
+	if in.cfg.MaxWait > 0 {
+		t := time.NewTimer(in.cfg.MaxWait)
+		defer t.Stop()
+		timer = t.C
+	}
+	for len(batch) < in.cfg.MaxBatch {
+		select {
+		case p, ok := <-in.queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, p)
+			continue
+		default:
+		}
+		if timer == nil {
+			return batch
+		}
+		select {
+		case p, ok := <-in.queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, p)
+		case <-timer:
+			return batch
+		}
+	}
+	return batch
+}
+
+// commit writes a batch. If the batch fails as a whole and holds more than
+// one delivery, each is retried on its own, so one poisoned delivery cannot
+// fail its neighbours; if storage is down, every one fails fast.
+func (in *Intake) commit(batch []*pending) {
+	ds := make([]*store.Delivery, len(batch))
+	for i, p := range batch {
+		ds[i] = p.d
+	}
+	results, err := in.writeBatch(ds)
+	if err == nil {
+		for i, p := range batch {
+			p.res <- writeResult{r: results[i]}
+		}
+		return
+	}
+	if len(batch) == 1 || errors.Is(err, context.DeadlineExceeded) {
+		in.fail(batch, err)
+		return
+	}
+	in.log.Warn("group commit failed, retrying callbacks one by one", "batch", len(batch), "err", err)
+	for _, p := range batch {
+		r, err := in.writeBatch([]*store.Delivery{p.d})
+		if err != nil {
+			in.fail([]*pending{p}, err)
+			continue
+		}
+		p.res <- writeResult{r: r[0]}
+	}
+}
+
+func (in *Intake) writeBatch(ds []*store.Delivery) ([]store.DeliveryResult, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), in.cfg.CommitTimeout)
+	defer cancel()
+	start := time.Now()
+	results, err := in.store.WriteDeliveries(ctx, ds)
+	in.m.CommitSeconds.Observe(time.Since(start).Seconds())
+	if err == nil {
+		in.m.CommitBatch.Observe(float64(len(ds)))
+		if len(results) != len(ds) {
+			return nil, fmt.Errorf("store returned %d results for %d deliveries", len(results), len(ds))
+		}
+	}
+	return results, err
+}
+
+func (in *Intake) fail(batch []*pending, err error) {
+	in.m.StorageErrors.Inc()
+	in.log.Error("storage write failed; callbacks answered 503", "callbacks", len(batch), "err", err)
+	e := waorders.Wrap(waorders.CodeUnavailable, err, "storage is unavailable; nothing was stored, retry later")
+	for _, p := range batch {
+		p.res <- writeResult{err: e}
+	}
+}

@@ -1,0 +1,387 @@
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/callback"
+	"github.com/waorders/waorders/internal/store"
+	"github.com/waorders/waorders/internal/store/sqlite"
+)
+
+// newTestIntake returns a started intake on a real SQLite store in a temp dir.
+func newTestIntake(t *testing.T, st store.Store, cfg Config) *Intake {
+	t.Helper()
+	if st == nil {
+		st = openSQLite(t)
+	}
+	in := New(st, cfg)
+	in.Start()
+	t.Cleanup(func() { _ = in.Stop(context.Background()) })
+	return in
+}
+
+func openSQLite(t *testing.T) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+func seedBody(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../callback/testdata/kaleyra_seed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// orderBody is a Kaleyra order callback with one message per id; quantity
+// and price are JSON number texts.
+func orderBody(ids []string, quantity, price string) []byte {
+	msgs := ""
+	for i, id := range ids {
+		if i > 0 {
+			msgs += ","
+		}
+		msgs += fmt.Sprintf(`{"from":"919900000001","id":%q,"timestamp":"1767225600","type":"order",
+			"order":{"catalog_id":"1","product_items":[{"product_retailer_id":"sku","quantity":%s,"item_price":%s,"currency":"INR"}]}}`,
+			id, quantity, price)
+	}
+	return []byte(`{"meta_object":{"value":{"messaging_product":"whatsapp",
+		"metadata":{"display_phone_number":"919800000001","phone_number_id":"100000000000001"},
+		"contacts":[{"profile":{"name":"Buyer"},"wa_id":"919900000001"}],
+		"messages":[` + msgs + `]},"field":"messages"},
+		"extra_info":{"ref":"r","ref1":"campaign-a","ref2":"","reply_to":"","trace_id":"t","waba_id":"w"}}`)
+}
+
+func process(t *testing.T, in *Intake, id string, body []byte) (*Result, error) {
+	t.Helper()
+	return in.Process(context.Background(), Request{ID: id, Endpoint: "kaleyra", Body: body})
+}
+
+func TestProcessSeedStoresOrder(t *testing.T) {
+	st := openSQLite(t)
+	in := newTestIntake(t, st, Config{})
+	res, err := process(t, in, "req-1", seedBody(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Messages) != 1 || res.Messages[0].Result != store.Stored {
+		t.Fatalf("messages = %+v, want one stored", res.Messages)
+	}
+	if len(res.Messages[0].Warnings) != 1 || res.Messages[0].Warnings[0].Code != callback.CodeInvalidTimestamp {
+		t.Errorf("warnings = %+v, want one invalid_timestamp", res.Messages[0].Warnings)
+	}
+	o, err := st.GetOrder(context.Background(), res.Messages[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Totals) != 1 || o.Totals[0].Minor != 360000 || o.Totals[0].Currency != "INR" {
+		t.Errorf("totals = %+v, want 360000 INR", o.Totals)
+	}
+	if o.Campaign.Ref1 != "shoes campaign" || o.Campaign.Ref2 != "summer sale campaign" {
+		t.Errorf("campaign = %+v", o.Campaign)
+	}
+	if o.Status != waorders.OrderPending || o.Version != 1 {
+		t.Errorf("status %s version %d, want pending 1", o.Status, o.Version)
+	}
+	// The timestamp was unparseable: the order falls back to the time of receipt.
+	if !o.OrderedAt.Equal(o.ReceivedAt) {
+		t.Errorf("ordered_at %v, want received_at %v", o.OrderedAt, o.ReceivedAt)
+	}
+}
+
+func TestDuplicateDeliveryCreatesNothing(t *testing.T) {
+	st := openSQLite(t)
+	in := newTestIntake(t, st, Config{})
+	body := orderBody([]string{"wamid.A"}, "1", "10")
+	for i, want := range []store.Outcome{store.Stored, store.Duplicate, store.Duplicate} {
+		res, err := process(t, in, fmt.Sprintf("req-%d", i), body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Messages[0].Result; got != want {
+			t.Fatalf("delivery %d: %s, want %s", i, got, want)
+		}
+	}
+	page, err := st.ListOrders(context.Background(), store.OrderFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Orders) != 1 {
+		t.Errorf("%d orders, want 1", len(page.Orders))
+	}
+}
+
+func TestConcurrentDeliveriesCreateOneOrder(t *testing.T) {
+	st := openSQLite(t)
+	in := newTestIntake(t, st, Config{})
+	body := orderBody([]string{"wamid.SAME"}, "2", "1600")
+	var wg sync.WaitGroup
+	results := make([]store.Outcome, 10)
+	errs := make([]error, 10)
+	for i := range 10 {
+		wg.Go(func() {
+			res, err := process(t, in, fmt.Sprintf("req-%d", i), body)
+			errs[i] = err
+			if err == nil {
+				results[i] = res.Messages[0].Result
+			}
+		})
+	}
+	wg.Wait()
+	stored := 0
+	for i := range 10 {
+		if errs[i] != nil {
+			t.Fatalf("delivery %d: %v", i, errs[i])
+		}
+		if results[i] == store.Stored {
+			stored++
+		} else if results[i] != store.Duplicate {
+			t.Errorf("delivery %d: %s", i, results[i])
+		}
+	}
+	if stored != 1 {
+		t.Errorf("%d deliveries stored, want exactly 1", stored)
+	}
+	page, err := st.ListOrders(context.Background(), store.OrderFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Orders) != 1 || page.Orders[0].Totals[0].Minor != 320000 {
+		t.Errorf("orders = %d, want 1 of 3200.00 INR", len(page.Orders))
+	}
+}
+
+func TestUndecodableBodyIsQuarantined(t *testing.T) {
+	st := openSQLite(t)
+	in := newTestIntake(t, st, Config{})
+	for _, tc := range []struct {
+		name, body, code string
+	}{
+		{"NotJSON", `{"meta_object": `, callback.CodeInvalidJSON},
+		{"UnknownEnvelope", `{"hello": "world"}`, callback.CodeUnknownEnvelope},
+		{"Empty", ``, callback.CodeEmptyBody},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := process(t, in, "req-"+tc.name, []byte(tc.body))
+			var rej *RejectedError
+			if !errors.As(err, &rej) {
+				t.Fatalf("err = %v, want *RejectedError", err)
+			}
+			if rej.Decode.Code != tc.code || rej.QuarantineID == 0 {
+				t.Fatalf("code %q quarantine %d, want %q and an id", rej.Decode.Code, rej.QuarantineID, tc.code)
+			}
+			q, err := st.GetQuarantine(context.Background(), rej.QuarantineID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(q.Body) != tc.body || q.Kind != waorders.QuarantineBody || q.Reason != tc.code {
+				t.Errorf("quarantine = kind %s reason %s body %q", q.Kind, q.Reason, q.Body)
+			}
+		})
+	}
+}
+
+func TestUnusableMessageQuarantinedOthersStored(t *testing.T) {
+	st := openSQLite(t)
+	in := newTestIntake(t, st, Config{})
+	// Two messages: one good order, one with quantity 0.
+	body := []byte(replaceSecond(string(orderBody([]string{"wamid.GOOD", "wamid.BAD"}, "1", "10")), `"quantity":1`, `"quantity":0`))
+	res, err := process(t, in, "req-1", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Messages) != 2 {
+		t.Fatalf("got %d message results, want 2", len(res.Messages))
+	}
+	if res.Messages[0].Result != store.Stored {
+		t.Errorf("good message: %s", res.Messages[0].Result)
+	}
+	bad := res.Messages[1]
+	if bad.Result != store.Quarantined || bad.QuarantineID == 0 || len(bad.Errors) == 0 || bad.Errors[0].Code != callback.CodeInvalidQuantity {
+		t.Fatalf("bad message = %+v, want quarantined with invalid_quantity", bad)
+	}
+	if _, err := st.GetOrder(context.Background(), "wamid.BAD"); waorders.ErrorCode(err) != waorders.CodeNotFound {
+		t.Errorf("bad order stored: err = %v", err)
+	}
+	// A redelivery quarantines nothing new.
+	res2, err := process(t, in, "req-2", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Messages[1].QuarantineID != bad.QuarantineID || res2.Messages[0].Result != store.Duplicate {
+		t.Errorf("redelivery = %+v", res2.Messages)
+	}
+	// Retrying with the same decoder keeps it quarantined and counts the attempt.
+	rr, err := in.Retry(context.Background(), bad.QuarantineID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rr.Resolved || rr.Entry.Attempts != 1 {
+		t.Errorf("retry: resolved %v attempts %d, want false 1", rr.Resolved, rr.Entry.Attempts)
+	}
+}
+
+func TestRetryResolvesWhatNowDecodes(t *testing.T) {
+	// A message quarantined by an older decoder: here, an entry whose body
+	// decodes fine today. Retry stores it and resolves the entry.
+	st := openSQLite(t)
+	in := newTestIntake(t, st, Config{})
+	body := orderBody([]string{"wamid.LATE"}, "3", "5")
+	res, err := st.WriteDeliveries(context.Background(), []*store.Delivery{{
+		Quarantine: []*waorders.QuarantineEntry{{
+			Kind: waorders.QuarantineMessage, CallbackID: "old-req", MessageID: "wamid.LATE", Envelope: "kaleyra",
+			Reason: "unknown_currency", Message: "old decoder", Body: body, ReceivedAt: in.Now(),
+		}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res[0].Quarantine[0].ID
+	rr, err := in.Retry(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rr.Resolved || rr.Entry.ResolvedAt.IsZero() {
+		t.Fatalf("retry: resolved %v, entry %+v", rr.Resolved, rr.Entry)
+	}
+	o, err := st.GetOrder(context.Background(), "wamid.LATE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Totals[0].Minor != 1500 {
+		t.Errorf("total %d, want 1500", o.Totals[0].Minor)
+	}
+}
+
+func TestStorageFailureAcknowledgesNothing(t *testing.T) {
+	st := openSQLite(t)
+	in := newTestIntake(t, st, Config{})
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := process(t, in, "req-1", orderBody([]string{"wamid.X"}, "1", "1"))
+	if waorders.ErrorCode(err) != waorders.CodeUnavailable {
+		t.Fatalf("err = %v, want unavailable", err)
+	}
+}
+
+func TestStopWritesQueuedThenRefuses(t *testing.T) {
+	st := openSQLite(t)
+	in := New(st, Config{})
+	in.Start()
+	var wg sync.WaitGroup
+	errs := make([]error, 20)
+	for i := range 20 {
+		wg.Go(func() {
+			_, errs[i] = process(t, in, fmt.Sprintf("req-%d", i), orderBody([]string{fmt.Sprintf("wamid.%d", i)}, "1", "1"))
+		})
+	}
+	wg.Wait()
+	if err := in.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("delivery %d: %v", i, err)
+		}
+	}
+	if _, err := process(t, in, "late", orderBody([]string{"wamid.late"}, "1", "1")); !errors.Is(err, ErrStopped) {
+		t.Errorf("after Stop: err = %v, want ErrStopped", err)
+	}
+	page, err := st.ListOrders(context.Background(), store.OrderFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Orders) != 20 {
+		t.Errorf("%d orders stored, want 20", len(page.Orders))
+	}
+}
+
+// gatedStore wraps the real store to hold the first commit until released,
+// so the test can see what queues up behind it.
+type gatedStore struct {
+	store.Store
+	gate  chan struct{}
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (g *gatedStore) WriteDeliveries(ctx context.Context, ds []*store.Delivery) ([]store.DeliveryResult, error) {
+	g.mu.Lock()
+	first := len(g.sizes) == 0
+	g.sizes = append(g.sizes, len(ds))
+	g.mu.Unlock()
+	if first {
+		<-g.gate
+	}
+	return g.Store.WriteDeliveries(ctx, ds)
+}
+
+func TestGroupCommitBatchesQueuedCallbacks(t *testing.T) {
+	g := &gatedStore{Store: openSQLite(t), gate: make(chan struct{})}
+	in := newTestIntake(t, g, Config{MaxBatch: 32})
+	const n = 41 // 1 held + 32 + 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	wg.Go(func() { _, errs[0] = process(t, in, "req-0", orderBody([]string{"wamid.0"}, "1", "1")) })
+	waitFor(t, func() bool { g.mu.Lock(); defer g.mu.Unlock(); return len(g.sizes) == 1 })
+	for i := 1; i < n; i++ {
+		wg.Go(func() {
+			_, errs[i] = process(t, in, fmt.Sprintf("req-%d", i), orderBody([]string{fmt.Sprintf("wamid.%d", i)}, "1", "1"))
+		})
+	}
+	waitFor(t, func() bool { return len(in.queue) == n-1 })
+	close(g.gate)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("delivery %d: %v", i, err)
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if fmt.Sprint(g.sizes) != "[1 32 8]" {
+		t.Errorf("commit batch sizes = %v, want [1 32 8]", g.sizes)
+	}
+}
+
+// waitFor polls cond until it holds or 10 s pass.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 10s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// replaceSecond replaces the second occurrence of old in s.
+func replaceSecond(s, old, repl string) string {
+	i := strings.Index(s, old)
+	if i < 0 {
+		return s
+	}
+	j := strings.Index(s[i+len(old):], old)
+	if j < 0 {
+		return s
+	}
+	j += i + len(old)
+	return s[:j] + repl + s[j+len(old):]
+}

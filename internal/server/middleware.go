@@ -1,0 +1,195 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/internal/auth"
+)
+
+type ctxKey int
+
+const requestIDKey ctxKey = 0
+
+// requestID returns the id withRequestID gave the request.
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// newRequestID returns 16 random bytes in hex.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// withRequestID gives every request a fresh id, in the context and in the
+// X-Request-ID response header. A client-sent id is not trusted: it would
+// become the callback's primary key.
+func (s *Server) withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := newRequestID()
+		w.Header().Set("X-Request-ID", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+	})
+}
+
+// withRecover turns a panic into a logged 500 instead of a dropped connection.
+func (s *Server) withRecover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.writeError(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// withLog logs one line per request (never bodies or numbers) and counts it.
+func (s *Server) withLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		route := r.Pattern
+		if route == "" || route == "/" {
+			route = "other"
+		}
+		s.cfg.Metrics.HTTPRequests.WithLabelValues(route, fmt.Sprint(rec.status)).Inc()
+		s.log.Debug("http request", "method", r.Method, "route", route, "status", rec.status,
+			"duration", time.Since(start), "request_id", requestID(r.Context()))
+	})
+}
+
+// handle adapts an error-returning handler: errors go to writeError.
+func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// requireAPIToken guards the /v1 API with the Bearer API token(s). Tokens
+// are compared as SHA-256 digests in constant time, so neither content nor
+// length leaks.
+func (s *Server) requireAPIToken(next http.Handler) http.Handler {
+	want := make([][32]byte, len(s.cfg.APITokens))
+	for i, t := range s.cfg.APITokens {
+		want[i] = sha256.Sum256([]byte(t))
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := bearer(r)
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="waorders"`)
+			s.writeError(w, r, waorders.Errorf(waorders.CodeUnauthorized, "missing API token: send Authorization: Bearer <token> (the server's --api-token)"))
+			return
+		}
+		sum := sha256.Sum256([]byte(got))
+		match := 0
+		for _, t := range want {
+			match |= subtle.ConstantTimeCompare(sum[:], t[:])
+		}
+		if match != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="waorders", error="invalid_token"`)
+			s.writeError(w, r, waorders.Errorf(waorders.CodeUnauthorized, "wrong API token"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if len(h) < 7 || !strings.EqualFold(h[:7], "bearer ") {
+		return "", false
+	}
+	t := strings.TrimSpace(h[7:])
+	return t, t != ""
+}
+
+// requireCallbackAuth checks the callback credentials before anything is
+// read or stored; a failure answers 401 and is counted by reason.
+func (s *Server) requireCallbackAuth(next http.Handler) http.Handler {
+	if s.cfg.Auth == nil || !s.cfg.Auth.Enabled() {
+		return next // InsecureNoAuth: New refuses a nil Auth otherwise.
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.cfg.Auth.Check(r); err != nil {
+			s.countAuthFailure(err)
+			s.writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) countAuthFailure(err error) {
+	reason := string(auth.ReasonBadCredentials)
+	var ae *auth.Error
+	if errors.As(err, &ae) {
+		reason = string(ae.Reason)
+	}
+	s.cfg.Metrics.AuthFailures.WithLabelValues(reason).Inc()
+}
+
+func (s *Server) methodNotAllowed(allow string) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Allow", allow)
+		return waorders.Errorf(waorders.CodeMethod, "method %s is not allowed here; use %s", r.Method, allow)
+	}
+}
+
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) error {
+	return waorders.Errorf(waorders.CodeNotFound, "no such endpoint: %s; see /v1/openapi.json", r.URL.Path)
+}
+
+// writeJSON writes v as JSON with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true) // customer text is hostile: keep <, >, & escaped
+	_ = enc.Encode(v)       // the client may have gone; nothing to do
+}
