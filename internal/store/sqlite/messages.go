@@ -1,0 +1,148 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/internal/store"
+)
+
+const messageColumns = `id, callback_id, type, customer_wa_id, customer_name, phone_number_id,
+    display_phone_number, waba_id, ref, ref1, ref2, reply_to, trace_id, context_message_id, summary,
+    sent_at, received_at, raw, warnings`
+
+func scanMessage(sc interface{ Scan(...any) error }) (*waorders.Message, error) {
+	var (
+		m                waorders.Message
+		sent, received   int64
+		raw, warningsTxt sql.NullString
+	)
+	if err := sc.Scan(&m.ID, &m.CallbackID, &m.Type, &m.Customer.WaID, &m.Customer.Name,
+		&m.Business.PhoneNumberID, &m.Business.DisplayPhoneNumber, &m.Business.WABAID,
+		&m.Campaign.Ref, &m.Campaign.Ref1, &m.Campaign.Ref2, &m.ReplyTo, &m.TraceID, &m.ContextMessageID,
+		&m.Summary, &sent, &received, &raw, &warningsTxt); err != nil {
+		return nil, err
+	}
+	m.SentAt, m.ReceivedAt = fromMicros(sent), fromMicros(received)
+	m.Raw = rawJSON(raw)
+	var err error
+	if m.Warnings, err = decodeProblems(warningsTxt); err != nil {
+		return nil, fmt.Errorf("message %s: %w", m.ID, err)
+	}
+	return &m, nil
+}
+
+// GetMessage returns a stored message by id, or CodeNotFound.
+func (s *Store) GetMessage(ctx context.Context, id string) (*waorders.Message, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ?`, id)
+	m, err := scanMessage(row)
+	if err != nil {
+		return nil, fmt.Errorf("get message: %w", notFound(err, "message %s not found", id))
+	}
+	return m, nil
+}
+
+// ListMessages returns messages newest first (by SentAt, then id) matching f.
+func (s *Store) ListMessages(ctx context.Context, f store.MessageFilter) (*store.MessagePage, error) {
+	cur, err := store.DecodeCursor(f.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	limit := store.NormalizeLimit(f.Limit)
+	var (
+		where []string
+		args  []any
+	)
+	if f.Type != "" {
+		where, args = append(where, "type = ?"), append(args, f.Type)
+	}
+	if f.Customer != "" {
+		where, args = append(where, "customer_wa_id = ?"), append(args, f.Customer)
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, "sent_at >= ?"), append(args, f.Since.UnixMicro())
+	}
+	if !f.Until.IsZero() {
+		where, args = append(where, "sent_at < ?"), append(args, f.Until.UnixMicro())
+	}
+	if !cur.IsZero() {
+		where, args = append(where, "(sent_at, id) < (?, ?)"), append(args, micros(cur.Time), cur.ID)
+	}
+	q := `SELECT ` + messageColumns + ` FROM messages`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY sent_at DESC, id DESC LIMIT ?"
+	args = append(args, limit+1)
+
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list messages: %w", interpretError(err))
+	}
+	defer rows.Close()
+	page := &store.MessagePage{Messages: []*waorders.Message{}}
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list messages: %w", interpretError(err))
+		}
+		page.Messages = append(page.Messages, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list messages: %w", interpretError(err))
+	}
+	if len(page.Messages) > limit {
+		page.Messages = page.Messages[:limit]
+		last := page.Messages[limit-1]
+		page.NextCursor = store.Cursor{Time: last.SentAt, ID: last.ID}.Encode()
+	}
+	return page, nil
+}
+
+// GetMessageState returns the forward-only delivery state of an outbound
+// message, or CodeNotFound when no status of it was stored.
+func (s *Store) GetMessageState(ctx context.Context, messageID string) (*waorders.MessageState, error) {
+	var (
+		st waorders.MessageState
+		at int64
+	)
+	err := s.r.QueryRowContext(ctx, `SELECT message_id, status, updated_at FROM message_states WHERE message_id = ?`, messageID).
+		Scan(&st.MessageID, &st.Status, &at)
+	if err != nil {
+		return nil, fmt.Errorf("get message state: %w", notFound(err, "no status of message %s is stored", messageID))
+	}
+	st.UpdatedAt = fromMicros(at)
+	return &st, nil
+}
+
+// ListStatuses returns the stored status updates of an outbound message,
+// lowest rank first; none is an empty list, not an error.
+func (s *Store) ListStatuses(ctx context.Context, messageID string) ([]*waorders.StatusUpdate, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT message_id, status, recipient_id, callback_id, ts, received_at, errors, raw
+FROM statuses WHERE message_id = ? ORDER BY rank, ts, status`, messageID)
+	if err != nil {
+		return nil, fmt.Errorf("list statuses: %w", interpretError(err))
+	}
+	defer rows.Close()
+	out := []*waorders.StatusUpdate{}
+	for rows.Next() {
+		var (
+			u           waorders.StatusUpdate
+			ts, recv    int64
+			errTxt, raw sql.NullString
+		)
+		if err := rows.Scan(&u.MessageID, &u.Status, &u.RecipientID, &u.CallbackID, &ts, &recv, &errTxt, &raw); err != nil {
+			return nil, fmt.Errorf("list statuses: %w", interpretError(err))
+		}
+		u.Timestamp, u.ReceivedAt = fromMicros(ts), fromMicros(recv)
+		u.Errors, u.Raw = rawJSON(errTxt), rawJSON(raw)
+		out = append(out, &u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list statuses: %w", interpretError(err))
+	}
+	return out, nil
+}

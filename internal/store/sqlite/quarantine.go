@@ -1,0 +1,123 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/internal/store"
+)
+
+const quarantineColumns = `id, kind, callback_id, message_id, envelope, reason, message, problems,
+    received_at, resolved_at, attempts`
+
+func scanQuarantine(sc interface{ Scan(...any) error }, extra ...any) (*waorders.QuarantineEntry, error) {
+	var (
+		q        waorders.QuarantineEntry
+		problems sql.NullString
+		received int64
+		resolved sql.NullInt64
+	)
+	dst := append([]any{&q.ID, &q.Kind, &q.CallbackID, &q.MessageID, &q.Envelope, &q.Reason, &q.Message,
+		&problems, &received, &resolved, &q.Attempts}, extra...)
+	if err := sc.Scan(dst...); err != nil {
+		return nil, err
+	}
+	q.ReceivedAt, q.ResolvedAt = fromMicros(received), nullMicros(resolved)
+	var err error
+	if q.Problems, err = decodeProblems(problems); err != nil {
+		return nil, fmt.Errorf("quarantine %d: %w", q.ID, err)
+	}
+	return &q, nil
+}
+
+// ListQuarantine returns quarantine entries newest first, without bodies
+// and headers.
+func (s *Store) ListQuarantine(ctx context.Context, f store.QuarantineFilter) (*store.QuarantinePage, error) {
+	cur, err := store.DecodeCursor(f.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	var after int64
+	if !cur.IsZero() {
+		if after, err = strconv.ParseInt(cur.ID, 10, 64); err != nil {
+			return nil, waorders.Errorf(waorders.CodeInvalid, "cursor %q is not valid; use the next_cursor of a previous page", f.Cursor)
+		}
+	}
+	limit := store.NormalizeLimit(f.Limit)
+	var (
+		where []string
+		args  []any
+	)
+	if f.Unresolved {
+		where = append(where, "resolved_at IS NULL")
+	}
+	if after > 0 {
+		where, args = append(where, "id < ?"), append(args, after)
+	}
+	q := `SELECT ` + quarantineColumns + ` FROM quarantine`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, limit+1)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list quarantine: %w", interpretError(err))
+	}
+	defer rows.Close()
+	page := &store.QuarantinePage{Entries: []*waorders.QuarantineEntry{}}
+	for rows.Next() {
+		e, err := scanQuarantine(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list quarantine: %w", interpretError(err))
+		}
+		page.Entries = append(page.Entries, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list quarantine: %w", interpretError(err))
+	}
+	if len(page.Entries) > limit {
+		page.Entries = page.Entries[:limit]
+		last := page.Entries[limit-1]
+		page.NextCursor = store.Cursor{Time: last.ReceivedAt, ID: strconv.FormatInt(last.ID, 10)}.Encode()
+	}
+	return page, nil
+}
+
+// GetQuarantine returns one entry with its body and headers, or CodeNotFound.
+func (s *Store) GetQuarantine(ctx context.Context, id int64) (*waorders.QuarantineEntry, error) {
+	var headers sql.NullString
+	var body []byte
+	row := s.r.QueryRowContext(ctx, `SELECT `+quarantineColumns+`, body, headers FROM quarantine WHERE id = ?`, id)
+	e, err := scanQuarantine(row, &body, &headers)
+	if err != nil {
+		return nil, fmt.Errorf("get quarantine: %w", notFound(err, "quarantine entry %d not found", id))
+	}
+	e.Body = body
+	if e.Headers, err = decodeHeaders(headers); err != nil {
+		return nil, fmt.Errorf("get quarantine %d: %w", id, err)
+	}
+	return e, nil
+}
+
+// MarkQuarantineAttempt adds one attempt to an entry and, when resolved,
+// sets its ResolvedAt to at; it returns the updated entry or CodeNotFound.
+func (s *Store) MarkQuarantineAttempt(ctx context.Context, id int64, resolved bool, at time.Time) (*waorders.QuarantineEntry, error) {
+	if resolved && at.IsZero() {
+		at = s.now()
+	}
+	r, err := s.w.ExecContext(ctx, `UPDATE quarantine SET attempts = attempts + 1,
+    resolved_at = CASE WHEN ? THEN ? ELSE resolved_at END WHERE id = ?`, resolved, micros(at), id)
+	if err != nil {
+		return nil, fmt.Errorf("mark quarantine attempt: %w", interpretError(err))
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return nil, waorders.Errorf(waorders.CodeNotFound, "quarantine entry %d not found", id)
+	}
+	return s.GetQuarantine(ctx, id)
+}

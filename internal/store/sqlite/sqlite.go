@@ -1,0 +1,238 @@
+// Package sqlite is the embedded storage driver of waorders: the store
+// contract on one SQLite file, through the pure-Go modernc.org/sqlite driver.
+//
+// The file runs in WAL mode with synchronous=FULL, so a committed
+// transaction has reached the disk before any acknowledgement is sent. All
+// writes go through one connection (SQLite allows one writer at a time, and
+// queuing in Go is cheaper than SQLITE_BUSY retries); reads use a separate
+// pool of query-only connections that never wait for the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/waorders/waorders/internal/store"
+)
+
+// DefaultReadConns is the size of the read pool when Options.ReadConns is 0.
+const DefaultReadConns = 4
+
+// DefaultBusyTimeout is how long a connection waits for a lock held by
+// another process (such as `waorders migrate`) before failing.
+const DefaultBusyTimeout = 5 * time.Second
+
+// Options configures Open. The zero value is ready to use.
+type Options struct {
+	// Logger receives migration and shutdown messages; nil discards them.
+	Logger *slog.Logger
+	// NowFunc is the clock; nil means time.Now.
+	NowFunc func() time.Time
+	// ReadConns is the size of the read pool; 0 means DefaultReadConns.
+	ReadConns int
+	// BusyTimeout bounds waits for locks held by other processes; 0 means
+	// DefaultBusyTimeout.
+	BusyTimeout time.Duration
+	// NoMigrate makes Open refuse a database whose schema is older than this
+	// build instead of migrating it.
+	NoMigrate bool
+}
+
+// Store is the SQLite implementation of store.Store. It is safe for
+// concurrent use.
+type Store struct {
+	path string
+	w    *sql.DB // the single writer connection
+	r    *sql.DB // the query-only read pool
+	log  *slog.Logger
+	now  func() time.Time
+
+	stmts *writeStmts
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating it and its directory if needed) the database file at
+// path and, unless opts.NoMigrate is set, migrates it to the latest schema.
+// With NoMigrate an out-of-date schema is an error that says to run
+// `waorders migrate`. A schema newer than this build is always an error.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file::memory:") {
+		return nil, fmt.Errorf("open sqlite: %q is not a database file path", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+		return nil, fmt.Errorf("open sqlite: create directory: %w", err)
+	}
+	s := &Store{path: abs, log: opts.Logger, now: opts.NowFunc}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = DefaultBusyTimeout
+	}
+	readConns := opts.ReadConns
+	if readConns <= 0 {
+		readConns = DefaultReadConns
+	}
+
+	if err := s.openPools(ctx, busy, readConns); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.prepareSchema(ctx, opts.NoMigrate); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.stmts, err = prepareWriteStmts(ctx, s.w); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	return s, nil
+}
+
+func (s *Store) openPools(ctx context.Context, busy time.Duration, readConns int) error {
+	var err error
+	s.w, err = sql.Open("sqlite", dsn(s.path, busy, true))
+	if err != nil {
+		return fmt.Errorf("open sqlite %s: %w", s.path, err)
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	s.w.SetConnMaxIdleTime(0)
+	// The first connection applies journal_mode=WAL, which persists in the
+	// file, before any reader opens it.
+	var mode string
+	if err := s.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("open sqlite %s: %w", s.path, interpretError(err))
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("open sqlite %s: journal mode is %q, not wal (is the file on a network filesystem?)", s.path, mode)
+	}
+
+	s.r, err = sql.Open("sqlite", dsn(s.path, busy, false))
+	if err != nil {
+		return fmt.Errorf("open sqlite %s: %w", s.path, err)
+	}
+	s.r.SetMaxOpenConns(readConns)
+	s.r.SetMaxIdleConns(readConns)
+	s.r.SetConnMaxLifetime(0)
+	s.r.SetConnMaxIdleTime(0)
+	if err := s.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("open sqlite %s: %w", s.path, interpretError(err))
+	}
+	return nil
+}
+
+// dsn builds the modernc DSN of the writer or of a reader. The path is sent
+// as a file: URI so that any character in it is safe.
+func dsn(abs string, busy time.Duration, writer bool) string {
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "temp_store(memory)")
+	if writer {
+		q.Add("_pragma", "journal_mode(wal)")
+		// An acknowledgement follows the commit, so the commit must be on disk.
+		q.Add("_pragma", "synchronous(full)")
+		q.Add("_pragma", "cache_size(-32000)")
+		q.Add("_pragma", "journal_size_limit(67108864)")
+		// Take the write lock at BEGIN: a transaction never fails halfway
+		// when another process holds the lock, it waits busy_timeout.
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Add("_pragma", "query_only(1)")
+	}
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}
+	return "file:" + u.EscapedPath() + "?" + q.Encode()
+}
+
+// Path returns the absolute path of the database file.
+func (s *Store) Path() string { return s.path }
+
+// Ping checks that the database answers reads and accepts a durable write.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping sqlite: %w", interpretError(err))
+	}
+	_, err := s.w.ExecContext(ctx,
+		`INSERT INTO heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at`,
+		micros(s.now()))
+	if err != nil {
+		return fmt.Errorf("ping sqlite: %w", interpretError(err))
+	}
+	return nil
+}
+
+// Close optimises the query planner statistics and closes both pools. It is
+// safe to call more than once; later calls return the first call's result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		if s.stmts != nil {
+			errs = append(errs, s.stmts.close())
+		}
+		if s.w != nil {
+			if _, err := s.w.Exec("PRAGMA optimize"); err != nil {
+				s.log.Debug("sqlite optimize on close", "err", err)
+			}
+			errs = append(errs, s.w.Close())
+		}
+		if s.r != nil {
+			errs = append(errs, s.r.Close())
+		}
+		if err := errors.Join(errs...); err != nil {
+			s.closeErr = fmt.Errorf("close sqlite: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// readTx runs fn in a read transaction, so that its queries see one snapshot.
+func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return interpretError(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to undo
+	return fn(tx)
+}
+
+// writeTx runs fn in a write transaction on the writer connection and
+// commits it when fn returns nil.
+func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return interpretError(err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return interpretError(err)
+	}
+	return nil
+}

@@ -1,0 +1,148 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/waorders/waorders/internal/store"
+	"github.com/waorders/waorders/internal/store/sqlite"
+	"github.com/waorders/waorders/internal/store/storetest"
+)
+
+func openTest(t *testing.T, path string, opts sqlite.Options) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), path, opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return openTest(t, filepath.Join(t.TempDir(), "waorders.db"), sqlite.Options{})
+	})
+}
+
+func TestPragmas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nested", "dir", "waorders.db")
+	s := openTest(t, path, sqlite.Options{})
+	if s.Path() != path {
+		t.Errorf("Path() = %s, want %s", s.Path(), path)
+	}
+	// A separate connection sees what persists in the file; the writer's
+	// per-connection settings are checked through the store's own handle.
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var mode string
+	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" {
+		t.Errorf("journal_mode = %q, want wal", mode)
+	}
+	got, err := s.WriterPragmas(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "5000", "query_only": "0"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("writer %s = %q, want %q", k, got[k], v)
+		}
+	}
+	got, err = s.ReaderPragmas(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["query_only"] != "1" || got["foreign_keys"] != "1" {
+		t.Errorf("reader pragmas = %v, want query_only 1 and foreign_keys 1", got)
+	}
+}
+
+func TestMigrateIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "waorders.db")
+	s := openTest(t, path, sqlite.Options{})
+	for i := range 3 {
+		if err := s.Migrate(t.Context()); err != nil {
+			t.Fatalf("Migrate %d: %v", i, err)
+		}
+	}
+	cur, latest, err := s.SchemaVersion(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur != latest || latest < 1 || latest != sqlite.LatestVersion() {
+		t.Errorf("SchemaVersion = %d, %d; want both %d", cur, latest, sqlite.LatestVersion())
+	}
+	// Reopening an up-to-date database with NoMigrate works.
+	s2 := openTest(t, path, sqlite.Options{NoMigrate: true})
+	if err := s2.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNoMigrateRefusesOldSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "waorders.db")
+	_, err := sqlite.Open(t.Context(), path, sqlite.Options{NoMigrate: true})
+	if err == nil || !strings.Contains(err.Error(), "waorders migrate") {
+		t.Fatalf("Open(NoMigrate) of an empty database = %v, want an error saying to run waorders migrate", err)
+	}
+	// Migrating explicitly then opening with NoMigrate works.
+	s := openTest(t, path, sqlite.Options{})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	openTest(t, path, sqlite.Options{NoMigrate: true})
+}
+
+func TestRefusesNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "waorders.db")
+	s := openTest(t, path, sqlite.Options{})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = sqlite.Open(context.Background(), path, sqlite.Options{})
+	if err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("Open of a newer schema = %v, want an error saying it is newer", err)
+	}
+}
+
+func TestOpenRejectsMemory(t *testing.T) {
+	for _, p := range []string{"", ":memory:", "file::memory:?cache=shared"} {
+		if s, err := sqlite.Open(t.Context(), p, sqlite.Options{}); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded, want an error", p)
+		}
+	}
+}
+
+func TestPathWithSpecialCharacters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "we?ird #dir%", "wa orders.db")
+	s := openTest(t, path, sqlite.Options{})
+	if _, err := s.WriteDeliveries(t.Context(), storetest.NewOrderDeliveries(storetest.NewOrder("wamid.x", storetest.Base))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetOrder(t.Context(), "wamid.x"); err != nil {
+		t.Fatal(err)
+	}
+}

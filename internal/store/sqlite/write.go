@@ -1,0 +1,357 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/internal/store"
+)
+
+// The statements of the write path, prepared once on the writer connection.
+const (
+	sqlInsertCallback = `INSERT INTO callbacks (id, envelope, received_at, body, headers)
+VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+
+	sqlInsertMessage = `INSERT INTO messages (id, callback_id, type, customer_wa_id, customer_name,
+    phone_number_id, display_phone_number, waba_id, ref, ref1, ref2, reply_to, trace_id,
+    context_message_id, summary, sent_at, received_at, raw, warnings)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+
+	sqlInsertOrder = `INSERT INTO orders (id, status, version, catalog_id, text, customer_wa_id, customer_name,
+    phone_number_id, display_phone_number, waba_id, ref, ref1, ref2, reply_to, context_message_id,
+    trace_id, search, ordered_at, received_at, units, warnings)
+VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+
+	sqlInsertItem = `INSERT INTO order_items (order_id, idx, product_retailer_id, quantity, currency, unit_minor, line_minor)
+VALUES (?, ?, ?, ?, ?, ?, ?)`
+
+	sqlInsertTotal = `INSERT INTO order_totals (order_id, currency, idx, amount_minor) VALUES (?, ?, ?, ?)`
+
+	sqlInsertHistory = `INSERT INTO order_history (order_id, seq, at, actor, from_status, to_status, note)
+VALUES (?, ?, ?, ?, ?, ?, ?)`
+
+	sqlInsertStatus = `INSERT INTO statuses (message_id, status, rank, recipient_id, callback_id, ts, received_at, errors, raw)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id, status) DO NOTHING`
+
+	// The state moves only to a higher rank.
+	sqlUpsertState = `INSERT INTO message_states (message_id, status, rank, updated_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (message_id) DO UPDATE SET status = excluded.status, rank = excluded.rank, updated_at = excluded.updated_at
+WHERE excluded.rank > message_states.rank`
+
+	sqlInsertQuarantine = `INSERT INTO quarantine (kind, callback_id, message_id, envelope, reason, message, problems,
+    body, headers, received_at, resolved_at, attempts)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
+
+	sqlQuarantinedMessage = `SELECT id FROM quarantine WHERE message_id = ?`
+)
+
+// writeStmts holds the prepared statements of the write path.
+type writeStmts struct {
+	callback, message, order, item, total, history, status, state, quarantine, quarantined *sql.Stmt
+}
+
+func prepareWriteStmts(ctx context.Context, db *sql.DB) (*writeStmts, error) {
+	ws := &writeStmts{}
+	for _, p := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&ws.callback, sqlInsertCallback},
+		{&ws.message, sqlInsertMessage},
+		{&ws.order, sqlInsertOrder},
+		{&ws.item, sqlInsertItem},
+		{&ws.total, sqlInsertTotal},
+		{&ws.history, sqlInsertHistory},
+		{&ws.status, sqlInsertStatus},
+		{&ws.state, sqlUpsertState},
+		{&ws.quarantine, sqlInsertQuarantine},
+		{&ws.quarantined, sqlQuarantinedMessage},
+	} {
+		st, err := db.PrepareContext(ctx, p.query)
+		if err != nil {
+			ws.close()
+			return nil, fmt.Errorf("prepare %q: %w", strings.Fields(p.query)[:3], interpretError(err))
+		}
+		*p.dst = st
+	}
+	return ws, nil
+}
+
+func (ws *writeStmts) close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{ws.callback, ws.message, ws.order, ws.item, ws.total, ws.history,
+		ws.status, ws.state, ws.quarantine, ws.quarantined} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// txStmts are the write statements bound to one transaction.
+type txStmts struct {
+	ctx                                                                      context.Context
+	callback, message, order, item, total, history, status, state, qins, qid *sql.Stmt
+}
+
+func (ws *writeStmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
+	return &txStmts{
+		ctx:      ctx,
+		callback: tx.StmtContext(ctx, ws.callback),
+		message:  tx.StmtContext(ctx, ws.message),
+		order:    tx.StmtContext(ctx, ws.order),
+		item:     tx.StmtContext(ctx, ws.item),
+		total:    tx.StmtContext(ctx, ws.total),
+		history:  tx.StmtContext(ctx, ws.history),
+		status:   tx.StmtContext(ctx, ws.status),
+		state:    tx.StmtContext(ctx, ws.state),
+		qins:     tx.StmtContext(ctx, ws.quarantine),
+		qid:      tx.StmtContext(ctx, ws.quarantined),
+	}
+}
+
+// WriteDeliveries writes every delivery in one transaction on the writer
+// connection (group commit: one fsync for the whole slice) and reports per
+// record whether it was stored, a duplicate or quarantined. Orders are
+// checked with Order.Validate first; an invalid one fails the whole call
+// with CodeInvalid before anything is written.
+func (s *Store) WriteDeliveries(ctx context.Context, ds []*store.Delivery) ([]store.DeliveryResult, error) {
+	if err := validateDeliveries(ds); err != nil {
+		return nil, err
+	}
+	if len(ds) == 0 {
+		return []store.DeliveryResult{}, nil
+	}
+	results := make([]store.DeliveryResult, len(ds))
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		st := s.stmts.bind(ctx, tx)
+		for i, d := range ds {
+			if err := st.writeDelivery(d, &results[i], s.now); err != nil {
+				return fmt.Errorf("delivery %d (callback %s): %w", i, d.Callback.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("write deliveries: %w", err)
+	}
+	return results, nil
+}
+
+func validateDeliveries(ds []*store.Delivery) error {
+	for i, d := range ds {
+		if d == nil {
+			return waorders.Errorf(waorders.CodeInvalid, "delivery %d is nil", i)
+		}
+		for j, mw := range d.Messages {
+			if mw.Message == nil || mw.Message.ID == "" {
+				return waorders.Errorf(waorders.CodeInvalid, "delivery %d message %d has no id", i, j)
+			}
+			if mw.Order == nil {
+				continue
+			}
+			if mw.Order.ID != "" && mw.Order.ID != mw.Message.ID {
+				return waorders.Errorf(waorders.CodeInvalid, "order %s does not have the id of its message %s", mw.Order.ID, mw.Message.ID)
+			}
+			o := *mw.Order
+			o.ID = mw.Message.ID
+			o.Status = waorders.OrderPending
+			if err := o.Validate(); err != nil {
+				return err
+			}
+		}
+		for j, sw := range d.Statuses {
+			if sw.Update == nil || sw.Update.MessageID == "" || sw.Update.Status == "" {
+				return waorders.Errorf(waorders.CodeInvalid, "delivery %d status %d has no message id or status", i, j)
+			}
+		}
+		for j, q := range d.Quarantine {
+			if q == nil {
+				return waorders.Errorf(waorders.CodeInvalid, "delivery %d quarantine entry %d is nil", i, j)
+			}
+		}
+	}
+	return nil
+}
+
+func (st *txStmts) writeDelivery(d *store.Delivery, res *store.DeliveryResult, now func() time.Time) error {
+	cb := &d.Callback
+	if cb.ID != "" {
+		headers, err := headersText(cb.Headers)
+		if err != nil {
+			return err
+		}
+		body := cb.Body
+		if body == nil {
+			body = []byte{}
+		}
+		if _, err := st.callback.ExecContext(st.ctx, cb.ID, cb.Envelope, micros(orNow(cb.ReceivedAt, now)), body, headers); err != nil {
+			return fmt.Errorf("insert callback: %w", interpretError(err))
+		}
+	}
+	if len(d.Messages) > 0 {
+		res.Messages = make([]store.Outcome, len(d.Messages))
+		for i, mw := range d.Messages {
+			out, err := st.writeMessage(mw, orNow(cb.ReceivedAt, now))
+			if err != nil {
+				return err
+			}
+			res.Messages[i] = out
+		}
+	}
+	if len(d.Statuses) > 0 {
+		res.Statuses = make([]store.Outcome, len(d.Statuses))
+		for i, sw := range d.Statuses {
+			out, err := st.writeStatus(sw, orNow(cb.ReceivedAt, now))
+			if err != nil {
+				return err
+			}
+			res.Statuses[i] = out
+		}
+	}
+	if len(d.Quarantine) > 0 {
+		res.Quarantine = make([]store.QuarantineResult, len(d.Quarantine))
+		for i, q := range d.Quarantine {
+			qr, err := st.writeQuarantine(q, orNow(cb.ReceivedAt, now))
+			if err != nil {
+				return err
+			}
+			res.Quarantine[i] = qr
+		}
+	}
+	return nil
+}
+
+// orNow returns t, or the current time when t is zero.
+func orNow(t time.Time, now func() time.Time) time.Time {
+	if t.IsZero() {
+		return now()
+	}
+	return t
+}
+
+func (st *txStmts) writeMessage(mw store.MessageWrite, received time.Time) (store.Outcome, error) {
+	m := mw.Message
+	warnings, err := problemsText(m.Warnings)
+	if err != nil {
+		return "", err
+	}
+	if !m.ReceivedAt.IsZero() {
+		received = m.ReceivedAt
+	}
+	r, err := st.message.ExecContext(st.ctx, m.ID, m.CallbackID, m.Type, m.Customer.WaID, m.Customer.Name,
+		m.Business.PhoneNumberID, m.Business.DisplayPhoneNumber, m.Business.WABAID,
+		m.Campaign.Ref, m.Campaign.Ref1, m.Campaign.Ref2, m.ReplyTo, m.TraceID, m.ContextMessageID,
+		m.Summary, micros(m.SentAt), micros(received), rawText(m.Raw), warnings)
+	if err != nil {
+		return "", fmt.Errorf("insert message %s: %w", m.ID, interpretError(err))
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return store.Duplicate, nil
+	}
+	if mw.Order != nil {
+		if err := st.writeOrder(m.ID, mw.Order, received); err != nil {
+			return "", err
+		}
+	}
+	return store.Stored, nil
+}
+
+// writeOrder inserts a new order as pending at version 1, with its items,
+// totals and the creation entry of its history.
+func (st *txStmts) writeOrder(id string, o *waorders.Order, received time.Time) error {
+	warnings, err := problemsText(o.Warnings)
+	if err != nil {
+		return err
+	}
+	if !o.ReceivedAt.IsZero() {
+		received = o.ReceivedAt
+	}
+	r, err := st.order.ExecContext(st.ctx, id, string(waorders.OrderPending), o.CatalogID, o.Text,
+		o.Customer.WaID, o.Customer.Name, o.Business.PhoneNumberID, o.Business.DisplayPhoneNumber, o.Business.WABAID,
+		o.Campaign.Ref, o.Campaign.Ref1, o.Campaign.Ref2, o.ReplyTo, o.ContextMessageID, o.TraceID,
+		searchText(o.Customer.Name, o.Text), micros(o.OrderedAt), micros(received), o.Units(), warnings)
+	if err != nil {
+		return fmt.Errorf("insert order %s: %w", id, interpretError(err))
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return nil // the order exists already: keep it as it is
+	}
+	for i, it := range o.Items {
+		if _, err := st.item.ExecContext(st.ctx, id, i, it.ProductRetailerID, it.Quantity,
+			it.UnitPrice.Currency, it.UnitPrice.Minor, it.LineTotal.Minor); err != nil {
+			return fmt.Errorf("insert order %s item %d: %w", id, i, interpretError(err))
+		}
+	}
+	for i, t := range o.Totals {
+		if _, err := st.total.ExecContext(st.ctx, id, t.Currency, i, t.Minor); err != nil {
+			return fmt.Errorf("insert order %s total %s: %w", id, t.Currency, interpretError(err))
+		}
+	}
+	if _, err := st.history.ExecContext(st.ctx, id, 1, micros(received), "intake", "", string(waorders.OrderPending), ""); err != nil {
+		return fmt.Errorf("insert order %s history: %w", id, interpretError(err))
+	}
+	return nil
+}
+
+// searchText is what the free-text order filter searches: the customer name
+// and order text, lower-cased here because SQLite's lower() only knows ASCII.
+func searchText(name, text string) string {
+	return strings.ToLower(name) + "\n" + strings.ToLower(text)
+}
+
+func (st *txStmts) writeStatus(sw store.StatusWrite, received time.Time) (store.Outcome, error) {
+	u := sw.Update
+	if !u.ReceivedAt.IsZero() {
+		received = u.ReceivedAt
+	}
+	r, err := st.status.ExecContext(st.ctx, u.MessageID, u.Status, sw.Rank, u.RecipientID, u.CallbackID,
+		micros(u.Timestamp), micros(received), rawText(u.Errors), rawText(u.Raw))
+	if err != nil {
+		return "", fmt.Errorf("insert status %s %s: %w", u.MessageID, u.Status, interpretError(err))
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return store.Duplicate, nil
+	}
+	at := u.Timestamp
+	if at.IsZero() {
+		at = received
+	}
+	if _, err := st.state.ExecContext(st.ctx, u.MessageID, u.Status, sw.Rank, micros(at)); err != nil {
+		return "", fmt.Errorf("update state of %s: %w", u.MessageID, interpretError(err))
+	}
+	return store.Stored, nil
+}
+
+func (st *txStmts) writeQuarantine(q *waorders.QuarantineEntry, received time.Time) (store.QuarantineResult, error) {
+	problems, err := problemsText(q.Problems)
+	if err != nil {
+		return store.QuarantineResult{}, err
+	}
+	headers, err := headersText(q.Headers)
+	if err != nil {
+		return store.QuarantineResult{}, err
+	}
+	if !q.ReceivedAt.IsZero() {
+		received = q.ReceivedAt
+	}
+	var id int64
+	err = st.qins.QueryRowContext(st.ctx, q.Kind, q.CallbackID, q.MessageID, q.Envelope, q.Reason, q.Message,
+		problems, q.Body, headers, micros(received), optMicros(q.ResolvedAt), q.Attempts).Scan(&id)
+	switch {
+	case err == nil:
+		return store.QuarantineResult{ID: id, Outcome: store.Stored}, nil
+	case !errors.Is(err, sql.ErrNoRows) || q.MessageID == "":
+		return store.QuarantineResult{}, fmt.Errorf("insert quarantine: %w", interpretError(err))
+	}
+	// The message is quarantined already: report the existing entry.
+	if err := st.qid.QueryRowContext(st.ctx, q.MessageID).Scan(&id); err != nil {
+		return store.QuarantineResult{}, fmt.Errorf("find quarantined message %s: %w", q.MessageID, interpretError(err))
+	}
+	return store.QuarantineResult{ID: id, Outcome: store.Duplicate}, nil
+}

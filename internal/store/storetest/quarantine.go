@@ -1,0 +1,142 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/internal/store"
+)
+
+func testQuarantineDedup(t *testing.T, s store.Store) {
+	res := mustWrite(t, s, NewQuarantineDelivery(NewQuarantineEntry(waorders.QuarantineMessage, "wamid.q1", Base)))
+	first := res[0].Quarantine[0]
+	if first.Outcome != store.Stored || first.ID <= 0 {
+		t.Fatalf("first entry = %+v, want stored with an id", first)
+	}
+	res = mustWrite(t, s,
+		NewQuarantineDelivery(NewQuarantineEntry(waorders.QuarantineMessage, "wamid.q1", Base.Add(time.Minute))),
+		NewQuarantineDelivery(
+			NewQuarantineEntry(waorders.QuarantineMessage, "wamid.q2", Base),
+			NewQuarantineEntry(waorders.QuarantineMessage, "wamid.q2", Base),
+		),
+		// Whole bodies have no message id: each is kept.
+		NewQuarantineDelivery(NewQuarantineEntry(waorders.QuarantineBody, "", Base)),
+		NewQuarantineDelivery(NewQuarantineEntry(waorders.QuarantineBody, "", Base)),
+	)
+	diff(t, "redelivered q1", []store.QuarantineResult{{ID: first.ID, Outcome: store.Duplicate}}, res[0].Quarantine)
+	q2 := res[1].Quarantine
+	if len(q2) != 2 || q2[0].Outcome != store.Stored || q2[1] != (store.QuarantineResult{ID: q2[0].ID, Outcome: store.Duplicate}) {
+		t.Errorf("q2 twice in one delivery = %+v, want stored then duplicate of the same id", q2)
+	}
+	b1, b2 := res[2].Quarantine[0], res[3].Quarantine[0]
+	if b1.Outcome != store.Stored || b2.Outcome != store.Stored || b1.ID == b2.ID {
+		t.Errorf("body entries = %+v, %+v; want two stored entries", b1, b2)
+	}
+	page, err := s.ListQuarantine(t.Context(), store.QuarantineFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Entries) != 4 {
+		t.Errorf("quarantine holds %d entries, want 4", len(page.Entries))
+	}
+}
+
+func testQuarantineList(t *testing.T, s store.Store) {
+	var ids []int64
+	for i := range 7 {
+		e := NewQuarantineEntry(waorders.QuarantineMessage, fmt.Sprintf("wamid.ql%d", i), Base.Add(time.Duration(i)*time.Minute))
+		if i == 3 {
+			e.Kind, e.MessageID = waorders.QuarantineBody, ""
+		}
+		res := mustWrite(t, s, NewQuarantineDelivery(e))
+		ids = append(ids, res[0].Quarantine[0].ID)
+	}
+	var (
+		got    []int64
+		cursor string
+	)
+	for range 10 {
+		page, err := s.ListQuarantine(t.Context(), store.QuarantineFilter{Limit: 3, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.Entries {
+			if e.Body != nil || e.Headers != nil {
+				t.Errorf("listed entry %d carries its body or headers", e.ID)
+			}
+			if e.Reason != "invalid_quantity" || len(e.Problems) != 1 {
+				t.Errorf("listed entry %d = %+v, want its reason and problems", e.ID, e)
+			}
+			wantUTC(t, "entry", e.ReceivedAt)
+			got = append(got, e.ID)
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		cursor = page.NextCursor
+	}
+	want := []int64{ids[6], ids[5], ids[4], ids[3], ids[2], ids[1], ids[0]}
+	diff(t, "newest first", want, got)
+
+	for _, id := range []int64{ids[1], ids[4]} {
+		if _, err := s.MarkQuarantineAttempt(t.Context(), id, true, Base.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.MarkQuarantineAttempt(t.Context(), ids[5], false, Base.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.ListQuarantine(t.Context(), store.QuarantineFilter{Unresolved: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var unresolved []int64
+	for _, e := range page.Entries {
+		unresolved = append(unresolved, e.ID)
+	}
+	diff(t, "unresolved", []int64{ids[6], ids[5], ids[3], ids[2], ids[0]}, unresolved)
+
+	_, err = s.ListQuarantine(t.Context(), store.QuarantineFilter{Cursor: "***"})
+	wantCode(t, "bad cursor", err, waorders.CodeInvalid)
+}
+
+func testQuarantineGetAndMark(t *testing.T, s store.Store) {
+	e := NewQuarantineEntry(waorders.QuarantineMessage, "wamid.qg", Base.In(ist))
+	e.Body = []byte("{\"not\": json \x00\xff")
+	res := mustWrite(t, s, NewQuarantineDelivery(e))
+	id := res[0].Quarantine[0].ID
+
+	got, err := s.GetQuarantine(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *e
+	want.ID, want.ReceivedAt = id, Base
+	diff(t, "entry", &want, got)
+	if string(got.Body) != string(e.Body) {
+		t.Errorf("body = %q, want exactly %q", got.Body, e.Body)
+	}
+	wantUTC(t, "entry", got.ReceivedAt)
+
+	got, err = s.MarkQuarantineAttempt(t.Context(), id, false, Base.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Attempts != 1 || got.Resolved() {
+		t.Errorf("after a failed retry: attempts %d, resolved %v; want 1, false", got.Attempts, got.Resolved())
+	}
+	got, err = s.MarkQuarantineAttempt(t.Context(), id, true, Base.Add(time.Hour).In(ist))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Attempts, want.ResolvedAt = 2, Base.Add(time.Hour)
+	diff(t, "entry after a successful retry", &want, got)
+	wantUTC(t, "resolved at", got.ResolvedAt)
+	again, err := s.GetQuarantine(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "stored entry", got, again)
+}

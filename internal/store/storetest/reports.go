@@ -1,0 +1,145 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/internal/store"
+	"github.com/waorders/waorders/money"
+)
+
+func testCustomerSummary(t *testing.T, s store.Store) {
+	mk := func(id string, at time.Duration, waID, name string, items ...waorders.Item) *waorders.Order {
+		o := NewOrder(id, Base.Add(at), items...)
+		o.Customer = waorders.Customer{WaID: waID, Name: name}
+		return o
+	}
+	mustWriteOrders(t, s,
+		mk("c1", 0, "cust-a", "Sam", NewItem("shirt", 1, Money("INR", 360000))),
+		mk("c2", time.Hour, "cust-a", "Samuel", NewItem("cap", 2, Money("USD", 1699))),
+		// The newest order has no profile name: the name last seen stays.
+		mk("c3", 2*time.Hour, "cust-a", "", NewItem("socks", 1, Money("INR", 50000)), NewItem("oud", 1, Money("AED", 1000))),
+		mk("c4", 3*time.Hour, "cust-b", "Priya", NewItem("shirt", 9, Money("INR", 100))),
+	)
+	// Every order counts, whatever its status.
+	mustUpdate(t, s, "c2", waorders.OrderCanceled)
+
+	got, err := s.GetCustomer(t.Context(), "cust-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &waorders.CustomerSummary{
+		WaID: "cust-a", Name: "Samuel", FirstOrderAt: Base, LastOrderAt: Base.Add(2 * time.Hour), OrderCount: 3,
+		Spend: []money.Amount{Money("AED", 1000), Money("INR", 410000), Money("USD", 3398)}, // by currency code
+	}
+	diff(t, "customer", want, got)
+	wantUTC(t, "customer", got.FirstOrderAt, got.LastOrderAt)
+
+	_, err = s.GetCustomer(t.Context(), "cust-unknown")
+	wantCode(t, "unknown customer", err, waorders.CodeNotFound)
+}
+
+// campaignOrders writes the orders the campaign report tests share.
+func campaignOrders(t *testing.T, s store.Store) {
+	mk := func(id string, at time.Time, ref, ref1, ref2 string, items ...waorders.Item) *waorders.Order {
+		o := NewOrder(id, at, items...)
+		o.Campaign = waorders.Campaign{Ref: ref, Ref1: ref1, Ref2: ref2}
+		return o
+	}
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	mustWriteOrders(t, s,
+		mk("k1", day.Add(10*time.Hour), "a", "shoes", "x", NewItem("shirt", 2, Money("INR", 180000))),
+		mk("k2", day.Add(23*time.Hour+59*time.Minute+59*time.Second+999999*time.Microsecond), "a", "shoes", "", NewItem("cap", 2, Money("USD", 1699))),
+		// 00:30 on the 3rd in UTC, written in IST (06:00 local).
+		mk("k3", day.Add(24*time.Hour+30*time.Minute).In(ist), "b", "shoes", "x", NewItem("sock", 3, Money("INR", 10000))),
+		mk("k4", day.Add(25*time.Hour), "b", "Summer", "", NewItem("hat", 1, Money("INR", 50000))),
+		mk("k5", day.Add(26*time.Hour), "", "", "", NewItem("tea", 1, Money("JPY", 1500))),
+		mk("k6", day.Add(27*time.Hour), "", "bags", "x", NewItem("bag", 1, Money("INR", 99900)), NewItem("strap", 2, Money("USD", 500))),
+	)
+	// Every order counts, whatever its status.
+	mustUpdate(t, s, "k4", waorders.OrderCanceled)
+}
+
+func testCampaignReport(t *testing.T, s store.Store) {
+	campaignOrders(t, s)
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return day.Add(d) }
+	last := 23*time.Hour + 59*time.Minute + 59*time.Second + 999999*time.Microsecond
+	tests := []struct {
+		name string
+		q    store.CampaignQuery
+		want []waorders.CampaignRow
+	}{
+		{"Ref1", store.CampaignQuery{GroupBy: "ref1"}, []waorders.CampaignRow{
+			// Sorted by campaign in byte order: "" first, upper case before lower.
+			{Campaign: "", Orders: 1, Units: 1, Revenue: []money.Amount{Money("JPY", 1500)}, FirstOrderAt: at(26 * time.Hour), LastOrderAt: at(26 * time.Hour)},
+			{Campaign: "Summer", Orders: 1, Units: 1, Revenue: []money.Amount{Money("INR", 50000)}, FirstOrderAt: at(25 * time.Hour), LastOrderAt: at(25 * time.Hour)},
+			{Campaign: "bags", Orders: 1, Units: 3, Revenue: []money.Amount{Money("INR", 99900), Money("USD", 1000)}, FirstOrderAt: at(27 * time.Hour), LastOrderAt: at(27 * time.Hour)},
+			{Campaign: "shoes", Orders: 3, Units: 7, Revenue: []money.Amount{Money("INR", 390000), Money("USD", 3398)}, FirstOrderAt: at(10 * time.Hour), LastOrderAt: at(24*time.Hour + 30*time.Minute)},
+		}},
+		{"Ref", store.CampaignQuery{GroupBy: "ref"}, []waorders.CampaignRow{
+			{Campaign: "", Orders: 2, Units: 4, Revenue: []money.Amount{Money("INR", 99900), Money("JPY", 1500), Money("USD", 1000)}, FirstOrderAt: at(26 * time.Hour), LastOrderAt: at(27 * time.Hour)},
+			{Campaign: "a", Orders: 2, Units: 4, Revenue: []money.Amount{Money("INR", 360000), Money("USD", 3398)}, FirstOrderAt: at(10 * time.Hour), LastOrderAt: at(last)},
+			{Campaign: "b", Orders: 2, Units: 4, Revenue: []money.Amount{Money("INR", 80000)}, FirstOrderAt: at(24*time.Hour + 30*time.Minute), LastOrderAt: at(25 * time.Hour)},
+		}},
+		{"Ref2Window", store.CampaignQuery{GroupBy: "ref2", Since: at(last), Until: at(27 * time.Hour)}, []waorders.CampaignRow{
+			{Campaign: "", Orders: 3, Units: 4, Revenue: []money.Amount{Money("INR", 50000), Money("JPY", 1500), Money("USD", 3398)}, FirstOrderAt: at(last), LastOrderAt: at(26 * time.Hour)},
+			{Campaign: "x", Orders: 1, Units: 3, Revenue: []money.Amount{Money("INR", 30000)}, FirstOrderAt: at(24*time.Hour + 30*time.Minute), LastOrderAt: at(24*time.Hour + 30*time.Minute)},
+		}},
+		{"Empty", store.CampaignQuery{GroupBy: "ref1", Since: at(100 * time.Hour)}, nil},
+	}
+	for _, tt := range tests {
+		got, err := s.CampaignReport(t.Context(), tt.q)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		diff(t, tt.name, tt.want, got)
+		for _, r := range got {
+			wantUTC(t, tt.name, r.FirstOrderAt, r.LastOrderAt)
+		}
+	}
+}
+
+func testCampaignReportByDay(t *testing.T, s store.Store) {
+	campaignOrders(t, s)
+	d1 := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	d2 := d1.Add(24 * time.Hour)
+	last := 23*time.Hour + 59*time.Minute + 59*time.Second + 999999*time.Microsecond
+	got, err := s.CampaignReport(t.Context(), store.CampaignQuery{GroupBy: "ref1", Interval: "day"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sorted by bucket, then campaign.
+	want := []waorders.CampaignRow{
+		{Campaign: "shoes", Bucket: d1, Orders: 2, Units: 4, Revenue: []money.Amount{Money("INR", 360000), Money("USD", 3398)}, FirstOrderAt: d1.Add(10 * time.Hour), LastOrderAt: d1.Add(last)},
+		{Campaign: "", Bucket: d2, Orders: 1, Units: 1, Revenue: []money.Amount{Money("JPY", 1500)}, FirstOrderAt: d2.Add(2 * time.Hour), LastOrderAt: d2.Add(2 * time.Hour)},
+		{Campaign: "Summer", Bucket: d2, Orders: 1, Units: 1, Revenue: []money.Amount{Money("INR", 50000)}, FirstOrderAt: d2.Add(time.Hour), LastOrderAt: d2.Add(time.Hour)},
+		{Campaign: "bags", Bucket: d2, Orders: 1, Units: 3, Revenue: []money.Amount{Money("INR", 99900), Money("USD", 1000)}, FirstOrderAt: d2.Add(3 * time.Hour), LastOrderAt: d2.Add(3 * time.Hour)},
+		{Campaign: "shoes", Bucket: d2, Orders: 1, Units: 3, Revenue: []money.Amount{Money("INR", 30000)}, FirstOrderAt: d2.Add(30 * time.Minute), LastOrderAt: d2.Add(30 * time.Minute)},
+	}
+	diff(t, "daily report", want, got)
+	for _, r := range got {
+		wantUTC(t, "bucket", r.Bucket)
+	}
+
+	plain, err := s.CampaignReport(t.Context(), store.CampaignQuery{GroupBy: "ref1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range plain {
+		if !r.Bucket.IsZero() {
+			t.Errorf("row %q has bucket %v without an interval", r.Campaign, r.Bucket)
+		}
+	}
+}
+
+func testCampaignReportInvalid(t *testing.T, s store.Store) {
+	_, err := s.CampaignReport(t.Context(), store.CampaignQuery{GroupBy: "ref3"})
+	wantCode(t, "group by ref3", err, waorders.CodeInvalid)
+	_, err = s.CampaignReport(t.Context(), store.CampaignQuery{GroupBy: "status; DROP TABLE orders"})
+	wantCode(t, "group by an injection", err, waorders.CodeInvalid)
+	_, err = s.CampaignReport(t.Context(), store.CampaignQuery{GroupBy: "ref1", Interval: "week"})
+	wantCode(t, "interval week", err, waorders.CodeInvalid)
+}

@@ -1,0 +1,210 @@
+// Package storetest is the conformance suite of the storage contract: every
+// behaviour a store.Store must have, as subtests that any driver runs with
+// Run. When a driver changes, extend this suite, not a driver's own tests.
+//
+// The suite also exports fixtures (NewOrder, NewOrderDelivery, ...) that
+// tests and benchmarks of other packages reuse to build deliveries.
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/internal/store"
+)
+
+// Run runs every subtest of the suite against stores made by open. open
+// must return a new, empty, migrated store that shares no data with any
+// other store it returned, and close it when the test ends (t.Cleanup);
+// closing it twice must be harmless. Subtests run in parallel, so open is
+// called concurrently.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		// Writes and deduplication.
+		{"MessageRoundTrip", testMessageRoundTrip},
+		{"OrderRoundTrip", testOrderRoundTrip},
+		{"OrderIDDefaultsToMessageID", testOrderIDDefaultsToMessageID},
+		{"EmptyWrite", testEmptyWrite},
+		{"DeliveryResultsParallelInput", testDeliveryResults},
+		{"DuplicateAcrossCalls", testDuplicateAcrossCalls},
+		{"DuplicateWithinCall", testDuplicateWithinCall},
+		{"ConcurrentDuplicateDeliveries", testConcurrentDuplicates},
+		{"CallbackIDReused", testCallbackIDReused},
+		{"InvalidOrderWritesNothing", testInvalidOrderWritesNothing},
+		// Statuses.
+		{"StatusDedup", testStatusDedup},
+		{"StatusStateForwardOnly", testStatusStateForwardOnly},
+		{"StatusFailedIsTerminal", testStatusFailedIsTerminal},
+		// Messages.
+		{"ListMessages", testListMessages},
+		{"ListMessagesPagination", testListMessagesPagination},
+		// Orders.
+		{"ListOrdersFilters", testListOrdersFilters},
+		{"ListOrdersFreeText", testListOrdersFreeText},
+		{"ListOrdersInvalidFilter", testListOrdersInvalidFilter},
+		{"ListOrdersCarriesItemsAndTotals", testListOrdersCarriesItems},
+		{"ListOrdersPaginationWhileInserting", testListOrdersPagination},
+		{"ListOrdersLimits", testListOrdersLimits},
+		{"ExportOrders", testExportOrders},
+		{"ExportOrdersWhileInserting", testExportOrdersWhileInserting},
+		{"ExportOrdersStopsOnError", testExportOrdersStopsOnError},
+		// Lifecycle.
+		{"OrderLifecycle", testOrderLifecycle},
+		{"OrderTransitionRules", testOrderTransitionRules},
+		{"OrderStaleVersion", testOrderStaleVersion},
+		{"OrderConcurrentUpdates", testOrderConcurrentUpdates},
+		// Customers and reports.
+		{"CustomerSummary", testCustomerSummary},
+		{"CampaignReport", testCampaignReport},
+		{"CampaignReportByDay", testCampaignReportByDay},
+		{"CampaignReportInvalid", testCampaignReportInvalid},
+		// Quarantine.
+		{"QuarantineDedup", testQuarantineDedup},
+		{"QuarantineList", testQuarantineList},
+		{"QuarantineGetAndMark", testQuarantineGetAndMark},
+		// Housekeeping.
+		{"NotFound", testNotFound},
+		{"Ping", testPing},
+		{"CloseTwice", testCloseTwice},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, open(t))
+		})
+	}
+}
+
+// cmpOpts compare domain values: times by instant (UTC is checked apart),
+// nil and empty slices alike.
+var cmpOpts = []cmp.Option{cmpopts.EquateEmpty()}
+
+func diff(t *testing.T, what string, want, got any) {
+	t.Helper()
+	if d := cmp.Diff(want, got, cmpOpts...); d != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", what, d)
+	}
+}
+
+func mustWrite(t *testing.T, s store.Store, ds ...*store.Delivery) []store.DeliveryResult {
+	t.Helper()
+	res, err := s.WriteDeliveries(t.Context(), ds)
+	if err != nil {
+		t.Fatalf("WriteDeliveries: %v", err)
+	}
+	if len(res) != len(ds) {
+		t.Fatalf("WriteDeliveries returned %d results for %d deliveries", len(res), len(ds))
+	}
+	return res
+}
+
+func mustWriteOrders(t *testing.T, s store.Store, orders ...*waorders.Order) {
+	t.Helper()
+	for i, r := range mustWrite(t, s, NewOrderDeliveries(orders...)...) {
+		if len(r.Messages) != 1 || r.Messages[0] != store.Stored {
+			t.Fatalf("order %s: outcome %v, want [stored]", orders[i].ID, r.Messages)
+		}
+	}
+}
+
+func mustGetOrder(t *testing.T, s store.Store, id string) *waorders.Order {
+	t.Helper()
+	o, err := s.GetOrder(t.Context(), id)
+	if err != nil {
+		t.Fatalf("GetOrder(%s): %v", id, err)
+	}
+	return o
+}
+
+// wantCode fails unless err carries code.
+func wantCode(t *testing.T, what string, err error, code waorders.Code) {
+	t.Helper()
+	if got := waorders.ErrorCode(err); got != code {
+		t.Errorf("%s: error code %q (err %v), want %q", what, got, err, code)
+	}
+}
+
+// wantUTC fails unless every non-zero time is in UTC.
+func wantUTC(t *testing.T, what string, times ...time.Time) {
+	t.Helper()
+	for i, tm := range times {
+		if !tm.IsZero() && tm.Location() != time.UTC {
+			t.Errorf("%s: time %d is in %v, want UTC", what, i, tm.Location())
+		}
+	}
+}
+
+// expectedStored is o as GetOrder returns it right after intake: pending,
+// version 1, one creation entry in its history, times in UTC.
+func expectedStored(o *waorders.Order) *waorders.Order {
+	w := *o
+	w.Status, w.Version = waorders.OrderPending, 1
+	w.OrderedAt, w.ReceivedAt = o.OrderedAt.UTC(), o.ReceivedAt.UTC()
+	w.History = []waorders.StatusChange{{At: w.ReceivedAt, Actor: "intake", To: waorders.OrderPending}}
+	return &w
+}
+
+func orderIDs(orders []*waorders.Order) []string {
+	ids := make([]string, len(orders))
+	for i, o := range orders {
+		ids[i] = o.ID
+	}
+	return ids
+}
+
+func testNotFound(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, err := s.GetMessage(ctx, "wamid.missing")
+	wantCode(t, "GetMessage", err, waorders.CodeNotFound)
+	_, err = s.GetOrder(ctx, "wamid.missing")
+	wantCode(t, "GetOrder", err, waorders.CodeNotFound)
+	_, err = s.GetMessageState(ctx, "wamid.missing")
+	wantCode(t, "GetMessageState", err, waorders.CodeNotFound)
+	_, err = s.GetCustomer(ctx, "910000000000")
+	wantCode(t, "GetCustomer", err, waorders.CodeNotFound)
+	_, err = s.GetQuarantine(ctx, 12345)
+	wantCode(t, "GetQuarantine", err, waorders.CodeNotFound)
+	_, err = s.MarkQuarantineAttempt(ctx, 12345, true, Base)
+	wantCode(t, "MarkQuarantineAttempt", err, waorders.CodeNotFound)
+	_, err = s.UpdateOrderStatus(ctx, store.UpdateOrderStatusParams{ID: "wamid.missing", To: waorders.OrderProcessing, Actor: "test", At: Base})
+	wantCode(t, "UpdateOrderStatus", err, waorders.CodeNotFound)
+
+	sts, err := s.ListStatuses(ctx, "wamid.missing")
+	if err != nil || len(sts) != 0 {
+		t.Errorf("ListStatuses of an unknown message = %v, %v; want empty, nil", sts, err)
+	}
+	page, err := s.ListOrders(ctx, store.OrderFilter{})
+	if err != nil || len(page.Orders) != 0 || page.NextCursor != "" {
+		t.Errorf("ListOrders on an empty store = %+v, %v; want an empty last page", page, err)
+	}
+}
+
+func testPing(t *testing.T, s store.Store) {
+	for i := range 3 {
+		if err := s.Ping(t.Context()); err != nil {
+			t.Fatalf("Ping %d: %v", i, err)
+		}
+	}
+}
+
+func testCloseTwice(t *testing.T, s store.Store) {
+	if err := s.Close(); err != nil {
+		t.Fatalf("first Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if err := s.Ping(t.Context()); err == nil {
+		t.Error("Ping after Close succeeded, want an error")
+	}
+	if _, err := s.WriteDeliveries(t.Context(), NewOrderDeliveries(NewOrder("wamid.closed", Base))); err == nil {
+		t.Error("WriteDeliveries after Close succeeded, want an error")
+	}
+}

@@ -1,0 +1,280 @@
+package storetest
+
+import (
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/internal/store"
+	"github.com/waorders/waorders/money"
+)
+
+// ist is a non-UTC zone: the suite writes times in it and expects UTC back.
+var ist = time.FixedZone("IST", 5*3600+1800)
+
+func testMessageRoundTrip(t *testing.T, s store.Store) {
+	m := NewTextMessage("wamid.text1", Base.In(ist), "Hi, is the blue shirt in stock?")
+	m.Type = "text"
+	m.Campaign = waorders.Campaign{Ref: "Hello This will be my reference id - 123", Ref1: "shoes campaign", Ref2: "summer sale campaign"}
+	m.ReplyTo = "48c38d78-4ec5-4f00-abee-03a1b2c36c85"
+	m.TraceID = "cb94fee2-3e70-4a00-944a-2a4b5c6db90a"
+	m.ContextMessageID = "wamid.context1"
+	m.Customer.Name = "Zoë \"quoted\" <b>"
+	// Raw must come back byte for byte, odd spacing and key order included.
+	m.Raw = json.RawMessage(`{"id":"wamid.text1",  "type" : "text","text":{"body":"Hi, is the blue shirt in stock?"}, "a":1}`)
+	m.Warnings = []waorders.Problem{{Severity: "warning", Code: "unknown_field", Path: "messages[0].x", Message: "ignored field x"}}
+	m.ReceivedAt = Base.Add(1500 * time.Millisecond).In(ist)
+	res := mustWrite(t, s, NewMessageDelivery(m))
+	diff(t, "outcome", []store.Outcome{store.Stored}, res[0].Messages)
+
+	got, err := s.GetMessage(t.Context(), m.ID)
+	if err != nil {
+		t.Fatalf("GetMessage: %v", err)
+	}
+	want := *m
+	want.SentAt, want.ReceivedAt = m.SentAt.UTC(), m.ReceivedAt.UTC()
+	diff(t, "message", &want, got)
+	if string(got.Raw) != string(m.Raw) {
+		t.Errorf("raw = %s, want exactly %s", got.Raw, m.Raw)
+	}
+	wantUTC(t, "message", got.SentAt, got.ReceivedAt)
+	if !got.SentAt.Equal(Base) {
+		t.Errorf("sent at %v, want %v (microseconds kept)", got.SentAt, Base)
+	}
+}
+
+// richOrder is an order using every field, four currencies and amounts a
+// float64 could not hold exactly.
+func richOrder(id string, at time.Time) *waorders.Order {
+	o := NewOrder(id, at.In(ist),
+		NewItem("shirt1122", 2, Money("INR", 160000)),
+		NewItem("cap-usd", 3, Money("USD", 1699)),
+		NewItem("tea-jpy", 1, Money("JPY", 1500)),
+		NewItem("pant1122", 1, Money("INR", 200000)),
+		NewItem("oud-kwd", 4, Money("KWD", 1250)),
+		NewItem("gold-bar", 10000, Money("EUR", 922337203685477)),
+	)
+	o.Text = "Deliver after 6pm, ring twice"
+	o.Customer = waorders.Customer{WaID: "919812345678", Name: "Ananya Iyer"}
+	o.Campaign = waorders.Campaign{Ref: "Hello This will be my reference id - 123", Ref1: "shoes campaign", Ref2: "summer sale campaign"}
+	o.ReplyTo = "48c38d78-4ec5-4f00-abee-03a1b2c36c85"
+	o.TraceID = "cb94fee2-3e70-4a00-944a-2a4b5c6db90a"
+	o.ContextMessageID = "wamid.catalog-sent-1"
+	o.Warnings = []waorders.Problem{{Severity: "warning", Code: "timestamp_missing", Path: "messages[0].timestamp", Message: "used receipt time"}}
+	o.ReceivedAt = at.Add(2 * time.Second).In(ist)
+	return o
+}
+
+func testOrderRoundTrip(t *testing.T, s store.Store) {
+	o := richOrder("wamid.order1", Base)
+	mustWriteOrders(t, s, o)
+
+	got := mustGetOrder(t, s, o.ID)
+	want := expectedStored(o)
+	diff(t, "order", want, got)
+	diff(t, "totals", []string{"INR", "USD", "JPY", "KWD", "EUR"}, currencies(got.Totals))
+	if len(got.Totals) == 5 && got.Totals[4].Minor != 9223372036854770000 {
+		t.Errorf("EUR total = %d minor units, want exactly 9223372036854770000", got.Totals[4].Minor)
+	}
+	wantUTC(t, "order", got.OrderedAt, got.ReceivedAt)
+	for _, h := range got.History {
+		wantUTC(t, "history", h.At)
+	}
+
+	m, err := s.GetMessage(t.Context(), o.ID)
+	if err != nil {
+		t.Fatalf("GetMessage of the order message: %v", err)
+	}
+	if m.Type != "order" || !m.SentAt.Equal(o.OrderedAt) || m.Customer != o.Customer || m.Campaign != o.Campaign {
+		t.Errorf("order message = %+v, want type order sent at %v by %v in %v", m, o.OrderedAt, o.Customer, o.Campaign)
+	}
+}
+
+func currencies(as []money.Amount) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.Currency
+	}
+	return out
+}
+
+func testOrderIDDefaultsToMessageID(t *testing.T, s store.Store) {
+	o := NewOrder("wamid.noid", Base)
+	d := NewOrderDelivery(o)
+	o.ID = ""
+	mustWrite(t, s, d)
+	got := mustGetOrder(t, s, "wamid.noid")
+	if got.ID != "wamid.noid" || len(got.Items) != 2 {
+		t.Errorf("order = %+v, want id wamid.noid with 2 items", got)
+	}
+}
+
+func testEmptyWrite(t *testing.T, s store.Store) {
+	res, err := s.WriteDeliveries(t.Context(), nil)
+	if err != nil || len(res) != 0 {
+		t.Fatalf("WriteDeliveries(nil) = %v, %v; want no results, nil", res, err)
+	}
+	d := &store.Delivery{Callback: store.Callback{ID: NewCallbackID(), Envelope: "meta", ReceivedAt: Base, Body: []byte(`{}`)}}
+	res = mustWrite(t, s, d)
+	diff(t, "result of a delivery without records", store.DeliveryResult{}, res[0])
+}
+
+func testDeliveryResults(t *testing.T, s store.Store) {
+	o := NewOrder("wamid.mixed-order", Base)
+	d := NewOrderDelivery(o)
+	text := NewTextMessage("wamid.mixed-text", Base, "hello")
+	text.CallbackID = d.Callback.ID
+	d.Messages = append(d.Messages, store.MessageWrite{Message: text})
+	d.Statuses = []store.StatusWrite{
+		NewStatus("wamid.out1", "sent", RankSent, Base),
+		NewStatus("wamid.out1", "delivered", RankDelivered, Base.Add(time.Second)),
+	}
+	d.Quarantine = []*waorders.QuarantineEntry{NewQuarantineEntry(waorders.QuarantineMessage, "wamid.bad1", Base)}
+	empty := &store.Delivery{Callback: store.Callback{ID: NewCallbackID(), Envelope: "kaleyra", ReceivedAt: Base, Body: []byte(`{}`)}}
+
+	res := mustWrite(t, s, d, empty)
+	diff(t, "messages", []store.Outcome{store.Stored, store.Stored}, res[0].Messages)
+	diff(t, "statuses", []store.Outcome{store.Stored, store.Stored}, res[0].Statuses)
+	if len(res[0].Quarantine) != 1 || res[0].Quarantine[0].Outcome != store.Stored || res[0].Quarantine[0].ID <= 0 {
+		t.Errorf("quarantine results = %+v, want one stored entry with an id", res[0].Quarantine)
+	}
+	diff(t, "empty delivery", store.DeliveryResult{}, res[1])
+	mustGetOrder(t, s, o.ID)
+	if _, err := s.GetMessage(t.Context(), text.ID); err != nil {
+		t.Errorf("GetMessage(text): %v", err)
+	}
+}
+
+func testDuplicateAcrossCalls(t *testing.T, s store.Store) {
+	first := NewOrder("wamid.dup", Base)
+	mustWriteOrders(t, s, first)
+
+	// A redelivery (new request id) with different content changes nothing.
+	again := NewOrder("wamid.dup", Base.Add(time.Hour), NewItem("other", 5, Money("USD", 100)))
+	again.Text = "changed"
+	again.Customer.Name = "Somebody Else"
+	res := mustWrite(t, s, NewOrderDelivery(again))
+	diff(t, "redelivery outcome", []store.Outcome{store.Duplicate}, res[0].Messages)
+
+	diff(t, "order after redelivery", expectedStored(first), mustGetOrder(t, s, first.ID))
+	page, err := s.ListOrders(t.Context(), store.OrderFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "orders", []string{"wamid.dup"}, orderIDs(page.Orders))
+	msgs, err := s.ListMessages(t.Context(), store.MessageFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs.Messages) != 1 || msgs.Messages[0].Summary != "order of 2 items" {
+		t.Errorf("messages after redelivery = %d, want the first one only", len(msgs.Messages))
+	}
+}
+
+func testDuplicateWithinCall(t *testing.T, s store.Store) {
+	o := NewOrder("wamid.twice", Base)
+	text := NewTextMessage("wamid.text-twice", Base, "hi")
+	textAgain := NewTextMessage("wamid.text-twice", Base, "hi again")
+	st := NewStatus("wamid.out-twice", "read", RankRead, Base)
+	stAgain := NewStatus("wamid.out-twice", "read", RankRead, Base.Add(time.Minute))
+	ds := []*store.Delivery{
+		NewOrderDelivery(o),
+		NewOrderDelivery(NewOrder("wamid.twice", Base)),
+		NewMessageDelivery(text, textAgain),
+		NewStatusDelivery(st, stAgain),
+	}
+	res := mustWrite(t, s, ds...)
+	diff(t, "first order", []store.Outcome{store.Stored}, res[0].Messages)
+	diff(t, "second order", []store.Outcome{store.Duplicate}, res[1].Messages)
+	diff(t, "texts", []store.Outcome{store.Stored, store.Duplicate}, res[2].Messages)
+	diff(t, "statuses", []store.Outcome{store.Stored, store.Duplicate}, res[3].Statuses)
+
+	got := mustGetOrder(t, s, o.ID)
+	if len(got.Items) != 2 || len(got.History) != 1 {
+		t.Errorf("order has %d items and %d history entries, want 2 and 1", len(got.Items), len(got.History))
+	}
+	m, err := s.GetMessage(t.Context(), text.ID)
+	if err != nil || m.Summary != "hi" {
+		t.Errorf("GetMessage = %+v, %v; want the first text", m, err)
+	}
+	sts, err := s.ListStatuses(t.Context(), "wamid.out-twice")
+	if err != nil || len(sts) != 1 || !sts[0].Timestamp.Equal(Base) {
+		t.Errorf("ListStatuses = %v, %v; want the first read only", sts, err)
+	}
+}
+
+func testConcurrentDuplicates(t *testing.T, s store.Store) {
+	const n = 10
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		outcomes = map[store.Outcome]int{}
+		errs     []error
+	)
+	for range n {
+		wg.Go(func() {
+			res, err := s.WriteDeliveries(t.Context(), []*store.Delivery{NewOrderDelivery(NewOrder("wamid.race", Base))})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			outcomes[res[0].Messages[0]]++
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatalf("concurrent WriteDeliveries failed: %v", errs)
+	}
+	diff(t, "outcomes", map[store.Outcome]int{store.Stored: 1, store.Duplicate: n - 1}, outcomes)
+	page, err := s.ListOrders(t.Context(), store.OrderFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "orders", []string{"wamid.race"}, orderIDs(page.Orders))
+	got := mustGetOrder(t, s, "wamid.race")
+	if len(got.Items) != 2 || len(got.History) != 1 || got.Version != 1 {
+		t.Errorf("order = %d items, %d history entries, version %d; want 2, 1, 1", len(got.Items), len(got.History), got.Version)
+	}
+}
+
+func testCallbackIDReused(t *testing.T, s store.Store) {
+	// A quarantine retry writes again under the request id it first had.
+	d1 := NewOrderDelivery(NewOrder("wamid.cb1", Base))
+	d2 := NewOrderDelivery(NewOrder("wamid.cb2", Base))
+	d2.Callback.ID = d1.Callback.ID
+	d2.Messages[0].Message.CallbackID = d1.Callback.ID
+	mustWrite(t, s, d1)
+	res := mustWrite(t, s, d2)
+	diff(t, "retry outcome", []store.Outcome{store.Stored}, res[0].Messages)
+
+	d3 := NewOrderDelivery(NewOrder("wamid.cb3", Base))
+	d4 := NewOrderDelivery(NewOrder("wamid.cb4", Base))
+	d4.Callback.ID = d3.Callback.ID
+	res = mustWrite(t, s, d3, d4)
+	if res[0].Messages[0] != store.Stored || res[1].Messages[0] != store.Stored {
+		t.Errorf("same callback id twice in one call: outcomes %v, %v; want stored, stored", res[0].Messages, res[1].Messages)
+	}
+	for _, id := range []string{"wamid.cb1", "wamid.cb2", "wamid.cb3", "wamid.cb4"} {
+		mustGetOrder(t, s, id)
+	}
+}
+
+func testInvalidOrderWritesNothing(t *testing.T, s store.Store) {
+	good := NewOrderDelivery(NewOrder("wamid.good", Base))
+	badOrder := NewOrder("wamid.bad", Base)
+	bad := NewOrderDelivery(badOrder)
+	badOrder.Items[0].LineTotal.Minor++ // no longer quantity × unit price
+
+	_, err := s.WriteDeliveries(t.Context(), []*store.Delivery{good, bad})
+	wantCode(t, "WriteDeliveries with an invalid order", err, waorders.CodeInvalid)
+	for _, id := range []string{"wamid.good", "wamid.bad"} {
+		_, err := s.GetOrder(t.Context(), id)
+		wantCode(t, "GetOrder("+id+") after the failed call", err, waorders.CodeNotFound)
+		_, err = s.GetMessage(t.Context(), id)
+		wantCode(t, "GetMessage("+id+") after the failed call", err, waorders.CodeNotFound)
+	}
+}
