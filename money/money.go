@@ -96,8 +96,8 @@ func ParseScaled(text string, scale int) (int64, error) {
 	}
 	exp := 0
 	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		e, err := strconv.Atoi(s[i+1:])
-		if err != nil || i+1 >= len(s) || e > 1000 || e < -1000 {
+		e, ok := parseExponent(s[i+1:])
+		if !ok {
 			return 0, fmt.Errorf("%q: %w", text, ErrInvalidNumber)
 		}
 		exp = e
@@ -138,6 +138,33 @@ func ParseScaled(text string, scale int) (int64, error) {
 		return -int64(v), nil
 	}
 	return int64(v), nil
+}
+
+// maxExponent bounds the exponents ParseScaled computes with. Any exponent
+// beyond it is far larger than the text's own length, so a nonzero value
+// with it overflows (or is too precise) exactly as with the true exponent.
+const maxExponent = 1 << 30
+
+// parseExponent reads an optionally signed decimal exponent, saturating at
+// ±maxExponent: "1e99999999999" is a valid JSON number that overflows, not
+// an invalid one, and "0e99999999999" is zero.
+func parseExponent(s string) (int, bool) {
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	if s == "" || !allDigits(s) {
+		return 0, false
+	}
+	e := 0
+	for i := 0; i < len(s) && e < maxExponent; i++ {
+		e = min(e*10+int(s[i]-'0'), maxExponent)
+	}
+	if neg {
+		e = -e
+	}
+	return e, true
 }
 
 func allDigits(s string) bool {
