@@ -177,7 +177,7 @@ func parseIfMatch(values []string) (*int64, error) {
 	if v == "*" || v == "" {
 		return nil, nil
 	}
-	bare := strings.TrimPrefix(v, "W/")
+	bare := v
 	if len(bare) >= 2 && bare[0] == '"' && bare[len(bare)-1] == '"' {
 		bare = bare[1 : len(bare)-1]
 	}
