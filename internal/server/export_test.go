@@ -1,0 +1,262 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// goldenOrders cover the CSV edge cases: several items, two currencies in
+// one order, decimals, and customer text meant to attack a spreadsheet.
+var goldenOrders = []testOrder{
+	{ID: "wamid.G1", At: t0, WaID: "919900000001", Name: "Test Buyer One", Text: "Please deliver after 6pm",
+		Ref: "cart-campaign-0001", Ref1: "catalog-send-0001",
+		Items: []testItem{{"SKU-SHIRT-M", 2, "1600", "INR"}, {"SKU-PANT-32", 1, "2000", "INR"}}},
+	{ID: "wamid.G2", At: t0.Add(time.Minute), WaID: "15550000099", Name: `=HYPERLINK("http://evil.example","click")`,
+		Text: "+SUM(A1:A9)\nsecond line, with a comma and \"quotes\"", Ref1: "-10", Ref2: "@cmd",
+		Items: []testItem{{"=1+1", 3, "16.99", "USD"}, {"coaster-set", 1, "7.5", "USD"}}},
+	{ID: "wamid.G3", At: t0.Add(2 * time.Minute), WaID: "491700000003", Name: "\tTabbed", Text: "\rcarriage",
+		Items: []testItem{{"SKU-MUG", 1, "1600", "INR"}, {"SKU-CUP", 1, "7.50", "USD"}, {"SKU-JPY", 2, "500", "JPY"}}},
+}
+
+func newGoldenBundle(t *testing.T) *orderBundle {
+	t.Helper()
+	b := newOrderBundle(t, func() time.Time { return fixedNow })
+	b.post(t, goldenOrders...)
+	if r := b.do(t, http.MethodPost, "/v1/orders/wamid.G1/status", map[string]string{"status": "processing"}); r.status != 200 {
+		t.Fatalf("move G1: %s", r)
+	}
+	return b
+}
+
+func TestExportGolden(t *testing.T) {
+	t.Parallel()
+	b := newGoldenBundle(t)
+	tests := []struct {
+		format, contentType, golden string
+	}{
+		{"csv", "text/csv; charset=utf-8", "export.csv"},
+		{"ndjson", "application/x-ndjson; charset=utf-8", "export.ndjson"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			r := b.do(t, http.MethodGet, "/v1/orders/export?format="+tt.format, nil)
+			if r.status != http.StatusOK {
+				t.Fatalf("export: %s", r)
+			}
+			if got := r.header.Get("Content-Type"); got != tt.contentType {
+				t.Errorf("Content-Type %q, want %q", got, tt.contentType)
+			}
+			if cd := r.header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="waorders-orders-`) ||
+				!strings.HasSuffix(cd, "."+tt.format+`"`) {
+				t.Errorf("Content-Disposition %q", cd)
+			}
+			checkGolden(t, filepath.Join("testdata", tt.golden), r.body)
+		})
+	}
+	// Without a format, CSV.
+	if r := b.do(t, http.MethodGet, "/v1/orders/export", nil); !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") {
+		t.Errorf("default format: %s", r.header.Get("Content-Type"))
+	}
+}
+
+// checkGolden compares got with the file, or rewrites it with -update.
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-want +got; go test -update rewrites it):\n%s", path, diff)
+	}
+}
+
+func TestExportCSVFormulaInjection(t *testing.T) {
+	t.Parallel()
+	b := newGoldenBundle(t)
+	r := b.do(t, http.MethodGet, "/v1/orders/export?format=csv", nil)
+	rows, err := csv.NewReader(bytes.NewReader(r.body)).ReadAll()
+	if err != nil {
+		t.Fatalf("export is not CSV: %v", err)
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	cells := map[string]map[string]string{} // order id + item index → column → cell
+	for _, row := range rows[1:] {
+		m := map[string]string{}
+		for name, i := range col {
+			m[name] = row[i]
+		}
+		cells[row[col["order_id"]]+"#"+row[col["item_index"]]] = m
+	}
+	tests := []struct {
+		row, column, want string
+	}{
+		{"wamid.G2#1", "customer_name", `'=HYPERLINK("http://evil.example","click")`},
+		{"wamid.G2#1", "order_text", "'+SUM(A1:A9)\nsecond line, with a comma and \"quotes\""},
+		{"wamid.G2#1", "ref1", "'-10"},
+		{"wamid.G2#1", "ref2", "'@cmd"},
+		{"wamid.G2#1", "product_retailer_id", "'=1+1"},
+		{"wamid.G2#2", "customer_name", `'=HYPERLINK("http://evil.example","click")`}, // repeated on every item
+		{"wamid.G3#1", "customer_name", "'\tTabbed"},
+		{"wamid.G3#1", "order_text", "'\rcarriage"},
+		{"wamid.G1#1", "customer_name", "Test Buyer One"}, // harmless text untouched
+		{"wamid.G1#1", "order_totals", "INR 5200.00"},
+		{"wamid.G3#3", "order_totals", "INR 1600.00; USD 7.50; JPY 1000"},
+		{"wamid.G2#1", "unit_price", "16.99"},
+		{"wamid.G2#1", "line_total", "50.97"},
+		{"wamid.G2#2", "unit_price", "7.50"},
+		{"wamid.G3#3", "currency", "JPY"},
+	}
+	for _, tt := range tests {
+		got, ok := cells[tt.row][tt.column]
+		if !ok {
+			t.Errorf("no cell %s %s", tt.row, tt.column)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("%s %s = %q, want %q", tt.row, tt.column, got, tt.want)
+		}
+	}
+}
+
+func TestExportFiltersAndErrors(t *testing.T) {
+	t.Parallel()
+	b := newGoldenBundle(t)
+	tests := []struct {
+		name, query string
+		wantStatus  int
+		wantIDs     []string // NDJSON order ids
+	}{
+		{"Status", "format=ndjson&status=processing", 200, []string{"wamid.G1"}},
+		{"Ref1", "format=ndjson&ref1=-10", 200, []string{"wamid.G2"}},
+		{"Product", "format=ndjson&product=SKU-CUP", 200, []string{"wamid.G3"}},
+		{"Q", "format=ndjson&q=buyer", 200, []string{"wamid.G1"}},
+		{"Since", "format=ndjson&since=" + t0.Add(time.Minute).Format(time.RFC3339), 200, []string{"wamid.G3", "wamid.G2"}},
+		{"NothingMatches", "format=ndjson&customer=0", 200, []string{}},
+		{"BadFormat", "format=xml", 400, nil},
+		{"BadStatus", "format=csv&status=lost", 400, nil},
+		{"BadSince", "since=tomorrow", 400, nil},
+		{"PagingIsNotAFilter", "cursor=abc", 400, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := b.do(t, http.MethodGet, "/v1/orders/export?"+tt.query, nil)
+			if r.status != tt.wantStatus {
+				t.Fatalf("status %d, want %d: %s", r.status, tt.wantStatus, r.body)
+			}
+			if tt.wantStatus != 200 {
+				errorAnswer(t, r) // a JSON error, not a broken file
+				return
+			}
+			if diff := cmp.Diff(tt.wantIDs, ndjsonIDs(t, r.body)); diff != "" {
+				t.Errorf("ids (-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("EmptyCSVHasHeader", func(t *testing.T) {
+		r := b.do(t, http.MethodGet, "/v1/orders/export?customer=0", nil)
+		if lines := strings.Split(strings.TrimSpace(string(r.body)), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "order_id,") {
+			t.Errorf("empty CSV export: %q", r.body)
+		}
+	})
+	t.Run("Head", func(t *testing.T) {
+		r := b.do(t, http.MethodHead, "/v1/orders/export?format=ndjson", nil)
+		if r.status != 200 || len(r.body) != 0 || !strings.HasPrefix(r.header.Get("Content-Type"), "application/x-ndjson") {
+			t.Errorf("HEAD: %d %q %v", r.status, r.body, r.header)
+		}
+	})
+	t.Run("MethodNotAllowed", func(t *testing.T) {
+		r := b.do(t, http.MethodPost, "/v1/orders/export", nil)
+		if r.status != http.StatusMethodNotAllowed {
+			t.Errorf("POST: %s", r)
+		}
+	})
+}
+
+func ndjsonIDs(t *testing.T, body []byte) []string {
+	t.Helper()
+	ids := []string{}
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var o struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &o); err != nil || o.ID == "" {
+			t.Fatalf("line %q is not an order: %v", sc.Text(), err)
+		}
+		ids = append(ids, o.ID)
+	}
+	return ids
+}
+
+// TestExportStreamsManyPages exports more orders than one store page and
+// one flush, over a real connection.
+func TestExportStreamsManyPages(t *testing.T) {
+	t.Parallel()
+	b := newOrderBundle(t, nil)
+	const n = 2600
+	var want []string
+	for start := 0; start < n; start += 500 {
+		var batch []testOrder
+		for i := start; i < min(start+500, n); i++ {
+			o := testOrder{ID: fmt.Sprintf("wamid.M%05d", i), At: t0.Add(time.Duration(i) * time.Second), WaID: fmt.Sprintf("9199%08d", i)}
+			batch = append(batch, o)
+			want = append([]string{o.ID}, want...)
+		}
+		b.postCallback(t, kaleyraBody(batch...))
+	}
+	srv := httptest.NewServer(b.handler)
+	t.Cleanup(srv.Close)
+	get := func(query string) []byte {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/orders/export?"+query, nil)
+		req.Header.Set("Authorization", "Bearer "+testAPIToken)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("export %s: %d %v", query, resp.StatusCode, err)
+		}
+		if resp.ContentLength != -1 {
+			t.Errorf("export has a Content-Length (%d): it was buffered, not streamed", resp.ContentLength)
+		}
+		return body
+	}
+	if diff := cmp.Diff(want, ndjsonIDs(t, get("format=ndjson"))); diff != "" {
+		t.Errorf("ndjson ids (-want +got):\n%s", diff)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(get("format=csv"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1+2*n {
+		t.Errorf("%d CSV rows, want %d", len(rows), 1+2*n)
+	}
+}
