@@ -1,0 +1,365 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/internal/store"
+	"github.com/waorders/waorders/money"
+)
+
+// exportPageSize is how many orders ExportOrders reads per query.
+const exportPageSize = 500
+
+// querier is what reads need of a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+const orderColumns = `o.id, o.status, o.version, o.catalog_id, o.text, o.wa_id, o.customer_name,
+	o.phone_number_id, o.display_phone_number, o.waba_id, o.ref, o.ref1, o.ref2, o.reply_to,
+	o.context_message_id, o.trace_id, o.ordered_at, o.received_at, o.warnings`
+
+func scanOrder(row pgx.Row) (*waorders.Order, error) {
+	var o waorders.Order
+	var warnings []byte
+	err := row.Scan(&o.ID, &o.Status, &o.Version, &o.CatalogID, &o.Text, &o.Customer.WaID, &o.Customer.Name,
+		&o.Business.PhoneNumberID, &o.Business.DisplayPhoneNumber, &o.Business.WABAID,
+		&o.Campaign.Ref, &o.Campaign.Ref1, &o.Campaign.Ref2, &o.ReplyTo,
+		&o.ContextMessageID, &o.TraceID, &o.OrderedAt, &o.ReceivedAt, &warnings)
+	if err != nil {
+		return nil, err
+	}
+	o.OrderedAt, o.ReceivedAt = utc(o.OrderedAt), utc(o.ReceivedAt)
+	if o.Warnings, err = parseProblems(warnings); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+// GetOrder returns an order with its items, totals and history.
+func (s *Store) GetOrder(ctx context.Context, id string) (*waorders.Order, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	o, err := getOrder(ctx, s.pool, id)
+	if err != nil {
+		return nil, fmt.Errorf("get order: %w", err)
+	}
+	return o, nil
+}
+
+func getOrder(ctx context.Context, q querier, id string) (*waorders.Order, error) {
+	o, err := scanOrder(q.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders o WHERE o.id = $1`, clean(id)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, waorders.Errorf(waorders.CodeNotFound, "order %q not found", id)
+	}
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	if err := loadOrderDetails(ctx, q, []*waorders.Order{o}, true); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// loadOrderDetails fills the items, totals and (withHistory) history of
+// orders, in one round trip.
+func loadOrderDetails(ctx context.Context, q querier, orders []*waorders.Order, withHistory bool) error {
+	if len(orders) == 0 {
+		return nil
+	}
+	byID := make(map[string]*waorders.Order, len(orders))
+	ids := make([]string, len(orders))
+	for i, o := range orders {
+		byID[o.ID], ids[i] = o, o.ID
+	}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT order_id, product_retailer_id, quantity, currency, unit_price_minor, line_total_minor
+		FROM order_items WHERE order_id = ANY($1) ORDER BY order_id, position`, ids)
+	b.Queue(`SELECT order_id, currency, amount_minor
+		FROM order_totals WHERE order_id = ANY($1) ORDER BY order_id, position`, ids)
+	if withHistory {
+		b.Queue(`SELECT order_id, at, actor, from_status, to_status, note
+		FROM order_history WHERE order_id = ANY($1) ORDER BY order_id, version`, ids)
+	}
+	br := q.SendBatch(ctx, b)
+	defer br.Close()
+
+	var oid string
+	var it waorders.Item
+	var cur string
+	rows, _ := br.Query()
+	_, err := pgx.ForEachRow(rows, []any{&oid, &it.ProductRetailerID, &it.Quantity, &cur, &it.UnitPrice.Minor, &it.LineTotal.Minor}, func() error {
+		it.UnitPrice.Currency, it.LineTotal.Currency = cur, cur
+		if o := byID[oid]; o != nil {
+			o.Items = append(o.Items, it)
+		}
+		return nil
+	})
+	if err != nil {
+		return interpretError(err)
+	}
+	var amt money.Amount
+	rows, _ = br.Query()
+	_, err = pgx.ForEachRow(rows, []any{&oid, &amt.Currency, &amt.Minor}, func() error {
+		if o := byID[oid]; o != nil {
+			o.Totals = append(o.Totals, amt)
+		}
+		return nil
+	})
+	if err != nil {
+		return interpretError(err)
+	}
+	if !withHistory {
+		return interpretError(br.Close())
+	}
+	var h waorders.StatusChange
+	var from, to string
+	rows, _ = br.Query()
+	_, err = pgx.ForEachRow(rows, []any{&oid, &h.At, &h.Actor, &from, &to, &h.Note}, func() error {
+		h.At, h.From, h.To = h.At.UTC(), waorders.OrderStatus(from), waorders.OrderStatus(to)
+		if o := byID[oid]; o != nil {
+			o.History = append(o.History, h)
+		}
+		return nil
+	})
+	if err != nil {
+		return interpretError(err)
+	}
+	return interpretError(br.Close())
+}
+
+// conds accumulates SQL conditions and their numbered arguments.
+type conds struct {
+	where []string
+	args  []any
+}
+
+// add appends cond, in which every "?" stands for the one new argument v.
+func (c *conds) add(cond string, v any) {
+	c.args = append(c.args, v)
+	c.where = append(c.where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(c.args))))
+}
+
+// addKeyset appends (timeCol, idCol) < (t, id): rows after the cursor in
+// newest-first order.
+func (c *conds) addKeyset(timeCol, idCol string, cur store.Cursor) {
+	c.args = append(c.args, cur.Time, cur.ID)
+	n := len(c.args)
+	c.where = append(c.where, fmt.Sprintf("(%s, %s) < ($%d, $%d)", timeCol, idCol, n-1, n))
+}
+
+func (c *conds) sql() string {
+	if len(c.where) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(c.where, " AND ")
+}
+
+// orderConds turns a filter (without its cursor) into conditions.
+func orderConds(f store.OrderFilter) (*conds, error) {
+	c := &conds{}
+	if f.Status != "" {
+		if !f.Status.Valid() {
+			return nil, waorders.Errorf(waorders.CodeInvalid, "unknown order status %q; use one of %s",
+				f.Status, joinStatuses(waorders.OrderStatuses))
+		}
+		c.add("o.status = ?", string(f.Status))
+	}
+	for _, eq := range []struct{ col, v string }{
+		{"o.ref", f.Ref}, {"o.ref1", f.Ref1}, {"o.ref2", f.Ref2}, {"o.wa_id", f.Customer},
+		{"o.phone_number_id", f.PhoneNumberID}, {"o.catalog_id", f.CatalogID},
+	} {
+		if eq.v != "" {
+			c.add(eq.col+" = ?", clean(eq.v))
+		}
+	}
+	if f.Product != "" {
+		c.add("EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.product_retailer_id = ?)", clean(f.Product))
+	}
+	if !f.Since.IsZero() {
+		c.add("o.ordered_at >= ?", f.Since.UTC())
+	}
+	if !f.Until.IsZero() {
+		c.add("o.ordered_at < ?", f.Until.UTC())
+	}
+	if f.Q != "" {
+		c.add("strpos(o.search, ?) > 0", strings.ToLower(clean(f.Q)))
+	}
+	return c, nil
+}
+
+func joinStatuses(ss []waorders.OrderStatus) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = string(s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ListOrders returns orders newest first (by OrderedAt, then id) with
+// their items and totals; History is left nil (GetOrder has it). The
+// cursor is the (time, id) of the last row: orders that arrive later sort
+// before or after it, never into pages already read.
+func (s *Store) ListOrders(ctx context.Context, f store.OrderFilter) (*store.OrderPage, error) {
+	cur, err := store.DecodeCursor(f.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	limit := store.NormalizeLimit(f.Limit)
+	orders, err := s.orderPage(ctx, f, cur, limit+1)
+	if err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	page := &store.OrderPage{Orders: orders}
+	if len(orders) > limit {
+		page.Orders = orders[:limit]
+		last := page.Orders[limit-1]
+		page.NextCursor = store.Cursor{Time: last.OrderedAt, ID: last.ID}.Encode()
+	}
+	if err := loadOrderDetails(ctx, s.pool, page.Orders, false); err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	return page, nil
+}
+
+// orderPage reads up to n orders matching f after cur, without details.
+func (s *Store) orderPage(ctx context.Context, f store.OrderFilter, cur store.Cursor, n int) ([]*waorders.Order, error) {
+	c, err := orderConds(f)
+	if err != nil {
+		return nil, err
+	}
+	if !cur.IsZero() {
+		c.addKeyset("o.ordered_at", "o.id", cur)
+	}
+	c.args = append(c.args, n)
+	sql := `SELECT ` + orderColumns + ` FROM orders o` + c.sql() +
+		` ORDER BY o.ordered_at DESC, o.id DESC LIMIT $` + strconv.Itoa(len(c.args))
+	rows, err := s.pool.Query(ctx, sql, c.args...)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	orders, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*waorders.Order, error) { return scanOrder(r) })
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	return orders, nil
+}
+
+// ExportOrders calls fn for every order matching f, newest first, as
+// ListOrders returns them (no History), reading exportPageSize orders per
+// round of queries, so memory stays constant however many orders match.
+// No connection is held while fn runs.
+func (s *Store) ExportOrders(ctx context.Context, f store.OrderFilter, fn func(*waorders.Order) error) error {
+	if _, err := orderConds(f); err != nil {
+		return err
+	}
+	var cur store.Cursor
+	for {
+		orders, err := s.exportPage(ctx, f, cur)
+		if err != nil {
+			return fmt.Errorf("export orders: %w", err)
+		}
+		for _, o := range orders {
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		if len(orders) < exportPageSize {
+			return nil
+		}
+		last := orders[len(orders)-1]
+		cur = store.Cursor{Time: last.OrderedAt, ID: last.ID}
+	}
+}
+
+func (s *Store) exportPage(ctx context.Context, f store.OrderFilter, cur store.Cursor) ([]*waorders.Order, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	orders, err := s.orderPage(ctx, f, cur, exportPageSize)
+	if err != nil {
+		return nil, err
+	}
+	if err := loadOrderDetails(ctx, s.pool, orders, false); err != nil {
+		return nil, err
+	}
+	return orders, nil
+}
+
+// UpdateOrderStatus moves an order to p.To in one transaction that locks
+// the order row (SELECT ... FOR UPDATE), so concurrent changes serialise:
+// the version check (CodePrecondition) comes first, then the lifecycle
+// (CodeConflict); the change is appended to the history as the new
+// version.
+func (s *Store) UpdateOrderStatus(ctx context.Context, p store.UpdateOrderStatusParams) (*waorders.Order, error) {
+	if !p.To.Valid() {
+		return nil, waorders.Errorf(waorders.CodeInvalid, "unknown order status %q; use one of %s",
+			p.To, joinStatuses(waorders.OrderStatuses))
+	}
+	at := p.At
+	if at.IsZero() {
+		at = s.nowUTC()
+	}
+	if err := checkTime("status change time", at); err != nil {
+		return nil, err
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	o, err := s.updateOrderStatus(ctx, p, at.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("update order status: %w", err)
+	}
+	return o, nil
+}
+
+func (s *Store) updateOrderStatus(ctx context.Context, p store.UpdateOrderStatusParams, at time.Time) (*waorders.Order, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) // a no-op after Commit
+
+	id := clean(p.ID)
+	var from waorders.OrderStatus
+	var version int64
+	err = tx.QueryRow(ctx, `SELECT status, version FROM orders WHERE id = $1 FOR UPDATE`, id).Scan(&from, &version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, waorders.Errorf(waorders.CodeNotFound, "order %q not found", p.ID)
+	}
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	if p.IfVersion != nil && *p.IfVersion != version {
+		return nil, waorders.Errorf(waorders.CodePrecondition,
+			"order %s is at version %d, not %d; get the order again and retry with its current version", p.ID, version, *p.IfVersion)
+	}
+	if err := from.CheckTransition(p.To); err != nil {
+		return nil, err
+	}
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE orders SET status = $2, version = $3 WHERE id = $1`, id, string(p.To), version+1)
+	b.Queue(`INSERT INTO order_history (order_id, version, at, actor, from_status, to_status, note)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, version+1, at, clean(p.Actor), string(from), string(p.To), clean(p.Note))
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, interpretError(err)
+	}
+	o, err := getOrder(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	return o, nil
+}

@@ -1,0 +1,132 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/internal/store"
+)
+
+const quarantineColumns = `q.id, q.kind, q.callback_id, q.message_id, q.envelope, q.reason, q.message,
+	q.problems, q.received_at, q.resolved_at, q.attempts`
+
+// scanQuarantine reads quarantineColumns, plus body and headers when full.
+func scanQuarantine(row pgx.Row, full bool) (*waorders.QuarantineEntry, error) {
+	var q waorders.QuarantineEntry
+	var problems, headers []byte
+	var resolved *time.Time
+	dest := []any{&q.ID, &q.Kind, &q.CallbackID, &q.MessageID, &q.Envelope, &q.Reason, &q.Message,
+		&problems, &q.ReceivedAt, &resolved, &q.Attempts}
+	if full {
+		dest = append(dest, &q.Body, &headers)
+	}
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	q.ReceivedAt = utc(q.ReceivedAt)
+	if resolved != nil {
+		q.ResolvedAt = resolved.UTC()
+	}
+	var err error
+	if q.Problems, err = parseProblems(problems); err != nil {
+		return nil, err
+	}
+	if full {
+		if q.Headers, err = parseHeaders(headers); err != nil {
+			return nil, err
+		}
+	}
+	return &q, nil
+}
+
+// ListQuarantine returns quarantine entries newest first (by received
+// time, then id), without bodies and headers.
+func (s *Store) ListQuarantine(ctx context.Context, f store.QuarantineFilter) (*store.QuarantinePage, error) {
+	cur, err := store.DecodeCursor(f.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	c := &conds{}
+	if !cur.IsZero() {
+		id, err := strconv.ParseInt(cur.ID, 10, 64)
+		if err != nil {
+			return nil, waorders.Errorf(waorders.CodeInvalid, "cursor %q is not valid; use the next_cursor of a previous page", f.Cursor)
+		}
+		c.args = append(c.args, cur.Time, id)
+		c.where = append(c.where, "(q.received_at, q.id) < ($1, $2)")
+	}
+	if f.Unresolved {
+		c.where = append(c.where, "q.resolved_at IS NULL")
+	}
+	limit := store.NormalizeLimit(f.Limit)
+	c.args = append(c.args, limit+1)
+	sql := `SELECT ` + quarantineColumns + ` FROM quarantine q` + c.sql() +
+		` ORDER BY q.received_at DESC, q.id DESC LIMIT $` + strconv.Itoa(len(c.args))
+
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, sql, c.args...)
+	if err != nil {
+		return nil, fmt.Errorf("list quarantine: %w", interpretError(err))
+	}
+	entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*waorders.QuarantineEntry, error) {
+		return scanQuarantine(r, false)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list quarantine: %w", interpretError(err))
+	}
+	page := &store.QuarantinePage{Entries: entries}
+	if len(entries) > limit {
+		page.Entries = entries[:limit]
+		last := page.Entries[limit-1]
+		page.NextCursor = store.Cursor{Time: last.ReceivedAt, ID: strconv.FormatInt(last.ID, 10)}.Encode()
+	}
+	return page, nil
+}
+
+// GetQuarantine returns one entry with its body and headers.
+func (s *Store) GetQuarantine(ctx context.Context, id int64) (*waorders.QuarantineEntry, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	q, err := scanQuarantine(s.pool.QueryRow(ctx,
+		`SELECT `+quarantineColumns+`, q.body, q.headers FROM quarantine q WHERE q.id = $1`, id), true)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, waorders.Errorf(waorders.CodeNotFound, "quarantine entry %d not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get quarantine: %w", interpretError(err))
+	}
+	return q, nil
+}
+
+// MarkQuarantineAttempt records a retry of an entry: Attempts+1 and, when
+// resolved, ResolvedAt = at. It returns
+// the entry with its body and headers.
+func (s *Store) MarkQuarantineAttempt(ctx context.Context, id int64, resolved bool, at time.Time) (*waorders.QuarantineEntry, error) {
+	if at.IsZero() {
+		at = s.nowUTC()
+	}
+	if err := checkTime("resolution time", at); err != nil {
+		return nil, err
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	q, err := scanQuarantine(s.pool.QueryRow(ctx, `UPDATE quarantine q
+		SET attempts = q.attempts + 1,
+			resolved_at = CASE WHEN $2 THEN $3 ELSE q.resolved_at END
+		WHERE q.id = $1
+		RETURNING `+quarantineColumns+`, q.body, q.headers`, id, resolved, at.UTC()), true)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, waorders.Errorf(waorders.CodeNotFound, "quarantine entry %d not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mark quarantine attempt: %w", interpretError(err))
+	}
+	return q, nil
+}

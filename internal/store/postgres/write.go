@@ -1,0 +1,737 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/internal/store"
+)
+
+// maxWriteAttempts bounds how often WriteDeliveries runs its transaction
+// when it failed in a way a new attempt can avoid.
+const maxWriteAttempts = 3
+
+// CreationActor is the Actor of the history entry that records an order's
+// creation from a callback.
+const CreationActor = "intake"
+
+// WriteDeliveries writes every delivery in one transaction: one batch of
+// set-based statements (one per table), so the cost in round trips does not
+// grow with the number of deliveries. Rows are inserted in key order so
+// that concurrent callers lock in the same order; a deadlock or
+// serialization failure that happens anyway is retried as a whole.
+func (s *Store) WriteDeliveries(ctx context.Context, ds []*store.Delivery) ([]store.DeliveryResult, error) {
+	if len(ds) == 0 {
+		return []store.DeliveryResult{}, nil
+	}
+	p, err := planWrite(ds, s.nowUTC())
+	if err != nil {
+		return nil, fmt.Errorf("write deliveries: %w", err)
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	for attempt := 1; ; attempt++ {
+		res, err := s.writePlan(ctx, p)
+		if err == nil {
+			return res, nil
+		}
+		if attempt < maxWriteAttempts && retryable(err) && ctx.Err() == nil {
+			s.log.Debug("retrying write transaction", "attempt", attempt, "err", err)
+			continue
+		}
+		return nil, fmt.Errorf("write deliveries: %w", interpretError(err))
+	}
+}
+
+// writePlan runs one attempt of the write transaction: one batch, sent
+// in one round trip, which PostgreSQL runs as one implicit transaction
+// (every statement up to the batch's single Sync message) and commits,
+// durably, before it answers the Sync. If any statement fails, none of
+// the batch is kept.
+func (s *Store) writePlan(ctx context.Context, p *writePlan) ([]store.DeliveryResult, error) {
+	b := &pgx.Batch{}
+	var readers []func(pgx.BatchResults) error
+	queue := func(sql string, args []any, read func(pgx.Rows) error) {
+		b.Queue(sql, args...)
+		readers = append(readers, func(br pgx.BatchResults) error {
+			if read == nil {
+				_, err := br.Exec()
+				return err
+			}
+			rows, err := br.Query()
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			if err := read(rows); err != nil {
+				return err
+			}
+			return rows.Err()
+		})
+	}
+
+	res := p.newResults()
+	if len(p.callbacks.id) > 0 {
+		queue(insertCallbacksSQL, p.callbacks.args(), nil)
+	}
+	insertedMsgs := map[string]bool{}
+	if len(p.messages.id) > 0 {
+		queue(insertMessagesSQL, p.messages.args(), func(rows pgx.Rows) error {
+			return collectStrings(rows, insertedMsgs)
+		})
+	}
+	if len(p.orders.id) > 0 {
+		queue(insertOrdersSQL, p.orders.args(), nil)
+	}
+	insertedStatuses := map[string]bool{}
+	if len(p.statuses.messageID) > 0 {
+		queue(insertStatusesSQL, p.statuses.args(), func(rows pgx.Rows) error {
+			var id, status string
+			_, err := pgx.ForEachRow(rows, []any{&id, &status}, func() error {
+				insertedStatuses[statusKey(id, status)] = true
+				return nil
+			})
+			return err
+		})
+	}
+	if len(p.states.messageID) > 0 {
+		queue(upsertStatesSQL, p.states.args(), nil)
+	}
+	// Per quarantine row (by ordinality): its new id and whether it was inserted.
+	qIDs := make([]int64, len(p.quarantine.kind))
+	qInserted := make([]bool, len(p.quarantine.kind))
+	existing := map[string]int64{}
+	if len(p.quarantine.kind) > 0 {
+		queue(insertQuarantineSQL, p.quarantine.args(), func(rows pgx.Rows) error {
+			var ord, id int64
+			var inserted bool
+			_, err := pgx.ForEachRow(rows, []any{&ord, &id, &inserted}, func() error {
+				qIDs[ord-1], qInserted[ord-1] = id, inserted
+				return nil
+			})
+			return err
+		})
+		if len(p.quarantineMessageIDs) > 0 {
+			// A separate statement, so it sees entries committed by a
+			// concurrent transaction that our insert waited for.
+			queue(`SELECT message_id, id FROM quarantine WHERE message_id = ANY($1)`,
+				[]any{p.quarantineMessageIDs}, func(rows pgx.Rows) error {
+					var mid string
+					var id int64
+					_, err := pgx.ForEachRow(rows, []any{&mid, &id}, func() error {
+						existing[mid] = id
+						return nil
+					})
+					return err
+				})
+		}
+	}
+
+	br := s.pool.SendBatch(ctx, b)
+	for _, read := range readers {
+		if err := read(br); err != nil {
+			br.Close()
+			return nil, err
+		}
+	}
+	// Close reads up to the ReadyForQuery that follows the commit.
+	if err := br.Close(); err != nil {
+		return nil, err
+	}
+
+	for _, r := range p.msgRefs {
+		if r.first && insertedMsgs[r.key] {
+			res[r.delivery].Messages[r.index] = store.Stored
+		}
+	}
+	for _, r := range p.statusRefs {
+		if r.first && insertedStatuses[r.key] {
+			res[r.delivery].Statuses[r.index] = store.Stored
+		}
+	}
+	for _, r := range p.quarantineRefs {
+		q := &res[r.delivery].Quarantine[r.index]
+		switch {
+		case r.row < 0: // a repeat, within this call, of a message's entry
+			q.ID, q.Outcome = existing[r.key], store.Duplicate
+		case qInserted[r.row]:
+			q.ID, q.Outcome = qIDs[r.row], store.Stored
+		default:
+			id, ok := existing[r.key]
+			if !ok {
+				return nil, fmt.Errorf("quarantine entry for message %q vanished", r.key)
+			}
+			q.ID, q.Outcome = id, store.Duplicate
+		}
+	}
+	return res, nil
+}
+
+func collectStrings(rows pgx.Rows, into map[string]bool) error {
+	var v string
+	_, err := pgx.ForEachRow(rows, []any{&v}, func() error {
+		into[v] = true
+		return nil
+	})
+	return err
+}
+
+func statusKey(messageID, status string) string { return messageID + "\x00" + status }
+
+// ref places one record of the input in the results: delivery ds[delivery],
+// slice position index. first is false for a repeat, within the call, of
+// an earlier record's key (a duplicate before the database is asked).
+type ref struct {
+	delivery, index int
+	key             string
+	first           bool
+	row             int // quarantine: row in the insert, -1 for a repeat
+}
+
+// writePlan is the input of WriteDeliveries turned into one column array
+// per table column, deduplicated within the call, ready for unnest.
+type writePlan struct {
+	n          int
+	shape      []store.DeliveryResult
+	callbacks  callbackCols
+	messages   messageCols
+	orders     orderCols
+	statuses   statusCols
+	states     stateCols
+	quarantine quarantineCols
+
+	quarantineMessageIDs []string
+	msgRefs              []ref
+	statusRefs           []ref
+	quarantineRefs       []ref
+}
+
+// newResults returns results with every message and status a Duplicate
+// (the insert's RETURNING then marks the stored ones).
+func (p *writePlan) newResults() []store.DeliveryResult {
+	res := make([]store.DeliveryResult, p.n)
+	for i, sh := range p.shape {
+		res[i].Messages = make([]store.Outcome, len(sh.Messages))
+		for j := range res[i].Messages {
+			res[i].Messages[j] = store.Duplicate
+		}
+		res[i].Statuses = make([]store.Outcome, len(sh.Statuses))
+		for j := range res[i].Statuses {
+			res[i].Statuses[j] = store.Duplicate
+		}
+		res[i].Quarantine = make([]store.QuarantineResult, len(sh.Quarantine))
+	}
+	return res
+}
+
+// planWrite validates the deliveries and lays them out as columns. Nothing
+// is written when one is invalid (CodeInvalid). A time the caller left
+// zero falls back to the callback's receipt time, or now.
+func planWrite(ds []*store.Delivery, now time.Time) (*writePlan, error) {
+	if err := validateDeliveries(ds); err != nil {
+		return nil, err
+	}
+	p := &writePlan{n: len(ds), shape: make([]store.DeliveryResult, len(ds))}
+	seenCallbacks := map[string]bool{}
+	seenMsgs := map[string]bool{}
+	seenOrders := map[string]bool{}
+	seenStatuses := map[string]bool{}
+	stateAt := map[string]int{} // message id → row in p.states
+	seenQuarantine := map[string]bool{}
+
+	for i, d := range ds {
+		cb := d.Callback
+		if cb.ReceivedAt.IsZero() {
+			cb.ReceivedAt = now
+		}
+		p.shape[i] = store.DeliveryResult{
+			Messages:   make([]store.Outcome, len(d.Messages)),
+			Statuses:   make([]store.Outcome, len(d.Statuses)),
+			Quarantine: make([]store.QuarantineResult, len(d.Quarantine)),
+		}
+		if cb.ID != "" && !seenCallbacks[clean(cb.ID)] {
+			seenCallbacks[clean(cb.ID)] = true
+			if err := p.callbacks.add(&cb); err != nil {
+				return nil, err
+			}
+		}
+		for j, mw := range d.Messages {
+			m := mw.Message
+			key := clean(m.ID)
+			r := ref{delivery: i, index: j, key: key, first: !seenMsgs[key]}
+			p.msgRefs = append(p.msgRefs, r)
+			if r.first {
+				seenMsgs[key] = true
+				if err := p.messages.add(m, cb); err != nil {
+					return nil, err
+				}
+			}
+			if o := mw.Order; o != nil && !seenOrders[key] {
+				seenOrders[key] = true
+				if err := p.orders.add(key, o, receivedOr(m.ReceivedAt, cb.ReceivedAt)); err != nil {
+					return nil, err
+				}
+			}
+		}
+		for j, sw := range d.Statuses {
+			u := sw.Update
+			key := statusKey(clean(u.MessageID), clean(u.Status))
+			r := ref{delivery: i, index: j, key: key, first: !seenStatuses[key]}
+			p.statusRefs = append(p.statusRefs, r)
+			if r.first {
+				seenStatuses[key] = true
+				if err := p.statuses.add(sw, cb); err != nil {
+					return nil, err
+				}
+			}
+			// The state moves to the highest rank of the call; the upsert
+			// only applies it if that is higher than the stored one.
+			mid := clean(u.MessageID)
+			at := receivedOr(u.Timestamp, receivedOr(u.ReceivedAt, cb.ReceivedAt)).UTC()
+			if k, ok := stateAt[mid]; !ok {
+				stateAt[mid] = len(p.states.messageID)
+				p.states.add(mid, clean(u.Status), sw.Rank, at)
+			} else if int32(sw.Rank) > p.states.rank[k] {
+				p.states.status[k], p.states.rank[k], p.states.updatedAt[k] = clean(u.Status), int32(sw.Rank), at
+			}
+		}
+		for j, q := range d.Quarantine {
+			key := clean(q.MessageID)
+			r := ref{delivery: i, index: j, key: key, first: true, row: len(p.quarantine.kind)}
+			if key != "" {
+				if seenQuarantine[key] {
+					r.first, r.row = false, -1
+				} else {
+					seenQuarantine[key] = true
+					p.quarantineMessageIDs = append(p.quarantineMessageIDs, key)
+				}
+			}
+			p.quarantineRefs = append(p.quarantineRefs, r)
+			if r.first {
+				if err := p.quarantine.add(q, cb); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return p, nil
+}
+
+// validateDeliveries checks what the schema cannot hold or the contract
+// forbids, before anything is sent: every message has an id, an order has
+// its message's id (or none) and is valid, every status names its message
+// and status.
+func validateDeliveries(ds []*store.Delivery) error {
+	for i, d := range ds {
+		if d == nil {
+			return waorders.Errorf(waorders.CodeInvalid, "delivery %d is nil", i)
+		}
+		for j, mw := range d.Messages {
+			if mw.Message == nil || mw.Message.ID == "" {
+				return waorders.Errorf(waorders.CodeInvalid, "delivery %d message %d has no id", i, j)
+			}
+			if mw.Order == nil {
+				continue
+			}
+			if mw.Order.ID != "" && mw.Order.ID != mw.Message.ID {
+				return waorders.Errorf(waorders.CodeInvalid, "order %s does not have the id of its message %s", mw.Order.ID, mw.Message.ID)
+			}
+			o := *mw.Order
+			o.ID, o.Status = mw.Message.ID, waorders.OrderPending
+			if err := o.Validate(); err != nil {
+				return err
+			}
+		}
+		for j, sw := range d.Statuses {
+			if sw.Update == nil || sw.Update.MessageID == "" || sw.Update.Status == "" {
+				return waorders.Errorf(waorders.CodeInvalid, "delivery %d status %d has no message id or status", i, j)
+			}
+		}
+		for j, q := range d.Quarantine {
+			if q == nil {
+				return waorders.Errorf(waorders.CodeInvalid, "delivery %d quarantine entry %d is nil", i, j)
+			}
+		}
+	}
+	return nil
+}
+
+// receivedOr returns t, or def when t is zero.
+func receivedOr(t, def time.Time) time.Time {
+	if t.IsZero() {
+		return def
+	}
+	return t
+}
+
+type callbackCols struct {
+	id, envelope []string
+	receivedAt   []time.Time
+	body         [][]byte
+	headers      []string
+}
+
+func (c *callbackCols) add(cb *store.Callback) error {
+	if err := checkTime("callback received time", cb.ReceivedAt); err != nil {
+		return err
+	}
+	h, err := headersJSON(cb.Headers)
+	if err != nil {
+		return err
+	}
+	c.id = append(c.id, clean(cb.ID))
+	c.envelope = append(c.envelope, clean(cb.Envelope))
+	c.receivedAt = append(c.receivedAt, cb.ReceivedAt.UTC())
+	c.body = append(c.body, bytesOrEmpty(cb.Body))
+	c.headers = append(c.headers, h)
+	return nil
+}
+
+func (c *callbackCols) args() []any {
+	return []any{c.id, c.envelope, c.receivedAt, c.body, c.headers}
+}
+
+const insertCallbacksSQL = `
+INSERT INTO callbacks (id, envelope, received_at, body, headers)
+SELECT id, envelope, received_at, body, headers::jsonb
+FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bytea[], $5::text[])
+	AS t(id, envelope, received_at, body, headers)
+ORDER BY id
+ON CONFLICT (id) DO NOTHING`
+
+type messageCols struct {
+	id, callbackID, typ, waID, customerName, phoneNumberID, displayPhoneNumber, wabaID,
+	ref, ref1, ref2, replyTo, traceID, contextMessageID, summary []string
+	sentAt, receivedAt []time.Time
+	raw                [][]byte
+	warnings           []string
+}
+
+func (c *messageCols) add(m *waorders.Message, cb store.Callback) error {
+	received := receivedOr(m.ReceivedAt, cb.ReceivedAt)
+	if err := checkTime("message "+m.ID+" sent time", m.SentAt); err != nil {
+		return err
+	}
+	if err := checkTime("message "+m.ID+" received time", received); err != nil {
+		return err
+	}
+	w, err := problemsJSON(m.Warnings)
+	if err != nil {
+		return err
+	}
+	cbID := m.CallbackID
+	if cbID == "" {
+		cbID = cb.ID
+	}
+	c.id = append(c.id, clean(m.ID))
+	c.callbackID = append(c.callbackID, clean(cbID))
+	c.typ = append(c.typ, clean(m.Type))
+	c.waID = append(c.waID, clean(m.Customer.WaID))
+	c.customerName = append(c.customerName, clean(m.Customer.Name))
+	c.phoneNumberID = append(c.phoneNumberID, clean(m.Business.PhoneNumberID))
+	c.displayPhoneNumber = append(c.displayPhoneNumber, clean(m.Business.DisplayPhoneNumber))
+	c.wabaID = append(c.wabaID, clean(m.Business.WABAID))
+	c.ref = append(c.ref, clean(m.Campaign.Ref))
+	c.ref1 = append(c.ref1, clean(m.Campaign.Ref1))
+	c.ref2 = append(c.ref2, clean(m.Campaign.Ref2))
+	c.replyTo = append(c.replyTo, clean(m.ReplyTo))
+	c.traceID = append(c.traceID, clean(m.TraceID))
+	c.contextMessageID = append(c.contextMessageID, clean(m.ContextMessageID))
+	c.summary = append(c.summary, clean(m.Summary))
+	c.sentAt = append(c.sentAt, m.SentAt.UTC())
+	c.receivedAt = append(c.receivedAt, received.UTC())
+	c.raw = append(c.raw, bytesOrEmpty(m.Raw))
+	c.warnings = append(c.warnings, w)
+	return nil
+}
+
+func (c *messageCols) args() []any {
+	return []any{c.id, c.callbackID, c.typ, c.waID, c.customerName, c.phoneNumberID, c.displayPhoneNumber,
+		c.wabaID, c.ref, c.ref1, c.ref2, c.replyTo, c.traceID, c.contextMessageID, c.summary,
+		c.sentAt, c.receivedAt, c.raw, c.warnings}
+}
+
+const insertMessagesSQL = `
+INSERT INTO messages (id, callback_id, type, wa_id, customer_name, phone_number_id, display_phone_number,
+	waba_id, ref, ref1, ref2, reply_to, trace_id, context_message_id, summary, sent_at, received_at, raw, warnings)
+SELECT id, callback_id, type, wa_id, customer_name, phone_number_id, display_phone_number,
+	waba_id, ref, ref1, ref2, reply_to, trace_id, context_message_id, summary, sent_at, received_at, raw, warnings::jsonb
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+	$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+	$16::timestamptz[], $17::timestamptz[], $18::bytea[], $19::text[])
+	AS t(id, callback_id, type, wa_id, customer_name, phone_number_id, display_phone_number,
+	waba_id, ref, ref1, ref2, reply_to, trace_id, context_message_id, summary, sent_at, received_at, raw, warnings)
+ORDER BY id
+ON CONFLICT (id) DO NOTHING
+RETURNING id`
+
+type orderCols struct {
+	id, status, catalogID, text, waID, customerName, phoneNumberID, displayPhoneNumber, wabaID,
+	ref, ref1, ref2, replyTo, contextMessageID, traceID []string
+	units                      []int64
+	orderedAt, receivedAt      []time.Time
+	warnings                   []string
+	search                     []string
+	itemOrder, itemProduct     []string
+	itemPosition               []int32
+	itemQuantity               []int64
+	itemCurrency               []string
+	itemUnitMinor, itemLineMin []int64
+	totalOrder, totalCurrency  []string
+	totalPosition              []int32
+	totalMinor                 []int64
+}
+
+// add lays out a new order: id is its message's id, its status is pending
+// at version 1, and its history starts with the creation entry.
+func (c *orderCols) add(id string, o *waorders.Order, messageReceivedAt time.Time) error {
+	received := receivedOr(o.ReceivedAt, messageReceivedAt)
+	if err := checkTime("order "+id+" time", o.OrderedAt); err != nil {
+		return err
+	}
+	if err := checkTime("order "+id+" received time", received); err != nil {
+		return err
+	}
+	w, err := problemsJSON(o.Warnings)
+	if err != nil {
+		return err
+	}
+	totals := o.Totals
+	if len(totals) == 0 {
+		if totals, err = waorders.ComputeTotals(o.Items); err != nil {
+			return waorders.Wrap(waorders.CodeInvalid, err, "order "+id+" totals")
+		}
+	}
+	c.id = append(c.id, id)
+	c.status = append(c.status, string(waorders.OrderPending))
+	c.catalogID = append(c.catalogID, clean(o.CatalogID))
+	c.text = append(c.text, clean(o.Text))
+	c.waID = append(c.waID, clean(o.Customer.WaID))
+	c.customerName = append(c.customerName, clean(o.Customer.Name))
+	c.search = append(c.search, searchText(o.Customer.Name, o.Text))
+	c.phoneNumberID = append(c.phoneNumberID, clean(o.Business.PhoneNumberID))
+	c.displayPhoneNumber = append(c.displayPhoneNumber, clean(o.Business.DisplayPhoneNumber))
+	c.wabaID = append(c.wabaID, clean(o.Business.WABAID))
+	c.ref = append(c.ref, clean(o.Campaign.Ref))
+	c.ref1 = append(c.ref1, clean(o.Campaign.Ref1))
+	c.ref2 = append(c.ref2, clean(o.Campaign.Ref2))
+	c.replyTo = append(c.replyTo, clean(o.ReplyTo))
+	c.contextMessageID = append(c.contextMessageID, clean(o.ContextMessageID))
+	c.traceID = append(c.traceID, clean(o.TraceID))
+	c.units = append(c.units, o.Units())
+	c.orderedAt = append(c.orderedAt, o.OrderedAt.UTC())
+	c.receivedAt = append(c.receivedAt, received.UTC())
+	c.warnings = append(c.warnings, w)
+
+	for k, it := range o.Items {
+		c.itemOrder = append(c.itemOrder, id)
+		c.itemPosition = append(c.itemPosition, int32(k))
+		c.itemProduct = append(c.itemProduct, clean(it.ProductRetailerID))
+		c.itemQuantity = append(c.itemQuantity, it.Quantity)
+		c.itemCurrency = append(c.itemCurrency, it.UnitPrice.Currency)
+		c.itemUnitMinor = append(c.itemUnitMinor, it.UnitPrice.Minor)
+		c.itemLineMin = append(c.itemLineMin, it.LineTotal.Minor)
+	}
+	for k, t := range totals {
+		c.totalOrder = append(c.totalOrder, id)
+		c.totalPosition = append(c.totalPosition, int32(k))
+		c.totalCurrency = append(c.totalCurrency, t.Currency)
+		c.totalMinor = append(c.totalMinor, t.Minor)
+	}
+	return nil
+}
+
+func (c *orderCols) args() []any {
+	return []any{c.id, c.status, c.catalogID, c.text, c.waID, c.customerName, c.phoneNumberID,
+		c.displayPhoneNumber, c.wabaID, c.ref, c.ref1, c.ref2, c.replyTo, c.contextMessageID, c.traceID,
+		c.units, c.orderedAt, c.receivedAt, c.warnings, c.search,
+		c.itemOrder, c.itemPosition, c.itemProduct, c.itemQuantity, c.itemCurrency, c.itemUnitMinor, c.itemLineMin,
+		c.totalOrder, c.totalPosition, c.totalCurrency, c.totalMinor}
+}
+
+// insertOrdersSQL inserts the orders that are new and, for those only (the
+// RETURNING of the first statement), their items, totals and creation
+// history entry (version 1, at the receipt time, by CreationActor).
+const insertOrdersSQL = `
+WITH input AS (
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+		$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+		$16::bigint[], $17::timestamptz[], $18::timestamptz[], $19::text[], $20::text[])
+	AS t(id, status, catalog_id, text, wa_id, customer_name, phone_number_id,
+		display_phone_number, waba_id, ref, ref1, ref2, reply_to, context_message_id, trace_id,
+		units, ordered_at, received_at, warnings, search)
+), new AS (
+	INSERT INTO orders (id, status, version, catalog_id, text, wa_id, customer_name, phone_number_id,
+		display_phone_number, waba_id, ref, ref1, ref2, reply_to, context_message_id, trace_id,
+		units, ordered_at, received_at, warnings, search)
+	SELECT id, status, 1, catalog_id, text, wa_id, customer_name, phone_number_id,
+		display_phone_number, waba_id, ref, ref1, ref2, reply_to, context_message_id, trace_id,
+		units, ordered_at, received_at, warnings::jsonb, search
+	FROM input
+	ORDER BY id
+	ON CONFLICT (id) DO NOTHING
+	RETURNING id, status, received_at
+), items AS (
+	INSERT INTO order_items (order_id, position, product_retailer_id, quantity, currency, unit_price_minor, line_total_minor)
+	SELECT i.order_id, i.position, i.product, i.quantity, i.currency, i.unit_minor, i.line_minor
+	FROM unnest($21::text[], $22::integer[], $23::text[], $24::bigint[], $25::text[], $26::bigint[], $27::bigint[])
+		AS i(order_id, position, product, quantity, currency, unit_minor, line_minor)
+	JOIN new ON new.id = i.order_id
+), totals AS (
+	INSERT INTO order_totals (order_id, position, currency, amount_minor)
+	SELECT t.order_id, t.position, t.currency, t.minor
+	FROM unnest($28::text[], $29::integer[], $30::text[], $31::bigint[]) AS t(order_id, position, currency, minor)
+	JOIN new ON new.id = t.order_id
+), history AS (
+	INSERT INTO order_history (order_id, version, at, actor, from_status, to_status, note)
+	SELECT id, 1, received_at, '` + CreationActor + `', '', status, '' FROM new
+)
+SELECT count(*) FROM new`
+
+type statusCols struct {
+	messageID, status, recipientID, callbackID []string
+	rank                                       []int32
+	ts, receivedAt                             []time.Time
+	errors, raw                                [][]byte
+}
+
+func (c *statusCols) add(sw store.StatusWrite, cb store.Callback) error {
+	u := sw.Update
+	received := receivedOr(u.ReceivedAt, cb.ReceivedAt)
+	if err := checkTime("status time", u.Timestamp); err != nil {
+		return err
+	}
+	if err := checkTime("status received time", received); err != nil {
+		return err
+	}
+	cbID := u.CallbackID
+	if cbID == "" {
+		cbID = cb.ID
+	}
+	var errs []byte
+	if len(u.Errors) > 0 {
+		errs = u.Errors
+	}
+	c.messageID = append(c.messageID, clean(u.MessageID))
+	c.status = append(c.status, clean(u.Status))
+	c.rank = append(c.rank, int32(sw.Rank))
+	c.recipientID = append(c.recipientID, clean(u.RecipientID))
+	c.callbackID = append(c.callbackID, clean(cbID))
+	c.ts = append(c.ts, u.Timestamp.UTC())
+	c.receivedAt = append(c.receivedAt, received.UTC())
+	c.errors = append(c.errors, errs)
+	c.raw = append(c.raw, bytesOrEmpty(u.Raw))
+	return nil
+}
+
+func (c *statusCols) args() []any {
+	return []any{c.messageID, c.status, c.rank, c.recipientID, c.callbackID, c.ts, c.receivedAt, c.errors, c.raw}
+}
+
+const insertStatusesSQL = `
+INSERT INTO statuses (message_id, status, rank, recipient_id, callback_id, ts, received_at, errors, raw)
+SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[],
+	$6::timestamptz[], $7::timestamptz[], $8::bytea[], $9::bytea[])
+ORDER BY 1, 2
+ON CONFLICT (message_id, status) DO NOTHING
+RETURNING message_id, status`
+
+type stateCols struct {
+	messageID, status []string
+	rank              []int32
+	updatedAt         []time.Time
+}
+
+func (c *stateCols) add(messageID, status string, rank int, at time.Time) {
+	c.messageID = append(c.messageID, messageID)
+	c.status = append(c.status, status)
+	c.rank = append(c.rank, int32(rank))
+	c.updatedAt = append(c.updatedAt, at.UTC())
+}
+
+func (c *stateCols) args() []any { return []any{c.messageID, c.status, c.rank, c.updatedAt} }
+
+// upsertStatesSQL moves each message's state forward only: an existing
+// state is replaced only by a higher rank.
+const upsertStatesSQL = `
+INSERT INTO message_states AS s (message_id, status, rank, updated_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::timestamptz[])
+ORDER BY 1
+ON CONFLICT (message_id) DO UPDATE
+	SET status = excluded.status, rank = excluded.rank, updated_at = excluded.updated_at
+	WHERE excluded.rank > s.rank`
+
+type quarantineCols struct {
+	kind, callbackID, messageID, envelope, reason, message, problems []string
+	body                                                             [][]byte
+	headers                                                          []string
+	receivedAt                                                       []time.Time
+	resolvedAt                                                       []*time.Time
+	attempts                                                         []int32
+}
+
+func (c *quarantineCols) add(q *waorders.QuarantineEntry, cb store.Callback) error {
+	received := q.ReceivedAt
+	if received.IsZero() {
+		received = cb.ReceivedAt
+	}
+	if err := checkTime("quarantine received time", received); err != nil {
+		return err
+	}
+	ps, err := problemsJSON(q.Problems)
+	if err != nil {
+		return err
+	}
+	h, err := headersJSON(q.Headers)
+	if err != nil {
+		return err
+	}
+	cbID, env := q.CallbackID, q.Envelope
+	if cbID == "" {
+		cbID = cb.ID
+	}
+	c.kind = append(c.kind, clean(q.Kind))
+	c.callbackID = append(c.callbackID, clean(cbID))
+	c.messageID = append(c.messageID, clean(q.MessageID))
+	c.envelope = append(c.envelope, clean(env))
+	c.reason = append(c.reason, clean(q.Reason))
+	c.message = append(c.message, clean(q.Message))
+	c.problems = append(c.problems, ps)
+	c.body = append(c.body, bytesOrEmpty(q.Body))
+	c.headers = append(c.headers, h)
+	c.receivedAt = append(c.receivedAt, received.UTC())
+	c.resolvedAt = append(c.resolvedAt, nullTime(q.ResolvedAt.UTC()))
+	c.attempts = append(c.attempts, int32(q.Attempts))
+	return nil
+}
+
+func (c *quarantineCols) args() []any {
+	return []any{c.kind, c.callbackID, c.messageID, c.envelope, c.reason, c.message, c.problems,
+		c.body, c.headers, c.receivedAt, c.resolvedAt, c.attempts}
+}
+
+// insertQuarantineSQL draws the ids first, so that every input row (by
+// ordinality) learns its id and whether it was inserted; a message's entry
+// that already exists is skipped by the partial unique index.
+const insertQuarantineSQL = `
+WITH input AS MATERIALIZED (
+	SELECT nextval(pg_get_serial_sequence('quarantine', 'id')) AS id, t.*
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+		$8::bytea[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::integer[]) WITH ORDINALITY
+		AS t(kind, callback_id, message_id, envelope, reason, message, problems, body, headers, received_at,
+			resolved_at, attempts, ord)
+), new AS (
+	INSERT INTO quarantine (id, kind, callback_id, message_id, envelope, reason, message, problems, body, headers,
+		received_at, resolved_at, attempts)
+	SELECT id, kind, callback_id, message_id, envelope, reason, message, problems::jsonb, body, headers::jsonb,
+		received_at, resolved_at, attempts
+	FROM input
+	ORDER BY message_id, ord
+	ON CONFLICT (message_id) WHERE message_id <> '' DO NOTHING
+	RETURNING id
+)
+SELECT input.ord, input.id, new.id IS NOT NULL FROM input LEFT JOIN new ON new.id = input.id`
