@@ -179,7 +179,6 @@ func (r *reader) change(ch *Change) {
 		case "value":
 			hasValue = true
 			ch.Path = r.path()
-			r.kind()
 			start = r.nextOffset()
 			r.changeValue(ch)
 			end = r.offset()

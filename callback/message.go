@@ -396,7 +396,6 @@ func (r *reader) sharedContacts() []SharedContact {
 	cards := []SharedContact{}
 	for range r.array() {
 		var c SharedContact
-		r.kind()
 		start := r.nextOffset()
 		for name := range r.object() {
 			switch string(name) {

@@ -19,7 +19,7 @@ import (
 //   - a sticky error: after the first fatal error every read returns a zero
 //     value and every iterator stops, so decoder functions need not check
 //     errors after each read;
-//   - the JSON path of the value being read (d.path), kept as a stack of
+//   - the JSON path of the value being read (r.path), kept as a stack of
 //     member names and array indexes, rendered only when a problem needs it;
 //   - a problem sink: inside a message or status, a field of the wrong JSON
 //     type becomes a Problem on that element; elsewhere it is fatal.
@@ -61,6 +61,7 @@ func (r *reader) release() {
 	r.src = bytes.Buffer{}
 	r.dec.Reset(&r.src)
 	r.body = nil
+	clear(r.stack) // segments point into the body
 	r.stack = r.stack[:0]
 	r.err = nil
 	r.problems = nil
@@ -100,7 +101,7 @@ func (r *reader) kind() jsontext.Kind {
 func (r *reader) offset() int { return int(r.dec.InputOffset()) }
 
 // nextOffset is the body offset of the first byte of the next value: past
-// white space and the ':' or ',' before it. Call it after kind.
+// white space and the ':' or ',' before it.
 func (r *reader) nextOffset() int {
 	i := r.offset()
 	for i < len(r.body) {
