@@ -46,8 +46,8 @@ func TestMessages(t *testing.T) {
 		check    func(t *testing.T, m *Message)
 	}{
 		{
-			name:    "UnknownTypeKept",
-			message: `{"id": "w", "timestamp": "1", "type": "poll", "poll": {"q": 1}}`,
+			name:     "UnknownTypeKept",
+			message:  `{"id": "w", "timestamp": "1", "type": "poll", "poll": {"q": 1}}`,
 			problems: []want{{CodeUnknownType, msg0 + ".type"}},
 			check: func(t *testing.T, m *Message) {
 				if m.Known() || !m.Usable() || !strings.Contains(string(m.Raw), `"poll": {"q": 1}`) {
