@@ -19,7 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // goldenOrders cover the CSV edge cases: several items, two currencies in
 // one order, decimals, and customer text meant to attack a spreadsheet.
@@ -78,7 +78,7 @@ func TestExportGolden(t *testing.T) {
 // checkGolden compares got with the file, or rewrites it with -update.
 func checkGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
+	if *updateGolden {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}

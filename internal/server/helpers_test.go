@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -283,4 +282,3 @@ func errorAnswer(t *testing.T, r *response) (code, message string) {
 	return e.Error.Code, e.Error.Message
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,351 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/waorders/waorders/callback"
+)
+
+// exchange is one real request and its answer, to check against the
+// OpenAPI document.
+type exchange struct {
+	method, path string
+	resp         *response
+}
+
+// apiRecorder drives the router and keeps every exchange.
+type apiRecorder struct {
+	b    *orderBundle
+	seen []exchange
+}
+
+func (a *apiRecorder) call(t *testing.T, wantStatus int, method, target string, body any, header ...string) *response {
+	t.Helper()
+	r := a.b.do(t, method, target, body, header...)
+	if r.status != wantStatus {
+		t.Fatalf("%s %s: status %d, want %d: %s", method, target, r.status, wantStatus, r.body)
+	}
+	u, _ := url.Parse(target)
+	a.seen = append(a.seen, exchange{method: method, path: u.Path, resp: r})
+	return r
+}
+
+func callbackTestdata(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "callback", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestOpenAPI drives every endpoint of the real router and validates each
+// real answer against the schema the OpenAPI document gives for its path,
+// method, status and content type. It also fails when an operation of the
+// document was never answered with a 2xx, or an answer is undocumented.
+func TestOpenAPI(t *testing.T) {
+	t.Parallel()
+	b := newOrderBundle(t, nil)
+	a := &apiRecorder{b: b}
+	const (
+		json415 = "text/plain"
+		form    = "application/x-www-form-urlencoded"
+	)
+	secret := []string{"Authorization", "", "X-Callback-Secret", testCallbackSecret}
+
+	// Operations.
+	a.call(t, 200, "GET", "/healthz", nil)
+	a.call(t, 200, "GET", "/readyz", nil)
+	a.call(t, 200, "GET", "/metrics", nil)
+	doc := a.call(t, 200, "GET", "/v1/openapi.json", nil, "Authorization", "")
+
+	// Callbacks: the seed sample and the contract's examples.
+	seed := a.call(t, 200, "POST", "/v1/callbacks/kaleyra", callbackTestdata(t, "kaleyra_seed.json"), secret...)
+	for _, f := range []string{"i1_order_inr.json", "i2_order_usd_decimal.json", "i3_order_eur_no_name.json",
+		"i4_text_reply.json", "i5_button_reply.json", "i6_status_delivered.json", "i7_status_failed.json"} {
+		a.call(t, 200, "POST", "/v1/callbacks/kaleyra", callbackTestdata(t, f), secret...)
+	}
+	a.call(t, 200, "POST", "/v1/callbacks/kaleyra", callbackTestdata(t, "i1_order_inr.json"), secret...) // duplicate
+	bad := a.call(t, 400, "POST", "/v1/callbacks/kaleyra", "this is not JSON", secret...)
+	a.call(t, 401, "POST", "/v1/callbacks/kaleyra", callbackTestdata(t, "i1_order_inr.json"), "Authorization", "")
+	a.call(t, 415, "POST", "/v1/callbacks/kaleyra", "x", append(secret, "Content-Type", json415)...)
+	meta := callbackTestdata(t, "i8_meta_order.json")
+	a.call(t, 200, "POST", "/v1/callbacks/meta", meta, "Authorization", "", callback.SignatureHeader, callback.Sign(meta, testMetaSecret))
+	a.call(t, 200, "POST", "/v1/callbacks/meta", callbackTestdata(t, "i9_meta_statuses.json"), "Authorization", "",
+		callback.SignatureHeader, callback.Sign(callbackTestdata(t, "i9_meta_statuses.json"), testMetaSecret))
+	a.call(t, 401, "POST", "/v1/callbacks/meta", meta, "Authorization", "", callback.SignatureHeader, "sha256=00")
+	a.call(t, 200, "GET", "/v1/callbacks/meta?hub.mode=subscribe&hub.verify_token="+testVerifyToken+"&hub.challenge=12345", nil, "Authorization", "")
+	a.call(t, 403, "GET", "/v1/callbacks/meta?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1", nil, "Authorization", "")
+	tok := a.call(t, 200, "POST", "/v1/callbacks/token", "client_id="+testClientID+"&client_secret="+testClientSecret,
+		"Authorization", "", "Content-Type", form)
+	a.call(t, 401, "POST", "/v1/callbacks/token", "client_id="+testClientID+"&client_secret=wrong", "Authorization", "", "Content-Type", form)
+	a.call(t, 400, "POST", "/v1/callbacks/token", "client_id=x&client_secret=y&grant_type=password", "Authorization", "", "Content-Type", form)
+	var issued struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(tok.body, &issued); err != nil {
+		t.Fatal(err)
+	}
+	a.call(t, 200, "POST", "/v1/callbacks/kaleyra", kaleyraBody(testOrder{ID: "wamid.TOKEN", At: t0, Ref1: "shoes"}),
+		"Authorization", "Bearer "+issued.AccessToken)
+
+	// Messages.
+	var seedAnswer struct {
+		Messages []struct {
+			ID string `json:"id"`
+		} `json:"messages"`
+	}
+	if err := json.Unmarshal(seed.body, &seedAnswer); err != nil || len(seedAnswer.Messages) == 0 {
+		t.Fatalf("seed answer %s: %v", seed.body, err)
+	}
+	seedID := seedAnswer.Messages[0].ID
+	a.call(t, 200, "GET", "/v1/messages", nil)
+	a.call(t, 200, "GET", "/v1/messages?type=order&limit=2", nil)
+	a.call(t, 400, "GET", "/v1/messages?since=later", nil)
+	a.call(t, 200, "GET", "/v1/messages/"+url.PathEscape(seedID), nil)
+	a.call(t, 404, "GET", "/v1/messages/wamid.NOPE", nil)
+	a.call(t, 401, "GET", "/v1/messages", nil, "Authorization", "")
+
+	// Orders.
+	a.call(t, 200, "GET", "/v1/orders", nil)
+	a.call(t, 200, "GET", "/v1/orders?limit=1", nil)
+	a.call(t, 200, "GET", "/v1/orders?ref1=shoes&status=pending", nil)
+	a.call(t, 400, "GET", "/v1/orders?status=lost", nil)
+	a.call(t, 200, "GET", "/v1/orders/"+url.PathEscape(seedID), nil)
+	a.call(t, 404, "GET", "/v1/orders/wamid.NOPE", nil)
+	order := "/v1/orders/wamid.TESTORDER00000000000000000001"
+	a.call(t, 200, "POST", order+"/status", map[string]string{"status": "processing", "note": "packed"}, "If-Match", `"1"`)
+	a.call(t, 200, "GET", order, nil)
+	a.call(t, 409, "POST", order+"/status", map[string]string{"status": "pending"})
+	a.call(t, 412, "POST", order+"/status", map[string]string{"status": "shipped"}, "If-Match", "1")
+	a.call(t, 400, "POST", order+"/status", `{"status":`)
+	a.call(t, 404, "POST", "/v1/orders/wamid.NOPE/status", map[string]string{"status": "shipped"})
+	a.call(t, 415, "POST", order+"/status", "status=shipped", "Content-Type", form)
+	a.call(t, 200, "GET", "/v1/orders/export?format=csv", nil)
+	a.call(t, 200, "GET", "/v1/orders/export?format=ndjson&ref1=shoes", nil)
+	a.call(t, 400, "GET", "/v1/orders/export?format=pdf", nil)
+	a.call(t, 200, "GET", "/v1/customers/919900000001", nil)
+	a.call(t, 404, "GET", "/v1/customers/0", nil)
+	a.call(t, 400, "GET", "/v1/customers/919900000001?limit=-1", nil)
+	a.call(t, 200, "GET", "/v1/reports/campaigns", nil)
+	a.call(t, 200, "GET", "/v1/reports/campaigns?group_by=ref&interval=day&since=2020-01-01", nil)
+	a.call(t, 400, "GET", "/v1/reports/campaigns?group_by=utm", nil)
+
+	// Quarantine.
+	var rejected struct {
+		Error struct {
+			QuarantineID int64 `json:"quarantine_id"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(bad.body, &rejected); err != nil || rejected.Error.QuarantineID == 0 {
+		t.Fatalf("rejected callback answer %s: %v", bad.body, err)
+	}
+	qid := strconv.FormatInt(rejected.Error.QuarantineID, 10)
+	a.call(t, 200, "GET", "/v1/quarantine", nil)
+	a.call(t, 200, "GET", "/v1/quarantine?unresolved=true&limit=5", nil)
+	a.call(t, 400, "GET", "/v1/quarantine?unresolved=maybe", nil)
+	a.call(t, 200, "GET", "/v1/quarantine/"+qid, nil)
+	a.call(t, 404, "GET", "/v1/quarantine/999999", nil)
+	a.call(t, 400, "GET", "/v1/quarantine/abc", nil)
+	a.call(t, 200, "POST", "/v1/quarantine/"+qid+"/retry", nil)
+	a.call(t, 404, "POST", "/v1/quarantine/999999/retry", nil)
+
+	checkOpenAPI(t, doc.body, a.seen)
+
+	// Answers outside any operation still use the documented error body.
+	v := newOpenAPIValidator(t, doc.body)
+	for _, r := range []*response{
+		b.do(t, http.MethodGet, "/v1/nothing-here", nil),
+		b.do(t, http.MethodDelete, "/v1/orders", nil),
+		b.do(t, http.MethodPut, "/v1/orders/export", nil),
+	} {
+		v.validate(t, "#/components/schemas/Error", "unrouted answer", r.body)
+	}
+}
+
+// openAPIValidator compiles schemas out of the OpenAPI document.
+type openAPIValidator struct {
+	doc      map[string]any
+	compiler *jsonschema.Compiler
+	cache    map[string]*jsonschema.Schema
+}
+
+const openAPIURL = "mem://waorders/openapi.json"
+
+func newOpenAPIValidator(t *testing.T, raw []byte) *openAPIValidator {
+	t.Helper()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("openapi.json is not JSON: %v", err)
+	}
+	m, ok := doc.(map[string]any)
+	if !ok || m["openapi"] != "3.1.0" {
+		t.Fatalf("not an OpenAPI 3.1 document: %.80s", raw)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	if err := c.AddResource(openAPIURL, doc); err != nil {
+		t.Fatal(err)
+	}
+	return &openAPIValidator{doc: m, compiler: c, cache: map[string]*jsonschema.Schema{}}
+}
+
+func (v *openAPIValidator) validate(t *testing.T, ptr, what string, body []byte) {
+	t.Helper()
+	sch, ok := v.cache[ptr]
+	if !ok {
+		var err error
+		if sch, err = v.compiler.Compile(openAPIURL + ptr); err != nil {
+			t.Fatalf("compile schema %s: %v", ptr, err)
+		}
+		v.cache[ptr] = sch
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		t.Errorf("%s: body is not JSON: %v: %.200s", what, err, body)
+		return
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("%s: body does not match %s:\n%v\nbody: %.600s", what, ptr, err, body)
+	}
+}
+
+// lookup follows a JSON pointer (with a $ref at its end resolved) in doc.
+func (v *openAPIValidator) lookup(ptr string) (any, string) {
+	var cur any = v.doc
+	for _, tok := range strings.Split(strings.TrimPrefix(ptr, "#/"), "/") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, ptr
+		}
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		if cur, ok = m[tok]; !ok {
+			return nil, ptr
+		}
+	}
+	if m, ok := cur.(map[string]any); ok {
+		if ref, ok := m["$ref"].(string); ok {
+			return v.lookup(ref)
+		}
+	}
+	return cur, ptr
+}
+
+func escapePtr(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+// matchPath returns the document's path template for a request path,
+// preferring literal segments over parameters.
+func matchPath(paths map[string]any, path string) string {
+	best, bestScore := "", -1
+	segs := strings.Split(path, "/")
+	for tpl := range paths {
+		tsegs := strings.Split(tpl, "/")
+		if len(tsegs) != len(segs) {
+			continue
+		}
+		score := 0
+		for i, ts := range tsegs {
+			switch {
+			case strings.HasPrefix(ts, "{") && strings.HasSuffix(ts, "}"):
+			case ts == segs[i]:
+				score++
+			default:
+				score = -1
+			}
+			if score < 0 {
+				break
+			}
+		}
+		if score > bestScore {
+			best, bestScore = tpl, score
+		}
+	}
+	return best
+}
+
+func checkOpenAPI(t *testing.T, raw []byte, seen []exchange) {
+	t.Helper()
+	v := newOpenAPIValidator(t, raw)
+	paths, _ := v.doc["paths"].(map[string]any)
+	answered := map[string]bool{} // "get /v1/orders" answered 2xx
+	for _, ex := range seen {
+		tpl := matchPath(paths, ex.path)
+		method := strings.ToLower(ex.method)
+		what := fmt.Sprintf("%s %s → %d", ex.method, ex.path, ex.resp.status)
+		if tpl == "" {
+			t.Errorf("%s: path not in the document", what)
+			continue
+		}
+		opPtr := "#/paths/" + escapePtr(tpl) + "/" + method
+		if op, _ := v.lookup(opPtr); op == nil {
+			t.Errorf("%s: operation %s %s not in the document", what, method, tpl)
+			continue
+		}
+		if ex.resp.status/100 == 2 {
+			answered[method+" "+tpl] = true
+		}
+		resp, respPtr := v.lookup(opPtr + "/responses/" + strconv.Itoa(ex.resp.status))
+		if resp == nil {
+			t.Errorf("%s: status %d not documented for %s %s", what, ex.resp.status, method, tpl)
+			continue
+		}
+		mt, _, _ := mime.ParseMediaType(ex.resp.header.Get("Content-Type"))
+		content, _ := resp.(map[string]any)["content"].(map[string]any)
+		if _, ok := content[mt]; !ok {
+			t.Errorf("%s: content type %q not documented (have %v)", what, mt, sortedKeys(content))
+			continue
+		}
+		schemaPtr := respPtr + "/content/" + escapePtr(mt) + "/schema"
+		switch {
+		case mt == "application/json":
+			v.validate(t, schemaPtr, what, ex.resp.body)
+		case mt == "application/x-ndjson":
+			sc := bufio.NewScanner(bytes.NewReader(ex.resp.body))
+			sc.Buffer(nil, 1<<20)
+			lines := 0
+			for sc.Scan() {
+				v.validate(t, schemaPtr, what+" line "+strconv.Itoa(lines+1), sc.Bytes())
+				lines++
+			}
+			if lines == 0 {
+				t.Errorf("%s: no NDJSON line to check", what)
+			}
+		case strings.HasPrefix(mt, "text/"):
+			if len(ex.resp.body) == 0 {
+				t.Errorf("%s: empty %s body", what, mt)
+			}
+		}
+	}
+	for tpl, item := range paths {
+		for method := range item.(map[string]any) {
+			if !answered[method+" "+tpl] {
+				t.Errorf("operation %s %s was never answered with 2xx by the test", method, tpl)
+			}
+		}
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
