@@ -91,6 +91,9 @@ func (r *reader) callback() *Callback {
 	for name := range r.object() {
 		switch string(name) {
 		case "meta_object":
+			if r.null() {
+				continue
+			}
 			kaleyra = true
 			cb.Changes = append(cb.Changes, Change{})
 			r.change(&cb.Changes[len(cb.Changes)-1])
@@ -104,6 +107,9 @@ func (r *reader) callback() *Callback {
 			object = true
 			cb.Object = r.token()
 		case "entry":
+			if r.null() {
+				continue
+			}
 			meta = true
 			r.entries(cb)
 		}

@@ -7,10 +7,13 @@ import "fmt"
 const (
 	// Whole-body errors, returned by Decode as *DecodeError.
 	CodeEmptyBody       = "empty_body"       // the body is empty or only white space
-	CodeInvalidJSON     = "invalid_json"     // not well-formed JSON (or not UTF-8)
+	CodeInvalidJSON     = "invalid_json"     // not well-formed JSON (or not UTF-8, or a duplicate member name)
 	CodeUnknownEnvelope = "unknown_envelope" // JSON, but neither Kaleyra's nor Meta's envelope
-	CodeInvalidField    = "invalid_field"    // a field has the wrong JSON type
-	CodeMissingField    = "missing_field"    // a required field is absent
+	// CodeInvalidField and CodeMissingField are whole-body errors when they
+	// concern the envelope's structure, and error-severity problems when they
+	// concern a field inside one message or status.
+	CodeInvalidField = "invalid_field" // a field has the wrong JSON type
+	CodeMissingField = "missing_field" // a required field is absent
 
 	// Per-message errors (Severity error): the message is unusable.
 	CodeMissingID       = "missing_id"        // a message or status has no id
