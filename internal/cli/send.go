@@ -74,7 +74,7 @@ func runSend(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrUsage, err)
 		}
-		_, err = env.Stdout.Write(append(b, '\n'))
+		_, err = env.Stdout.Write(b)
 		return err
 	}
 	if cfg.Count == 0 && cfg.Duration == 0 {
