@@ -104,6 +104,9 @@ func (r *reader) callback() *Callback {
 		case "message_id":
 			cb.MessageID = r.str()
 		case "object":
+			if r.null() {
+				continue
+			}
 			object = true
 			cb.Object = r.token()
 		case "entry":

@@ -38,6 +38,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"TopLevelNull", `null`, CodeUnknownEnvelope, RootPath, ""},
 		{"EmptyObject", `{}`, CodeUnknownEnvelope, RootPath, "neither"},
 		{"OtherJSON", `{"event": "message", "payload": {}}`, CodeUnknownEnvelope, RootPath, ""},
+		{"ObjectNull", `{"object": null}`, CodeUnknownEnvelope, RootPath, ""},
 		{"ExtraInfoAlone", `{"extra_info": {"waba_id": "1"}}`, CodeUnknownEnvelope, RootPath, ""},
 		{"BothEnvelopes", `{"meta_object": {"value": {}}, "entry": []}`, CodeUnknownEnvelope, RootPath, "both"},
 		{"MetaObjectNotObject", `{"meta_object": "x"}`, CodeInvalidField, "meta_object", "want an object, got a string"},

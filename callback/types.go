@@ -157,7 +157,9 @@ type Message struct {
 	// Timestamp is the parsed "timestamp" (unix seconds, UTC); zero when it
 	// was missing or unparseable, in which case Problems holds a warning and
 	// the caller should use the time of receipt.
-	Timestamp    time.Time
+	Timestamp time.Time
+	// RawTimestamp is the timestamp as sent: a string's content or a
+	// number's text ("17XXXXXXXX" in Kaleyra's sample).
 	RawTimestamp string
 
 	Context  *Context
