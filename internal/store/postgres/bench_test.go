@@ -1,9 +1,13 @@
 package postgres_test
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,63 +17,82 @@ import (
 	"github.com/waorders/waorders/internal/store/storetest"
 )
 
-// benchDeliveries returns n single-order deliveries with unique ids: three
-// items, a raw body of about 1.6 KB.
-func benchDeliveries(prefix string, seq *atomic.Int64, n int) []*store.Delivery {
-	ds := make([]*store.Delivery, n)
-	for i := range ds {
-		k := seq.Add(1)
-		o := storetest.NewOrder(fmt.Sprintf("wamid.%s.%09d", prefix, k), storetest.Base.Add(time.Duration(k)*time.Millisecond),
-			storetest.NewItem("shirt1122", 1, storetest.Money("INR", 160000)),
-			storetest.NewItem("pant1122", 2, storetest.Money("INR", 200000)),
-			storetest.NewItem("cap-blue-large", 1, storetest.Money("INR", 49900)),
-		)
-		o.Campaign = waorders.Campaign{Ref: "ref", Ref1: "summer", Ref2: "banner"}
-		ds[i] = storetest.NewOrderDelivery(o)
-	}
-	return ds
+// benchTemplate is a single-order delivery of about 1.6 KB of body, like a
+// Kaleyra catalogue order with three lines (the SQLite benchmark's too).
+func benchTemplate() *store.Delivery {
+	o := storetest.NewOrder("wamid.template", storetest.Base,
+		storetest.NewItem("shirt1122", 1, storetest.Money("INR", 160000)),
+		storetest.NewItem("pant1122", 2, storetest.Money("INR", 200000)),
+		storetest.NewItem("belt0042", 1, storetest.Money("INR", 49900)),
+	)
+	o.Campaign = waorders.Campaign{Ref: "Hello This will be my reference id - 123", Ref1: "shoes campaign", Ref2: "summer sale campaign"}
+	o.ReplyTo = "48c38d78-4ec5-4f00-abee-03a1b2c36c85"
+	o.TraceID = "cb94fee2-3e70-4a00-944a-2a4b5c6db90a"
+	return storetest.NewOrderDelivery(o)
 }
 
-// BenchmarkWriteDeliveries measures durable intake of single-order
-// deliveries (synchronous_commit as the server has it): one call per
-// group commit of batch deliveries, from one writer (as the intake's
-// batching loop calls it) and from four concurrent writers (several
-// batching loops or instances on one database).
+// benchClone copies tmpl under random message and callback ids, like real
+// ones, so the unique indexes see random inserts.
+func benchClone(tmpl *store.Delivery, rnd *rand.ChaCha8, at time.Time, campaign string) *store.Delivery {
+	var b [24]byte
+	rnd.Read(b[:])
+	id := "wamid.HBgMOTE5OD" + base64.RawURLEncoding.EncodeToString(b[:])
+	m := *tmpl.Messages[0].Message
+	o := *tmpl.Messages[0].Order
+	m.ID, o.ID = id, id
+	rnd.Read(b[:16])
+	m.CallbackID = hex.EncodeToString(b[:16])
+	m.SentAt, o.OrderedAt = at, at
+	if campaign != "" {
+		o.Campaign.Ref1, m.Campaign.Ref1 = campaign, campaign
+	}
+	d := *tmpl
+	d.Callback.ID = m.CallbackID
+	d.Messages = []store.MessageWrite{{Message: &m, Order: &o}}
+	return &d
+}
+
+// BenchmarkWriteDeliveries measures durable group commit of single-order
+// deliveries: each operation is one WriteDeliveries call (one transaction,
+// one commit) of batch deliveries, from one writer (as the intake's single
+// batching loop calls it) or from four at once (four instances, or four
+// writer loops, on one database). deliveries/s is what that sustains.
 func BenchmarkWriteDeliveries(b *testing.B) {
+	tmpl := benchTemplate()
+	b.Logf("callback body %d bytes, message raw %d bytes", len(tmpl.Callback.Body), len(tmpl.Messages[0].Message.Raw))
 	for _, writers := range []int{1, 4} {
 		for _, batch := range []int{1, 16, 64, 256} {
 			b.Run(fmt.Sprintf("writers=%d/batch=%d", writers, batch), func(b *testing.B) {
-				s := openStore(b, postgres.Options{MaxConns: int32(writers + 1)})
-				var seq atomic.Int64
-				var bodyBytes int
-				for _, d := range benchDeliveries("size", &seq, 1) {
-					bodyBytes = len(d.Callback.Body)
-				}
-				// Prepare the batches before the clock runs.
-				calls := b.N
-				batches := make([][]*store.Delivery, calls)
+				s := openStore(b, postgres.Options{MaxConns: int32(writers)})
+				// The batches are built before the clock runs.
+				rnd := rand.NewChaCha8([32]byte{byte(writers), byte(batch)})
+				batches := make([][]*store.Delivery, b.N)
 				for i := range batches {
-					batches[i] = benchDeliveries("b", &seq, batch)
+					batches[i] = make([]*store.Delivery, batch)
+					for k := range batches[i] {
+						at := storetest.Base.Add(time.Duration(i*batch+k) * time.Millisecond)
+						batches[i][k] = benchClone(tmpl, rnd, at, "")
+					}
 				}
-				var next atomic.Int64
+				work := make(chan []*store.Delivery, len(batches))
+				for _, ds := range batches {
+					work <- ds
+				}
+				close(work)
 				var wg sync.WaitGroup
 				errs := make(chan error, writers)
 				b.ResetTimer()
 				start := time.Now()
 				for range writers {
 					wg.Go(func() {
-						for {
-							i := int(next.Add(1)) - 1
-							if i >= calls {
-								return
-							}
-							res, err := s.WriteDeliveries(b.Context(), batches[i])
+						for ds := range work {
+							res, err := s.WriteDeliveries(b.Context(), ds)
 							if err != nil {
 								errs <- err
 								return
 							}
 							if res[0].Messages[0] != store.Stored {
-								errs <- fmt.Errorf("batch %d: outcome %v, want stored", i, res[0].Messages[0])
+								errs <- fmt.Errorf("outcome %v, want stored", res[0].Messages[0])
 								return
 							}
 						}
@@ -82,9 +105,67 @@ func BenchmarkWriteDeliveries(b *testing.B) {
 				for err := range errs {
 					b.Fatal(err)
 				}
-				b.ReportMetric(float64(calls*batch)/elapsed.Seconds(), "deliveries/s")
-				b.ReportMetric(float64(bodyBytes), "body-bytes")
+				b.ReportMetric(float64(b.N*batch)/elapsed.Seconds(), "deliveries/s")
 			})
 		}
 	}
+}
+
+// BenchmarkReads measures the read side on a store seeded with
+// WAORDERS_BENCH_ORDERS orders (default 20,000) over 20 campaigns: a page
+// of 50 orders filtered by ref1 (a cursor deep into the list), the
+// campaign report over every order, and a full export.
+func BenchmarkReads(b *testing.B) {
+	n := 20_000
+	if v, err := strconv.Atoi(os.Getenv("WAORDERS_BENCH_ORDERS")); err == nil && v > 0 {
+		n = v
+	}
+	s := openStore(b, postgres.Options{})
+	tmpl := benchTemplate()
+	rnd := rand.NewChaCha8([32]byte{7})
+	for i := 0; i < n; i += 256 {
+		ds := make([]*store.Delivery, 0, 256)
+		for k := i; k < min(i+256, n); k++ {
+			at := storetest.Base.Add(time.Duration(k) * time.Second)
+			ds = append(ds, benchClone(tmpl, rnd, at, fmt.Sprintf("campaign-%02d", k%20)))
+		}
+		if _, err := s.WriteDeliveries(b.Context(), ds); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Logf("seeded %d orders", n)
+	first, err := s.ListOrders(b.Context(), store.OrderFilter{Ref1: "campaign-07", Limit: 50})
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	b.Run("ListOrdersByRef1", func(b *testing.B) {
+		for b.Loop() {
+			page, err := s.ListOrders(b.Context(), store.OrderFilter{Ref1: "campaign-07", Limit: 50, Cursor: first.NextCursor})
+			if err != nil || len(page.Orders) != 50 {
+				b.Fatalf("ListOrders = %d orders, %v", len(page.Orders), err)
+			}
+		}
+	})
+	b.Run("CampaignReport", func(b *testing.B) {
+		for b.Loop() {
+			rows, err := s.CampaignReport(b.Context(), store.CampaignQuery{GroupBy: "ref1"})
+			if err != nil || len(rows) != min(n, 20) {
+				b.Fatalf("CampaignReport = %d rows, %v", len(rows), err)
+			}
+		}
+	})
+	b.Run("ExportOrders", func(b *testing.B) {
+		start := time.Now()
+		for b.Loop() {
+			count := 0
+			if err := s.ExportOrders(b.Context(), store.OrderFilter{}, func(*waorders.Order) error {
+				count++
+				return nil
+			}); err != nil || count != n {
+				b.Fatalf("ExportOrders = %d orders, %v", count, err)
+			}
+		}
+		b.ReportMetric(float64(b.N*n)/time.Since(start).Seconds(), "orders/s")
+	})
 }

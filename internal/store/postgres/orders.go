@@ -16,7 +16,7 @@ import (
 )
 
 // exportPageSize is how many orders ExportOrders reads per query.
-const exportPageSize = 500
+const exportPageSize = 1000
 
 // querier is what reads need of a pool or a transaction.
 type querier interface {

@@ -1,8 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -58,8 +61,11 @@ var campaignColumns = map[string]string{"ref": "o.ref", "ref1": "o.ref1", "ref2"
 
 // CampaignReport groups orders by a campaign reference (and by UTC day
 // when q.Interval is "day"): orders, units, revenue per currency (never
-// summed across currencies) and first/last order time, ordered by bucket,
-// then campaign. Orders without the reference form the row "".
+// summed across currencies, sorted by code) and first/last order time,
+// sorted by bucket, then campaign (byte order). Orders without the
+// reference form the row "". Orders in one currency, nearly all of them,
+// are summed from the orders table alone; only orders in several
+// currencies are joined with their totals.
 func (s *Store) CampaignReport(ctx context.Context, q store.CampaignQuery) ([]waorders.CampaignRow, error) {
 	col, ok := campaignColumns[q.GroupBy]
 	if !ok {
@@ -71,7 +77,7 @@ func (s *Store) CampaignReport(ctx context.Context, q store.CampaignQuery) ([]wa
 	case "day":
 		bucket = `date_trunc('day', o.ordered_at, 'UTC')`
 	default:
-		return nil, waorders.Errorf(waorders.CodeInvalid, "unknown interval %q; use day or leave it out", q.Interval)
+		return nil, waorders.Errorf(waorders.CodeInvalid, "unknown report interval %q; use day or leave it empty", q.Interval)
 	}
 	c := &conds{}
 	if !q.Since.IsZero() {
@@ -80,13 +86,16 @@ func (s *Store) CampaignReport(ctx context.Context, q store.CampaignQuery) ([]wa
 	if !q.Until.IsZero() {
 		c.add("o.ordered_at < ?", q.Until.UTC())
 	}
+	multi := &conds{where: append(slices.Clip(c.where), "o.total_currency IS NULL"), args: c.args}
+
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	b := &pgx.Batch{}
-	b.Queue(`SELECT `+col+`, `+bucket+`, count(*), sum(o.units)::bigint, min(o.ordered_at), max(o.ordered_at)
-		FROM orders o`+c.sql()+` GROUP BY 1, 2 ORDER BY 2, 1`, c.args...)
+	b.Queue(`SELECT `+col+`, `+bucket+`, o.total_currency, count(*), sum(o.units)::bigint,
+		min(o.ordered_at), max(o.ordered_at), sum(o.total_minor)::bigint
+		FROM orders o`+c.sql()+` GROUP BY 1, 2, 3`, c.args...)
 	b.Queue(`SELECT `+col+`, `+bucket+`, t.currency, sum(t.amount_minor)::bigint
-		FROM orders o JOIN order_totals t ON t.order_id = o.id`+c.sql()+` GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, c.args...)
+		FROM orders o JOIN order_totals t ON t.order_id = o.id`+multi.sql()+` GROUP BY 1, 2, 3`, multi.args...)
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
 
@@ -94,40 +103,73 @@ func (s *Store) CampaignReport(ctx context.Context, q store.CampaignQuery) ([]wa
 		campaign string
 		bucket   time.Time
 	}
-	var out []waorders.CampaignRow
-	at := map[key]int{}
-	var r waorders.CampaignRow
-	var bk *time.Time
-	rows, _ := br.Query()
-	if _, err := pgx.ForEachRow(rows, []any{&r.Campaign, &bk, &r.Orders, &r.Units, &r.FirstOrderAt, &r.LastOrderAt}, func() error {
-		r.Bucket = time.Time{}
-		if bk != nil {
-			r.Bucket = bk.UTC()
-		}
-		r.FirstOrderAt, r.LastOrderAt = r.FirstOrderAt.UTC(), r.LastOrderAt.UTC()
-		at[key{r.Campaign, r.Bucket}] = len(out)
-		out = append(out, r)
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("campaign report: %w", interpretError(err))
+	type acc struct {
+		row     waorders.CampaignRow
+		revenue money.Totals
 	}
-	var campaign string
-	var a money.Amount
-	rows, _ = br.Query()
-	if _, err := pgx.ForEachRow(rows, []any{&campaign, &bk, &a.Currency, &a.Minor}, func() error {
+	byKey := map[key]*acc{}
+	get := func(campaign string, bk *time.Time) *acc {
 		k := key{campaign: campaign}
 		if bk != nil {
 			k.bucket = bk.UTC()
 		}
-		if i, ok := at[k]; ok {
-			out[i].Revenue = append(out[i].Revenue, a)
+		a := byKey[k]
+		if a == nil {
+			a = &acc{row: waorders.CampaignRow{Campaign: campaign, Bucket: k.bucket}}
+			byKey[k] = a
+		}
+		return a
+	}
+	var (
+		campaign    string
+		bk          *time.Time
+		currency    *string
+		orders      int64
+		units       int64
+		first, last time.Time
+		minor       *int64
+	)
+	rows, _ := br.Query()
+	_, err := pgx.ForEachRow(rows, []any{&campaign, &bk, &currency, &orders, &units, &first, &last, &minor}, func() error {
+		a := get(campaign, bk)
+		a.row.Orders += orders
+		a.row.Units += units
+		if a.row.FirstOrderAt.IsZero() || first.Before(a.row.FirstOrderAt) {
+			a.row.FirstOrderAt = first.UTC()
+		}
+		if last.After(a.row.LastOrderAt) {
+			a.row.LastOrderAt = last.UTC()
+		}
+		if currency != nil && minor != nil {
+			return a.revenue.Add(money.Amount{Currency: *currency, Minor: *minor})
 		}
 		return nil
-	}); err != nil {
+	})
+	if err != nil {
+		return nil, fmt.Errorf("campaign report: %w", interpretError(err))
+	}
+	var cur string
+	var sum int64
+	rows, _ = br.Query()
+	_, err = pgx.ForEachRow(rows, []any{&campaign, &bk, &cur, &sum}, func() error {
+		return get(campaign, bk).revenue.Add(money.Amount{Currency: cur, Minor: sum})
+	})
+	if err != nil {
 		return nil, fmt.Errorf("campaign report: %w", interpretError(err))
 	}
 	if err := br.Close(); err != nil {
 		return nil, fmt.Errorf("campaign report: %w", interpretError(err))
 	}
+
+	out := make([]waorders.CampaignRow, 0, len(byKey))
+	for _, a := range byKey {
+		a.row.Revenue = slices.SortedFunc(slices.Values(a.revenue.List()), func(x, y money.Amount) int {
+			return strings.Compare(x.Currency, y.Currency)
+		})
+		out = append(out, a.row)
+	}
+	slices.SortFunc(out, func(x, y waorders.CampaignRow) int {
+		return cmp.Or(x.Bucket.Compare(y.Bucket), strings.Compare(x.Campaign, y.Campaign))
+	})
 	return out, nil
 }

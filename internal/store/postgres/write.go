@@ -516,6 +516,8 @@ type orderCols struct {
 	id, status, catalogID, text, waID, customerName, phoneNumberID, displayPhoneNumber, wabaID,
 	ref, ref1, ref2, replyTo, contextMessageID, traceID []string
 	units                      []int64
+	soleCurrency               []*string // nil for an order in several currencies
+	soleTotal                  []*int64
 	orderedAt, receivedAt      []time.Time
 	warnings                   []string
 	search                     []string
@@ -566,6 +568,12 @@ func (c *orderCols) add(id string, o *waorders.Order, messageReceivedAt time.Tim
 	c.contextMessageID = append(c.contextMessageID, clean(o.ContextMessageID))
 	c.traceID = append(c.traceID, clean(o.TraceID))
 	c.units = append(c.units, o.Units())
+	if len(totals) == 1 {
+		c.soleCurrency = append(c.soleCurrency, &totals[0].Currency)
+		c.soleTotal = append(c.soleTotal, &totals[0].Minor)
+	} else {
+		c.soleCurrency, c.soleTotal = append(c.soleCurrency, nil), append(c.soleTotal, nil)
+	}
 	c.orderedAt = append(c.orderedAt, o.OrderedAt.UTC())
 	c.receivedAt = append(c.receivedAt, received.UTC())
 	c.warnings = append(c.warnings, w)
@@ -597,6 +605,7 @@ func (c *orderCols) sortByKey() {
 		*col = permute(*col, p)
 	}
 	c.units, c.orderedAt, c.receivedAt = permute(c.units, p), permute(c.orderedAt, p), permute(c.receivedAt, p)
+	c.soleCurrency, c.soleTotal = permute(c.soleCurrency, p), permute(c.soleTotal, p)
 }
 
 func (c *orderCols) args() []any {
@@ -604,7 +613,8 @@ func (c *orderCols) args() []any {
 		c.displayPhoneNumber, c.wabaID, c.ref, c.ref1, c.ref2, c.replyTo, c.contextMessageID, c.traceID,
 		c.units, c.orderedAt, c.receivedAt, c.warnings, c.search,
 		c.itemOrder, c.itemPosition, c.itemProduct, c.itemQuantity, c.itemCurrency, c.itemUnitMinor, c.itemLineMin,
-		c.totalOrder, c.totalPosition, c.totalCurrency, c.totalMinor}
+		c.totalOrder, c.totalPosition, c.totalCurrency, c.totalMinor,
+		c.soleCurrency, c.soleTotal}
 }
 
 // insertOrdersSQL inserts the orders that are new and, for those only (the
@@ -614,17 +624,18 @@ const insertOrdersSQL = `
 WITH input AS (
 	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 		$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-		$16::bigint[], $17::timestamptz[], $18::timestamptz[], $19::text[], $20::text[])
+		$16::bigint[], $17::timestamptz[], $18::timestamptz[], $19::text[], $20::text[],
+		$32::text[], $33::bigint[])
 	AS t(id, status, catalog_id, text, wa_id, customer_name, phone_number_id,
 		display_phone_number, waba_id, ref, ref1, ref2, reply_to, context_message_id, trace_id,
-		units, ordered_at, received_at, warnings, search)
+		units, ordered_at, received_at, warnings, search, total_currency, total_minor)
 ), new AS (
 	INSERT INTO orders (id, status, version, catalog_id, text, wa_id, customer_name, phone_number_id,
 		display_phone_number, waba_id, ref, ref1, ref2, reply_to, context_message_id, trace_id,
-		units, ordered_at, received_at, warnings, search)
+		units, ordered_at, received_at, warnings, search, total_currency, total_minor)
 	SELECT id, status, 1, catalog_id, text, wa_id, customer_name, phone_number_id,
 		display_phone_number, waba_id, ref, ref1, ref2, reply_to, context_message_id, trace_id,
-		units, ordered_at, received_at, warnings::jsonb, search
+		units, ordered_at, received_at, warnings::jsonb, search, total_currency, total_minor
 	FROM input
 	ON CONFLICT (id) DO NOTHING
 	RETURNING id, status, received_at

@@ -83,6 +83,11 @@ CREATE TABLE orders (
     -- Lower-cased customer name and text, for the free-text filter.
     search               text        NOT NULL,
     units                bigint      NOT NULL,
+    -- The order's total when it is in one currency (nearly always), so the
+    -- campaign report sums orders alone; NULL for several currencies, whose
+    -- totals the report takes from order_totals.
+    total_currency       text,
+    total_minor          bigint,
     ordered_at           timestamptz NOT NULL,
     received_at          timestamptz NOT NULL,
     warnings             jsonb       NOT NULL DEFAULT '[]'
@@ -94,6 +99,7 @@ CREATE INDEX orders_ref1_idx ON orders (ref1, ordered_at DESC, id DESC);
 CREATE INDEX orders_ref2_idx ON orders (ref2, ordered_at DESC, id DESC);
 CREATE INDEX orders_customer_idx ON orders (wa_id, ordered_at DESC, id DESC);
 CREATE INDEX orders_phone_idx ON orders (phone_number_id, ordered_at DESC, id DESC);
+CREATE INDEX orders_multi_currency_idx ON orders (ordered_at) WHERE total_currency IS NULL;
 
 -- The children of an order carry no foreign key: they are only ever
 -- inserted by the statement that inserts their order (see write.go), and a
