@@ -112,7 +112,7 @@ func SQLitePath(url string) (string, error) {
 	p, ok := strings.CutPrefix(url, "sqlite://")
 	if !ok {
 		if strings.Contains(url, "://") {
-			return "", fmt.Errorf("database URL %q: use a file path, sqlite:///abs/path.db or postgres://...", redactURL(url))
+			return "", fmt.Errorf("database URL %q: use a file path, sqlite:///abs/path.db or a postgres:// URL", redactURL(url))
 		}
 		p = url
 	}
