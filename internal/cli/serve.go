@@ -44,12 +44,13 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	log := newLogger(env.Stderr, cfg.LogLevel, cfg.LogFormat)
 
+	// Validate before generating credentials: invalid settings write nothing.
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("%w: invalid settings:\n%v", ErrUsage, err)
+	}
 	creds, err := ensureCredentials(&cfg)
 	if err != nil {
 		return err
-	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("%w: invalid settings:\n%v", ErrUsage, err)
 	}
 
 	st, err := openStore(ctx, &cfg, log, !cfg.Migrate && cfg.Driver() == "postgres")
@@ -59,7 +60,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	defer st.Close()
 
 	var authn *auth.Authenticator
-	if !cfg.InsecureNoAuth || cfg.HasCallbackAuth() {
+	// An allow-list applies even without credentials (--insecure-no-auth).
+	if !cfg.InsecureNoAuth || cfg.HasCallbackAuth() || len(cfg.AllowCIDRs) > 0 {
 		ac, _ := cfg.AuthConfig() // validated above
 		if authn, err = auth.New(ac); err != nil {
 			return fmt.Errorf("callback authentication: %w", err)
