@@ -82,14 +82,27 @@ func lostConnection(err error) bool {
 		pgconn.SafeToRetry(err)
 }
 
-// retryable reports whether a failed write transaction may be run again
-// as a whole: it rolled back for a reason that a new attempt can avoid
-// (deadlock, serialization failure), or it failed before the server saw
-// anything (a dead pooled connection).
-func retryable(err error) bool {
+// retryable reports whether a failed WriteDeliveries transaction may be
+// run again as a whole: it rolled back for a reason that a new attempt can
+// avoid (deadlock, serialization failure), it failed before anything was
+// sent, or (when idempotent) its connection broke, as pooled connections
+// do when the server restarts. idempotent means every row of the
+// transaction has a unique key: running it again is then safe even if the
+// lost attempt did commit, and reports duplicates of data that is stored,
+// which is still right to acknowledge.
+func retryable(err error, idempotent bool) bool {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		return pe.Code == "40001" || pe.Code == "40P01"
+		switch pe.Code {
+		case "40001", "40P01":
+			return true
+		case "57P01", "57P02", "57P03": // the server is shutting down, crashed, or starting
+			return idempotent
+		}
+		return idempotent && pe.Code[:2] == "08"
 	}
-	return pgconn.SafeToRetry(err)
+	if pgconn.SafeToRetry(err) {
+		return true
+	}
+	return idempotent && lostConnection(err) && !errors.Is(err, context.DeadlineExceeded)
 }

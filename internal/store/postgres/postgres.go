@@ -4,10 +4,16 @@
 //
 // Every write of a call to WriteDeliveries goes to the server as one batch
 // of set-based statements (arrays unnested into INSERT ... ON CONFLICT DO
-// NOTHING) inside one transaction: a group of 256 deliveries costs three
-// round trips and one commit. Deduplication is by UNIQUE keys only, so
-// concurrent instances never both store the same message. Migrations are
-// embedded and applied under a transaction-scoped advisory lock.
+// NOTHING), which PostgreSQL runs as one implicit transaction: a group of
+// 256 deliveries costs one round trip and one commit. Deduplication is by
+// UNIQUE keys only, so concurrent instances never both store the same
+// message, and a group whose connection broke can be written again safely.
+// Migrations are embedded and applied under a transaction-scoped advisory
+// lock, so instances starting together never race.
+//
+// Errors follow the store contract; a database that cannot be reached, is
+// restarting, or is a read-only standby after a failover gives
+// CodeUnavailable, within Options.QueryTimeout at most.
 package postgres
 
 import (

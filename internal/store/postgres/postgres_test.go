@@ -265,8 +265,9 @@ func TestUnreachableServerIsUnavailable(t *testing.T) {
 }
 
 // TestRecoversFromLostConnections kills every connection of a store's pool
-// on the server side: each call then either succeeds or fails with
-// CodeUnavailable, and the store recovers by itself.
+// on the server side, as a server restart does: WriteDeliveries retries on
+// a new connection (its writes are idempotent), so no call fails, and
+// other calls fail, if at all, with CodeUnavailable.
 func TestRecoversFromLostConnections(t *testing.T) {
 	url := requireServer(t)
 	app := "waorders_test_kill_" + strings.ReplaceAll(t.Name(), "/", "_")
@@ -274,7 +275,8 @@ func TestRecoversFromLostConnections(t *testing.T) {
 	if strings.Contains(url, "?") {
 		sep = "&"
 	}
-	s, err := postgres.Open(t.Context(), url+sep+"application_name="+app, postgres.Options{Schema: newSchema(t, url), MaxConns: 4})
+	// Two connections at most: three attempts always reach a new one.
+	s, err := postgres.Open(t.Context(), url+sep+"application_name="+app, postgres.Options{Schema: newSchema(t, url), MaxConns: 2})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -287,24 +289,25 @@ func TestRecoversFromLostConnections(t *testing.T) {
 	if err := write(0); err != nil {
 		t.Fatalf("first write: %v", err)
 	}
-	exec(t, url, "public", `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '`+app+`'`)
-
-	stored := 1
-	for i := 1; i <= 20; i++ {
-		err := write(i)
-		switch {
-		case err == nil:
-			stored++
-		case waorders.ErrorCode(err) != waorders.CodeUnavailable:
-			t.Fatalf("write %d after the connections were killed: %v (code %q), want success or %q",
-				i, err, waorders.ErrorCode(err), waorders.CodeUnavailable)
+	kill := func() {
+		exec(t, url, "public", `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '`+app+`'`)
+	}
+	for i := 1; i <= 5; i++ {
+		kill()
+		if err := write(i); err != nil {
+			t.Fatalf("write %d after the connections were killed: %v", i, err)
 		}
 	}
-	if stored < 15 {
-		t.Errorf("only %d of 21 writes succeeded; the pool did not recover", stored)
+	kill()
+	if err := s.Ping(t.Context()); err != nil && waorders.ErrorCode(err) != waorders.CodeUnavailable {
+		t.Errorf("Ping on a killed connection: %v (code %q), want success or %q", err, waorders.ErrorCode(err), waorders.CodeUnavailable)
 	}
 	if err := s.Ping(t.Context()); err != nil {
-		t.Errorf("Ping after recovery: %v", err)
+		t.Errorf("second Ping: %v", err)
+	}
+	page, err := s.ListOrders(t.Context(), store.OrderFilter{})
+	if err != nil || len(page.Orders) != 6 {
+		t.Errorf("ListOrders = %d orders, %v; want 6", len(page.Orders), err)
 	}
 }
 

@@ -41,7 +41,7 @@ func (s *Store) WriteDeliveries(ctx context.Context, ds []*store.Delivery) ([]st
 		if err == nil {
 			return res, nil
 		}
-		if attempt < maxWriteAttempts && retryable(err) && ctx.Err() == nil {
+		if attempt < maxWriteAttempts && retryable(err, p.idempotent()) && ctx.Err() == nil {
 			s.log.Debug("retrying write transaction", "attempt", attempt, "err", err)
 			continue
 		}
@@ -210,6 +210,14 @@ type writePlan struct {
 	msgRefs              []ref
 	statusRefs           []ref
 	quarantineRefs       []ref
+}
+
+// idempotent reports whether every row the plan writes has a unique key,
+// so that writing it twice stores it once: true unless it holds a
+// quarantine entry of a whole body (no message id), which is kept every
+// time.
+func (p *writePlan) idempotent() bool {
+	return !slices.Contains(p.quarantine.messageID, "")
 }
 
 // newResults returns results with every message and status a Duplicate
