@@ -88,7 +88,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
-	if _, set := cfg.ConnConfig.RuntimeParams["connect_timeout"]; !set && cfg.ConnConfig.ConnectTimeout == 0 {
+	if cfg.ConnConfig.ConnectTimeout == 0 { // no connect_timeout in the URL
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
 	if opts.ConnectTimeout > 0 {
@@ -97,9 +97,6 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if opts.Schema != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{opts.Schema}.Sanitize()
 	}
-	// Times are stored as timestamptz and read back as UTC; a fixed session
-	// zone keeps day buckets of the campaign report in UTC.
-	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
 
 	s := &Store{
 		log:          opts.Logger,
