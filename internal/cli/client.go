@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -143,12 +142,6 @@ func (c *client) getJSON(ctx context.Context, method, path string, query url.Val
 		return nil, fmt.Errorf("read answer of %s %s: %w", method, path, err)
 	}
 	return resp.Header, nil
-}
-
-// isNotFound reports whether err is the server's 404.
-func isNotFound(err error) bool {
-	var ae *apiError
-	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
 }
 
 // shortTime formats a time for tables.

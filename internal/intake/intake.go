@@ -29,7 +29,8 @@ type Config struct {
 	// first one arrives (default 0: take what is queued, commit at once;
 	// while a commit runs the next batch queues up by itself).
 	MaxWait time.Duration
-	// CommitTimeout bounds one transaction (default 10s).
+	// CommitTimeout bounds one transaction (default 30s: a batch may hold a
+	// callback of thousands of messages).
 	CommitTimeout time.Duration
 	// QueueSize is the number of callbacks that may wait for the writer
 	// (default 4 × MaxBatch).
@@ -74,7 +75,7 @@ func New(st store.Store, cfg Config) *Intake {
 		cfg.MaxBatch = 256
 	}
 	if cfg.CommitTimeout <= 0 {
-		cfg.CommitTimeout = 10 * time.Second
+		cfg.CommitTimeout = 30 * time.Second
 	}
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 4 * cfg.MaxBatch

@@ -157,6 +157,9 @@ func (s *Server) requireCallbackAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := s.cfg.Auth.Check(r); err != nil {
 			s.countAuthFailure(err)
+			if c := s.cfg.Auth.Challenge(); c != "" {
+				w.Header().Set("WWW-Authenticate", c)
+			}
 			s.writeError(w, r, err)
 			return
 		}
