@@ -311,6 +311,47 @@ func TestRecoversFromLostConnections(t *testing.T) {
 	}
 }
 
+// TestQueryTimeoutIsUnavailable: a call that cannot finish within
+// QueryTimeout (here it waits for a row another session holds locked)
+// gives up with CodeUnavailable instead of hanging.
+func TestQueryTimeoutIsUnavailable(t *testing.T) {
+	url := requireServer(t)
+	schema := newSchema(t, url)
+	s := openStore(t, postgres.Options{Schema: schema, QueryTimeout: 300 * time.Millisecond})
+	if _, err := s.WriteDeliveries(t.Context(), storetest.NewOrderDeliveries(storetest.NewOrder("wamid.locked", storetest.Base))); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RuntimeParams["search_path"] = schema
+	conn, err := pgx.ConnectConfig(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	tx, err := conn.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(t.Context(), `SELECT 1 FROM orders WHERE id = 'wamid.locked' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = s.UpdateOrderStatus(t.Context(), store.UpdateOrderStatusParams{ID: "wamid.locked", To: waorders.OrderProcessing, Actor: "test"})
+	if code := waorders.ErrorCode(err); code != waorders.CodeUnavailable {
+		t.Fatalf("UpdateOrderStatus on a locked order: %v (code %q), want %q", err, code, waorders.CodeUnavailable)
+	}
+	if err := tx.Rollback(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateOrderStatus(t.Context(), store.UpdateOrderStatusParams{ID: "wamid.locked", To: waorders.OrderProcessing, Actor: "test"}); err != nil {
+		t.Errorf("UpdateOrderStatus once the lock is released: %v", err)
+	}
+}
+
 // TestUnstorableTextIsCleaned: PostgreSQL text refuses NUL and invalid
 // UTF-8; such a value must neither fail the batch nor be lost: the typed
 // columns get U+FFFD, the raw bytes are kept exactly.
