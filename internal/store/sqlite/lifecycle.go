@@ -20,10 +20,12 @@ func (s *Store) UpdateOrderStatus(ctx context.Context, p store.UpdateOrderStatus
 	}
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var (
+			seq     int64
 			status  string
 			version int64
 		)
-		err := tx.QueryRowContext(ctx, `SELECT status, version FROM orders WHERE id = ?`, p.ID).Scan(&status, &version)
+		err := tx.QueryRowContext(ctx, `SELECT seq, status, version FROM orders
+WHERE seq = (SELECT seq FROM messages WHERE id = ?)`, p.ID).Scan(&seq, &status, &version)
 		if err != nil {
 			return notFound(err, "order %s not found", p.ID)
 		}
@@ -35,8 +37,8 @@ func (s *Store) UpdateOrderStatus(ctx context.Context, p store.UpdateOrderStatus
 		if err := from.CheckTransition(p.To); err != nil {
 			return err
 		}
-		r, err := tx.ExecContext(ctx, `UPDATE orders SET status = ?, version = version + 1 WHERE id = ? AND version = ?`,
-			string(p.To), p.ID, version)
+		r, err := tx.ExecContext(ctx, `UPDATE orders SET status = ?, version = version + 1 WHERE seq = ? AND version = ?`,
+			string(p.To), seq, version)
 		if err != nil {
 			return interpretError(err)
 		}
@@ -45,7 +47,7 @@ func (s *Store) UpdateOrderStatus(ctx context.Context, p store.UpdateOrderStatus
 			// cannot silently lose an update.
 			return waorders.Errorf(waorders.CodePrecondition, "order %s changed meanwhile; fetch it again and retry", p.ID)
 		}
-		if _, err := tx.ExecContext(ctx, sqlInsertHistory, p.ID, version+1, micros(at), p.Actor,
+		if _, err := tx.ExecContext(ctx, sqlInsertHistory, seq, version+1, micros(at), p.Actor,
 			string(from), string(p.To), p.Note); err != nil {
 			return interpretError(err)
 		}

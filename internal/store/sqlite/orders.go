@@ -3,8 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/waorders/waorders"
@@ -15,30 +15,34 @@ import (
 // exportPage is how many orders ExportOrders reads per query.
 const exportPage = 1000
 
-const orderColumns = `o.id, o.status, o.version, o.catalog_id, o.text, o.customer_wa_id, o.customer_name,
+const orderColumns = `o.seq, o.id, o.status, o.version, o.catalog_id, o.text, o.customer_wa_id, o.customer_name,
     o.phone_number_id, o.display_phone_number, o.waba_id, o.ref, o.ref1, o.ref2, o.reply_to,
-    o.context_message_id, o.trace_id, o.ordered_at, o.received_at, o.warnings`
+    o.context_message_id, o.trace_id, o.ordered_at, o.received_at, o.currency, o.total_minor, o.warnings`
 
-func scanOrder(sc interface{ Scan(...any) error }) (*waorders.Order, error) {
+// scanOrder reads a row of orderColumns: the order and its seq.
+func scanOrder(sc interface{ Scan(...any) error }) (*waorders.Order, int64, error) {
 	var (
 		o                 waorders.Order
+		seq               int64
+		first             money.Amount
 		status            string
 		ordered, received int64
 		warnings          sql.NullString
 	)
-	if err := sc.Scan(&o.ID, &status, &o.Version, &o.CatalogID, &o.Text, &o.Customer.WaID, &o.Customer.Name,
+	if err := sc.Scan(&seq, &o.ID, &status, &o.Version, &o.CatalogID, &o.Text, &o.Customer.WaID, &o.Customer.Name,
 		&o.Business.PhoneNumberID, &o.Business.DisplayPhoneNumber, &o.Business.WABAID,
 		&o.Campaign.Ref, &o.Campaign.Ref1, &o.Campaign.Ref2, &o.ReplyTo, &o.ContextMessageID, &o.TraceID,
-		&ordered, &received, &warnings); err != nil {
-		return nil, err
+		&ordered, &received, &first.Currency, &first.Minor, &warnings); err != nil {
+		return nil, 0, err
 	}
 	o.Status = waorders.OrderStatus(status)
 	o.OrderedAt, o.ReceivedAt = fromMicros(ordered), fromMicros(received)
+	o.Totals = []money.Amount{first}
 	var err error
 	if o.Warnings, err = decodeProblems(warnings); err != nil {
-		return nil, fmt.Errorf("order %s: %w", o.ID, err)
+		return nil, 0, fmt.Errorf("order %s: %w", o.ID, err)
 	}
-	return &o, nil
+	return &o, seq, nil
 }
 
 // GetOrder returns an order with its items, totals and history, or
@@ -46,20 +50,24 @@ func scanOrder(sc interface{ Scan(...any) error }) (*waorders.Order, error) {
 func (s *Store) GetOrder(ctx context.Context, id string) (*waorders.Order, error) {
 	var o *waorders.Order
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		o, err = scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders o WHERE o.id = ?`, id))
+		var (
+			seq int64
+			err error
+		)
+		o, seq, err = scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders o
+WHERE o.seq = (SELECT seq FROM messages WHERE id = ?)`, id))
 		if err != nil {
 			return notFound(err, "order %s not found", id)
 		}
-		byID := map[string]*waorders.Order{o.ID: o}
-		ids, _ := json.Marshal([]string{o.ID})
-		if err := loadItems(ctx, tx, ids, byID); err != nil {
+		bySeq := map[int64]*waorders.Order{seq: o}
+		seqs := "[" + strconv.FormatInt(seq, 10) + "]"
+		if err := loadItems(ctx, tx, seqs, bySeq); err != nil {
 			return err
 		}
-		if err := loadTotals(ctx, tx, ids, byID); err != nil {
+		if err := loadTotals(ctx, tx, seqs, bySeq); err != nil {
 			return err
 		}
-		o.History, err = loadHistory(ctx, tx, o.ID)
+		o.History, err = loadHistory(ctx, tx, seq)
 		return err
 	})
 	if err != nil {
@@ -68,9 +76,9 @@ func (s *Store) GetOrder(ctx context.Context, id string) (*waorders.Order, error
 	return o, nil
 }
 
-func loadHistory(ctx context.Context, tx *sql.Tx, id string) ([]waorders.StatusChange, error) {
+func loadHistory(ctx context.Context, tx *sql.Tx, seq int64) ([]waorders.StatusChange, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT at, actor, from_status, to_status, note
-FROM order_history WHERE order_id = ? ORDER BY seq`, id)
+FROM order_history WHERE order_seq = ? ORDER BY version`, seq)
 	if err != nil {
 		return nil, interpretError(err)
 	}
@@ -91,52 +99,59 @@ FROM order_history WHERE order_id = ? ORDER BY seq`, id)
 	return hs, interpretError(rows.Err())
 }
 
-// loadItems fills the items of the orders in byID; ids is their JSON array.
-func loadItems(ctx context.Context, tx *sql.Tx, ids []byte, byID map[string]*waorders.Order) error {
-	rows, err := tx.QueryContext(ctx, `SELECT order_id, product_retailer_id, quantity, currency, unit_minor, line_minor
-FROM order_items WHERE order_id IN (SELECT value FROM json_each(?)) ORDER BY order_id, idx`, string(ids))
+// loadItems fills the items of the orders in bySeq; seqs is the JSON array
+// of their seqs.
+func loadItems(ctx context.Context, tx *sql.Tx, seqs string, bySeq map[int64]*waorders.Order) error {
+	rows, err := tx.QueryContext(ctx, `SELECT order_seq, product_retailer_id, quantity, currency, unit_minor, line_minor
+FROM order_items WHERE order_seq IN (SELECT value FROM json_each(?)) ORDER BY order_seq, idx`, seqs)
 	if err != nil {
 		return interpretError(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			orderID, currency string
-			it                waorders.Item
+			seq      int64
+			currency string
+			it       waorders.Item
 		)
-		if err := rows.Scan(&orderID, &it.ProductRetailerID, &it.Quantity, &currency, &it.UnitPrice.Minor, &it.LineTotal.Minor); err != nil {
+		if err := rows.Scan(&seq, &it.ProductRetailerID, &it.Quantity, &currency, &it.UnitPrice.Minor, &it.LineTotal.Minor); err != nil {
 			return interpretError(err)
 		}
 		it.UnitPrice.Currency, it.LineTotal.Currency = currency, currency
-		if o := byID[orderID]; o != nil {
+		if o := bySeq[seq]; o != nil {
 			o.Items = append(o.Items, it)
 		}
 	}
 	return interpretError(rows.Err())
 }
 
-// loadTotals fills the per-currency totals of the orders in byID.
-func loadTotals(ctx context.Context, tx *sql.Tx, ids []byte, byID map[string]*waorders.Order) error {
-	rows, err := tx.QueryContext(ctx, `SELECT order_id, currency, amount_minor
-FROM order_totals WHERE order_id IN (SELECT value FROM json_each(?)) ORDER BY order_id, idx`, string(ids))
+// loadTotals appends the totals beyond the first to the orders in bySeq.
+func loadTotals(ctx context.Context, tx *sql.Tx, seqs string, bySeq map[int64]*waorders.Order) error {
+	rows, err := tx.QueryContext(ctx, `SELECT order_seq, currency, amount_minor
+FROM order_totals WHERE order_seq IN (SELECT value FROM json_each(?)) ORDER BY order_seq, idx`, seqs)
 	if err != nil {
 		return interpretError(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			orderID string
-			a       money.Amount
+			seq int64
+			a   money.Amount
 		)
-		if err := rows.Scan(&orderID, &a.Currency, &a.Minor); err != nil {
+		if err := rows.Scan(&seq, &a.Currency, &a.Minor); err != nil {
 			return interpretError(err)
 		}
-		if o := byID[orderID]; o != nil {
+		if o := bySeq[seq]; o != nil {
 			o.Totals = append(o.Totals, a)
 		}
 	}
 	return interpretError(rows.Err())
 }
+
+// customerOrders selects the orders of a customer (two parameters, both
+// the wa_id) through the index of messages by customer: orders have none
+// of their own, to spare the intake a second random-key index.
+const customerOrders = "o.seq IN (SELECT m.seq FROM messages m WHERE m.customer_wa_id = ?) AND o.customer_wa_id = ?"
 
 // orderQuery is the WHERE clause of an OrderFilter, without the cursor.
 type orderQuery struct {
@@ -157,15 +172,19 @@ func buildOrderQuery(f store.OrderFilter) (orderQuery, error) {
 		add("o.status = ?", string(f.Status))
 	}
 	for _, c := range []struct{ col, v string }{
-		{"o.ref", f.Ref}, {"o.ref1", f.Ref1}, {"o.ref2", f.Ref2}, {"o.customer_wa_id", f.Customer},
+		{"o.ref", f.Ref}, {"o.ref1", f.Ref1}, {"o.ref2", f.Ref2},
 		{"o.phone_number_id", f.PhoneNumberID}, {"o.catalog_id", f.CatalogID},
 	} {
 		if c.v != "" {
 			add(c.col+" = ?", c.v)
 		}
 	}
+	if f.Customer != "" {
+		q.where = append(q.where, customerOrders)
+		q.args = append(q.args, f.Customer, f.Customer)
+	}
 	if f.Product != "" {
-		add("EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.product_retailer_id = ?)", f.Product)
+		add("EXISTS (SELECT 1 FROM order_items i WHERE i.order_seq = o.seq AND i.product_retailer_id = ?)", f.Product)
 	}
 	if !f.Since.IsZero() {
 		add("o.ordered_at >= ?", f.Since.UnixMicro())
@@ -203,12 +222,19 @@ func (s *Store) listOrders(ctx context.Context, q orderQuery, cur store.Cursor, 
 		}
 		defer rows.Close()
 		orders = make([]*waorders.Order, 0, min(limit+1, 64))
+		bySeq := make(map[int64]*waorders.Order, min(limit+1, 64))
+		seqs := []byte{'['}
 		for rows.Next() {
-			o, err := scanOrder(rows)
+			o, seq, err := scanOrder(rows)
 			if err != nil {
 				return interpretError(err)
 			}
 			orders = append(orders, o)
+			bySeq[seq] = o
+			if len(seqs) > 1 {
+				seqs = append(seqs, ',')
+			}
+			seqs = strconv.AppendInt(seqs, seq, 10)
 		}
 		if err := rows.Err(); err != nil {
 			return interpretError(err)
@@ -217,20 +243,11 @@ func (s *Store) listOrders(ctx context.Context, q orderQuery, cur store.Cursor, 
 		if len(orders) == 0 {
 			return nil
 		}
-		byID := make(map[string]*waorders.Order, len(orders))
-		idList := make([]string, len(orders))
-		for i, o := range orders {
-			byID[o.ID] = o
-			idList[i] = o.ID
-		}
-		ids, err := json.Marshal(idList)
-		if err != nil {
+		seqs = append(seqs, ']')
+		if err := loadItems(ctx, tx, string(seqs), bySeq); err != nil {
 			return err
 		}
-		if err := loadItems(ctx, tx, ids, byID); err != nil {
-			return err
-		}
-		return loadTotals(ctx, tx, ids, byID)
+		return loadTotals(ctx, tx, string(seqs), bySeq)
 	})
 	return orders, err
 }

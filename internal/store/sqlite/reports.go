@@ -24,22 +24,25 @@ func (s *Store) GetCustomer(ctx context.Context, waID string) (*waorders.Custome
 	c := &waorders.CustomerSummary{WaID: waID}
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		var first, last sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT count(*), min(ordered_at), max(ordered_at)
-FROM orders WHERE customer_wa_id = ?`, waID).Scan(&c.OrderCount, &first, &last); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*), min(o.ordered_at), max(o.ordered_at)
+FROM orders o WHERE `+customerOrders, waID, waID).Scan(&c.OrderCount, &first, &last); err != nil {
 			return interpretError(err)
 		}
 		if c.OrderCount == 0 {
 			return waorders.Errorf(waorders.CodeNotFound, "customer %s has no orders", waID)
 		}
 		c.FirstOrderAt, c.LastOrderAt = nullMicros(first), nullMicros(last)
-		err := tx.QueryRowContext(ctx, `SELECT customer_name FROM orders
-WHERE customer_wa_id = ? AND customer_name <> '' ORDER BY ordered_at DESC, id DESC LIMIT 1`, waID).Scan(&c.Name)
+		err := tx.QueryRowContext(ctx, `SELECT o.customer_name FROM orders o
+WHERE `+customerOrders+` AND o.customer_name <> '' ORDER BY o.ordered_at DESC, o.id DESC LIMIT 1`, waID, waID).Scan(&c.Name)
 		if err != nil && err != sql.ErrNoRows {
 			return interpretError(err)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT t.currency, sum(t.amount_minor)
-FROM order_totals t JOIN orders o ON o.id = t.order_id
-WHERE o.customer_wa_id = ? GROUP BY t.currency ORDER BY t.currency`, waID)
+		// An order's first total is in its row, further currencies in order_totals.
+		rows, err := tx.QueryContext(ctx, `SELECT currency, sum(amount) FROM (
+    SELECT o.currency AS currency, o.total_minor AS amount FROM orders o WHERE `+customerOrders+`
+    UNION ALL
+    SELECT t.currency, t.amount_minor FROM order_totals t JOIN orders o ON o.seq = t.order_seq WHERE `+customerOrders+`
+) GROUP BY currency ORDER BY currency`, waID, waID, waID, waID)
 		if err != nil {
 			return interpretError(err)
 		}
@@ -99,52 +102,70 @@ func (s *Store) CampaignReport(ctx context.Context, q store.CampaignQuery) ([]wa
 		campaign string
 		bucket   int64
 	}
-	byKey := map[key]*waorders.CampaignRow{}
-	var out []waorders.CampaignRow
+	type acc struct {
+		row     waorders.CampaignRow
+		revenue money.Totals
+	}
+	byKey := map[key]*acc{}
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+col+`, `+bucket+`, count(*), sum(o.units), min(o.ordered_at), max(o.ordered_at)
-FROM orders o`+cond+` GROUP BY 1, 2`, args...)
+		// Every order once, under the currency of its first total.
+		rows, err := tx.QueryContext(ctx, `SELECT `+col+`, `+bucket+`, o.currency, count(*), sum(o.units), sum(o.total_minor),
+    min(o.ordered_at), max(o.ordered_at)
+FROM orders o`+cond+` GROUP BY 1, 2, 3`, args...)
 		if err != nil {
 			return interpretError(err)
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var (
-				k           key
-				r           waorders.CampaignRow
-				first, last int64
+				k             key
+				amount        money.Amount
+				orders, units int64
+				first, last   int64
 			)
-			if err := rows.Scan(&k.campaign, &k.bucket, &r.Orders, &r.Units, &first, &last); err != nil {
+			if err := rows.Scan(&k.campaign, &k.bucket, &amount.Currency, &orders, &units, &amount.Minor, &first, &last); err != nil {
 				return interpretError(err)
 			}
-			r.Campaign, r.FirstOrderAt, r.LastOrderAt = k.campaign, fromMicros(first), fromMicros(last)
-			if q.Interval != "" {
-				r.Bucket = time.UnixMicro(k.bucket).UTC()
+			a := byKey[k]
+			if a == nil {
+				a = &acc{row: waorders.CampaignRow{Campaign: k.campaign, FirstOrderAt: fromMicros(first), LastOrderAt: fromMicros(last)}}
+				if q.Interval != "" {
+					a.row.Bucket = time.UnixMicro(k.bucket).UTC()
+				}
+				byKey[k] = a
 			}
-			r.Revenue = []money.Amount{}
-			byKey[k] = &r
+			a.row.Orders += orders
+			a.row.Units += units
+			a.row.FirstOrderAt = minTime(a.row.FirstOrderAt, fromMicros(first))
+			a.row.LastOrderAt = maxTime(a.row.LastOrderAt, fromMicros(last))
+			if err := a.revenue.Add(amount); err != nil {
+				return err
+			}
 		}
 		if err := rows.Err(); err != nil {
 			return interpretError(err)
 		}
 		rows.Close()
 
+		// The rare further currencies of multi-currency orders.
 		rows, err = tx.QueryContext(ctx, `SELECT `+col+`, `+bucket+`, t.currency, sum(t.amount_minor)
-FROM order_totals t JOIN orders o ON o.id = t.order_id`+cond+` GROUP BY 1, 2, 3 ORDER BY 3`, args...)
+FROM order_totals t JOIN orders o ON o.seq = t.order_seq`+cond+` GROUP BY 1, 2, 3`, args...)
 		if err != nil {
 			return interpretError(err)
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var (
-				k key
-				a money.Amount
+				k      key
+				amount money.Amount
 			)
-			if err := rows.Scan(&k.campaign, &k.bucket, &a.Currency, &a.Minor); err != nil {
+			if err := rows.Scan(&k.campaign, &k.bucket, &amount.Currency, &amount.Minor); err != nil {
 				return interpretError(err)
 			}
-			if r := byKey[k]; r != nil {
-				r.Revenue = append(r.Revenue, a)
+			if a := byKey[k]; a != nil {
+				if err := a.revenue.Add(amount); err != nil {
+					return err
+				}
 			}
 		}
 		return interpretError(rows.Err())
@@ -152,12 +173,29 @@ FROM order_totals t JOIN orders o ON o.id = t.order_id`+cond+` GROUP BY 1, 2, 3 
 	if err != nil {
 		return nil, fmt.Errorf("campaign report: %w", err)
 	}
-	out = make([]waorders.CampaignRow, 0, len(byKey))
-	for _, r := range byKey {
-		out = append(out, *r)
+	out := make([]waorders.CampaignRow, 0, len(byKey))
+	for _, a := range byKey {
+		a.row.Revenue = slices.SortedFunc(slices.Values(a.revenue.List()), func(x, y money.Amount) int {
+			return strings.Compare(x.Currency, y.Currency)
+		})
+		out = append(out, a.row)
 	}
 	slices.SortFunc(out, func(a, b waorders.CampaignRow) int {
 		return cmp.Or(a.Bucket.Compare(b.Bucket), strings.Compare(a.Campaign, b.Campaign))
 	})
 	return out, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

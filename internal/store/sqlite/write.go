@@ -5,12 +5,17 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/internal/store"
 )
+
+// itemsPerStmt is how many order lines one INSERT writes: an order's lines
+// go in as few statements as possible, since each costs more than its rows.
+const itemsPerStmt = 4
 
 // The statements of the write path, prepared once on the writer connection.
 const (
@@ -22,17 +27,18 @@ VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
     context_message_id, summary, sent_at, received_at, raw, warnings)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 
-	sqlInsertOrder = `INSERT INTO orders (id, status, version, catalog_id, text, customer_wa_id, customer_name,
+	sqlInsertOrder = `INSERT INTO orders (seq, id, status, version, catalog_id, text, customer_wa_id, customer_name,
     phone_number_id, display_phone_number, waba_id, ref, ref1, ref2, reply_to, context_message_id,
-    trace_id, search, ordered_at, received_at, units, warnings)
-VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+    trace_id, search, ordered_at, received_at, units, currency, total_minor, warnings)
+VALUES (?, ?, 'pending', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-	sqlInsertItem = `INSERT INTO order_items (order_id, idx, product_retailer_id, quantity, currency, unit_minor, line_minor)
-VALUES (?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertItems = `INSERT INTO order_items (order_seq, idx, product_retailer_id, quantity, currency, unit_minor, line_minor)
+VALUES `
+	sqlItemValues = `(?, ?, ?, ?, ?, ?, ?)`
 
-	sqlInsertTotal = `INSERT INTO order_totals (order_id, currency, idx, amount_minor) VALUES (?, ?, ?, ?)`
+	sqlInsertTotal = `INSERT INTO order_totals (order_seq, idx, currency, amount_minor) VALUES (?, ?, ?, ?)`
 
-	sqlInsertHistory = `INSERT INTO order_history (order_id, seq, at, actor, from_status, to_status, note)
+	sqlInsertHistory = `INSERT INTO order_history (order_seq, version, at, actor, from_status, to_status, note)
 VALUES (?, ?, ?, ?, ?, ?, ?)`
 
 	sqlInsertStatus = `INSERT INTO statuses (message_id, status, rank, recipient_id, callback_id, ts, received_at, errors, raw)
@@ -52,42 +58,42 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 
 // writeStmts holds the prepared statements of the write path.
 type writeStmts struct {
-	callback, message, order, item, total, history, status, state, quarantine, quarantined *sql.Stmt
+	callback, message, order, total, history, status, state, quarantine, quarantined *sql.Stmt
+	// items[k-1] inserts k order lines.
+	items [itemsPerStmt]*sql.Stmt
+}
+
+func (ws *writeStmts) all() []**sql.Stmt {
+	out := []**sql.Stmt{&ws.callback, &ws.message, &ws.order, &ws.total, &ws.history, &ws.status, &ws.state, &ws.quarantine, &ws.quarantined}
+	for i := range ws.items {
+		out = append(out, &ws.items[i])
+	}
+	return out
 }
 
 func prepareWriteStmts(ctx context.Context, db *sql.DB) (*writeStmts, error) {
 	ws := &writeStmts{}
-	for _, p := range []struct {
-		dst   **sql.Stmt
-		query string
-	}{
-		{&ws.callback, sqlInsertCallback},
-		{&ws.message, sqlInsertMessage},
-		{&ws.order, sqlInsertOrder},
-		{&ws.item, sqlInsertItem},
-		{&ws.total, sqlInsertTotal},
-		{&ws.history, sqlInsertHistory},
-		{&ws.status, sqlInsertStatus},
-		{&ws.state, sqlUpsertState},
-		{&ws.quarantine, sqlInsertQuarantine},
-		{&ws.quarantined, sqlQuarantinedMessage},
-	} {
-		st, err := db.PrepareContext(ctx, p.query)
+	queries := []string{sqlInsertCallback, sqlInsertMessage, sqlInsertOrder, sqlInsertTotal, sqlInsertHistory, sqlInsertStatus,
+		sqlUpsertState, sqlInsertQuarantine, sqlQuarantinedMessage}
+	for k := 1; k <= itemsPerStmt; k++ {
+		queries = append(queries, sqlInsertItems+strings.TrimSuffix(strings.Repeat(sqlItemValues+", ", k), ", "))
+	}
+	for i, dst := range ws.all() {
+		st, err := db.PrepareContext(ctx, queries[i])
 		if err != nil {
 			ws.close()
-			return nil, fmt.Errorf("prepare %q: %w", strings.Fields(p.query)[:3], interpretError(err))
+			return nil, fmt.Errorf("prepare %q: %w", strings.Fields(queries[i])[:3], interpretError(err))
 		}
-		*p.dst = st
+		*dst = st
 	}
 	return ws, nil
 }
 
 func (ws *writeStmts) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{ws.callback, ws.message, ws.order, ws.item, ws.total, ws.history,
-		ws.status, ws.state, ws.quarantine, ws.quarantined} {
-		if st != nil {
-			errs = append(errs, st.Close())
+	for _, st := range ws.all() {
+		if *st != nil {
+			errs = append(errs, (*st).Close())
 		}
 	}
 	return errors.Join(errs...)
@@ -95,24 +101,35 @@ func (ws *writeStmts) close() error {
 
 // txStmts are the write statements bound to one transaction.
 type txStmts struct {
-	ctx                                                                      context.Context
-	callback, message, order, item, total, history, status, state, qins, qid *sql.Stmt
+	ctx                                                                context.Context
+	callback, message, order, total, history, status, state, qins, qid *sql.Stmt
+	items                                                              [itemsPerStmt]*sql.Stmt
+	args                                                               []any // reused for order lines
 }
 
+// bind binds the statements to tx. Statements run under a context without
+// cancellation: with a cancellable one the driver starts a watcher goroutine
+// per statement, which costs more than the insert itself. Cancelling the
+// caller's context still aborts the batch, as database/sql then rolls tx
+// back and the next statement fails.
 func (ws *writeStmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
-	return &txStmts{
-		ctx:      ctx,
+	st := &txStmts{
+		ctx:      context.WithoutCancel(ctx),
 		callback: tx.StmtContext(ctx, ws.callback),
 		message:  tx.StmtContext(ctx, ws.message),
 		order:    tx.StmtContext(ctx, ws.order),
-		item:     tx.StmtContext(ctx, ws.item),
 		total:    tx.StmtContext(ctx, ws.total),
 		history:  tx.StmtContext(ctx, ws.history),
 		status:   tx.StmtContext(ctx, ws.status),
 		state:    tx.StmtContext(ctx, ws.state),
 		qins:     tx.StmtContext(ctx, ws.quarantine),
 		qid:      tx.StmtContext(ctx, ws.quarantined),
+		args:     make([]any, 0, 7*itemsPerStmt),
 	}
+	for i, s := range ws.items {
+		st.items[i] = tx.StmtContext(ctx, s)
+	}
+	return st
 }
 
 // WriteDeliveries writes every delivery in one transaction on the writer
@@ -163,6 +180,13 @@ func validateDeliveries(ds []*store.Delivery) error {
 			o.Status = waorders.OrderPending
 			if err := o.Validate(); err != nil {
 				return err
+			}
+			totals, err := waorders.ComputeTotals(o.Items)
+			if err != nil {
+				return waorders.Wrap(waorders.CodeInvalid, err, fmt.Sprintf("order %s: totals overflow", o.ID))
+			}
+			if len(o.Totals) > 0 && !slices.Equal(totals, o.Totals) {
+				return waorders.Errorf(waorders.CodeInvalid, "order %s: totals %v are not the sum of its items %v", o.ID, o.Totals, totals)
 			}
 		}
 		for j, sw := range d.Statuses {
@@ -255,16 +279,22 @@ func (st *txStmts) writeMessage(mw store.MessageWrite, received time.Time) (stor
 		return store.Duplicate, nil
 	}
 	if mw.Order != nil {
-		if err := st.writeOrder(m.ID, mw.Order, received); err != nil {
+		seq, err := r.LastInsertId()
+		if err != nil {
+			return "", fmt.Errorf("insert message %s: %w", m.ID, err)
+		}
+		if err := st.writeOrder(seq, m.ID, mw.Order, received); err != nil {
 			return "", err
 		}
 	}
 	return store.Stored, nil
 }
 
-// writeOrder inserts a new order as pending at version 1, with its items,
-// totals and the creation entry of its history.
-func (st *txStmts) writeOrder(id string, o *waorders.Order, received time.Time) error {
+// writeOrder inserts the order of the new message seq as pending at version
+// 1 with the creation entry of its history, its lines and its totals: the
+// first total lives in the order row, any further currency in order_totals.
+// The message was new, so the order is too.
+func (st *txStmts) writeOrder(seq int64, id string, o *waorders.Order, received time.Time) error {
 	warnings, err := problemsText(o.Warnings)
 	if err != nil {
 		return err
@@ -272,28 +302,39 @@ func (st *txStmts) writeOrder(id string, o *waorders.Order, received time.Time) 
 	if !o.ReceivedAt.IsZero() {
 		received = o.ReceivedAt
 	}
-	r, err := st.order.ExecContext(st.ctx, id, string(waorders.OrderPending), o.CatalogID, o.Text,
+	// The totals are the sum of the lines (validateDeliveries checked that
+	// any totals given agree, and that the sums do not overflow).
+	totals, err := waorders.ComputeTotals(o.Items)
+	if err != nil {
+		return fmt.Errorf("order %s: %w", id, err)
+	}
+	first := totals[0]
+	_, err = st.order.ExecContext(st.ctx, seq, id, o.CatalogID, o.Text,
 		o.Customer.WaID, o.Customer.Name, o.Business.PhoneNumberID, o.Business.DisplayPhoneNumber, o.Business.WABAID,
 		o.Campaign.Ref, o.Campaign.Ref1, o.Campaign.Ref2, o.ReplyTo, o.ContextMessageID, o.TraceID,
-		searchText(o.Customer.Name, o.Text), micros(o.OrderedAt), micros(received), o.Units(), warnings)
+		searchText(o.Customer.Name, o.Text), micros(o.OrderedAt), micros(received), o.Units(),
+		first.Currency, first.Minor, warnings)
 	if err != nil {
 		return fmt.Errorf("insert order %s: %w", id, interpretError(err))
 	}
-	if n, _ := r.RowsAffected(); n == 0 {
-		return nil // the order exists already: keep it as it is
-	}
-	for i, it := range o.Items {
-		if _, err := st.item.ExecContext(st.ctx, id, i, it.ProductRetailerID, it.Quantity,
-			it.UnitPrice.Currency, it.UnitPrice.Minor, it.LineTotal.Minor); err != nil {
-			return fmt.Errorf("insert order %s item %d: %w", id, i, interpretError(err))
+	for start := 0; start < len(o.Items); start += itemsPerStmt {
+		chunk := o.Items[start:min(start+itemsPerStmt, len(o.Items))]
+		args := st.args[:0]
+		for i, it := range chunk {
+			args = append(args, seq, start+i, it.ProductRetailerID, it.Quantity,
+				it.UnitPrice.Currency, it.UnitPrice.Minor, it.LineTotal.Minor)
 		}
+		if _, err := st.items[len(chunk)-1].ExecContext(st.ctx, args...); err != nil {
+			return fmt.Errorf("insert order %s items: %w", id, interpretError(err))
+		}
+		clear(args)
 	}
-	for i, t := range o.Totals {
-		if _, err := st.total.ExecContext(st.ctx, id, t.Currency, i, t.Minor); err != nil {
+	for i, t := range totals[1:] {
+		if _, err := st.total.ExecContext(st.ctx, seq, i+1, t.Currency, t.Minor); err != nil {
 			return fmt.Errorf("insert order %s total %s: %w", id, t.Currency, interpretError(err))
 		}
 	}
-	if _, err := st.history.ExecContext(st.ctx, id, 1, micros(received), "intake", "", string(waorders.OrderPending), ""); err != nil {
+	if _, err := st.history.ExecContext(st.ctx, seq, 1, micros(received), "intake", "", string(waorders.OrderPending), ""); err != nil {
 		return fmt.Errorf("insert order %s history: %w", id, interpretError(err))
 	}
 	return nil

@@ -12,9 +12,11 @@ CREATE TABLE callbacks (
     headers     TEXT
 ) STRICT;
 
--- Every stored inbound message, keyed by wamid.
+-- Every stored inbound message. The wamid is the dedup key; seq (the
+-- rowid) grows with every insert and keys the order made from the message.
 CREATE TABLE messages (
-    id                   TEXT    NOT NULL PRIMARY KEY,
+    seq                  INTEGER PRIMARY KEY,
+    id                   TEXT    NOT NULL UNIQUE,
     callback_id          TEXT    NOT NULL,
     type                 TEXT    NOT NULL,
     customer_wa_id       TEXT    NOT NULL,
@@ -36,12 +38,22 @@ CREATE TABLE messages (
 ) STRICT;
 
 CREATE INDEX messages_sent ON messages (sent_at, id);
+-- The only index by customer: customers arrive in random order, so each
+-- insert into it dirties a page of its own, and one such index is enough.
+-- A customer's orders are found through their order messages.
 CREATE INDEX messages_customer ON messages (customer_wa_id, sent_at, id);
 
--- Orders, keyed by the wamid of the order message. search holds the
--- lower-cased customer name and order text for the free-text filter.
+-- Orders. An order shares the seq of its message (so the message's UNIQUE
+-- wamid is the order's dedup key and lookup key, and orders need no second
+-- index on a random key); id repeats the wamid for sorting. The child
+-- tables are keyed by seq, so their inserts append instead of landing on
+-- random pages as a wamid key would. search
+-- holds the lower-cased customer name and order text for the free-text
+-- filter. currency and total_minor hold the first total of the order (an
+-- order almost always has one currency); further ones are in order_totals.
 CREATE TABLE orders (
-    id                   TEXT    NOT NULL PRIMARY KEY,
+    seq                  INTEGER PRIMARY KEY REFERENCES messages (seq),
+    id                   TEXT    NOT NULL,
     status               TEXT    NOT NULL,
     version              INTEGER NOT NULL,
     catalog_id           TEXT    NOT NULL,
@@ -61,50 +73,54 @@ CREATE TABLE orders (
     ordered_at           INTEGER NOT NULL,
     received_at          INTEGER NOT NULL,
     units                INTEGER NOT NULL,
+    currency             TEXT    NOT NULL,
+    total_minor          INTEGER NOT NULL,
     warnings             TEXT
 ) STRICT;
 
+-- Lists are newest first by (ordered_at, id); each filter that narrows a
+-- list a lot gets an index ending in the same keys.
 CREATE INDEX orders_ordered ON orders (ordered_at, id);
 CREATE INDEX orders_ref ON orders (ref, ordered_at, id);
 CREATE INDEX orders_ref1 ON orders (ref1, ordered_at, id);
 CREATE INDEX orders_ref2 ON orders (ref2, ordered_at, id);
-CREATE INDEX orders_customer ON orders (customer_wa_id, ordered_at, id);
-CREATE INDEX orders_phone ON orders (phone_number_id, ordered_at, id);
 CREATE INDEX orders_status ON orders (status, ordered_at, id);
 
 CREATE TABLE order_items (
-    order_id            TEXT    NOT NULL REFERENCES orders (id),
+    order_seq           INTEGER NOT NULL REFERENCES orders (seq),
     idx                 INTEGER NOT NULL,
     product_retailer_id TEXT    NOT NULL,
     quantity            INTEGER NOT NULL,
     currency            TEXT    NOT NULL,
     unit_minor          INTEGER NOT NULL,
     line_minor          INTEGER NOT NULL,
-    PRIMARY KEY (order_id, idx)
+    PRIMARY KEY (order_seq, idx)
 ) STRICT, WITHOUT ROWID;
 
-CREATE INDEX order_items_product ON order_items (product_retailer_id, order_id);
+CREATE INDEX order_items_product ON order_items (product_retailer_id, order_seq);
 
--- One total per order and currency; idx keeps the order of first appearance.
+-- The totals of an order beyond its first (orders.currency, total_minor),
+-- one per further currency; idx (from 1) keeps the order of first appearance.
 CREATE TABLE order_totals (
-    order_id     TEXT    NOT NULL REFERENCES orders (id),
-    currency     TEXT    NOT NULL,
+    order_seq    INTEGER NOT NULL REFERENCES orders (seq),
     idx          INTEGER NOT NULL,
+    currency     TEXT    NOT NULL,
     amount_minor INTEGER NOT NULL,
-    PRIMARY KEY (order_id, currency)
+    PRIMARY KEY (order_seq, idx)
 ) STRICT, WITHOUT ROWID;
 
--- seq is the order version the change produced (1 = creation).
+-- version is the order version the change produced (1 = creation).
 CREATE TABLE order_history (
-    order_id    TEXT    NOT NULL REFERENCES orders (id),
-    seq         INTEGER NOT NULL,
+    order_seq   INTEGER NOT NULL REFERENCES orders (seq),
+    version     INTEGER NOT NULL,
     at          INTEGER NOT NULL,
     actor       TEXT    NOT NULL,
     from_status TEXT    NOT NULL,
     to_status   TEXT    NOT NULL,
     note        TEXT    NOT NULL,
-    PRIMARY KEY (order_id, seq)
+    PRIMARY KEY (order_seq, version)
 ) STRICT, WITHOUT ROWID;
+
 
 -- Status updates of outbound messages, deduplicated on (message, status).
 CREATE TABLE statuses (
