@@ -547,7 +547,7 @@ func newPGDatabase(t *testing.T) string {
 		t.Fatalf("WAORDERS_TEST_POSTGRES_URL must be a postgres:// URL")
 	}
 	name := "e2e_" + randomHex(6)
-	exec := func(sql string) error {
+	run := func(sql string) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		conn, err := pgx.Connect(ctx, base)
@@ -559,11 +559,11 @@ func newPGDatabase(t *testing.T) string {
 		return err
 	}
 	ident := pgx.Identifier{name}.Sanitize()
-	if err := exec("CREATE DATABASE " + ident); err != nil {
+	if err := run("CREATE DATABASE " + ident); err != nil {
 		t.Fatalf("create database %s: %v", name, err)
 	}
 	t.Cleanup(func() {
-		if err := exec("DROP DATABASE IF EXISTS " + ident + " WITH (FORCE)"); err != nil {
+		if err := run("DROP DATABASE IF EXISTS " + ident + " WITH (FORCE)"); err != nil {
 			t.Errorf("drop database %s: %v", name, err)
 		}
 	})
