@@ -34,7 +34,7 @@ import (
 // directory, the hash taken over the SQLite migrations) so later runs skip
 // the seeding; delete it to start over.
 //
-//	go test ./internal/server -run '^$' -bench Orders -seed-orders 1000000 -benchtime 200x
+//	go test ./internal/server -run '^$' -bench OrdersListRef1 -benchtime 1000x -seed-orders=1000000
 var (
 	seedOrders = flag.Int("seed-orders", 20000, "orders in the benchmark database")
 	benchDB    = flag.String("bench-db", "", "benchmark database file (default: in the temp directory, kept between runs)")
@@ -80,9 +80,14 @@ func benchServer(b *testing.B) http.Handler {
 			if benchErr = seedBenchOrders(context.Background(), st, *seedOrders); benchErr != nil {
 				return
 			}
-			fi, _ := os.Stat(path)
+			var size int64
+			for _, f := range []string{path, path + "-wal"} {
+				if fi, err := os.Stat(f); err == nil {
+					size += fi.Size()
+				}
+			}
 			fmt.Fprintf(os.Stderr, "seeded %d orders in %s (%.0f orders/s) into %s (%d MiB)\n", *seedOrders,
-				time.Since(start).Round(time.Millisecond), float64(*seedOrders)/time.Since(start).Seconds(), path, fi.Size()>>20)
+				time.Since(start).Round(time.Millisecond), float64(*seedOrders)/time.Since(start).Seconds(), path, size>>20)
 		}
 		in := intake.New(st, intake.Config{})
 		srv, err := server.New(server.Config{Store: st, Intake: in, InsecureNoAuth: true, APITokens: []string{testAPIToken}})
