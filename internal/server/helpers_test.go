@@ -281,4 +281,3 @@ func errorAnswer(t *testing.T, r *response) (code, message string) {
 	}
 	return e.Error.Code, e.Error.Message
 }
-
