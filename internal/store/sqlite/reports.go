@@ -75,11 +75,11 @@ func (s *Store) CampaignReport(ctx context.Context, q store.CampaignQuery) ([]wa
 	if !ok {
 		return nil, waorders.Errorf(waorders.CodeInvalid, "cannot group campaigns by %q; use ref, ref1 or ref2", q.GroupBy)
 	}
-	bucket := "0"
+	bucket, groupBy := "0", "1"
 	switch q.Interval {
 	case "":
 	case "day":
-		bucket = fmt.Sprintf("(o.ordered_at / %d) * %d", dayMicros, dayMicros)
+		bucket, groupBy = fmt.Sprintf("(o.ordered_at / %d) * %d", dayMicros, dayMicros), "1, 2"
 	default:
 		return nil, waorders.Errorf(waorders.CodeInvalid, "unknown report interval %q; use day or leave it empty", q.Interval)
 	}
@@ -93,10 +93,7 @@ func (s *Store) CampaignReport(ctx context.Context, q store.CampaignQuery) ([]wa
 	if !q.Until.IsZero() {
 		where, args = append(where, "o.ordered_at < ?"), append(args, q.Until.UnixMicro())
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
-	}
+	cond := whereClause(where)
 
 	type key struct {
 		campaign string
@@ -108,44 +105,69 @@ func (s *Store) CampaignReport(ctx context.Context, q store.CampaignQuery) ([]wa
 	}
 	byKey := map[key]*acc{}
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		// Every order once, under the currency of its first total.
-		rows, err := tx.QueryContext(ctx, `SELECT `+col+`, `+bucket+`, o.currency, count(*), sum(o.units), sum(o.total_minor),
-    min(o.ordered_at), max(o.ordered_at)
-FROM orders o`+cond+` GROUP BY 1, 2, 3`, args...)
+		// Every order once, counted with the first of its totals (the one
+		// in its row). GROUP BY the campaign alone (and the day) lets
+		// SQLite aggregate while it walks the covering index of the
+		// campaign column, without sorting; a group whose orders are in
+		// more than one currency is summed per currency afterwards.
+		rows, err := tx.QueryContext(ctx, campaignSQL(col, bucket, groupBy, cond), args...)
 		if err != nil {
 			return interpretError(err)
 		}
 		defer rows.Close()
+		var mixed []key
 		for rows.Next() {
 			var (
-				k             key
-				amount        money.Amount
-				orders, units int64
-				first, last   int64
+				k              key
+				a              acc
+				first, last    int64
+				minCur, maxCur string
+				sum            int64
 			)
-			if err := rows.Scan(&k.campaign, &k.bucket, &amount.Currency, &orders, &units, &amount.Minor, &first, &last); err != nil {
+			if err := rows.Scan(&k.campaign, &k.bucket, &a.row.Orders, &a.row.Units, &first, &last, &minCur, &maxCur, &sum); err != nil {
 				return interpretError(err)
 			}
-			a := byKey[k]
-			if a == nil {
-				a = &acc{row: waorders.CampaignRow{Campaign: k.campaign, FirstOrderAt: fromMicros(first), LastOrderAt: fromMicros(last)}}
-				if q.Interval != "" {
-					a.row.Bucket = time.UnixMicro(k.bucket).UTC()
+			a.row.Campaign, a.row.FirstOrderAt, a.row.LastOrderAt = k.campaign, fromMicros(first), fromMicros(last)
+			if q.Interval != "" {
+				a.row.Bucket = time.UnixMicro(k.bucket).UTC()
+			}
+			if minCur == maxCur {
+				if err := a.revenue.Add(money.Amount{Currency: minCur, Minor: sum}); err != nil {
+					return err
 				}
-				byKey[k] = a
+			} else {
+				mixed = append(mixed, k)
 			}
-			a.row.Orders += orders
-			a.row.Units += units
-			a.row.FirstOrderAt = minTime(a.row.FirstOrderAt, fromMicros(first))
-			a.row.LastOrderAt = maxTime(a.row.LastOrderAt, fromMicros(last))
-			if err := a.revenue.Add(amount); err != nil {
-				return err
-			}
+			byKey[k] = &a
 		}
 		if err := rows.Err(); err != nil {
 			return interpretError(err)
 		}
 		rows.Close()
+
+		for _, k := range mixed {
+			err := func() error {
+				rows, err := tx.QueryContext(ctx, `SELECT o.currency, sum(o.total_minor) FROM orders o`+whereClause(append([]string{col + " = ?", bucket + " = ?"}, where...))+` GROUP BY 1`,
+					append([]any{k.campaign, k.bucket}, args...)...)
+				if err != nil {
+					return interpretError(err)
+				}
+				defer rows.Close()
+				for rows.Next() {
+					var amount money.Amount
+					if err := rows.Scan(&amount.Currency, &amount.Minor); err != nil {
+						return interpretError(err)
+					}
+					if err := byKey[k].revenue.Add(amount); err != nil {
+						return err
+					}
+				}
+				return interpretError(rows.Err())
+			}()
+			if err != nil {
+				return err
+			}
+		}
 
 		// The rare further currencies of multi-currency orders.
 		rows, err = tx.QueryContext(ctx, `SELECT `+col+`, `+bucket+`, t.currency, sum(t.amount_minor)
@@ -186,16 +208,19 @@ FROM order_totals t JOIN orders o ON o.seq = t.order_seq`+cond+` GROUP BY 1, 2, 
 	return out, nil
 }
 
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
+// whereClause returns " WHERE c1 AND c2 ..." or "" without conditions.
+func whereClause(conds []string) string {
+	if len(conds) == 0 {
+		return ""
 	}
-	return a
+	return " WHERE " + strings.Join(conds, " AND ")
 }
 
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
+// campaignSQL is the main query of the campaign report: per campaign (and
+// bucket) the order count, units, first and last order, and the sum of the
+// first totals with the range of their currencies.
+func campaignSQL(col, bucket, groupBy, cond string) string {
+	return `SELECT ` + col + `, ` + bucket + `, count(*), sum(o.units), min(o.ordered_at), max(o.ordered_at),
+    min(o.currency), max(o.currency), sum(o.total_minor)
+FROM orders o` + cond + ` GROUP BY ` + groupBy
 }

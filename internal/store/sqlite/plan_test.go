@@ -1,0 +1,91 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/waorders/waorders/internal/store"
+)
+
+// queryPlan returns SQLite's EXPLAIN QUERY PLAN of query, one step a line.
+func queryPlan(t *testing.T, db *sql.DB, query string, args ...any) string {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatalf("explain %s: %v", query, err)
+	}
+	defer rows.Close()
+	var steps []string
+	for rows.Next() {
+		var (
+			id, parent, unused int
+			detail             string
+		)
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		steps = append(steps, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(steps, "\n")
+}
+
+// TestQueryPlans keeps the list and report queries on their indexes: a
+// filtered page must not scan the orders table, and the campaign report
+// must read only a covering index, without sorting.
+func TestQueryPlans(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "plan.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cursor := store.Cursor{Time: time.Unix(1700000000, 0), ID: "wamid.x"}
+
+	lists := []struct {
+		name string
+		f    store.OrderFilter
+		want []string
+	}{
+		{"All", store.OrderFilter{}, []string{"USING INDEX orders_ordered"}},
+		{"Ref", store.OrderFilter{Ref: "x"}, []string{"USING INDEX orders_ref (ref=? AND"}},
+		{"Ref1", store.OrderFilter{Ref1: "x"}, []string{"USING INDEX orders_ref1 (ref1=? AND"}},
+		{"Ref2", store.OrderFilter{Ref2: "x"}, []string{"USING INDEX orders_ref2 (ref2=? AND"}},
+		{"Status", store.OrderFilter{Status: "pending"}, []string{"USING INDEX orders_status (status=? AND"}},
+		{"Customer", store.OrderFilter{Customer: "9198"}, []string{"USING COVERING INDEX messages_customer (customer_wa_id=?)", "INTEGER PRIMARY KEY"}},
+		{"Product", store.OrderFilter{Product: "p"}, []string{"USING INDEX orders_ordered", "COVERING INDEX order_items_product (product_retailer_id=? AND order_seq=?)"}},
+		{"Ref1Since", store.OrderFilter{Ref1: "x", Since: cursor.Time.Add(-time.Hour)}, []string{"USING INDEX orders_ref1 (ref1=? AND ordered_at>? AND"}},
+	}
+	for _, tt := range lists {
+		q, err := buildOrderQuery(tt.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		where := append(q.where, "(o.ordered_at, o.id) < (?, ?)")
+		args := append(q.args, micros(cursor.Time), cursor.ID, 51)
+		plan := queryPlan(t, s.r, `SELECT `+orderColumns+` FROM orders o WHERE `+strings.Join(where, " AND ")+
+			` ORDER BY o.ordered_at DESC, o.id DESC LIMIT ?`, args...)
+		t.Logf("%s:\n%s", tt.name, plan)
+		for _, w := range tt.want {
+			if !strings.Contains(plan, w) {
+				t.Errorf("%s: plan lacks %q:\n%s", tt.name, w, plan)
+			}
+		}
+		if strings.Contains(plan, "SCAN o\n") || strings.HasSuffix(plan, "SCAN o") {
+			t.Errorf("%s: plan scans the orders table:\n%s", tt.name, plan)
+		}
+	}
+
+	for _, col := range []string{"ref", "ref1", "ref2"} {
+		plan := queryPlan(t, s.r, campaignSQL(campaignColumns[col], "0", "1", " WHERE o.ordered_at >= ?"), 0)
+		t.Logf("campaign report by %s:\n%s", col, plan)
+		if !strings.Contains(plan, "USING COVERING INDEX orders_"+col) || strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("campaign report by %s does not stream its covering index:\n%s", col, plan)
+		}
+	}
+}
