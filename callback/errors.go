@@ -39,9 +39,9 @@ const RootPath = "$"
 // Code is one of the whole-body codes above; Path is the JSON path of the
 // offending value (RootPath for the whole body).
 type DecodeError struct {
-	Code    string
-	Path    string
-	Message string
+	Code    string `json:"code"`
+	Path    string `json:"path"`
+	Message string `json:"message"`
 }
 
 func (e *DecodeError) Error() string {

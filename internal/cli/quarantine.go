@@ -119,8 +119,16 @@ func runQuarantine(ctx context.Context, env Env, args []string) error {
 	return errors.Join(errs...)
 }
 
+// envFlags are the client flags that fall back to WAORDERS_* variables:
+// where and how to connect, never filters (a stray WAORDERS_STATUS must not
+// silently filter an export).
+var envFlags = map[string]bool{
+	"server": true, "api-token": true, "data-dir": true, "url": true,
+	"callback-secret": true, "callback-secret-header": true, "meta-app-secret": true,
+}
+
 // parseClientArgs resolves flags (interspersed with positional arguments)
-// and WAORDERS_* variables for client commands.
+// and, for the connection flags in envFlags, WAORDERS_* variables.
 func parseClientArgs(fs *flag.FlagSet, args []string, env Env) error {
 	var pos []string
 	rest := args
@@ -141,7 +149,7 @@ func parseClientArgs(fs *flag.FlagSet, args []string, env Env) error {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] {
+		if set[f.Name] || !envFlags[f.Name] {
 			return
 		}
 		if v := env.Getenv(config.EnvName(f.Name)); v != "" {
