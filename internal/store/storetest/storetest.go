@@ -4,6 +4,31 @@
 //
 // The suite also exports fixtures (NewOrder, NewOrderDelivery, ...) that
 // tests and benchmarks of other packages reuse to build deliveries.
+//
+// Where the contract's comments leave a choice open, the suite fixes it, so
+// that every driver answers alike:
+//   - WriteDeliveries checks each order with Order.Validate (and that any
+//     totals given are the sums of its lines) before writing anything; an
+//     invalid order fails the whole call with CodeInvalid.
+//   - A new order is pending at version 1 with one history entry {At:
+//     ReceivedAt, Actor: "intake", From: "", To: pending}; a duplicate
+//     delivery changes nothing, whatever it carries.
+//   - Raw JSON (Message.Raw, StatusUpdate.Raw and Errors) and bodies come
+//     back byte for byte, and every time comes back in UTC with microsecond
+//     precision.
+//   - ListOrders and ExportOrders return orders with items, totals and
+//     warnings but no History (nil); GetOrder has the history.
+//   - Q matches a case-insensitive substring of the customer name or the
+//     order text, with % and _ as plain characters.
+//   - ListStatuses of an unknown message is empty, not an error;
+//     GetMessageState of one is CodeNotFound.
+//   - GetCustomer: Name is the newest non-empty name; every order counts in
+//     OrderCount and Spend, whatever its status; Spend is sorted by currency.
+//   - CampaignReport counts every order whatever its status; rows are sorted
+//     by Bucket, then Campaign in byte order; Revenue by currency code; an
+//     unknown GroupBy or Interval is CodeInvalid.
+//   - Quarantine lists are newest first by id; whole-body entries (no
+//     message id) are never deduplicated.
 package storetest
 
 import (

@@ -271,7 +271,13 @@ func testInvalidOrderWritesNothing(t *testing.T, s store.Store) {
 
 	_, err := s.WriteDeliveries(t.Context(), []*store.Delivery{good, bad})
 	wantCode(t, "WriteDeliveries with an invalid order", err, waorders.CodeInvalid)
-	for _, id := range []string{"wamid.good", "wamid.bad"} {
+	// Totals given with an order must be the sums of its lines.
+	wrongTotals := NewOrderDelivery(NewOrder("wamid.badtotal", Base))
+	wrongTotals.Messages[0].Order.Totals[0].Minor++
+	_, err = s.WriteDeliveries(t.Context(), []*store.Delivery{wrongTotals})
+	wantCode(t, "WriteDeliveries with wrong totals", err, waorders.CodeInvalid)
+
+	for _, id := range []string{"wamid.good", "wamid.bad", "wamid.badtotal"} {
 		_, err := s.GetOrder(t.Context(), id)
 		wantCode(t, "GetOrder("+id+") after the failed call", err, waorders.CodeNotFound)
 		_, err = s.GetMessage(t.Context(), id)
