@@ -68,7 +68,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	m := metrics.New()
-	in := intake.New(st, intake.Config{MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Logger: log, Metrics: m})
+	writers := 1
+	if cfg.Driver() == "postgres" {
+		writers = cfg.Writers
+	}
+	in := intake.New(st, intake.Config{MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Writers: writers, Logger: log, Metrics: m})
 	in.Start()
 	srv, err := server.New(server.Config{
 		Addr: cfg.Addr, Store: st, Intake: in, Auth: authn, Metrics: m, Logger: log,

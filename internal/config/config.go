@@ -50,6 +50,7 @@ type Serve struct {
 
 	BatchMax  int
 	BatchWait time.Duration
+	Writers   int
 
 	LogLevel  string
 	LogFormat string
@@ -88,6 +89,7 @@ func (c *Serve) Flags(fs *flag.FlagSet) {
 
 	fs.IntVar(&c.BatchMax, "batch-max", 256, "group commit: most callbacks per transaction")
 	fs.DurationVar(&c.BatchWait, "batch-wait", 0, "group commit: how long to wait for more callbacks before committing (0: commit what is queued)")
+	fs.IntVar(&c.Writers, "writers", 4, "PostgreSQL: concurrent group-commit writers per instance (SQLite always uses 1)")
 
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log `format`: text or json")
@@ -138,6 +140,9 @@ func (c *Serve) Validate() error {
 	}
 	if c.BatchMax < 1 || c.BatchMax > 10000 {
 		errs = append(errs, fmt.Errorf("--batch-max %d: use 1 to 10000", c.BatchMax))
+	}
+	if c.Writers < 1 || c.Writers > 64 {
+		errs = append(errs, fmt.Errorf("--writers %d: use 1 to 64", c.Writers))
 	}
 	if c.BatchWait < 0 || c.BatchWait > time.Second {
 		errs = append(errs, fmt.Errorf("--batch-wait %s: use 0 to 1s", c.BatchWait))

@@ -35,9 +35,14 @@ type Config struct {
 	// QueueSize is the number of callbacks that may wait for the writer
 	// (default 4 × MaxBatch).
 	QueueSize int
-	Logger    *slog.Logger
-	Metrics   *metrics.Metrics
-	NowFunc   func() time.Time
+	// Writers is the number of group-commit writers (default 1). SQLite has
+	// one write connection, so more would only queue on it; a server
+	// database such as PostgreSQL overlaps the commits of several (each a
+	// network round trip and an fsync away).
+	Writers int
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics
+	NowFunc func() time.Time
 }
 
 // ErrStopped is returned by Process after Stop: the service is shutting down.
@@ -54,7 +59,8 @@ type Intake struct {
 	mu      sync.RWMutex // guards closed and sends on queue
 	closed  bool
 	queue   chan *pending
-	done    chan struct{}
+	writers sync.WaitGroup
+	done    chan struct{} // closed when every writer has returned
 	started bool
 }
 
@@ -76,6 +82,9 @@ func New(st store.Store, cfg Config) *Intake {
 	}
 	if cfg.CommitTimeout <= 0 {
 		cfg.CommitTimeout = 30 * time.Second
+	}
+	if cfg.Writers <= 0 {
+		cfg.Writers = 1
 	}
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 4 * cfg.MaxBatch
@@ -104,7 +113,13 @@ func (in *Intake) Start() {
 		return
 	}
 	in.started = true
-	go in.run()
+	for range in.cfg.Writers {
+		in.writers.Go(in.run)
+	}
+	go func() {
+		in.writers.Wait()
+		close(in.done)
+	}()
 }
 
 // Stop refuses new callbacks, writes every one already queued, and returns
@@ -289,11 +304,10 @@ func (in *Intake) write(ctx context.Context, d *store.Delivery) (store.DeliveryR
 	return wr.r, wr.err
 }
 
-// run is the single writer: take the first queued delivery, gather what
-// else is queued (up to MaxBatch, lingering at most MaxWait), commit them in
-// one transaction, answer each, repeat.
+// run is one writer: take the first queued delivery, gather what else is
+// queued (up to MaxBatch, lingering at most MaxWait), commit them in one
+// transaction, answer each, repeat until the queue is closed and drained.
 func (in *Intake) run() {
-	defer close(in.done)
 	batch := make([]*pending, 0, in.cfg.MaxBatch)
 	for first := range in.queue {
 		batch = append(batch[:0], first)

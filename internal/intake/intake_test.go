@@ -127,8 +127,14 @@ func TestDuplicateDeliveryCreatesNothing(t *testing.T) {
 }
 
 func TestConcurrentDeliveriesCreateOneOrder(t *testing.T) {
+	for _, writers := range []int{1, 4} {
+		t.Run(fmt.Sprintf("Writers%d", writers), func(t *testing.T) { testConcurrentDeliveries(t, writers) })
+	}
+}
+
+func testConcurrentDeliveries(t *testing.T, writers int) {
 	st := openSQLite(t)
-	in := newTestIntake(t, st, Config{})
+	in := newTestIntake(t, st, Config{Writers: writers})
 	body := orderBody([]string{"wamid.SAME"}, "2", "1600")
 	var wg sync.WaitGroup
 	results := make([]store.Outcome, 10)
@@ -281,8 +287,14 @@ func TestStorageFailureAcknowledgesNothing(t *testing.T) {
 }
 
 func TestStopWritesQueuedThenRefuses(t *testing.T) {
+	for _, writers := range []int{1, 3} {
+		t.Run(fmt.Sprintf("Writers%d", writers), func(t *testing.T) { testStop(t, writers) })
+	}
+}
+
+func testStop(t *testing.T, writers int) {
 	st := openSQLite(t)
-	in := New(st, Config{})
+	in := New(st, Config{Writers: writers})
 	in.Start()
 	var wg sync.WaitGroup
 	errs := make([]error, 20)
