@@ -1396,12 +1396,26 @@ func hostileEscape(id string) string {
 // hostileShmDir is a fresh directory for the fuzzer's database: in
 // memory-backed /dev/shm when the machine has one, so that the fuzzer is not
 // bound by the disk's fsync (the store still runs synchronous=FULL; only the
-// medium differs), else under tb.TempDir.
+// medium differs), else under tb.TempDir. The fuzzing engine kills its
+// worker processes without running cleanups, so the name carries the
+// process id and directories of processes that are gone are removed first.
 func hostileShmDir(tb testing.TB) string {
 	tb.Helper()
-	if dir, err := os.MkdirTemp("/dev/shm", "waorders-fuzz-"); err == nil {
-		tb.Cleanup(func() { _ = os.RemoveAll(dir) })
-		return dir
+	const prefix = "waorders-fuzz-"
+	if _, err := os.Stat("/proc/self"); err != nil {
+		return tb.TempDir() // no way to tell dead processes apart
 	}
-	return tb.TempDir()
+	stale, _ := filepath.Glob(filepath.Join("/dev/shm", prefix+"*"))
+	for _, d := range stale {
+		pid, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(d), prefix), "-")
+		if _, err := os.Stat("/proc/" + pid); os.IsNotExist(err) {
+			_ = os.RemoveAll(d)
+		}
+	}
+	dir, err := os.MkdirTemp("/dev/shm", prefix+strconv.Itoa(os.Getpid())+"-")
+	if err != nil {
+		return tb.TempDir()
+	}
+	tb.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
 }
