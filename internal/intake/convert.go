@@ -173,8 +173,9 @@ func quarantineEntry(req *Request, cb *callback.Callback, messageID string, ps [
 		MessageID:  messageID,
 		Envelope:   string(cb.Envelope),
 		Problems:   toProblems(ps, false),
-		Body:       req.Body,
-		Headers:    req.Headers,
+		// No Body or Headers: the entry shares those of the callback row
+		// written in the same delivery. A copy per bad message would let
+		// one small body with thousands of bad messages write gigabytes.
 		ReceivedAt: req.ReceivedAt,
 	}
 	for _, p := range ps {

@@ -59,7 +59,10 @@ type Store interface {
 
 	// ListQuarantine returns quarantine entries newest first, without bodies.
 	ListQuarantine(ctx context.Context, f QuarantineFilter) (*QuarantinePage, error)
-	// GetQuarantine returns one entry with its body and headers.
+	// GetQuarantine returns one entry with its body and headers. A message
+	// entry written without a body shares the body and headers of its
+	// callback row (CallbackID): a callback with many bad messages keeps its
+	// body once, not once per message.
 	GetQuarantine(ctx context.Context, id int64) (*waorders.QuarantineEntry, error)
 	// MarkQuarantineAttempt records a retry of an entry: Attempts+1 and, when
 	// resolved, ResolvedAt = at.

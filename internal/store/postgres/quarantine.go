@@ -95,7 +95,12 @@ func (s *Store) GetQuarantine(ctx context.Context, id int64) (*waorders.Quaranti
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	q, err := scanQuarantine(s.pool.QueryRow(ctx,
-		`SELECT `+quarantineColumns+`, q.body, q.headers FROM quarantine q WHERE q.id = $1`, id), true)
+		`SELECT `+quarantineColumns+`,
+		        CASE WHEN coalesce(length(q.body), 0) > 0 OR c.id IS NULL THEN q.body ELSE c.body END,
+		        CASE WHEN coalesce(length(q.body), 0) > 0 OR c.id IS NULL THEN q.headers ELSE c.headers END
+		   FROM quarantine q
+		   LEFT JOIN callbacks c ON c.id = q.callback_id AND q.kind = 'message'
+		  WHERE q.id = $1`, id), true)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, waorders.Errorf(waorders.CodeNotFound, "quarantine entry %d not found", id)
 	}

@@ -242,7 +242,7 @@ func (p *writePlan) newResults() []store.DeliveryResult {
 // is written when one is invalid (CodeInvalid). A time the caller left
 // zero falls back to the callback's receipt time, or now.
 func planWrite(ds []*store.Delivery, now time.Time) (*writePlan, error) {
-	if err := validateDeliveries(ds); err != nil {
+	if err := store.ValidateDeliveries(ds); err != nil {
 		return nil, err
 	}
 	p := &writePlan{n: len(ds), shape: make([]store.DeliveryResult, len(ds))}
@@ -356,45 +356,6 @@ func permute[T any](s []T, perm []int) []T {
 		out[i] = s[j]
 	}
 	return out
-}
-
-// validateDeliveries checks what the schema cannot hold or the contract
-// forbids, before anything is sent: every message has an id, an order has
-// its message's id (or none) and is valid, every status names its message
-// and status.
-func validateDeliveries(ds []*store.Delivery) error {
-	for i, d := range ds {
-		if d == nil {
-			return waorders.Errorf(waorders.CodeInvalid, "delivery %d is nil", i)
-		}
-		for j, mw := range d.Messages {
-			if mw.Message == nil || mw.Message.ID == "" {
-				return waorders.Errorf(waorders.CodeInvalid, "delivery %d message %d has no id", i, j)
-			}
-			if mw.Order == nil {
-				continue
-			}
-			if mw.Order.ID != "" && mw.Order.ID != mw.Message.ID {
-				return waorders.Errorf(waorders.CodeInvalid, "order %s does not have the id of its message %s", mw.Order.ID, mw.Message.ID)
-			}
-			o := *mw.Order
-			o.ID, o.Status = mw.Message.ID, waorders.OrderPending
-			if err := o.Validate(); err != nil {
-				return err
-			}
-		}
-		for j, sw := range d.Statuses {
-			if sw.Update == nil || sw.Update.MessageID == "" || sw.Update.Status == "" {
-				return waorders.Errorf(waorders.CodeInvalid, "delivery %d status %d has no message id or status", i, j)
-			}
-		}
-		for j, q := range d.Quarantine {
-			if q == nil {
-				return waorders.Errorf(waorders.CodeInvalid, "delivery %d quarantine entry %d is nil", i, j)
-			}
-		}
-	}
-	return nil
 }
 
 // receivedOr returns t, or def when t is zero.

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -97,6 +98,14 @@ func (s *Store) GetQuarantine(ctx context.Context, id int64) (*waorders.Quaranti
 	e, err := scanQuarantine(row, &body, &headers)
 	if err != nil {
 		return nil, fmt.Errorf("get quarantine: %w", notFound(err, "quarantine entry %d not found", id))
+	}
+	if len(body) == 0 && e.Kind == waorders.QuarantineMessage {
+		// Message entries share their callback row's body and headers
+		// instead of each keeping a copy (see store.Store.GetQuarantine).
+		err := s.r.QueryRowContext(ctx, `SELECT body, headers FROM callbacks WHERE id = ?`, e.CallbackID).Scan(&body, &headers)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("get quarantine %d body: %w", id, interpretError(err))
+		}
 	}
 	e.Body = body
 	if e.Headers, err = decodeHeaders(headers); err != nil {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -138,7 +137,7 @@ func (ws *writeStmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
 // checked with Order.Validate first; an invalid one fails the whole call
 // with CodeInvalid before anything is written.
 func (s *Store) WriteDeliveries(ctx context.Context, ds []*store.Delivery) ([]store.DeliveryResult, error) {
-	if err := validateDeliveries(ds); err != nil {
+	if err := store.ValidateDeliveries(ds); err != nil {
 		return nil, err
 	}
 	if len(ds) == 0 {
@@ -157,50 +156,8 @@ func (s *Store) WriteDeliveries(ctx context.Context, ds []*store.Delivery) ([]st
 	if err != nil {
 		return nil, fmt.Errorf("write deliveries: %w", err)
 	}
+	s.ckpt.notify()
 	return results, nil
-}
-
-func validateDeliveries(ds []*store.Delivery) error {
-	for i, d := range ds {
-		if d == nil {
-			return waorders.Errorf(waorders.CodeInvalid, "delivery %d is nil", i)
-		}
-		for j, mw := range d.Messages {
-			if mw.Message == nil || mw.Message.ID == "" {
-				return waorders.Errorf(waorders.CodeInvalid, "delivery %d message %d has no id", i, j)
-			}
-			if mw.Order == nil {
-				continue
-			}
-			if mw.Order.ID != "" && mw.Order.ID != mw.Message.ID {
-				return waorders.Errorf(waorders.CodeInvalid, "order %s does not have the id of its message %s", mw.Order.ID, mw.Message.ID)
-			}
-			o := *mw.Order
-			o.ID = mw.Message.ID
-			o.Status = waorders.OrderPending
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			totals, err := waorders.ComputeTotals(o.Items)
-			if err != nil {
-				return waorders.Wrap(waorders.CodeInvalid, err, fmt.Sprintf("order %s: totals overflow", o.ID))
-			}
-			if len(o.Totals) > 0 && !slices.Equal(totals, o.Totals) {
-				return waorders.Errorf(waorders.CodeInvalid, "order %s: totals %v are not the sum of its items %v", o.ID, o.Totals, totals)
-			}
-		}
-		for j, sw := range d.Statuses {
-			if sw.Update == nil || sw.Update.MessageID == "" || sw.Update.Status == "" {
-				return waorders.Errorf(waorders.CodeInvalid, "delivery %d status %d has no message id or status", i, j)
-			}
-		}
-		for j, q := range d.Quarantine {
-			if q == nil {
-				return waorders.Errorf(waorders.CodeInvalid, "delivery %d quarantine entry %d is nil", i, j)
-			}
-		}
-	}
-	return nil
 }
 
 func (st *txStmts) writeDelivery(d *store.Delivery, res *store.DeliveryResult, now func() time.Time) error {
@@ -302,7 +259,7 @@ func (st *txStmts) writeOrder(seq int64, id string, o *waorders.Order, received 
 	if !o.ReceivedAt.IsZero() {
 		received = o.ReceivedAt
 	}
-	// The totals are the sum of the lines (validateDeliveries checked that
+	// The totals are the sum of the lines (store.ValidateDeliveries checked that
 	// any totals given agree, and that the sums do not overflow).
 	totals, err := waorders.ComputeTotals(o.Items)
 	if err != nil {

@@ -140,3 +140,30 @@ func testQuarantineGetAndMark(t *testing.T, s store.Store) {
 	}
 	diff(t, "stored entry", got, again)
 }
+
+// testQuarantineSharesCallbackBody: message entries written without a body
+// come back with their callback row's body and headers, so a callback with
+// many bad messages keeps its body once.
+func testQuarantineSharesCallbackBody(t *testing.T, s store.Store) {
+	a := NewQuarantineEntry(waorders.QuarantineMessage, "wamid.share-a", Base)
+	b := NewQuarantineEntry(waorders.QuarantineMessage, "wamid.share-b", Base)
+	for _, e := range []*waorders.QuarantineEntry{a, b} {
+		e.Body, e.Headers = nil, nil
+	}
+	d := NewQuarantineDelivery(a, b)
+	d.Callback.Body = []byte(`{"meta_object": {"value": {"messages": [{"id": "wamid.share-a"}, {"id": "wamid.share-b"}]}}}`)
+	d.Callback.Headers = testHeaders()
+	res := mustWrite(t, s, d)
+	for i, r := range res[0].Quarantine {
+		got, err := s.GetQuarantine(t.Context(), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got.Body) != string(d.Callback.Body) {
+			t.Errorf("entry %d body = %q, want the callback's %q", i, got.Body, d.Callback.Body)
+		}
+		if got.Headers.Get("User-Agent") != "Kaleyra-Webhook/2.0" {
+			t.Errorf("entry %d headers = %v, want the callback's", i, got.Headers)
+		}
+	}
+}

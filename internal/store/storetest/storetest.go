@@ -94,6 +94,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"QuarantineDedup", testQuarantineDedup},
 		{"QuarantineList", testQuarantineList},
 		{"QuarantineGetAndMark", testQuarantineGetAndMark},
+		{"QuarantineSharesCallbackBody", testQuarantineSharesCallbackBody},
 		// Housekeeping.
 		{"NotFound", testNotFound},
 		{"Ping", testPing},

@@ -1,0 +1,61 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/waorders/waorders"
+)
+
+// ValidateDeliveries checks what the contract forbids, before a driver
+// writes anything: every message has an id; an order has its message's id
+// (or none), is valid, and its totals (when given) are the per-currency sums
+// of its lines; every status names its message and status; no record is
+// nil. Both drivers call it first, so they refuse exactly the same input.
+func ValidateDeliveries(ds []*Delivery) error {
+	for i, d := range ds {
+		if d == nil {
+			return waorders.Errorf(waorders.CodeInvalid, "delivery %d is nil", i)
+		}
+		for j, mw := range d.Messages {
+			if mw.Message == nil || mw.Message.ID == "" {
+				return waorders.Errorf(waorders.CodeInvalid, "delivery %d message %d has no id", i, j)
+			}
+			if mw.Order != nil {
+				if err := validateOrder(mw.Message.ID, mw.Order); err != nil {
+					return err
+				}
+			}
+		}
+		for j, sw := range d.Statuses {
+			if sw.Update == nil || sw.Update.MessageID == "" || sw.Update.Status == "" {
+				return waorders.Errorf(waorders.CodeInvalid, "delivery %d status %d has no message id or status", i, j)
+			}
+		}
+		for j, q := range d.Quarantine {
+			if q == nil {
+				return waorders.Errorf(waorders.CodeInvalid, "delivery %d quarantine entry %d is nil", i, j)
+			}
+		}
+	}
+	return nil
+}
+
+func validateOrder(messageID string, order *waorders.Order) error {
+	if order.ID != "" && order.ID != messageID {
+		return waorders.Errorf(waorders.CodeInvalid, "order %s does not have the id of its message %s", order.ID, messageID)
+	}
+	o := *order
+	o.ID, o.Status = messageID, waorders.OrderPending
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	totals, err := waorders.ComputeTotals(o.Items)
+	if err != nil {
+		return waorders.Wrap(waorders.CodeInvalid, err, fmt.Sprintf("order %s: totals overflow", o.ID))
+	}
+	if len(o.Totals) > 0 && !slices.Equal(totals, o.Totals) {
+		return waorders.Errorf(waorders.CodeInvalid, "order %s: totals %v are not the sum of its items %v", o.ID, o.Totals, totals)
+	}
+	return nil
+}
