@@ -1,6 +1,11 @@
 package server
 
-import "net/http"
+import (
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+)
 
 // Handler returns the whole HTTP surface of waorders. Every route is
 // registered here, in one place.
@@ -41,16 +46,13 @@ func (s *Server) Handler() http.Handler {
 // route registers each method's handler on pattern, and a JSON 405 with an
 // Allow header for every other method.
 func (s *Server) route(mux *http.ServeMux, pattern string, byMethod map[string]http.Handler) {
-	allow := ""
-	for method, h := range byMethod {
-		mux.Handle(method+" "+pattern, h)
-		if allow != "" {
-			allow += ", "
-		}
-		allow += method
+	methods := slices.Sorted(maps.Keys(byMethod))
+	for _, m := range methods {
+		mux.Handle(m+" "+pattern, byMethod[m])
 	}
 	if _, ok := byMethod["GET"]; ok {
-		allow += ", HEAD"
+		methods = append(methods, "HEAD")
 	}
+	allow := strings.Join(methods, ", ")
 	mux.Handle(pattern, s.handle(s.methodNotAllowed(allow)))
 }
