@@ -59,6 +59,7 @@ type Store struct {
 	now  func() time.Time
 
 	stmts *writeStmts
+	ckpt  *checkpointer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -109,12 +110,16 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
+	if s.ckpt, err = startCheckpointer(s.path, busy, s.log); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
 func (s *Store) openPools(ctx context.Context, busy time.Duration, readConns int) error {
 	var err error
-	s.w, err = sql.Open("sqlite", dsn(s.path, busy, true))
+	s.w, err = sql.Open("sqlite", dsn(s.path, busy, roleWriter))
 	if err != nil {
 		return fmt.Errorf("open sqlite %s: %w", s.path, err)
 	}
@@ -132,7 +137,7 @@ func (s *Store) openPools(ctx context.Context, busy time.Duration, readConns int
 		return fmt.Errorf("open sqlite %s: journal mode is %q, not wal (is the file on a network filesystem?)", s.path, mode)
 	}
 
-	s.r, err = sql.Open("sqlite", dsn(s.path, busy, false))
+	s.r, err = sql.Open("sqlite", dsn(s.path, busy, roleReader))
 	if err != nil {
 		return fmt.Errorf("open sqlite %s: %w", s.path, err)
 	}
@@ -146,28 +151,39 @@ func (s *Store) openPools(ctx context.Context, busy time.Duration, readConns int
 	return nil
 }
 
-// dsn builds the modernc DSN of the writer or of a reader. The path is sent
-// as a file: URI so that any character in it is safe.
-func dsn(abs string, busy time.Duration, writer bool) string {
+// role is what a connection is for; each gets its own settings.
+type role int
+
+const (
+	roleWriter role = iota
+	roleReader
+	roleCheckpointer
+)
+
+// dsn builds the modernc DSN of a connection. The path is sent as a file:
+// URI so that any character in it is safe.
+func dsn(abs string, busy time.Duration, r role) string {
 	q := url.Values{}
 	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "temp_store(memory)")
-	if writer {
+	// An acknowledgement follows the commit, so the commit must be on
+	// disk; a checkpoint syncs the database file before the WAL is reused.
+	q.Add("_pragma", "synchronous(full)")
+	switch r {
+	case roleWriter:
 		q.Add("_pragma", "journal_mode(wal)")
-		// An acknowledgement follows the commit, so the commit must be on disk.
-		q.Add("_pragma", "synchronous(full)")
 		// 16 MB of pages (about 32 MB resident with modernc's allocator).
 		q.Add("_pragma", "cache_size(-16000)")
-		// Checkpoint every ~40 MB of WAL instead of 4 MB: a page rewritten
-		// by many commits (index tails, hot leaves) is copied back once.
-		q.Add("_pragma", "wal_autocheckpoint(10000)")
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", backstopCheckpoint))
 		q.Add("_pragma", "journal_size_limit(67108864)")
 		// Take the write lock at BEGIN: a transaction never fails halfway
 		// when another process holds the lock, it waits busy_timeout.
 		q.Set("_txlock", "immediate")
-	} else {
+	case roleReader:
 		q.Add("_pragma", "query_only(1)")
+	case roleCheckpointer:
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}
 	return "file:" + u.EscapedPath() + "?" + q.Encode()
@@ -195,6 +211,9 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
+		if s.ckpt != nil {
+			errs = append(errs, s.ckpt.close())
+		}
 		if s.stmts != nil {
 			errs = append(errs, s.stmts.close())
 		}

@@ -3,9 +3,14 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/waorders/waorders"
 
 	"github.com/waorders/waorders/internal/store"
 	"github.com/waorders/waorders/internal/store/sqlite"
@@ -144,5 +149,41 @@ func TestPathWithSpecialCharacters(t *testing.T) {
 	}
 	if _, err := s.GetOrder(t.Context(), "wamid.x"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBackgroundCheckpoint checks that committed pages reach the database
+// file while the store is open, far below the writer's own checkpoint
+// threshold: the background checkpointer copies them.
+func TestBackgroundCheckpoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "waorders.db")
+	s := openTest(t, path, sqlite.Options{})
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var orders []*waorders.Order
+	for i := range 300 {
+		orders = append(orders, storetest.NewOrder(fmt.Sprintf("wamid.ckpt%03d", i), storetest.Base))
+	}
+	if _, err := s.WriteDeliveries(t.Context(), storetest.NewOrderDeliveries(orders...)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(10 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Size() > before.Size() {
+			return
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("database file still %d bytes after 10s: no checkpoint copied the committed pages", st.Size())
+		case <-tick.C:
+		}
 	}
 }
