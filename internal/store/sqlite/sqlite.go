@@ -5,7 +5,17 @@
 // transaction has reached the disk before any acknowledgement is sent. All
 // writes go through one connection (SQLite allows one writer at a time, and
 // queuing in Go is cheaper than SQLITE_BUSY retries); reads use a separate
-// pool of query-only connections that never wait for the writer.
+// pool of query-only connections that never wait for the writer; a third
+// connection copies committed pages back into the database file in the
+// background (checkpoint.go).
+//
+// The cost of a durable write is mostly the pages it dirties: each is
+// written to the WAL (two syscalls) and later checkpointed. Pages of tables
+// and indexes keyed by something increasing are shared by a whole batch,
+// but every index on a random key (a wamid, a request id, a customer) costs
+// about one page per insert. The schema therefore keys child rows by an
+// increasing seq, has one random-key index per dedup key and a single
+// index by customer, and keeps an order's first total in its own row.
 package sqlite
 
 import (
