@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
@@ -32,9 +33,10 @@ func benchDelivery() *store.Delivery {
 	return storetest.NewOrderDelivery(o)
 }
 
-// cloneDelivery copies tmpl under a new message id and callback id, random
-// like real ones (a wamid encodes a phone number and random bytes; request
-// ids are 16 random bytes), so that the unique indexes see random inserts.
+// cloneDelivery copies tmpl under a new message id and callback id made
+// like real ones: a wamid encodes a phone number and random bytes, so the
+// unique index on messages sees random inserts; request ids are the time in
+// nanoseconds then 8 random bytes, as internal/server makes them.
 func cloneDelivery(tmpl *store.Delivery, rnd *rand.ChaCha8, at time.Time) *store.Delivery {
 	var b [24]byte
 	rnd.Read(b[:])
@@ -46,7 +48,8 @@ func cloneDelivery(tmpl *store.Delivery, rnd *rand.ChaCha8, at time.Time) *store
 	// inserts too.
 	customer := fmt.Sprintf("9198%08d", rnd.Uint64()%50000)
 	m.Customer.WaID, o.Customer.WaID = customer, customer
-	rnd.Read(b[:16])
+	binary.BigEndian.PutUint64(b[:8], uint64(at.UnixNano()))
+	rnd.Read(b[8:16])
 	m.CallbackID = hex.EncodeToString(b[:16])
 	m.SentAt, o.OrderedAt = at, at
 	d := *tmpl

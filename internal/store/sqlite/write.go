@@ -53,17 +53,23 @@ WHERE excluded.rank > message_states.rank`
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 
 	sqlQuarantinedMessage = `SELECT id FROM quarantine WHERE message_id = ?`
+
+	sqlUpsertCampaignDay = `INSERT INTO campaign_days (grouping, campaign, day, currency, orders, units, revenue_minor, first_at, last_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (grouping, campaign, day, currency) DO UPDATE SET orders = orders + excluded.orders,
+    units = units + excluded.units, revenue_minor = revenue_minor + excluded.revenue_minor,
+    first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at)`
 )
 
 // writeStmts holds the prepared statements of the write path.
 type writeStmts struct {
-	callback, message, order, total, history, status, state, quarantine, quarantined *sql.Stmt
+	callback, message, order, total, history, status, state, quarantine, quarantined, campaignDay *sql.Stmt
 	// items[k-1] inserts k order lines.
 	items [itemsPerStmt]*sql.Stmt
 }
 
 func (ws *writeStmts) all() []**sql.Stmt {
-	out := []**sql.Stmt{&ws.callback, &ws.message, &ws.order, &ws.total, &ws.history, &ws.status, &ws.state, &ws.quarantine, &ws.quarantined}
+	out := []**sql.Stmt{&ws.callback, &ws.message, &ws.order, &ws.total, &ws.history, &ws.status, &ws.state, &ws.quarantine, &ws.quarantined, &ws.campaignDay}
 	for i := range ws.items {
 		out = append(out, &ws.items[i])
 	}
@@ -73,7 +79,7 @@ func (ws *writeStmts) all() []**sql.Stmt {
 func prepareWriteStmts(ctx context.Context, db *sql.DB) (*writeStmts, error) {
 	ws := &writeStmts{}
 	queries := []string{sqlInsertCallback, sqlInsertMessage, sqlInsertOrder, sqlInsertTotal, sqlInsertHistory, sqlInsertStatus,
-		sqlUpsertState, sqlInsertQuarantine, sqlQuarantinedMessage}
+		sqlUpsertState, sqlInsertQuarantine, sqlQuarantinedMessage, sqlUpsertCampaignDay}
 	for k := 1; k <= itemsPerStmt; k++ {
 		queries = append(queries, sqlInsertItems+strings.TrimSuffix(strings.Repeat(sqlItemValues+", ", k), ", "))
 	}
@@ -102,8 +108,12 @@ func (ws *writeStmts) close() error {
 type txStmts struct {
 	ctx                                                                context.Context
 	callback, message, order, total, history, status, state, qins, qid *sql.Stmt
+	campaignDay                                                        *sql.Stmt
 	items                                                              [itemsPerStmt]*sql.Stmt
 	args                                                               []any // reused for order lines
+	// rollup gathers the campaign_days changes of the new orders, upserted
+	// once per row at the end of the batch.
+	rollup store.Rollup
 }
 
 // bind binds the statements to tx. Statements run under a context without
@@ -113,17 +123,19 @@ type txStmts struct {
 // back and the next statement fails.
 func (ws *writeStmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
 	st := &txStmts{
-		ctx:      context.WithoutCancel(ctx),
-		callback: tx.StmtContext(ctx, ws.callback),
-		message:  tx.StmtContext(ctx, ws.message),
-		order:    tx.StmtContext(ctx, ws.order),
-		total:    tx.StmtContext(ctx, ws.total),
-		history:  tx.StmtContext(ctx, ws.history),
-		status:   tx.StmtContext(ctx, ws.status),
-		state:    tx.StmtContext(ctx, ws.state),
-		qins:     tx.StmtContext(ctx, ws.quarantine),
-		qid:      tx.StmtContext(ctx, ws.quarantined),
-		args:     make([]any, 0, 7*itemsPerStmt),
+		ctx:         context.WithoutCancel(ctx),
+		callback:    tx.StmtContext(ctx, ws.callback),
+		message:     tx.StmtContext(ctx, ws.message),
+		order:       tx.StmtContext(ctx, ws.order),
+		total:       tx.StmtContext(ctx, ws.total),
+		history:     tx.StmtContext(ctx, ws.history),
+		status:      tx.StmtContext(ctx, ws.status),
+		state:       tx.StmtContext(ctx, ws.state),
+		qins:        tx.StmtContext(ctx, ws.quarantine),
+		qid:         tx.StmtContext(ctx, ws.quarantined),
+		args:        make([]any, 0, 7*itemsPerStmt),
+		rollup:      store.Rollup{},
+		campaignDay: tx.StmtContext(ctx, ws.campaignDay),
 	}
 	for i, s := range ws.items {
 		st.items[i] = tx.StmtContext(ctx, s)
@@ -151,7 +163,7 @@ func (s *Store) WriteDeliveries(ctx context.Context, ds []*store.Delivery) ([]st
 				return fmt.Errorf("delivery %d (callback %s): %w", i, d.Callback.ID, err)
 			}
 		}
-		return nil
+		return st.flushRollup()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("write deliveries: %w", err)
@@ -293,6 +305,19 @@ func (st *txStmts) writeOrder(seq int64, id string, o *waorders.Order, received 
 	}
 	if _, err := st.history.ExecContext(st.ctx, seq, 1, micros(received), "intake", "", string(waorders.OrderPending), ""); err != nil {
 		return fmt.Errorf("insert order %s history: %w", id, interpretError(err))
+	}
+	st.rollup.AddOrder(o, totals)
+	return nil
+}
+
+// flushRollup adds the new orders of the batch to campaign_days, one upsert
+// per touched row.
+func (st *txStmts) flushRollup() error {
+	for k, d := range st.rollup {
+		if _, err := st.campaignDay.ExecContext(st.ctx, k.Grouping, k.Campaign, micros(k.Day), k.Currency,
+			d.Orders, d.Units, d.Revenue, micros(d.First), micros(d.Last)); err != nil {
+			return fmt.Errorf("update campaign rollup: %w", interpretError(err))
+		}
 	}
 	return nil
 }
