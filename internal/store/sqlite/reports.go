@@ -1,11 +1,9 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -69,143 +67,138 @@ var campaignColumns = map[string]string{"ref": "o.ref", "ref1": "o.ref1", "ref2"
 // CampaignReport groups orders by q.GroupBy ("" is a campaign of its own),
 // and by UTC day when q.Interval is "day". Rows are sorted by bucket, then
 // campaign (byte order); revenue is per currency, sorted by code, never
-// summed across currencies.
+// summed across currencies. Whole UTC days of the window come from the
+// campaign_days rollup; only the partial days at its edges (a since or
+// until not at midnight UTC) are read from the orders.
 func (s *Store) CampaignReport(ctx context.Context, q store.CampaignQuery) ([]waorders.CampaignRow, error) {
 	col, ok := campaignColumns[q.GroupBy]
 	if !ok {
 		return nil, waorders.Errorf(waorders.CodeInvalid, "cannot group campaigns by %q; use ref, ref1 or ref2", q.GroupBy)
 	}
-	bucket, groupBy := "0", "1"
 	switch q.Interval {
-	case "":
-	case "day":
-		bucket, groupBy = fmt.Sprintf("(o.ordered_at / %d) * %d", dayMicros, dayMicros), "1, 2"
+	case "", "day":
 	default:
 		return nil, waorders.Errorf(waorders.CodeInvalid, "unknown report interval %q; use day or leave it empty", q.Interval)
 	}
-	var (
-		where []string
-		args  []any
-	)
-	if !q.Since.IsZero() {
-		where, args = append(where, "o.ordered_at >= ?"), append(args, q.Since.UnixMicro())
-	}
-	if !q.Until.IsZero() {
-		where, args = append(where, "o.ordered_at < ?"), append(args, q.Until.UnixMicro())
-	}
-	cond := whereClause(where)
-
-	type key struct {
-		campaign string
-		bucket   int64
-	}
-	type acc struct {
-		row     waorders.CampaignRow
-		revenue money.Totals
-	}
-	byKey := map[key]*acc{}
+	acc := store.NewCampaignAcc(q.Interval == "day")
+	from, to, whole := store.WholeDays(q.Since, q.Until)
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		// Every order once, counted with the first of its totals (the one
-		// in its row). GROUP BY the campaign alone (and the day) lets
-		// SQLite aggregate while it walks the covering index of the
-		// campaign column, without sorting; a group whose orders are in
-		// more than one currency is summed per currency afterwards.
-		rows, err := tx.QueryContext(ctx, campaignSQL(col, bucket, groupBy, cond), args...)
-		if err != nil {
-			return interpretError(err)
+		if !whole {
+			return campaignFromOrders(ctx, tx, acc, col, q.Since, q.Until)
 		}
-		defer rows.Close()
-		var mixed []key
-		for rows.Next() {
-			var (
-				k              key
-				a              acc
-				first, last    int64
-				minCur, maxCur string
-				sum            int64
-			)
-			if err := rows.Scan(&k.campaign, &k.bucket, &a.row.Orders, &a.row.Units, &first, &last, &minCur, &maxCur, &sum); err != nil {
-				return interpretError(err)
-			}
-			a.row.Campaign, a.row.FirstOrderAt, a.row.LastOrderAt = k.campaign, fromMicros(first), fromMicros(last)
-			if q.Interval != "" {
-				a.row.Bucket = time.UnixMicro(k.bucket).UTC()
-			}
-			if minCur == maxCur {
-				if err := a.revenue.Add(money.Amount{Currency: minCur, Minor: sum}); err != nil {
-					return err
-				}
-			} else {
-				mixed = append(mixed, k)
-			}
-			byKey[k] = &a
-		}
-		if err := rows.Err(); err != nil {
-			return interpretError(err)
-		}
-		rows.Close()
-
-		for _, k := range mixed {
-			err := func() error {
-				rows, err := tx.QueryContext(ctx, `SELECT o.currency, sum(o.total_minor) FROM orders o`+whereClause(append([]string{col + " = ?", bucket + " = ?"}, where...))+` GROUP BY 1`,
-					append([]any{k.campaign, k.bucket}, args...)...)
-				if err != nil {
-					return interpretError(err)
-				}
-				defer rows.Close()
-				for rows.Next() {
-					var amount money.Amount
-					if err := rows.Scan(&amount.Currency, &amount.Minor); err != nil {
-						return interpretError(err)
-					}
-					if err := byKey[k].revenue.Add(amount); err != nil {
-						return err
-					}
-				}
-				return interpretError(rows.Err())
-			}()
-			if err != nil {
+		if !q.Since.IsZero() && q.Since.Before(from) {
+			if err := campaignFromOrders(ctx, tx, acc, col, q.Since, from); err != nil {
 				return err
 			}
 		}
-
-		// The rare further currencies of multi-currency orders.
-		rows, err = tx.QueryContext(ctx, `SELECT `+col+`, `+bucket+`, t.currency, sum(t.amount_minor)
-FROM order_totals t JOIN orders o ON o.seq = t.order_seq`+cond+` GROUP BY 1, 2, 3`, args...)
-		if err != nil {
-			return interpretError(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				k      key
-				amount money.Amount
-			)
-			if err := rows.Scan(&k.campaign, &k.bucket, &amount.Currency, &amount.Minor); err != nil {
-				return interpretError(err)
-			}
-			if a := byKey[k]; a != nil {
-				if err := a.revenue.Add(amount); err != nil {
-					return err
-				}
+		if !q.Until.IsZero() && to.Before(q.Until) {
+			if err := campaignFromOrders(ctx, tx, acc, col, to, q.Until); err != nil {
+				return err
 			}
 		}
-		return interpretError(rows.Err())
+		return campaignFromRollup(ctx, tx, acc, q.GroupBy, from, to)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("campaign report: %w", err)
 	}
-	out := make([]waorders.CampaignRow, 0, len(byKey))
-	for _, a := range byKey {
-		a.row.Revenue = slices.SortedFunc(slices.Values(a.revenue.List()), func(x, y money.Amount) int {
-			return strings.Compare(x.Currency, y.Currency)
-		})
-		out = append(out, a.row)
+	return acc.Rows(), nil
+}
+
+// campaignFromRollup adds the campaign_days rows of grouping for the days
+// in [from, to) (zero: unbounded).
+func campaignFromRollup(ctx context.Context, tx *sql.Tx, acc *store.CampaignAcc, grouping string, from, to time.Time) error {
+	where, args := []string{"grouping = ?"}, []any{grouping}
+	if !from.IsZero() {
+		where, args = append(where, "day >= ?"), append(args, from.UnixMicro())
 	}
-	slices.SortFunc(out, func(a, b waorders.CampaignRow) int {
-		return cmp.Or(a.Bucket.Compare(b.Bucket), strings.Compare(a.Campaign, b.Campaign))
-	})
-	return out, nil
+	if !to.IsZero() {
+		where, args = append(where, "day < ?"), append(args, to.UnixMicro())
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT campaign, day, currency, orders, units, revenue_minor, first_at, last_at
+FROM campaign_days`+whereClause(where), args...)
+	if err != nil {
+		return interpretError(err)
+	}
+	defer rows.Close()
+	var (
+		campaign, currency              string
+		day, orders, units, minor, f, l int64
+	)
+	for rows.Next() {
+		if err := rows.Scan(&campaign, &day, &currency, &orders, &units, &minor, &f, &l); err != nil {
+			return interpretError(err)
+		}
+		at := time.UnixMicro(day)
+		if currency == "" {
+			acc.AddOrders(campaign, at, orders, units, time.UnixMicro(f), time.UnixMicro(l))
+		} else if err := acc.AddRevenue(campaign, at, money.Amount{Currency: currency, Minor: minor}); err != nil {
+			return err
+		}
+	}
+	return interpretError(rows.Err())
+}
+
+// campaignFromOrders adds the orders placed in [since, until) (zero:
+// unbounded), read through the ordered_at index.
+func campaignFromOrders(ctx context.Context, tx *sql.Tx, acc *store.CampaignAcc, col string, since, until time.Time) error {
+	var (
+		where []string
+		args  []any
+	)
+	if !since.IsZero() {
+		where, args = append(where, "o.ordered_at >= ?"), append(args, since.UnixMicro())
+	}
+	if !until.IsZero() {
+		where, args = append(where, "o.ordered_at < ?"), append(args, until.UnixMicro())
+	}
+	cond := whereClause(where)
+	// Days are floored, also before 1970.
+	day := fmt.Sprintf("(o.ordered_at - ((o.ordered_at %% %[1]d) + %[1]d) %% %[1]d)", dayMicros)
+	rows, err := tx.QueryContext(ctx, `SELECT `+col+`, `+day+`, count(*), sum(o.units), min(o.ordered_at), max(o.ordered_at)
+FROM orders o`+cond+` GROUP BY 1, 2`, args...)
+	if err != nil {
+		return interpretError(err)
+	}
+	defer rows.Close()
+	var (
+		campaign               string
+		d, orders, units, f, l int64
+	)
+	for rows.Next() {
+		if err := rows.Scan(&campaign, &d, &orders, &units, &f, &l); err != nil {
+			return interpretError(err)
+		}
+		acc.AddOrders(campaign, time.UnixMicro(d), orders, units, time.UnixMicro(f), time.UnixMicro(l))
+	}
+	if err := rows.Err(); err != nil {
+		return interpretError(err)
+	}
+	rows.Close()
+
+	// An order's first total is in its row, further currencies in order_totals.
+	args = append(args, args...)
+	rows, err = tx.QueryContext(ctx, `SELECT c, d, currency, sum(amount) FROM (
+    SELECT `+col+` AS c, `+day+` AS d, o.currency AS currency, o.total_minor AS amount FROM orders o`+cond+`
+    UNION ALL
+    SELECT `+col+`, `+day+`, t.currency, t.amount_minor FROM order_totals t JOIN orders o ON o.seq = t.order_seq`+cond+`
+) GROUP BY 1, 2, 3`, args...)
+	if err != nil {
+		return interpretError(err)
+	}
+	defer rows.Close()
+	var (
+		currency string
+		minor    int64
+	)
+	for rows.Next() {
+		if err := rows.Scan(&campaign, &d, &currency, &minor); err != nil {
+			return interpretError(err)
+		}
+		if err := acc.AddRevenue(campaign, time.UnixMicro(d), money.Amount{Currency: currency, Minor: minor}); err != nil {
+			return err
+		}
+	}
+	return interpretError(rows.Err())
 }
 
 // whereClause returns " WHERE c1 AND c2 ..." or "" without conditions.
@@ -214,13 +207,4 @@ func whereClause(conds []string) string {
 		return ""
 	}
 	return " WHERE " + strings.Join(conds, " AND ")
-}
-
-// campaignSQL is the main query of the campaign report: per campaign (and
-// bucket) the order count, units, first and last order, and the sum of the
-// first totals with the range of their currencies.
-func campaignSQL(col, bucket, groupBy, cond string) string {
-	return `SELECT ` + col + `, ` + bucket + `, count(*), sum(o.units), min(o.ordered_at), max(o.ordered_at),
-    min(o.currency), max(o.currency), sum(o.total_minor)
-FROM orders o` + cond + ` GROUP BY ` + groupBy
 }

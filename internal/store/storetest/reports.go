@@ -1,6 +1,10 @@
 package storetest
 
 import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,4 +146,128 @@ func testCampaignReportInvalid(t *testing.T, s store.Store) {
 	wantCode(t, "group by an injection", err, waorders.CodeInvalid)
 	_, err = s.CampaignReport(t.Context(), store.CampaignQuery{GroupBy: "ref1", Interval: "week"})
 	wantCode(t, "interval week", err, waorders.CodeInvalid)
+}
+
+// testCampaignReportWindows checks the report over windows whose edges fall
+// inside days, on days, and around them, against figures computed here from
+// the orders, with orders in several currencies, orders written in two
+// batches and written twice (a duplicate never counts).
+func testCampaignReportWindows(t *testing.T, s store.Store) {
+	d0 := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	mk := func(id string, at time.Duration, ref1 string, items ...waorders.Item) *waorders.Order {
+		o := NewOrder(id, d0.Add(at), items...)
+		o.Campaign = waorders.Campaign{Ref: "r", Ref1: ref1}
+		return o
+	}
+	first := []*waorders.Order{
+		mk("w1", 0, "a", NewItem("shirt", 1, Money("INR", 1000))),
+		mk("w2", 7*time.Hour+13*time.Minute, "a", NewItem("cap", 2, Money("USD", 300)), NewItem("oud", 1, Money("AED", 50))),
+		mk("w3", 23*time.Hour+59*time.Minute, "", NewItem("tea", 4, Money("JPY", 10))),
+		mk("w4", 24*time.Hour, "b", NewItem("hat", 1, Money("INR", 200)), NewItem("bag", 3, Money("INR", 7))),
+	}
+	second := []*waorders.Order{
+		mk("w5", 24*time.Hour+11*time.Hour+time.Microsecond, "a", NewItem("sock", 5, Money("USD", 11)), NewItem("shirt", 1, Money("INR", 13))),
+		mk("w6", 47*time.Hour+30*time.Minute, "b", NewItem("cap", 1, Money("AED", 700))),
+		mk("w7", 48*time.Hour+time.Microsecond, "a", NewItem("tea", 2, Money("JPY", 90))),
+		mk("w8", 50*time.Hour, "", NewItem("oud", 1, Money("AED", 5)), NewItem("hat", 1, Money("USD", 1))),
+	}
+	all := append(slices.Clone(first), second...)
+
+	at := func(d time.Duration) time.Time { return d0.Add(d) }
+	windows := []struct{ since, until time.Time }{
+		{},
+		{at(7 * time.Hour), time.Time{}},
+		{time.Time{}, at(30 * time.Hour)},
+		{at(5 * time.Hour), at(49 * time.Hour)},
+		{at(7*time.Hour + 13*time.Minute), at(24*time.Hour + 11*time.Hour + time.Microsecond)},
+		{at(24 * time.Hour), at(48 * time.Hour)},
+		{at(24 * time.Hour), at(48*time.Hour + time.Microsecond)},
+		{at(time.Hour), at(2 * time.Hour)},
+		{at(23 * time.Hour), at(25 * time.Hour)},
+		{at(-time.Hour), at(72 * time.Hour)},
+	}
+	check := func(stage string, orders []*waorders.Order) {
+		t.Helper()
+		for _, w := range windows {
+			for _, interval := range []string{"", "day"} {
+				for _, g := range []string{"ref", "ref1", "ref2"} {
+					q := store.CampaignQuery{GroupBy: g, Since: w.since, Until: w.until, Interval: interval}
+					got, err := s.CampaignReport(t.Context(), q)
+					if err != nil {
+						t.Fatalf("%s %+v: %v", stage, q, err)
+					}
+					diff(t, fmt.Sprintf("%s %+v", stage, q), expectedCampaignReport(t, orders, q), got)
+				}
+			}
+		}
+	}
+	mustWriteOrders(t, s, first...)
+	check("first batch", first)
+	mustWriteOrders(t, s, second...)
+	check("second batch", all)
+	for i, r := range mustWrite(t, s, NewOrderDeliveries(all...)...) {
+		if len(r.Messages) != 1 || r.Messages[0] != store.Duplicate {
+			t.Fatalf("order %d written again: %+v, want a duplicate", i, r)
+		}
+	}
+	check("duplicates", all)
+}
+
+// expectedCampaignReport is the campaign report over orders, computed
+// without storage.
+func expectedCampaignReport(t *testing.T, orders []*waorders.Order, q store.CampaignQuery) []waorders.CampaignRow {
+	t.Helper()
+	type key struct {
+		campaign string
+		bucket   time.Time
+	}
+	rows := map[key]*waorders.CampaignRow{}
+	revenue := map[key]*money.Totals{}
+	for _, o := range orders {
+		if (!q.Since.IsZero() && o.OrderedAt.Before(q.Since)) || (!q.Until.IsZero() && !o.OrderedAt.Before(q.Until)) {
+			continue
+		}
+		k := key{campaign: map[string]string{"ref": o.Campaign.Ref, "ref1": o.Campaign.Ref1, "ref2": o.Campaign.Ref2}[q.GroupBy]}
+		if q.Interval == "day" {
+			k.bucket = o.OrderedAt.UTC().Truncate(24 * time.Hour)
+		}
+		r := rows[k]
+		if r == nil {
+			r = &waorders.CampaignRow{Campaign: k.campaign, Bucket: k.bucket, FirstOrderAt: o.OrderedAt.UTC(), LastOrderAt: o.OrderedAt.UTC()}
+			rows[k], revenue[k] = r, &money.Totals{}
+		}
+		r.Orders++
+		r.Units += o.Units()
+		r.FirstOrderAt = minTime(r.FirstOrderAt, o.OrderedAt.UTC())
+		if o.OrderedAt.After(r.LastOrderAt) {
+			r.LastOrderAt = o.OrderedAt.UTC()
+		}
+		totals, err := waorders.ComputeTotals(o.Items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range totals {
+			if err := revenue[k].Add(a); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var out []waorders.CampaignRow
+	for k, r := range rows {
+		r.Revenue = slices.SortedFunc(slices.Values(revenue[k].List()), func(x, y money.Amount) int {
+			return strings.Compare(x.Currency, y.Currency)
+		})
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(x, y waorders.CampaignRow) int {
+		return cmp.Or(x.Bucket.Compare(y.Bucket), strings.Compare(x.Campaign, y.Campaign))
+	})
+	return out
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

@@ -90,6 +90,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CampaignReport", testCampaignReport},
 		{"CampaignReportByDay", testCampaignReportByDay},
 		{"CampaignReportInvalid", testCampaignReportInvalid},
+		{"CampaignReportWindows", testCampaignReportWindows},
 		// Quarantine.
 		{"QuarantineDedup", testQuarantineDedup},
 		{"QuarantineList", testQuarantineList},
