@@ -1,11 +1,8 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -63,113 +60,116 @@ var campaignColumns = map[string]string{"ref": "o.ref", "ref1": "o.ref1", "ref2"
 // when q.Interval is "day"): orders, units, revenue per currency (never
 // summed across currencies, sorted by code) and first/last order time,
 // sorted by bucket, then campaign (byte order). Orders without the
-// reference form the row "". Orders in one currency, nearly all of them,
-// are summed from the orders table alone; only orders in several
-// currencies are joined with their totals.
+// reference form the row "". Whole UTC days of the window come from the
+// campaign_days rollup; only the partial days at its edges (a since or
+// until not at midnight UTC) are read from the orders.
 func (s *Store) CampaignReport(ctx context.Context, q store.CampaignQuery) ([]waorders.CampaignRow, error) {
 	col, ok := campaignColumns[q.GroupBy]
 	if !ok {
 		return nil, waorders.Errorf(waorders.CodeInvalid, "cannot group campaigns by %q; use ref, ref1 or ref2", q.GroupBy)
 	}
-	bucket := `NULL::timestamptz`
 	switch q.Interval {
-	case "":
-	case "day":
-		bucket = `date_trunc('day', o.ordered_at, 'UTC')`
+	case "", "day":
 	default:
 		return nil, waorders.Errorf(waorders.CodeInvalid, "unknown report interval %q; use day or leave it empty", q.Interval)
 	}
-	c := &conds{}
-	if !q.Since.IsZero() {
-		c.add("o.ordered_at >= ?", q.Since.UTC())
+	acc := store.NewCampaignAcc(q.Interval == "day")
+	b := &pgx.Batch{}
+	var reads []func(pgx.BatchResults) error
+	from, to, whole := store.WholeDays(q.Since, q.Until)
+	switch {
+	case !whole:
+		reads = append(reads, queueCampaignOrders(b, acc, col, q.Since, q.Until)...)
+	default:
+		if !q.Since.IsZero() && q.Since.Before(from) {
+			reads = append(reads, queueCampaignOrders(b, acc, col, q.Since, from)...)
+		}
+		if !q.Until.IsZero() && to.Before(q.Until) {
+			reads = append(reads, queueCampaignOrders(b, acc, col, to, q.Until)...)
+		}
+		reads = append(reads, queueCampaignRollup(b, acc, q.GroupBy, from, to))
 	}
-	if !q.Until.IsZero() {
-		c.add("o.ordered_at < ?", q.Until.UTC())
-	}
-	multi := &conds{where: append(slices.Clip(c.where), "o.total_currency IS NULL"), args: c.args}
 
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	b := &pgx.Batch{}
-	b.Queue(`SELECT `+col+`, `+bucket+`, o.total_currency, count(*), sum(o.units)::bigint,
-		min(o.ordered_at), max(o.ordered_at), sum(o.total_minor)::bigint
-		FROM orders o`+c.sql()+` GROUP BY 1, 2, 3`, c.args...)
-	b.Queue(`SELECT `+col+`, `+bucket+`, t.currency, sum(t.amount_minor)::bigint
-		FROM orders o JOIN order_totals t ON t.order_id = o.id`+multi.sql()+` GROUP BY 1, 2, 3`, multi.args...)
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
-
-	type key struct {
-		campaign string
-		bucket   time.Time
-	}
-	type acc struct {
-		row     waorders.CampaignRow
-		revenue money.Totals
-	}
-	byKey := map[key]*acc{}
-	get := func(campaign string, bk *time.Time) *acc {
-		k := key{campaign: campaign}
-		if bk != nil {
-			k.bucket = bk.UTC()
+	for _, read := range reads {
+		if err := read(br); err != nil {
+			return nil, fmt.Errorf("campaign report: %w", interpretError(err))
 		}
-		a := byKey[k]
-		if a == nil {
-			a = &acc{row: waorders.CampaignRow{Campaign: campaign, Bucket: k.bucket}}
-			byKey[k] = a
-		}
-		return a
-	}
-	var (
-		campaign    string
-		bk          *time.Time
-		currency    *string
-		orders      int64
-		units       int64
-		first, last time.Time
-		minor       *int64
-	)
-	rows, _ := br.Query()
-	_, err := pgx.ForEachRow(rows, []any{&campaign, &bk, &currency, &orders, &units, &first, &last, &minor}, func() error {
-		a := get(campaign, bk)
-		a.row.Orders += orders
-		a.row.Units += units
-		if a.row.FirstOrderAt.IsZero() || first.Before(a.row.FirstOrderAt) {
-			a.row.FirstOrderAt = first.UTC()
-		}
-		if last.After(a.row.LastOrderAt) {
-			a.row.LastOrderAt = last.UTC()
-		}
-		if currency != nil && minor != nil {
-			return a.revenue.Add(money.Amount{Currency: *currency, Minor: *minor})
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("campaign report: %w", interpretError(err))
-	}
-	var cur string
-	var sum int64
-	rows, _ = br.Query()
-	_, err = pgx.ForEachRow(rows, []any{&campaign, &bk, &cur, &sum}, func() error {
-		return get(campaign, bk).revenue.Add(money.Amount{Currency: cur, Minor: sum})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("campaign report: %w", interpretError(err))
 	}
 	if err := br.Close(); err != nil {
 		return nil, fmt.Errorf("campaign report: %w", interpretError(err))
 	}
+	return acc.Rows(), nil
+}
 
-	out := make([]waorders.CampaignRow, 0, len(byKey))
-	for _, a := range byKey {
-		a.row.Revenue = slices.SortedFunc(slices.Values(a.revenue.List()), func(x, y money.Amount) int {
-			return strings.Compare(x.Currency, y.Currency)
-		})
-		out = append(out, a.row)
+// queueCampaignRollup queues the read of the campaign_days rows of
+// grouping for the days in [from, to) (zero: unbounded).
+func queueCampaignRollup(b *pgx.Batch, acc *store.CampaignAcc, grouping string, from, to time.Time) func(pgx.BatchResults) error {
+	c := &conds{}
+	c.add("grouping = ?", grouping)
+	if !from.IsZero() {
+		c.add("day >= ?", from)
 	}
-	slices.SortFunc(out, func(x, y waorders.CampaignRow) int {
-		return cmp.Or(x.Bucket.Compare(y.Bucket), strings.Compare(x.Campaign, y.Campaign))
-	})
-	return out, nil
+	if !to.IsZero() {
+		c.add("day < ?", to)
+	}
+	b.Queue(`SELECT campaign, day, currency, orders, units, revenue_minor, first_at, last_at FROM campaign_days`+c.sql(), c.args...)
+	return func(br pgx.BatchResults) error {
+		var (
+			campaign, currency   string
+			day, first, last     time.Time
+			orders, units, minor int64
+		)
+		rows, _ := br.Query()
+		_, err := pgx.ForEachRow(rows, []any{&campaign, &day, &currency, &orders, &units, &minor, &first, &last}, func() error {
+			if currency == "" {
+				acc.AddOrders(campaign, day, orders, units, first, last)
+				return nil
+			}
+			return acc.AddRevenue(campaign, day, money.Amount{Currency: currency, Minor: minor})
+		})
+		return err
+	}
+}
+
+// queueCampaignOrders queues the reads of the orders placed in
+// [since, until) (zero: unbounded), through the ordered_at index.
+func queueCampaignOrders(b *pgx.Batch, acc *store.CampaignAcc, col string, since, until time.Time) []func(pgx.BatchResults) error {
+	c := &conds{}
+	if !since.IsZero() {
+		c.add("o.ordered_at >= ?", since.UTC())
+	}
+	if !until.IsZero() {
+		c.add("o.ordered_at < ?", until.UTC())
+	}
+	const day = `date_trunc('day', o.ordered_at, 'UTC')`
+	b.Queue(`SELECT `+col+`, `+day+`, count(*), sum(o.units)::bigint, min(o.ordered_at), max(o.ordered_at)
+		FROM orders o`+c.sql()+` GROUP BY 1, 2`, c.args...)
+	b.Queue(`SELECT `+col+`, `+day+`, t.currency, sum(t.amount_minor)::bigint
+		FROM orders o JOIN order_totals t ON t.order_id = o.id`+c.sql()+` GROUP BY 1, 2, 3`, c.args...)
+	var (
+		campaign, currency  string
+		bucket, first, last time.Time
+		orders, units, sum  int64
+	)
+	return []func(pgx.BatchResults) error{
+		func(br pgx.BatchResults) error {
+			rows, _ := br.Query()
+			_, err := pgx.ForEachRow(rows, []any{&campaign, &bucket, &orders, &units, &first, &last}, func() error {
+				acc.AddOrders(campaign, bucket, orders, units, first, last)
+				return nil
+			})
+			return err
+		},
+		func(br pgx.BatchResults) error {
+			rows, _ := br.Query()
+			_, err := pgx.ForEachRow(rows, []any{&campaign, &bucket, &currency, &sum}, func() error {
+				return acc.AddRevenue(campaign, bucket, money.Amount{Currency: currency, Minor: sum})
+			})
+			return err
+		},
+	}
 }

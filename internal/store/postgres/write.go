@@ -607,7 +607,7 @@ WITH input AS (
 		units, ordered_at, received_at, warnings::jsonb, search, total_currency, total_minor
 	FROM input
 	ON CONFLICT (id) DO NOTHING
-	RETURNING id, status, received_at
+	RETURNING id, status, received_at, ref, ref1, ref2, units, ordered_at
 ), items AS (
 	INSERT INTO order_items (order_id, position, product_retailer_id, quantity, currency, unit_price_minor, line_total_minor)
 	SELECT i.order_id, i.position, i.product, i.quantity, i.currency, i.unit_minor, i.line_minor
@@ -622,6 +622,25 @@ WITH input AS (
 ), history AS (
 	INSERT INTO order_history (order_id, version, at, actor, from_status, to_status, note)
 	SELECT id, 1, received_at, '` + CreationActor + `', '', status, '' FROM new
+), grouped AS (
+	SELECT g.grouping, g.campaign, date_trunc('day', n.ordered_at, 'UTC') AS day, n.id, n.units, n.ordered_at
+	FROM new n CROSS JOIN LATERAL (VALUES ('ref', n.ref), ('ref1', n.ref1), ('ref2', n.ref2)) AS g(grouping, campaign)
+), rollup AS (
+	-- The new orders only, summed per rollup row; one statement taking
+	-- the rows in key order, so concurrent writers cannot deadlock.
+	INSERT INTO campaign_days AS c (grouping, campaign, day, currency, orders, units, revenue_minor, first_at, last_at)
+	SELECT * FROM (
+		SELECT grouping, campaign, day, '' AS currency, count(*) AS orders, sum(units)::bigint AS units,
+			0::bigint AS revenue_minor, min(ordered_at) AS first_at, max(ordered_at) AS last_at
+		FROM grouped GROUP BY 1, 2, 3
+		UNION ALL
+		SELECT r.grouping, r.campaign, r.day, t.currency, 0, 0, sum(t.minor)::bigint, min(r.ordered_at), max(r.ordered_at)
+		FROM grouped r JOIN unnest($28::text[], $30::text[], $31::bigint[]) AS t(order_id, currency, minor) ON t.order_id = r.id
+		GROUP BY 1, 2, 3, 4
+	) AS d ORDER BY grouping, day, campaign, currency
+	ON CONFLICT (grouping, day, campaign, currency) DO UPDATE SET orders = c.orders + excluded.orders,
+		units = c.units + excluded.units, revenue_minor = c.revenue_minor + excluded.revenue_minor,
+		first_at = least(c.first_at, excluded.first_at), last_at = greatest(c.last_at, excluded.last_at)
 )
 SELECT count(*) FROM new`
 
