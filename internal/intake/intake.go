@@ -366,18 +366,49 @@ func (in *Intake) commit(batch []*pending) {
 		return
 	}
 	if len(batch) == 1 || errors.Is(err, context.DeadlineExceeded) {
-		in.fail(batch, err)
+		in.failOrReject(batch, err)
 		return
 	}
 	in.log.Warn("group commit failed, retrying callbacks one by one", "batch", len(batch), "err", err)
 	for _, p := range batch {
 		r, err := in.writeBatch([]*store.Delivery{p.d})
 		if err != nil {
-			in.fail([]*pending{p}, err)
+			in.failOrReject([]*pending{p}, err)
 			continue
 		}
 		p.res <- writeResult{r: r[0]}
 	}
+}
+
+// CodeRejectedByStore is the error code of a callback that decoded but that
+// storage refused as invalid (a decoder bug): it is quarantined and answered
+// 400, because a 503 would make the provider retry it forever.
+const CodeRejectedByStore = "rejected_by_store"
+
+// failOrReject answers a single delivery the store refused: quarantined and
+// rejected when the store found it invalid, 503 for anything else.
+func (in *Intake) failOrReject(batch []*pending, err error) {
+	if len(batch) != 1 || waorders.ErrorCode(err) != waorders.CodeInvalid || batch[0].d.Callback.ID == "" {
+		in.fail(batch, err)
+		return
+	}
+	p := batch[0]
+	cb := p.d.Callback
+	de := &callback.DecodeError{Code: CodeRejectedByStore, Path: callback.RootPath, Message: waorders.ErrorMessage(err)}
+	q := &waorders.QuarantineEntry{
+		Kind: waorders.QuarantineBody, CallbackID: cb.ID, Envelope: cb.Envelope, Reason: de.Code, Message: de.Message,
+		Problems:   []waorders.Problem{{Severity: string(callback.SeverityError), Code: de.Code, Path: de.Path, Message: de.Message}},
+		Body:       cb.Body,
+		Headers:    cb.Headers,
+		ReceivedAt: cb.ReceivedAt,
+	}
+	r, qerr := in.writeBatch([]*store.Delivery{{Quarantine: []*waorders.QuarantineEntry{q}}})
+	if qerr != nil {
+		in.fail(batch, qerr)
+		return
+	}
+	in.log.Error("storage refused a decoded callback; it is quarantined", "callback", cb.ID, "err", err)
+	p.res <- writeResult{err: &RejectedError{Decode: de, QuarantineID: r[0].Quarantine[0].ID}}
 }
 
 func (in *Intake) writeBatch(ds []*store.Delivery) ([]store.DeliveryResult, error) {

@@ -397,3 +397,29 @@ func replaceSecond(s, old, repl string) string {
 	j += i + len(old)
 	return s[:j] + repl + s[j+len(old):]
 }
+
+func TestStoreRejectionIsQuarantinedNotRetried(t *testing.T) {
+	st := openSQLite(t)
+	in := newTestIntake(t, st, Config{})
+	// A decoder bug would hand the store an order whose totals are not the
+	// sum of its lines; the store refuses it as invalid.
+	req := &Request{ID: "req-bad-totals", Body: orderBody([]string{"wamid.T"}, "1", "10"), ReceivedAt: in.Now()}
+	cb, err := callback.Decode(req.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := build(req, cb)
+	d.Messages[0].Order.Totals[0].Minor++
+	_, err = in.write(context.Background(), d)
+	var rej *RejectedError
+	if !errors.As(err, &rej) || rej.Decode.Code != CodeRejectedByStore || rej.QuarantineID == 0 {
+		t.Fatalf("err = %v, want a rejection with a quarantine id", err)
+	}
+	q, err := st.GetQuarantine(context.Background(), rej.QuarantineID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(q.Body) != string(req.Body) || q.Reason != CodeRejectedByStore {
+		t.Errorf("quarantine = reason %s body %q", q.Reason, q.Body)
+	}
+}
