@@ -287,7 +287,7 @@ func (s *Store) ExportOrders(ctx context.Context, f store.OrderFilter, fn func(*
 	}
 	var cur store.Cursor
 	for {
-		orders, err := s.listOrders(ctx, q, cur, exportPage)
+		orders, err := s.exportOrders(ctx, q, cur, exportPage)
 		if err != nil {
 			return fmt.Errorf("export orders: %w", err)
 		}

@@ -322,3 +322,52 @@ func testExportOrdersStopsOnError(t *testing.T, s store.Store) {
 		t.Errorf("ExportOrders = %v after %d calls, want the callback's error after 3", err, calls)
 	}
 }
+
+// testExportMatchesList checks that ExportOrders passes the very orders
+// ListOrders returns, field by field: orders in several currencies, with
+// warnings, and with text that needs escaping in any encoding.
+func testExportMatchesList(t *testing.T, s store.Store) {
+	odd := "quote \" backslash \\ tab \t newline \n nul-free \u0001 emoji 🎉 हिन्दी \u2028 <&>"
+	var orders []*waorders.Order
+	for i := range 30 {
+		o := NewOrder(fmt.Sprintf("wamid.same%03d", i), Base.Add(time.Duration(i)*time.Minute))
+		if i%3 == 0 {
+			o.Items = []waorders.Item{NewItem("oud", 2, Money("AED", 1050)), NewItem(odd, 1, Money("USD", 9)), NewItem("tea", 3, Money("AED", 1))}
+		}
+		if i%4 == 0 {
+			o.Text, o.Customer.Name, o.Campaign.Ref1 = odd, odd, odd
+			o.Warnings = []waorders.Problem{{Severity: "warning", Code: "odd", Path: "items[0]", Message: odd}}
+		}
+		orders = append(orders, o)
+	}
+	mustWriteOrders(t, s, orders...)
+	mustUpdate(t, s, "wamid.same004", waorders.OrderCanceled)
+
+	for _, f := range []store.OrderFilter{{}, {Ref1: odd}} {
+		var listed []*waorders.Order
+		f.Limit = 7
+		for {
+			page, err := s.ListOrders(t.Context(), f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			listed = append(listed, page.Orders...)
+			if page.NextCursor == "" {
+				break
+			}
+			f.Cursor = page.NextCursor
+		}
+		f.Cursor = ""
+		var exported []*waorders.Order
+		if err := s.ExportOrders(t.Context(), f, func(o *waorders.Order) error {
+			exported = append(exported, o)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(listed) == 0 {
+			t.Fatalf("filter %+v lists no orders", f)
+		}
+		diff(t, fmt.Sprintf("export with filter %+v", f), listed, exported)
+	}
+}

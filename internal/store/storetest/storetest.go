@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListOrdersPaginationWhileInserting", testListOrdersPagination},
 		{"ListOrdersLimits", testListOrdersLimits},
 		{"ExportOrders", testExportOrders},
+		{"ExportMatchesList", testExportMatchesList},
 		{"ExportOrdersWhileInserting", testExportOrdersWhileInserting},
 		{"ExportOrdersStopsOnError", testExportOrdersStopsOnError},
 		// Lifecycle.

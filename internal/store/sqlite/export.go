@@ -1,0 +1,210 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/internal/store"
+	"github.com/waorders/waorders/money"
+)
+
+// exportColumn is an order with its items and further totals as one JSON
+// array built by SQLite (json() keeps the subqueries' arrays JSON rather
+// than strings): the export reads one column per order, since
+// database/sql and the driver cost about a microsecond per column read.
+const exportColumn = `json_array(o.id, o.status, o.version, o.catalog_id, o.text, o.customer_wa_id, o.customer_name,
+    o.phone_number_id, o.display_phone_number, o.waba_id, o.ref, o.ref1, o.ref2, o.reply_to,
+    o.context_message_id, o.trace_id, o.ordered_at, o.received_at, o.currency, o.total_minor, o.warnings,
+    json((SELECT json_group_array(json_array(i.product_retailer_id, i.quantity, i.currency, i.unit_minor, i.line_minor) ORDER BY i.idx)
+        FROM order_items i WHERE i.order_seq = o.seq)),
+    json((SELECT json_group_array(json_array(t.currency, t.amount_minor) ORDER BY t.idx)
+        FROM order_totals t WHERE t.order_seq = o.seq)))`
+
+// exportOrders reads one page of up to limit+1 orders after cur (newest
+// first) with their items and totals, as ListOrders returns them.
+func (s *Store) exportOrders(ctx context.Context, q orderQuery, cur store.Cursor, limit int) ([]*waorders.Order, error) {
+	where, args := q.where, q.args
+	if !cur.IsZero() {
+		where = append(where[:len(where):len(where)], "(o.ordered_at, o.id) < (?, ?)")
+		args = append(args[:len(args):len(args)], micros(cur.Time), cur.ID)
+	}
+	args = append(args, limit+1)
+	sqlText := `SELECT ` + exportColumn + ` FROM orders o` + whereClause(where) +
+		` ORDER BY o.ordered_at DESC, o.id DESC LIMIT ?`
+	orders := make([]*waorders.Order, 0, limit+1)
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, sqlText, args...)
+		if err != nil {
+			return interpretError(err)
+		}
+		defer rows.Close()
+		var b sql.RawBytes
+		for rows.Next() {
+			if err := rows.Scan(&b); err != nil {
+				return interpretError(err)
+			}
+			o, err := decodeExportOrder(b)
+			if err != nil {
+				return err
+			}
+			orders = append(orders, o)
+		}
+		return interpretError(rows.Err())
+	})
+	return orders, err
+}
+
+// decodeExportOrder decodes an exportColumn value.
+func decodeExportOrder(b []byte) (*waorders.Order, error) {
+	d := &jsonArray{b: b}
+	o := &waorders.Order{}
+	var first money.Amount
+	d.open()
+	o.ID = d.str()
+	o.Status = waorders.OrderStatus(d.str())
+	o.Version = d.int()
+	o.CatalogID, o.Text = d.str(), d.str()
+	o.Customer.WaID, o.Customer.Name = d.str(), d.str()
+	o.Business.PhoneNumberID, o.Business.DisplayPhoneNumber, o.Business.WABAID = d.str(), d.str(), d.str()
+	o.Campaign.Ref, o.Campaign.Ref1, o.Campaign.Ref2 = d.str(), d.str(), d.str()
+	o.ReplyTo, o.ContextMessageID, o.TraceID = d.str(), d.str(), d.str()
+	o.OrderedAt, o.ReceivedAt = fromMicros(d.int()), fromMicros(d.int())
+	first.Currency, first.Minor = d.str(), d.int()
+	o.Totals = []money.Amount{first}
+	warnings, ok := d.optStr()
+	for d.open(); d.more(); {
+		var it waorders.Item
+		d.open()
+		it.ProductRetailerID, it.Quantity = d.str(), d.int()
+		it.UnitPrice.Currency = d.str()
+		it.LineTotal.Currency = it.UnitPrice.Currency
+		it.UnitPrice.Minor, it.LineTotal.Minor = d.int(), d.int()
+		d.close()
+		o.Items = append(o.Items, it)
+	}
+	d.close()
+	for d.open(); d.more(); {
+		var a money.Amount
+		d.open()
+		a.Currency, a.Minor = d.str(), d.int()
+		d.close()
+		o.Totals = append(o.Totals, a)
+	}
+	d.close()
+	d.close()
+	if d.err != nil {
+		return nil, fmt.Errorf("decode exported order %s: %w", b, d.err)
+	}
+	var err error
+	if o.Warnings, err = decodeProblems(sql.NullString{String: warnings, Valid: ok}); err != nil {
+		return nil, fmt.Errorf("order %s: %w", o.ID, err)
+	}
+	return o, nil
+}
+
+// jsonArray reads the JSON arrays SQLite's json_array builds: strings,
+// integers, null and nested arrays, without whitespace. The first error
+// sticks; later reads return zero values.
+type jsonArray struct {
+	b   []byte
+	i   int
+	err error
+}
+
+var errJSONShape = errors.New("unexpected JSON")
+
+func (d *jsonArray) fail() {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w at byte %d", errJSONShape, d.i)
+	}
+	d.i = len(d.b)
+}
+
+// sep skips the comma before a value that is not first in its array.
+func (d *jsonArray) sep() {
+	if d.i < len(d.b) && d.b[d.i] == ',' {
+		d.i++
+	}
+}
+
+func (d *jsonArray) open() {
+	d.sep()
+	if d.i >= len(d.b) || d.b[d.i] != '[' {
+		d.fail()
+		return
+	}
+	d.i++
+}
+
+// more reports whether the current array has another element.
+func (d *jsonArray) more() bool {
+	return d.err == nil && d.i < len(d.b) && d.b[d.i] != ']'
+}
+
+func (d *jsonArray) close() {
+	if d.i >= len(d.b) || d.b[d.i] != ']' {
+		d.fail()
+		return
+	}
+	d.i++
+}
+
+func (d *jsonArray) int() int64 {
+	d.sep()
+	start := d.i
+	for d.i < len(d.b) && (d.b[d.i] == '-' || d.b[d.i] >= '0' && d.b[d.i] <= '9') {
+		d.i++
+	}
+	n, err := strconv.ParseInt(string(d.b[start:d.i]), 10, 64)
+	if err != nil {
+		d.i = start
+		d.fail()
+	}
+	return n
+}
+
+// optStr reads a string or null (ok false).
+func (d *jsonArray) optStr() (string, bool) {
+	d.sep()
+	if strings.HasPrefix(string(d.b[d.i:min(d.i+4, len(d.b))]), "null") {
+		d.i += 4
+		return "", false
+	}
+	return d.str(), true
+}
+
+func (d *jsonArray) str() string {
+	d.sep()
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		d.fail()
+		return ""
+	}
+	start, escaped := d.i, false
+	for d.i++; d.i < len(d.b); d.i++ {
+		switch d.b[d.i] {
+		case '\\':
+			escaped = true
+			d.i++
+		case '"':
+			d.i++
+			if !escaped {
+				return string(d.b[start+1 : d.i-1])
+			}
+			var s string
+			if err := json.Unmarshal(d.b[start:d.i], &s); err != nil {
+				d.i = start
+				d.fail()
+			}
+			return s
+		}
+	}
+	d.i = start
+	d.fail()
+	return ""
+}
