@@ -14,17 +14,16 @@ import (
 	"github.com/waorders/waorders/money"
 )
 
-// exportColumn is an order with its items and further totals as one JSON
-// array built by SQLite (json() keeps the subqueries' arrays JSON rather
-// than strings): the export reads one column per order, since
+// exportColumn is an order and its items as two JSON arrays built by
+// SQLite and concatenated: the export reads one column per order, since
 // database/sql and the driver cost about a microsecond per column read.
-const exportColumn = `json_array(o.id, o.status, o.version, o.catalog_id, o.text, o.customer_wa_id, o.customer_name,
+// The totals are not read: an order whose items are in one currency has
+// only the total in its row; the rare others have theirs read apart.
+const exportColumn = `json_array(o.seq, o.id, o.status, o.version, o.catalog_id, o.text, o.customer_wa_id, o.customer_name,
     o.phone_number_id, o.display_phone_number, o.waba_id, o.ref, o.ref1, o.ref2, o.reply_to,
-    o.context_message_id, o.trace_id, o.ordered_at, o.received_at, o.currency, o.total_minor, o.warnings,
-    json((SELECT json_group_array(json_array(i.product_retailer_id, i.quantity, i.currency, i.unit_minor, i.line_minor) ORDER BY i.idx)
-        FROM order_items i WHERE i.order_seq = o.seq)),
-    json((SELECT json_group_array(json_array(t.currency, t.amount_minor) ORDER BY t.idx)
-        FROM order_totals t WHERE t.order_seq = o.seq)))`
+    o.context_message_id, o.trace_id, o.ordered_at, o.received_at, o.currency, o.total_minor, o.warnings) ||
+    (SELECT json_group_array(json_array(i.product_retailer_id, i.quantity, i.currency, i.unit_minor, i.line_minor) ORDER BY i.idx)
+        FROM order_items i WHERE i.order_seq = o.seq)`
 
 // exportOrders reads one page of up to limit+1 orders after cur (newest
 // first) with their items and totals, as ListOrders returns them.
@@ -44,28 +43,60 @@ func (s *Store) exportOrders(ctx context.Context, q orderQuery, cur store.Cursor
 			return interpretError(err)
 		}
 		defer rows.Close()
-		var b sql.RawBytes
+		var (
+			b     sql.RawBytes
+			multi map[int64]*waorders.Order
+			seqs  = []byte{'['}
+		)
 		for rows.Next() {
 			if err := rows.Scan(&b); err != nil {
 				return interpretError(err)
 			}
-			o, err := decodeExportOrder(b)
+			o, seq, err := decodeExportOrder(b)
 			if err != nil {
 				return err
 			}
 			orders = append(orders, o)
+			if multiCurrency(o.Items) {
+				if multi == nil {
+					multi = map[int64]*waorders.Order{}
+				} else {
+					seqs = append(seqs, ',')
+				}
+				multi[seq] = o
+				seqs = strconv.AppendInt(seqs, seq, 10)
+			}
 		}
-		return interpretError(rows.Err())
+		if err := rows.Err(); err != nil {
+			return interpretError(err)
+		}
+		rows.Close()
+		if multi == nil {
+			return nil
+		}
+		return loadTotals(ctx, tx, string(append(seqs, ']')), multi)
 	})
 	return orders, err
 }
 
-// decodeExportOrder decodes an exportColumn value.
-func decodeExportOrder(b []byte) (*waorders.Order, error) {
+// multiCurrency reports whether items are priced in more than one
+// currency, so that their order has totals beyond the one in its row.
+func multiCurrency(items []waorders.Item) bool {
+	for _, it := range items[min(1, len(items)):] {
+		if it.UnitPrice.Currency != items[0].UnitPrice.Currency {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeExportOrder decodes an exportColumn value: the order and its seq.
+func decodeExportOrder(b []byte) (*waorders.Order, int64, error) {
 	d := &jsonArray{b: b}
 	o := &waorders.Order{}
 	var first money.Amount
 	d.open()
+	seq := d.int()
 	o.ID = d.str()
 	o.Status = waorders.OrderStatus(d.str())
 	o.Version = d.int()
@@ -78,6 +109,7 @@ func decodeExportOrder(b []byte) (*waorders.Order, error) {
 	first.Currency, first.Minor = d.str(), d.int()
 	o.Totals = []money.Amount{first}
 	warnings, ok := d.optStr()
+	d.close()
 	for d.open(); d.more(); {
 		var it waorders.Item
 		d.open()
@@ -89,23 +121,17 @@ func decodeExportOrder(b []byte) (*waorders.Order, error) {
 		o.Items = append(o.Items, it)
 	}
 	d.close()
-	for d.open(); d.more(); {
-		var a money.Amount
-		d.open()
-		a.Currency, a.Minor = d.str(), d.int()
-		d.close()
-		o.Totals = append(o.Totals, a)
+	if d.err == nil && d.i != len(d.b) {
+		d.fail()
 	}
-	d.close()
-	d.close()
 	if d.err != nil {
-		return nil, fmt.Errorf("decode exported order %s: %w", b, d.err)
+		return nil, 0, fmt.Errorf("decode exported order: %w", d.err)
 	}
 	var err error
 	if o.Warnings, err = decodeProblems(sql.NullString{String: warnings, Valid: ok}); err != nil {
-		return nil, fmt.Errorf("order %s: %w", o.ID, err)
+		return nil, 0, fmt.Errorf("order %s: %w", o.ID, err)
 	}
-	return o, nil
+	return o, seq, nil
 }
 
 // jsonArray reads the JSON arrays SQLite's json_array builds: strings,
