@@ -278,32 +278,55 @@ func (s *Store) ListOrders(ctx context.Context, f store.OrderFilter) (*store.Ord
 }
 
 // ExportOrders calls fn for every order matching f, newest first, reading
-// pages of exportPage orders. No database snapshot is held while fn runs.
-// Orders are passed like ListOrders returns them (no History).
+// pages of exportPage orders. The next page is read while fn handles the
+// current one (at most two pages are in memory); no database snapshot is
+// held while waiting for fn. Orders are passed like ListOrders returns them
+// (no History).
 func (s *Store) ExportOrders(ctx context.Context, f store.OrderFilter, fn func(*waorders.Order) error) error {
 	q, err := buildOrderQuery(f)
 	if err != nil {
 		return err
 	}
-	var cur store.Cursor
-	for {
-		orders, err := s.exportOrders(ctx, q, cur, exportPage)
-		if err != nil {
-			return fmt.Errorf("export orders: %w", err)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type page struct {
+		orders []*waorders.Order
+		err    error
+	}
+	pages := make(chan page)
+	go func() {
+		defer close(pages)
+		var cur store.Cursor
+		for {
+			orders, err := s.exportOrders(ctx, q, cur, exportPage)
+			if err != nil {
+				err = fmt.Errorf("export orders: %w", err)
+			}
+			more := err == nil && len(orders) > exportPage
+			if more {
+				orders = orders[:exportPage]
+			}
+			select {
+			case pages <- page{orders, err}:
+			case <-ctx.Done():
+				return
+			}
+			if !more {
+				return
+			}
+			last := orders[len(orders)-1]
+			cur = store.Cursor{Time: last.OrderedAt, ID: last.ID}
 		}
-		more := len(orders) > exportPage
-		if more {
-			orders = orders[:exportPage]
+	}()
+	for p := range pages {
+		if p.err != nil {
+			return p.err
 		}
-		for _, o := range orders {
+		for _, o := range p.orders {
 			if err := fn(o); err != nil {
 				return err
 			}
 		}
-		if !more {
-			return nil
-		}
-		last := orders[len(orders)-1]
-		cur = store.Cursor{Time: last.OrderedAt, ID: last.ID}
 	}
+	return ctx.Err()
 }
