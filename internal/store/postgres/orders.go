@@ -257,46 +257,6 @@ func (s *Store) orderPage(ctx context.Context, f store.OrderFilter, cur store.Cu
 	return orders, nil
 }
 
-// ExportOrders calls fn for every order matching f, newest first, as
-// ListOrders returns them (no History), reading exportPageSize orders per
-// round of queries, so memory stays constant however many orders match.
-// No connection is held while fn runs.
-func (s *Store) ExportOrders(ctx context.Context, f store.OrderFilter, fn func(*waorders.Order) error) error {
-	if _, err := orderConds(f); err != nil {
-		return err
-	}
-	var cur store.Cursor
-	for {
-		orders, err := s.exportPage(ctx, f, cur)
-		if err != nil {
-			return fmt.Errorf("export orders: %w", err)
-		}
-		for _, o := range orders {
-			if err := fn(o); err != nil {
-				return err
-			}
-		}
-		if len(orders) < exportPageSize {
-			return nil
-		}
-		last := orders[len(orders)-1]
-		cur = store.Cursor{Time: last.OrderedAt, ID: last.ID}
-	}
-}
-
-func (s *Store) exportPage(ctx context.Context, f store.OrderFilter, cur store.Cursor) ([]*waorders.Order, error) {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	orders, err := s.orderPage(ctx, f, cur, exportPageSize)
-	if err != nil {
-		return nil, err
-	}
-	if err := loadOrderDetails(ctx, s.pool, orders, false); err != nil {
-		return nil, err
-	}
-	return orders, nil
-}
-
 // UpdateOrderStatus moves an order to p.To in one transaction that locks
 // the order row (SELECT ... FOR UPDATE), so concurrent changes serialise:
 // the version check (CodePrecondition) comes first, then the lifecycle

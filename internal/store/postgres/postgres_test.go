@@ -517,3 +517,17 @@ func TestClosedStoreIsUnavailable(t *testing.T) {
 		t.Errorf("Ping after Close: %v (code %q), want %q", err, code, waorders.CodeUnavailable)
 	}
 }
+
+// TestCampaignRollupMigration: migration 0002 builds the campaign rollup
+// from the orders already stored.
+func TestCampaignRollupMigration(t *testing.T) {
+	url := requireServer(t)
+	schema := newSchema(t, url)
+	s := openStore(t, postgres.Options{Schema: schema})
+	storetest.CheckRollupRebuild(t, s, func() {
+		exec(t, url, schema, `DROP TABLE campaign_days; DELETE FROM schema_migrations WHERE version = 2`)
+		if err := s.Migrate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -187,3 +187,23 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestCampaignRollupMigration: migration 0002 builds the campaign rollup
+// from the orders already stored.
+func TestCampaignRollupMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "waorders.db")
+	s := openTest(t, path, sqlite.Options{})
+	storetest.CheckRollupRebuild(t, s, func() {
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(`DROP TABLE campaign_days; DELETE FROM schema_migrations WHERE version = 2`); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Migrate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
