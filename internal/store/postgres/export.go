@@ -3,29 +3,14 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/internal/store"
-	"github.com/waorders/waorders/money"
 )
-
-// exportDetails are the items and totals of an exported order as arrays
-// in position order, read with the order in one statement (one snapshot,
-// one round trip per page).
-const exportDetails = `, i.products, i.quantities, i.currencies, i.unit_prices, i.line_totals, t.currencies, t.amounts
-	FROM page o
-	LEFT JOIN LATERAL (SELECT array_agg(product_retailer_id ORDER BY position) AS products,
-		array_agg(quantity ORDER BY position) AS quantities, array_agg(currency ORDER BY position) AS currencies,
-		array_agg(unit_price_minor ORDER BY position) AS unit_prices, array_agg(line_total_minor ORDER BY position) AS line_totals
-		FROM order_items WHERE order_id = o.id) i ON true
-	LEFT JOIN LATERAL (SELECT array_agg(currency ORDER BY position) AS currencies, array_agg(amount_minor ORDER BY position) AS amounts
-		FROM order_totals WHERE order_id = o.id) t ON true
-	ORDER BY o.ordered_at DESC, o.id DESC`
 
 // ExportOrders calls fn for every order matching f, newest first, as
 // ListOrders returns them (no History), reading exportPageSize orders per
-// query, so memory stays constant however many orders match: the next page
+// round of queries, so memory stays constant however many orders match: the next page
 // is read while fn handles the current one. No connection is held while
 // waiting for fn.
 func (s *Store) ExportOrders(ctx context.Context, f store.OrderFilter, fn func(*waorders.Order) error) error {
@@ -72,70 +57,18 @@ func (s *Store) ExportOrders(ctx context.Context, f store.OrderFilter, fn func(*
 	return ctx.Err()
 }
 
-// exportPage reads the page of orders after cur with their items and totals.
+// exportPage reads the page of orders after cur with their items and
+// totals. (Reading them in the same statement, as arrays aggregated in
+// LATERAL subqueries, measured ten times slower: 4k orders/s at 200,000.)
 func (s *Store) exportPage(ctx context.Context, f store.OrderFilter, cur store.Cursor) ([]*waorders.Order, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	c, err := orderConds(f)
+	orders, err := s.orderPage(ctx, f, cur, exportPageSize)
 	if err != nil {
 		return nil, err
 	}
-	if !cur.IsZero() {
-		c.addKeyset("o.ordered_at", "o.id", cur)
-	}
-	c.args = append(c.args, exportPageSize)
-	sql := `WITH page AS (SELECT o.* FROM orders o` + c.sql() +
-		` ORDER BY o.ordered_at DESC, o.id DESC LIMIT $` + strconv.Itoa(len(c.args)) + `)
-	SELECT ` + orderColumns + exportDetails
-	rows, err := s.pool.Query(ctx, sql, c.args...)
-	if err != nil {
-		return nil, interpretError(err)
-	}
-	defer rows.Close()
-	orders := make([]*waorders.Order, 0, exportPageSize)
-	var (
-		o                                         waorders.Order
-		warnings                                  []byte
-		products, itemCurrencies, totalCurrencies []string
-		quantities, unitPrices, lineTotals, amts  []int64
-	)
-	for rows.Next() {
-		o = waorders.Order{}
-		err := rows.Scan(&o.ID, &o.Status, &o.Version, &o.CatalogID, &o.Text, &o.Customer.WaID, &o.Customer.Name,
-			&o.Business.PhoneNumberID, &o.Business.DisplayPhoneNumber, &o.Business.WABAID,
-			&o.Campaign.Ref, &o.Campaign.Ref1, &o.Campaign.Ref2, &o.ReplyTo,
-			&o.ContextMessageID, &o.TraceID, &o.OrderedAt, &o.ReceivedAt, &warnings,
-			&products, &quantities, &itemCurrencies, &unitPrices, &lineTotals, &totalCurrencies, &amts)
-		if err != nil {
-			return nil, interpretError(err)
-		}
-		o.OrderedAt, o.ReceivedAt = utc(o.OrderedAt), utc(o.ReceivedAt)
-		if o.Warnings, err = parseProblems(warnings); err != nil {
-			return nil, err
-		}
-		if len(quantities) != len(products) || len(itemCurrencies) != len(products) ||
-			len(unitPrices) != len(products) || len(lineTotals) != len(products) || len(amts) != len(totalCurrencies) {
-			return nil, fmt.Errorf("order %s: item or total arrays of different lengths", o.ID)
-		}
-		if len(products) > 0 {
-			o.Items = make([]waorders.Item, len(products))
-		}
-		for k := range products {
-			cur := itemCurrencies[k]
-			o.Items[k] = waorders.Item{ProductRetailerID: products[k], Quantity: quantities[k],
-				UnitPrice: money.Amount{Currency: cur, Minor: unitPrices[k]}, LineTotal: money.Amount{Currency: cur, Minor: lineTotals[k]}}
-		}
-		if len(totalCurrencies) > 0 {
-			o.Totals = make([]money.Amount, len(totalCurrencies))
-		}
-		for k := range totalCurrencies {
-			o.Totals[k] = money.Amount{Currency: totalCurrencies[k], Minor: amts[k]}
-		}
-		copyOrder := o
-		orders = append(orders, &copyOrder)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, interpretError(err)
+	if err := loadOrderDetails(ctx, s.pool, orders, false); err != nil {
+		return nil, err
 	}
 	return orders, nil
 }
