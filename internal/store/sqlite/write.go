@@ -16,6 +16,9 @@ import (
 // go in as few statements as possible, since each costs more than its rows.
 const itemsPerStmt = 4
 
+// rollupPerStmt is how many campaign_days rows one upsert writes.
+const rollupPerStmt = 8
+
 // The statements of the write path, prepared once on the writer connection.
 const (
 	sqlInsertCallback = `INSERT INTO callbacks (id, envelope, received_at, body, headers)
@@ -54,8 +57,10 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 
 	sqlQuarantinedMessage = `SELECT id FROM quarantine WHERE message_id = ?`
 
-	sqlUpsertCampaignDay = `INSERT INTO campaign_days (grouping, campaign, day, currency, orders, units, revenue_minor, first_at, last_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	sqlUpsertCampaignDays = `INSERT INTO campaign_days (grouping, campaign, day, currency, orders, units, revenue_minor, first_at, last_at)
+VALUES `
+	sqlCampaignDayValues    = `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlCampaignDaysConflict = `
 ON CONFLICT (grouping, campaign, day, currency) DO UPDATE SET orders = orders + excluded.orders,
     units = units + excluded.units, revenue_minor = revenue_minor + excluded.revenue_minor,
     first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at)`
@@ -63,15 +68,20 @@ ON CONFLICT (grouping, campaign, day, currency) DO UPDATE SET orders = orders + 
 
 // writeStmts holds the prepared statements of the write path.
 type writeStmts struct {
-	callback, message, order, total, history, status, state, quarantine, quarantined, campaignDay *sql.Stmt
+	callback, message, order, total, history, status, state, quarantine, quarantined *sql.Stmt
 	// items[k-1] inserts k order lines.
 	items [itemsPerStmt]*sql.Stmt
+	// campaignDays[k-1] upserts k rows of the campaign rollup.
+	campaignDays [rollupPerStmt]*sql.Stmt
 }
 
 func (ws *writeStmts) all() []**sql.Stmt {
-	out := []**sql.Stmt{&ws.callback, &ws.message, &ws.order, &ws.total, &ws.history, &ws.status, &ws.state, &ws.quarantine, &ws.quarantined, &ws.campaignDay}
+	out := []**sql.Stmt{&ws.callback, &ws.message, &ws.order, &ws.total, &ws.history, &ws.status, &ws.state, &ws.quarantine, &ws.quarantined}
 	for i := range ws.items {
 		out = append(out, &ws.items[i])
+	}
+	for i := range ws.campaignDays {
+		out = append(out, &ws.campaignDays[i])
 	}
 	return out
 }
@@ -79,9 +89,13 @@ func (ws *writeStmts) all() []**sql.Stmt {
 func prepareWriteStmts(ctx context.Context, db *sql.DB) (*writeStmts, error) {
 	ws := &writeStmts{}
 	queries := []string{sqlInsertCallback, sqlInsertMessage, sqlInsertOrder, sqlInsertTotal, sqlInsertHistory, sqlInsertStatus,
-		sqlUpsertState, sqlInsertQuarantine, sqlQuarantinedMessage, sqlUpsertCampaignDay}
+		sqlUpsertState, sqlInsertQuarantine, sqlQuarantinedMessage}
 	for k := 1; k <= itemsPerStmt; k++ {
 		queries = append(queries, sqlInsertItems+strings.TrimSuffix(strings.Repeat(sqlItemValues+", ", k), ", "))
+	}
+	for k := 1; k <= rollupPerStmt; k++ {
+		queries = append(queries, sqlUpsertCampaignDays+strings.TrimSuffix(strings.Repeat(sqlCampaignDayValues+", ", k), ", ")+
+			sqlCampaignDaysConflict)
 	}
 	for i, dst := range ws.all() {
 		st, err := db.PrepareContext(ctx, queries[i])
@@ -108,7 +122,7 @@ func (ws *writeStmts) close() error {
 type txStmts struct {
 	ctx                                                                context.Context
 	callback, message, order, total, history, status, state, qins, qid *sql.Stmt
-	campaignDay                                                        *sql.Stmt
+	campaignDays                                                       [rollupPerStmt]*sql.Stmt
 	items                                                              [itemsPerStmt]*sql.Stmt
 	args                                                               []any // reused for order lines
 	// rollup gathers the campaign_days changes of the new orders, upserted
@@ -123,22 +137,24 @@ type txStmts struct {
 // back and the next statement fails.
 func (ws *writeStmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
 	st := &txStmts{
-		ctx:         context.WithoutCancel(ctx),
-		callback:    tx.StmtContext(ctx, ws.callback),
-		message:     tx.StmtContext(ctx, ws.message),
-		order:       tx.StmtContext(ctx, ws.order),
-		total:       tx.StmtContext(ctx, ws.total),
-		history:     tx.StmtContext(ctx, ws.history),
-		status:      tx.StmtContext(ctx, ws.status),
-		state:       tx.StmtContext(ctx, ws.state),
-		qins:        tx.StmtContext(ctx, ws.quarantine),
-		qid:         tx.StmtContext(ctx, ws.quarantined),
-		args:        make([]any, 0, 7*itemsPerStmt),
-		rollup:      store.Rollup{},
-		campaignDay: tx.StmtContext(ctx, ws.campaignDay),
+		ctx:      context.WithoutCancel(ctx),
+		callback: tx.StmtContext(ctx, ws.callback),
+		message:  tx.StmtContext(ctx, ws.message),
+		order:    tx.StmtContext(ctx, ws.order),
+		total:    tx.StmtContext(ctx, ws.total),
+		history:  tx.StmtContext(ctx, ws.history),
+		status:   tx.StmtContext(ctx, ws.status),
+		state:    tx.StmtContext(ctx, ws.state),
+		qins:     tx.StmtContext(ctx, ws.quarantine),
+		qid:      tx.StmtContext(ctx, ws.quarantined),
+		args:     make([]any, 0, 7*itemsPerStmt),
+		rollup:   store.Rollup{},
 	}
 	for i, s := range ws.items {
 		st.items[i] = tx.StmtContext(ctx, s)
+	}
+	for i, s := range ws.campaignDays {
+		st.campaignDays[i] = tx.StmtContext(ctx, s)
 	}
 	return st
 }
@@ -310,16 +326,34 @@ func (st *txStmts) writeOrder(seq int64, id string, o *waorders.Order, received 
 	return nil
 }
 
-// flushRollup adds the new orders of the batch to campaign_days, one upsert
-// per touched row.
+// flushRollup adds the new orders of the batch to campaign_days, one
+// upsert per touched row, rollupPerStmt rows per statement (a single new
+// order touches six rows).
 func (st *txStmts) flushRollup() error {
-	for k, d := range st.rollup {
-		if _, err := st.campaignDay.ExecContext(st.ctx, k.Grouping, k.Campaign, micros(k.Day), k.Currency,
-			d.Orders, d.Units, d.Revenue, micros(d.First), micros(d.Last)); err != nil {
+	args := make([]any, 0, 9*rollupPerStmt)
+	n := 0
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		_, err := st.campaignDays[n-1].ExecContext(st.ctx, args...)
+		clear(args)
+		args, n = args[:0], 0
+		if err != nil {
 			return fmt.Errorf("update campaign rollup: %w", interpretError(err))
 		}
+		return nil
 	}
-	return nil
+	for k, d := range st.rollup {
+		args = append(args, k.Grouping, k.Campaign, micros(k.Day), k.Currency,
+			d.Orders, d.Units, d.Revenue, micros(d.First), micros(d.Last))
+		if n++; n == rollupPerStmt {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
 }
 
 // searchText is what the free-text order filter searches: the customer name
