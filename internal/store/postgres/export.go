@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/internal/store"
@@ -17,44 +16,10 @@ func (s *Store) ExportOrders(ctx context.Context, f store.OrderFilter, fn func(*
 	if _, err := orderConds(f); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type page struct {
-		orders []*waorders.Order
-		err    error
-	}
-	pages := make(chan page)
-	go func() {
-		defer close(pages)
-		var cur store.Cursor
-		for {
-			orders, err := s.exportPage(ctx, f, cur)
-			if err != nil {
-				err = fmt.Errorf("export orders: %w", err)
-			}
-			select {
-			case pages <- page{orders, err}:
-			case <-ctx.Done():
-				return
-			}
-			if err != nil || len(orders) < exportPageSize {
-				return
-			}
-			last := orders[len(orders)-1]
-			cur = store.Cursor{Time: last.OrderedAt, ID: last.ID}
-		}
-	}()
-	for p := range pages {
-		if p.err != nil {
-			return p.err
-		}
-		for _, o := range p.orders {
-			if err := fn(o); err != nil {
-				return err
-			}
-		}
-	}
-	return ctx.Err()
+	return store.StreamOrders(ctx, func(ctx context.Context, cur store.Cursor) ([]*waorders.Order, bool, error) {
+		orders, err := s.exportPage(ctx, f, cur)
+		return orders, len(orders) == exportPageSize, err
+	}, fn)
 }
 
 // exportPage reads the page of orders after cur with their items and

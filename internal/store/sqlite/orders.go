@@ -287,46 +287,12 @@ func (s *Store) ExportOrders(ctx context.Context, f store.OrderFilter, fn func(*
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type page struct {
-		orders []*waorders.Order
-		err    error
-	}
-	pages := make(chan page)
-	go func() {
-		defer close(pages)
-		var cur store.Cursor
-		for {
-			orders, err := s.exportOrders(ctx, q, cur, exportPage)
-			if err != nil {
-				err = fmt.Errorf("export orders: %w", err)
-			}
-			more := err == nil && len(orders) > exportPage
-			if more {
-				orders = orders[:exportPage]
-			}
-			select {
-			case pages <- page{orders, err}:
-			case <-ctx.Done():
-				return
-			}
-			if !more {
-				return
-			}
-			last := orders[len(orders)-1]
-			cur = store.Cursor{Time: last.OrderedAt, ID: last.ID}
+	return store.StreamOrders(ctx, func(ctx context.Context, cur store.Cursor) ([]*waorders.Order, bool, error) {
+		orders, err := s.exportOrders(ctx, q, cur, exportPage)
+		more := err == nil && len(orders) > exportPage
+		if more {
+			orders = orders[:exportPage]
 		}
-	}()
-	for p := range pages {
-		if p.err != nil {
-			return p.err
-		}
-		for _, o := range p.orders {
-			if err := fn(o); err != nil {
-				return err
-			}
-		}
-	}
-	return ctx.Err()
+		return orders, more, err
+	}, fn)
 }
