@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strings"
+
+	"github.com/waorders/waorders/internal/config"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3";
@@ -126,8 +129,21 @@ func newFlagSet(env Env, name, synopsis string, args []string) *flag.FlagSet {
 	}
 	fs.Usage = func() {
 		out := fs.Output()
-		fmt.Fprintf(out, "%s\n\nOptions (each also as WAORDERS_<NAME> in the environment):\n", synopsis)
+		fmt.Fprintf(out, "%s\n\nOptions:\n", synopsis)
 		fs.PrintDefaults()
+		if name == "serve" || name == "migrate" {
+			fmt.Fprintln(out, "\nEvery option also reads WAORDERS_<NAME> from the environment (--api-token: WAORDERS_API_TOKEN).")
+			return
+		}
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) {
+			if envFlags[f.Name] {
+				names = append(names, config.EnvName(f.Name))
+			}
+		})
+		if len(names) > 0 {
+			fmt.Fprintf(out, "\nFrom the environment: %s.\n", strings.Join(names, ", "))
+		}
 	}
 	return fs
 }
