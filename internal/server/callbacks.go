@@ -130,7 +130,14 @@ func (s *Server) tokenHandler() http.Handler {
 			return waorders.Errorf(waorders.CodeNotFound, "token endpoint disabled: configure --token-clients to enable it")
 		})
 	}
-	return s.cfg.Auth.TokenHandler()
+	h := s.cfg.Auth.TokenHandler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		if rec.status == http.StatusUnauthorized {
+			s.cfg.Metrics.AuthFailures.WithLabelValues("token_endpoint").Inc()
+		}
+	})
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) error {

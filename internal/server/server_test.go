@@ -835,6 +835,9 @@ func TestCallbackAuthentication(t *testing.T) {
 	badToken := ts.send(http.MethodPost, "/v1/callbacks/token",
 		[]byte(`{"client_id":"`+srvClientID+`","client_secret":"wrong-client-secret-000000"}`))
 	mustError(t, badToken, http.StatusUnauthorized, "unauthorized")
+	if got := ts.metric("waorders_auth_failures_total", "reason=token_endpoint"); got != 1 {
+		t.Errorf("waorders_auth_failures_total{reason=token_endpoint} = %v, want 1", got)
+	}
 
 	basic := func(user, pass string) string {
 		req, _ := http.NewRequest(http.MethodPost, "/", nil)
