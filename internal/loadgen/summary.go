@@ -112,7 +112,9 @@ func (s *Summary) Print(w io.Writer) error {
 		}
 		row("status codes", "%s", strings.Join(codes, "  "))
 	}
-	row("acked ids", "%d", s.AckedIDs)
+	if s.AckedIDs > 0 {
+		row("acked ids", "%d\tin the ack file", s.AckedIDs)
+	}
 	for _, msg := range slices.Sorted(maps.Keys(s.Errors)) {
 		row("error", "%d× %s", s.Errors[msg], msg)
 	}
