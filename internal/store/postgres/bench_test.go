@@ -3,10 +3,7 @@ package postgres_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
-	"github.com/jackc/pgx/v5"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -16,46 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/internal/store"
 	"github.com/waorders/waorders/internal/store/postgres"
 	"github.com/waorders/waorders/internal/store/storetest"
 )
-
-// benchTemplate is a single-order delivery of about 1.6 KB of body, like a
-// Kaleyra catalogue order with three lines (the SQLite benchmark's too).
-func benchTemplate() *store.Delivery {
-	o := storetest.NewOrder("wamid.template", storetest.Base,
-		storetest.NewItem("shirt1122", 1, storetest.Money("INR", 160000)),
-		storetest.NewItem("pant1122", 2, storetest.Money("INR", 200000)),
-		storetest.NewItem("belt0042", 1, storetest.Money("INR", 49900)),
-	)
-	o.Campaign = waorders.Campaign{Ref: "Hello This will be my reference id - 123", Ref1: "shoes campaign", Ref2: "summer sale campaign"}
-	o.ReplyTo = "48c38d78-4ec5-4f00-abee-03a1b2c36c85"
-	o.TraceID = "cb94fee2-3e70-4a00-944a-2a4b5c6db90a"
-	return storetest.NewOrderDelivery(o)
-}
-
-// benchClone copies tmpl under random message and callback ids, like real
-// ones, so the unique indexes see random inserts.
-func benchClone(tmpl *store.Delivery, rnd *rand.ChaCha8, at time.Time, campaign string) *store.Delivery {
-	var b [24]byte
-	rnd.Read(b[:])
-	id := "wamid.HBgMOTE5OD" + base64.RawURLEncoding.EncodeToString(b[:])
-	m := *tmpl.Messages[0].Message
-	o := *tmpl.Messages[0].Order
-	m.ID, o.ID = id, id
-	rnd.Read(b[:16])
-	m.CallbackID = hex.EncodeToString(b[:16])
-	m.SentAt, o.OrderedAt = at, at
-	if campaign != "" {
-		o.Campaign.Ref1, m.Campaign.Ref1 = campaign, campaign
-	}
-	d := *tmpl
-	d.Callback.ID = m.CallbackID
-	d.Messages = []store.MessageWrite{{Message: &m, Order: &o}}
-	return &d
-}
 
 // BenchmarkWriteDeliveries measures durable group commit of single-order
 // deliveries: each operation is one WriteDeliveries call (one transaction,
@@ -63,7 +27,7 @@ func benchClone(tmpl *store.Delivery, rnd *rand.ChaCha8, at time.Time, campaign 
 // batching loop calls it) or from four at once (four instances, or four
 // writer loops, on one database). deliveries/s is what that sustains.
 func BenchmarkWriteDeliveries(b *testing.B) {
-	tmpl := benchTemplate()
+	tmpl := storetest.BenchDelivery()
 	b.Logf("callback body %d bytes, message raw %d bytes", len(tmpl.Callback.Body), len(tmpl.Messages[0].Message.Raw))
 	for _, writers := range []int{1, 4} {
 		for _, batch := range []int{1, 16, 64, 256} {
@@ -76,7 +40,7 @@ func BenchmarkWriteDeliveries(b *testing.B) {
 					batches[i] = make([]*store.Delivery, batch)
 					for k := range batches[i] {
 						at := storetest.Base.Add(time.Duration(i*batch+k) * time.Millisecond)
-						batches[i][k] = benchClone(tmpl, rnd, at, "")
+						batches[i][k] = storetest.CloneDelivery(tmpl, rnd, at, "")
 					}
 				}
 				work := make(chan []*store.Delivery, len(batches))
@@ -177,13 +141,13 @@ func BenchmarkReads(b *testing.B) {
 	url := requireServer(b)
 	schema := newSchema(b, url)
 	s := openStore(b, postgres.Options{Schema: schema})
-	tmpl := benchTemplate()
+	tmpl := storetest.BenchDelivery()
 	rnd := rand.NewChaCha8([32]byte{7})
 	for i := 0; i < n; i += 256 {
 		ds := make([]*store.Delivery, 0, 256)
 		for k := i; k < min(i+256, n); k++ {
 			at := storetest.Base.Add(time.Duration(k) * time.Second)
-			ds = append(ds, benchClone(tmpl, rnd, at, fmt.Sprintf("campaign-%02d", k%20)))
+			ds = append(ds, storetest.CloneDelivery(tmpl, rnd, at, fmt.Sprintf("campaign-%02d", k%20)))
 		}
 		if _, err := s.WriteDeliveries(b.Context(), ds); err != nil {
 			b.Fatal(err)

@@ -2,9 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -13,50 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/internal/store"
 	"github.com/waorders/waorders/internal/store/sqlite"
 	"github.com/waorders/waorders/internal/store/storetest"
 )
-
-// benchDelivery returns a single-order delivery of about 1.6 KB of body:
-// Kaleyra's catalogue order sample (two lines, indented as in the sample)
-// with its campaign references.
-func benchDelivery() *store.Delivery {
-	o := storetest.NewOrder("wamid.template", storetest.Base,
-		storetest.NewItem("shirt1122", 1, storetest.Money("INR", 160000)),
-		storetest.NewItem("pant1122", 2, storetest.Money("INR", 200000)),
-	)
-	o.Campaign = waorders.Campaign{Ref: "Hello This will be my reference id - 123", Ref1: "shoes campaign", Ref2: "summer sale campaign"}
-	o.ReplyTo = "48c38d78-4ec5-4f00-abee-03a1b2c36c85"
-	o.TraceID = "cb94fee2-3e70-4a00-944a-2a4b5c6db90a"
-	return storetest.NewOrderDelivery(o)
-}
-
-// cloneDelivery copies tmpl under a new message id and callback id made
-// like real ones: a wamid encodes a phone number and random bytes, so the
-// unique index on messages sees random inserts; request ids are the time in
-// nanoseconds then 8 random bytes, as internal/server makes them.
-func cloneDelivery(tmpl *store.Delivery, rnd *rand.ChaCha8, at time.Time) *store.Delivery {
-	var b [24]byte
-	rnd.Read(b[:])
-	id := "wamid.HBgMOTE5OD" + base64.RawURLEncoding.EncodeToString(b[:])
-	m := *tmpl.Messages[0].Message
-	o := *tmpl.Messages[0].Order
-	m.ID, o.ID = id, id
-	// Orders come from many customers: the customer indexes see random
-	// inserts too.
-	customer := fmt.Sprintf("9198%08d", rnd.Uint64()%50000)
-	m.Customer.WaID, o.Customer.WaID = customer, customer
-	binary.BigEndian.PutUint64(b[:8], uint64(at.UnixNano()))
-	rnd.Read(b[8:16])
-	m.CallbackID = hex.EncodeToString(b[:16])
-	m.SentAt, o.OrderedAt = at, at
-	d := *tmpl
-	d.Callback.ID = m.CallbackID
-	d.Messages = []store.MessageWrite{{Message: &m, Order: &o}}
-	return &d
-}
 
 // prefill is how many orders a benchmark store holds before timing starts:
 // enough that the cache is warm and the unique indexes are past the size
@@ -74,7 +31,7 @@ func openBench(b *testing.B, tmpl *store.Delivery, rnd *rand.ChaCha8) *sqlite.St
 	ds := make([]*store.Delivery, 500)
 	for n := 0; n < prefill; n += len(ds) {
 		for i := range ds {
-			ds[i] = cloneDelivery(tmpl, rnd, storetest.Base.Add(time.Duration(n+i)*time.Millisecond))
+			ds[i] = storetest.CloneDelivery(tmpl, rnd, storetest.Base.Add(time.Duration(n+i)*time.Millisecond), "")
 		}
 		if _, err := s.WriteDeliveries(b.Context(), ds); err != nil {
 			b.Fatal(err)
@@ -89,7 +46,7 @@ func openBench(b *testing.B, tmpl *store.Delivery, rnd *rand.ChaCha8) *sqlite.St
 // what the intake can sustain; cpu-µs/delivery (fixtures included) is
 // steadier than wall time on a shared machine.
 func BenchmarkWriteDeliveries(b *testing.B) {
-	tmpl := benchDelivery()
+	tmpl := storetest.BenchDelivery()
 	b.Logf("callback body %d bytes, message raw %d bytes", len(tmpl.Callback.Body), len(tmpl.Messages[0].Message.Raw))
 	for _, batch := range []int{1, 16, 64, 256} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
@@ -103,7 +60,7 @@ func BenchmarkWriteDeliveries(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				for i := range ds {
-					ds[i] = cloneDelivery(tmpl, rnd, storetest.Base.Add(time.Duration(prefill+n)*time.Millisecond))
+					ds[i] = storetest.CloneDelivery(tmpl, rnd, storetest.Base.Add(time.Duration(prefill+n)*time.Millisecond), "")
 					n++
 				}
 				b.StartTimer()
