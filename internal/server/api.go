@@ -20,14 +20,16 @@ func (s *Server) handleMessageGet(w http.ResponseWriter, r *http.Request) error 
 
 func (s *Server) handleMessageList(w http.ResponseWriter, r *http.Request) error {
 	q := query{r: r}
+	q.only("type", "customer", "since", "until", "cursor", "limit")
 	f := store.MessageFilter{
-		Type:     q.str("type"),
-		Customer: q.str("customer"),
+		Type:     q.text("type"),
+		Customer: q.text("customer"),
 		Since:    q.time("since"),
 		Until:    q.time("until"),
 		Cursor:   q.str("cursor"),
 		Limit:    q.limit(),
 	}
+	q.checkRange(f.Since, f.Until)
 	if q.err != nil {
 		return q.err
 	}
@@ -51,13 +53,14 @@ func (s *Server) handleOrderGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(o.Version, 10)))
+	w.Header().Set("ETag", etag(o.Version))
 	writeJSON(w, http.StatusOK, newOrderView(o))
 	return nil
 }
 
 func (s *Server) handleQuarantineList(w http.ResponseWriter, r *http.Request) error {
 	q := query{r: r}
+	q.only("unresolved", "cursor", "limit")
 	f := store.QuarantineFilter{Unresolved: q.bool("unresolved"), Cursor: q.str("cursor"), Limit: q.limit()}
 	if q.err != nil {
 		return q.err

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/internal/intake"
@@ -47,7 +46,7 @@ func classify(err error) (int, errorDetail) {
 	switch {
 	case errors.As(err, &rej):
 		return http.StatusBadRequest, errorDetail{
-			Code: rej.Decode.Code, Path: shorten(rej.Decode.Path, 256), QuarantineID: rej.QuarantineID,
+			Code: rej.Decode.Code, Path: clip(rej.Decode.Path, 256), QuarantineID: rej.QuarantineID,
 			Message: rej.Decode.Message + "; the body is kept in quarantine",
 		}
 	case errors.As(err, &mbe):
@@ -79,16 +78,4 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Debug("request rejected", "request_id", d.RequestID, "status", status, "code", d.Code)
 	}
 	writeJSON(w, status, errorBody{Error: d})
-}
-
-// shorten cuts s to at most n bytes (on a rune boundary), marking the cut:
-// a 10,000-deep body must not get a 40 KB path echoed back.
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

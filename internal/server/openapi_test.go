@@ -116,6 +116,8 @@ func TestOpenAPI(t *testing.T) {
 	a.call(t, 200, "GET", "/v1/messages", nil)
 	a.call(t, 200, "GET", "/v1/messages?type=order&limit=2", nil)
 	a.call(t, 400, "GET", "/v1/messages?since=later", nil)
+	a.call(t, 400, "GET", "/v1/messages?typ=order", nil) // a misspelt filter must not match everything
+	a.call(t, 400, "GET", "/v1/messages?since=2026-02-01&until=2026-01-01", nil)
 	a.call(t, 200, "GET", "/v1/messages/"+url.PathEscape(seedID), nil)
 	a.call(t, 404, "GET", "/v1/messages/wamid.NOPE", nil)
 	a.call(t, 401, "GET", "/v1/messages", nil, "Authorization", "")
@@ -158,6 +160,7 @@ func TestOpenAPI(t *testing.T) {
 	a.call(t, 200, "GET", "/v1/quarantine", nil)
 	a.call(t, 200, "GET", "/v1/quarantine?unresolved=true&limit=5", nil)
 	a.call(t, 400, "GET", "/v1/quarantine?unresolved=maybe", nil)
+	a.call(t, 400, "GET", "/v1/quarantine?unresolved=true&unresolved=false", nil)
 	a.call(t, 200, "GET", "/v1/quarantine/"+qid, nil)
 	a.call(t, 404, "GET", "/v1/quarantine/999999", nil)
 	a.call(t, 400, "GET", "/v1/quarantine/abc", nil)
