@@ -89,7 +89,18 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		_ = in.Stop(context.Background())
 		return fmt.Errorf("%w (is another waorders running? choose a port with --addr)", err)
 	}
+	var dbg *debugServer
+	if cfg.DebugAddr != "" {
+		if dbg, err = startDebugServer(cfg.DebugAddr, log); err != nil {
+			_ = srv.Close(context.Background())
+			_ = in.Stop(context.Background())
+			return err
+		}
+	}
 	banner(env.Stdout, &cfg, srv.URL(), authn, creds)
+	if dbg != nil {
+		fmt.Fprintf(env.Stdout, "  profiler:       %s (no credentials: keep it on loopback)\n", dbg.URL())
+	}
 	if cfg.InsecureNoAuth && !cfg.HasCallbackAuth() {
 		fmt.Fprint(env.Stderr, insecureWarning)
 		log.Warn("callbacks are accepted without authentication (--insecure-no-auth)")
@@ -106,6 +117,9 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	var errs []error
+	if dbg != nil {
+		_ = dbg.close(sctx)
+	}
 	if err := srv.Close(sctx); err != nil {
 		errs = append(errs, err)
 	}

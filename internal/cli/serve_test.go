@@ -489,6 +489,7 @@ func TestServeInvalidSettings(t *testing.T) {
 		{"UnknownFlag", []string{"--colour", "blue"}, nil, "-colour"},
 		{"EnvValue", nil, map[string]string{"WAORDERS_BATCH_MAX": "many"}, "batch-max (from WAORDERS_BATCH_MAX)"},
 		{"Positional", []string{"extra"}, nil, `unexpected argument "extra"`},
+		{"DebugAddr", []string{"--debug-addr", "6060"}, nil, "--debug-addr"},
 		{"MissingConfigFile", []string{"--config", filepath.Join(cfgDir, "missing.conf")}, nil, "config file"},
 		{"UnknownConfigKey", []string{"--config", unknownKey}, nil, `unknown setting "colour"`},
 		// These two name the setting, not the flag (see the report).
@@ -527,6 +528,47 @@ func TestServeInvalidSettings(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+var profilerRE = regexp.MustCompile(`profiler: +(http://127\.0\.0\.1:\d+)/debug/pprof/`)
+
+// TestServeDebugAddr: --debug-addr serves the profiler on its own listener
+// only, without the command line (flags may carry secrets).
+func TestServeDebugAddr(t *testing.T) {
+	r := startServe(t, t.TempDir(), nil, "--callback-secret", e2eSecret, "--api-token", e2eToken, "--debug-addr", "127.0.0.1:0")
+	m := profilerRE.FindStringSubmatch(r.stdout.String())
+	if m == nil {
+		t.Fatalf("the banner names no profiler URL:\n%s", r.stdout)
+	}
+	dbg := m[1]
+	for _, tt := range []struct {
+		url  string
+		want int
+	}{
+		{dbg + "/debug/pprof/", http.StatusOK},
+		{dbg + "/debug/pprof/goroutine?debug=1", http.StatusOK},
+		{dbg + "/debug/pprof/cmdline", http.StatusNotFound},
+		{r.url + "/debug/pprof/", http.StatusNotFound},
+	} {
+		resp, err := r.client.Get(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("GET %s = %d, want %d", tt.url, resp.StatusCode, tt.want)
+		}
+		if bytes.Contains(body, []byte(e2eSecret)) {
+			t.Errorf("GET %s shows the callback secret", tt.url)
+		}
+	}
+	if err := r.stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if _, err := r.client.Get(dbg + "/debug/pprof/"); err == nil {
+		t.Error("the profiler still answers after shutdown")
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -54,6 +55,7 @@ type Serve struct {
 
 	LogLevel  string
 	LogFormat string
+	DebugAddr string
 }
 
 // ServeSecrets are the flags of Serve whose values are never printed.
@@ -93,6 +95,7 @@ func (c *Serve) Flags(fs *flag.FlagSet) {
 
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log `format`: text or json")
+	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this `host:port`, apart from the API; off when empty. Keep it on loopback: it needs no credentials")
 }
 
 // Driver names the storage driver the database URL selects.
@@ -146,6 +149,11 @@ func (c *Serve) Validate() error {
 	}
 	if c.BatchWait < 0 || c.BatchWait > time.Second {
 		errs = append(errs, fmt.Errorf("--batch-wait %s: use 0 to 1s", c.BatchWait))
+	}
+	if c.DebugAddr != "" {
+		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil {
+			errs = append(errs, fmt.Errorf("--debug-addr %q: use host:port, like 127.0.0.1:6060", c.DebugAddr))
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
