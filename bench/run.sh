@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The HTTP benchmark table of waorders, in one run on this machine:
 #   ceiling   a Go handler that only reads the body and answers 200
+#   journal   a Go handler that appends the body to a file and answers after
+#             an fsync (group commit): the most any service that answers only
+#             for durable data reaches on this disk (bench/journal)
 #   sqlite    waorders serve on SQLite (WAL, synchronous=FULL, group commit)
 #   postgres  waorders serve on PostgreSQL (when a server answers)
 # Each is driven by wrk with unique Kaleyra order callbacks (bench/order.lua)
 # at full speed, then by `waorders send` at a fixed 1,000 callbacks/s for the
 # latency under a realistic load. Prints throughput, p50/p99 latency, peak RSS
-# and each as a share of the ceiling.
+# and each as a share of the ceiling, then the disk's fsync latencies as the
+# journal measured them.
 #
 # Usage: bash bench/run.sh [--duration 10s] [--connections 64] [--threads 2] [--no-postgres]
 set -euo pipefail
@@ -35,6 +39,7 @@ trap cleanup EXIT
 echo "building..." >&2
 go build -o "$work/waorders" ./cmd/waorders
 go build -o "$work/ceiling" ./bench/ceiling
+go build -o "$work/journal" ./bench/journal
 secret=bench-secret-0123456789abcdef
 token=bench-api-token-0123456789abcdef
 export BENCH_SECRET=$secret
@@ -94,6 +99,15 @@ ceiling_rps=$rps
 rows+=("ceiling|$rps|$p50|$p99|$errors|$(rss_mib "$server_pid")|100%|-|-")
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
 
+echo "journal..." >&2
+mkdir -p "$work/journal.d"
+start journal "$work/journal" -dir "$work/journal.d"
+drive journal
+paced journal
+rows+=("journal|$rps|$p50|$p99|$errors|$(rss_mib "$server_pid")|$(awk -v a="$rps" -v b="$ceiling_rps" 'BEGIN { printf "%.0f%%", 100*a/b }')|$r_p50|$r_p99")
+kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true
+fsync_line=$(grep '^fsync ' "$work/journal.out" || echo "fsync: not reported")
+
 serve_args=(serve --addr 127.0.0.1:0 --callback-secret "$secret" --api-token "$token" --log-level warn)
 
 run_waorders() {
@@ -130,3 +144,5 @@ for r in "${rows[@]}"; do
   IFS='|' read -r a b c d e f g h i <<<"$r"
   printf "| %-9s | %9s | %8s | %8s | %7s | %8s | %10s | %13s | %13s |\n" "$a" "$b" "$c" "$d" "$e" "$f" "$g" "$h" "$i"
 done
+echo
+echo "disk, as the journal measured it during its runs: $fsync_line"
