@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -569,6 +570,40 @@ func TestServeDebugAddr(t *testing.T) {
 	}
 	if _, err := r.client.Get(dbg + "/debug/pprof/"); err == nil {
 		t.Error("the profiler still answers after shutdown")
+	}
+}
+
+// gcPercent reads the garbage collector's current target.
+func gcPercent(t *testing.T) uint64 {
+	t.Helper()
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		t.Fatalf("/gc/gogc:percent is not available")
+	}
+	return s[0].Value.Uint64()
+}
+
+// TestServeGCPercent: serve runs the collector at DefaultGCPercent unless
+// GOGC is set, and restores the previous target when it stops.
+func TestServeGCPercent(t *testing.T) {
+	before := gcPercent(t)
+	r := startServe(t, t.TempDir(), nil, "--callback-secret", e2eSecret, "--api-token", e2eToken)
+	if got := gcPercent(t); got != cli.DefaultGCPercent {
+		t.Errorf("GOGC unset: collector target %d, want %d", got, cli.DefaultGCPercent)
+	}
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := gcPercent(t); got != before {
+		t.Errorf("after stop: collector target %d, want the previous %d", got, before)
+	}
+	r = startServe(t, t.TempDir(), map[string]string{"GOGC": "150"}, "--callback-secret", e2eSecret, "--api-token", e2eToken)
+	if got := gcPercent(t); got != before {
+		t.Errorf("GOGC set: serve changed the collector target to %d (was %d)", got, before)
+	}
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
 	}
 }
 
