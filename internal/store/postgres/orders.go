@@ -88,7 +88,7 @@ func loadOrderDetails(ctx context.Context, q querier, orders []*waorders.Order, 
 	b.Queue(`SELECT order_id, currency, amount_minor
 		FROM order_totals WHERE order_id = ANY($1) ORDER BY order_id, position`, ids)
 	if withHistory {
-		b.Queue(`SELECT order_id, at, actor, from_status, to_status, note
+		b.Queue(`SELECT order_id, version, at, actor, from_status, to_status, note
 		FROM order_history WHERE order_id = ANY($1) ORDER BY order_id, version`, ids)
 	}
 	br := q.SendBatch(ctx, b)
@@ -124,16 +124,24 @@ func loadOrderDetails(ctx context.Context, q querier, orders []*waorders.Order, 
 	}
 	var h waorders.StatusChange
 	var from, to string
+	var version int64
+	first := make(map[string]int64, len(orders)) // version of each order's first stored entry
 	rows, _ = br.Query()
-	_, err = pgx.ForEachRow(rows, []any{&oid, &h.At, &h.Actor, &from, &to, &h.Note}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&oid, &version, &h.At, &h.Actor, &from, &to, &h.Note}, func() error {
 		h.At, h.From, h.To = h.At.UTC(), waorders.OrderStatus(from), waorders.OrderStatus(to)
 		if o := byID[oid]; o != nil {
+			if len(o.History) == 0 {
+				first[oid] = version
+			}
 			o.History = append(o.History, h)
 		}
 		return nil
 	})
 	if err != nil {
 		return interpretError(err)
+	}
+	for _, o := range orders {
+		o.History = store.WithCreation(o, o.History, first[o.ID])
 	}
 	return interpretError(br.Close())
 }

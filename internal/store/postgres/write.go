@@ -17,10 +17,6 @@ import (
 // when it failed in a way a new attempt can avoid.
 const maxWriteAttempts = 3
 
-// CreationActor is the Actor of the history entry that records an order's
-// creation from a callback.
-const CreationActor = "intake"
-
 // WriteDeliveries writes every delivery in one transaction: one batch of
 // set-based statements (one per table), so the cost in round trips does not
 // grow with the number of deliveries. Rows are inserted in key order so
@@ -587,8 +583,9 @@ func (c *orderCols) args() []any {
 }
 
 // insertOrdersSQL inserts the orders that are new and, for those only (the
-// RETURNING of the first statement), their items, totals and creation
-// history entry (version 1, at the receipt time, by CreationActor).
+// RETURNING of the first statement), their items and totals, and adds them
+// to the campaign rollup. The creation entry of their history is not
+// stored (store.WithCreation derives it).
 const insertOrdersSQL = `
 WITH input AS (
 	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
@@ -619,9 +616,6 @@ WITH input AS (
 	SELECT t.order_id, t.position, t.currency, t.minor
 	FROM unnest($28::text[], $29::integer[], $30::text[], $31::bigint[]) AS t(order_id, position, currency, minor)
 	JOIN new ON new.id = t.order_id
-), history AS (
-	INSERT INTO order_history (order_id, version, at, actor, from_status, to_status, note)
-	SELECT id, 1, received_at, '` + CreationActor + `', '', status, '' FROM new
 ), grouped AS (
 	SELECT g.grouping, g.campaign, date_trunc('day', n.ordered_at, 'UTC') AS day, n.id, n.units, n.ordered_at
 	FROM new n CROSS JOIN LATERAL (VALUES ('ref', n.ref), ('ref1', n.ref1), ('ref2', n.ref2)) AS g(grouping, campaign)

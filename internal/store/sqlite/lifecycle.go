@@ -47,7 +47,8 @@ WHERE seq = (SELECT seq FROM messages WHERE id = ?)`, p.ID).Scan(&seq, &status, 
 			// cannot silently lose an update.
 			return waorders.Errorf(waorders.CodePrecondition, "order %s changed meanwhile; fetch it again and retry", p.ID)
 		}
-		if _, err := tx.ExecContext(ctx, sqlInsertHistory, seq, version+1, micros(at), p.Actor,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO order_history (order_seq, version, at, actor, from_status, to_status, note)
+VALUES (?, ?, ?, ?, ?, ?, ?)`, seq, version+1, micros(at), p.Actor,
 			string(from), string(p.To), p.Note); err != nil {
 			return interpretError(err)
 		}

@@ -67,7 +67,7 @@ WHERE o.seq = (SELECT seq FROM messages WHERE id = ?)`, id))
 		if err := loadTotals(ctx, tx, seqs, bySeq); err != nil {
 			return err
 		}
-		o.History, err = loadHistory(ctx, tx, seq)
+		o.History, err = loadHistory(ctx, tx, o, seq)
 		return err
 	})
 	if err != nil {
@@ -76,27 +76,38 @@ WHERE o.seq = (SELECT seq FROM messages WHERE id = ?)`, id))
 	return o, nil
 }
 
-func loadHistory(ctx context.Context, tx *sql.Tx, seq int64) ([]waorders.StatusChange, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT at, actor, from_status, to_status, note
+// loadHistory reads the stored status changes of order o (seq) and puts
+// its creation entry first (store.WithCreation).
+func loadHistory(ctx context.Context, tx *sql.Tx, o *waorders.Order, seq int64) ([]waorders.StatusChange, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT version, at, actor, from_status, to_status, note
 FROM order_history WHERE order_seq = ? ORDER BY version`, seq)
 	if err != nil {
 		return nil, interpretError(err)
 	}
 	defer rows.Close()
-	var hs []waorders.StatusChange
+	var (
+		hs    []waorders.StatusChange
+		first int64
+	)
 	for rows.Next() {
 		var (
-			h        waorders.StatusChange
-			at       int64
-			from, to string
+			h           waorders.StatusChange
+			version, at int64
+			from, to    string
 		)
-		if err := rows.Scan(&at, &h.Actor, &from, &to, &h.Note); err != nil {
+		if err := rows.Scan(&version, &at, &h.Actor, &from, &to, &h.Note); err != nil {
 			return nil, interpretError(err)
+		}
+		if len(hs) == 0 {
+			first = version
 		}
 		h.At, h.From, h.To = fromMicros(at), waorders.OrderStatus(from), waorders.OrderStatus(to)
 		hs = append(hs, h)
 	}
-	return hs, interpretError(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, interpretError(err)
+	}
+	return store.WithCreation(o, hs, first), nil
 }
 
 // loadItems fills the items of the orders in bySeq; seqs is the JSON array

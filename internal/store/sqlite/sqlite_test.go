@@ -188,6 +188,24 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	}
 }
 
+// TestStoredCreationEntry: orders written before the creation entry was
+// derived keep the one they stored.
+func TestStoredCreationEntry(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "waorders.db")
+	s := openTest(t, path, sqlite.Options{})
+	storetest.CheckStoredCreationEntry(t, s, func(id string, at time.Time) {
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(`INSERT INTO order_history (order_seq, version, at, actor, from_status, to_status, note)
+SELECT seq, 1, ?, ?, '', 'pending', '' FROM messages WHERE id = ?`, at.UnixMicro(), store.CreationActor, id); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // TestCampaignRollupMigration: migration 0002 builds the campaign rollup
 // from the orders already stored.
 func TestCampaignRollupMigration(t *testing.T) {

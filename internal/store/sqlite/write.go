@@ -40,9 +40,6 @@ VALUES `
 
 	sqlInsertTotal = `INSERT INTO order_totals (order_seq, idx, currency, amount_minor) VALUES (?, ?, ?, ?)`
 
-	sqlInsertHistory = `INSERT INTO order_history (order_seq, version, at, actor, from_status, to_status, note)
-VALUES (?, ?, ?, ?, ?, ?, ?)`
-
 	sqlInsertStatus = `INSERT INTO statuses (message_id, status, rank, recipient_id, callback_id, ts, received_at, errors, raw)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id, status) DO NOTHING`
 
@@ -68,7 +65,7 @@ ON CONFLICT (grouping, campaign, day, currency) DO UPDATE SET orders = orders + 
 
 // writeStmts holds the prepared statements of the write path.
 type writeStmts struct {
-	callback, message, order, total, history, status, state, quarantine, quarantined *sql.Stmt
+	callback, message, order, total, status, state, quarantine, quarantined *sql.Stmt
 	// items[k-1] inserts k order lines.
 	items [itemsPerStmt]*sql.Stmt
 	// campaignDays[k-1] upserts k rows of the campaign rollup.
@@ -76,7 +73,7 @@ type writeStmts struct {
 }
 
 func (ws *writeStmts) all() []**sql.Stmt {
-	out := []**sql.Stmt{&ws.callback, &ws.message, &ws.order, &ws.total, &ws.history, &ws.status, &ws.state, &ws.quarantine, &ws.quarantined}
+	out := []**sql.Stmt{&ws.callback, &ws.message, &ws.order, &ws.total, &ws.status, &ws.state, &ws.quarantine, &ws.quarantined}
 	for i := range ws.items {
 		out = append(out, &ws.items[i])
 	}
@@ -88,7 +85,7 @@ func (ws *writeStmts) all() []**sql.Stmt {
 
 func prepareWriteStmts(ctx context.Context, db *sql.DB) (*writeStmts, error) {
 	ws := &writeStmts{}
-	queries := []string{sqlInsertCallback, sqlInsertMessage, sqlInsertOrder, sqlInsertTotal, sqlInsertHistory, sqlInsertStatus,
+	queries := []string{sqlInsertCallback, sqlInsertMessage, sqlInsertOrder, sqlInsertTotal, sqlInsertStatus,
 		sqlUpsertState, sqlInsertQuarantine, sqlQuarantinedMessage}
 	for k := 1; k <= itemsPerStmt; k++ {
 		queries = append(queries, sqlInsertItems+strings.TrimSuffix(strings.Repeat(sqlItemValues+", ", k), ", "))
@@ -120,11 +117,11 @@ func (ws *writeStmts) close() error {
 
 // txStmts are the write statements bound to one transaction.
 type txStmts struct {
-	ctx                                                                context.Context
-	callback, message, order, total, history, status, state, qins, qid *sql.Stmt
-	campaignDays                                                       [rollupPerStmt]*sql.Stmt
-	items                                                              [itemsPerStmt]*sql.Stmt
-	args                                                               []any // reused for order lines
+	ctx                                                       context.Context
+	callback, message, order, total, status, state, qins, qid *sql.Stmt
+	campaignDays                                              [rollupPerStmt]*sql.Stmt
+	items                                                     [itemsPerStmt]*sql.Stmt
+	args                                                      []any // reused for order lines
 	// rollup gathers the campaign_days changes of the new orders, upserted
 	// once per row at the end of the batch.
 	rollup store.Rollup
@@ -142,7 +139,6 @@ func (ws *writeStmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
 		message:  tx.StmtContext(ctx, ws.message),
 		order:    tx.StmtContext(ctx, ws.order),
 		total:    tx.StmtContext(ctx, ws.total),
-		history:  tx.StmtContext(ctx, ws.history),
 		status:   tx.StmtContext(ctx, ws.status),
 		state:    tx.StmtContext(ctx, ws.state),
 		qins:     tx.StmtContext(ctx, ws.quarantine),
@@ -276,9 +272,10 @@ func (st *txStmts) writeMessage(mw store.MessageWrite, received time.Time) (stor
 }
 
 // writeOrder inserts the order of the new message seq as pending at version
-// 1 with the creation entry of its history, its lines and its totals: the
-// first total lives in the order row, any further currency in order_totals.
-// The message was new, so the order is too.
+// 1 with its lines and its totals: the first total lives in the order row,
+// any further currency in order_totals. The creation entry of its history
+// is not stored (store.WithCreation derives it). The message was new, so
+// the order is too.
 func (st *txStmts) writeOrder(seq int64, id string, o *waorders.Order, received time.Time) error {
 	warnings, err := problemsText(o.Warnings)
 	if err != nil {
@@ -318,9 +315,6 @@ func (st *txStmts) writeOrder(seq int64, id string, o *waorders.Order, received 
 		if _, err := st.total.ExecContext(st.ctx, seq, i+1, t.Currency, t.Minor); err != nil {
 			return fmt.Errorf("insert order %s total %s: %w", id, t.Currency, interpretError(err))
 		}
-	}
-	if _, err := st.history.ExecContext(st.ctx, seq, 1, micros(received), "intake", "", string(waorders.OrderPending), ""); err != nil {
-		return fmt.Errorf("insert order %s history: %w", id, interpretError(err))
 	}
 	st.rollup.AddOrder(o, totals)
 	return nil

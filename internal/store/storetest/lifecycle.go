@@ -152,3 +152,31 @@ func testOrderConcurrentUpdates(t *testing.T, s store.Store) {
 		t.Errorf("version %d with %d history entries, want 2 and 2", got.Version, len(got.History))
 	}
 }
+
+// CheckStoredCreationEntry covers databases written before the creation
+// entry of an order's history was derived instead of stored: storeLegacy
+// must insert, for the order it is given, the version-1 entry older
+// versions wrote (at the given time, by store.CreationActor, "" → pending).
+// The stored entry is kept as it is, not doubled, and later changes follow
+// it.
+func CheckStoredCreationEntry(t *testing.T, s store.Store, storeLegacy func(orderID string, at time.Time)) {
+	t.Helper()
+	o := NewOrder("wamid.legacy-history", Base)
+	mustWriteOrders(t, s, o)
+	// A time the derived entry cannot have, so that the test sees which one it got.
+	stored := o.ReceivedAt.Add(time.Second).UTC()
+	storeLegacy(o.ID, stored)
+	want := []waorders.StatusChange{{At: stored, Actor: store.CreationActor, To: waorders.OrderPending}}
+	diff(t, "history with a stored creation entry", want, mustGetOrder(t, s, o.ID).History)
+
+	at := Base.Add(time.Hour).UTC()
+	got, err := s.UpdateOrderStatus(t.Context(), store.UpdateOrderStatusParams{ID: o.ID, To: waorders.OrderProcessing, Actor: "ops", At: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, waorders.StatusChange{At: at, Actor: "ops", From: waorders.OrderPending, To: waorders.OrderProcessing})
+	diff(t, "history after a change", want, got.History)
+	if got.Version != 2 {
+		t.Errorf("version %d, want 2", got.Version)
+	}
+}
