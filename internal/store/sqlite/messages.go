@@ -10,9 +10,16 @@ import (
 	"github.com/waorders/waorders/internal/store"
 )
 
-const messageColumns = `id, callback_id, type, customer_wa_id, customer_name, phone_number_id,
+// rawColumn reads the raw JSON of a row of table, stored as text or as a
+// span of its callback's body (migration 0003).
+func rawColumn(table string) string {
+	return `coalesce(` + table + `.raw, (SELECT substr(c.body, ` + table + `.raw_offset + 1, ` + table + `.raw_length)
+    FROM callbacks c WHERE c.id = ` + table + `.callback_id AND ` + table + `.raw_length IS NOT NULL))`
+}
+
+var messageColumns = `id, callback_id, type, customer_wa_id, customer_name, phone_number_id,
     display_phone_number, waba_id, ref, ref1, ref2, reply_to, trace_id, context_message_id, summary,
-    sent_at, received_at, raw, warnings`
+    sent_at, received_at, ` + rawColumn("messages") + `, warnings`
 
 func scanMessage(sc interface{ Scan(...any) error }) (*waorders.Message, error) {
 	var (
@@ -121,8 +128,8 @@ func (s *Store) GetMessageState(ctx context.Context, messageID string) (*waorder
 // ListStatuses returns the stored status updates of an outbound message,
 // lowest rank first; none is an empty list, not an error.
 func (s *Store) ListStatuses(ctx context.Context, messageID string) ([]*waorders.StatusUpdate, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT message_id, status, recipient_id, callback_id, ts, received_at, errors, raw
-FROM statuses WHERE message_id = ? ORDER BY rank, ts, status`, messageID)
+	rows, err := s.r.QueryContext(ctx, `SELECT message_id, status, recipient_id, callback_id, ts, received_at, errors, `+
+		rawColumn("statuses")+` FROM statuses WHERE message_id = ? ORDER BY rank, ts, status`, messageID)
 	if err != nil {
 		return nil, fmt.Errorf("list statuses: %w", interpretError(err))
 	}

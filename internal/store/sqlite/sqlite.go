@@ -15,7 +15,9 @@
 // but every index on a random key (a wamid, a request id, a customer) costs
 // about one page per insert. The schema therefore keys child rows by an
 // increasing seq, has one random-key index per dedup key and a single
-// index by customer, and keeps an order's first total in its own row.
+// index by customer, keeps an order's first total in its own row, stores
+// the raw JSON of messages and statuses as spans of the callback body it
+// was cut from, and derives each order's creation history entry.
 package sqlite
 
 import (

@@ -188,6 +188,42 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	}
 }
 
+// TestRawStoredAsSpan: a record whose raw JSON is a slice of the body of
+// the callback row written with it stores where the slice is, not a copy;
+// any other keeps its raw text.
+func TestRawStoredAsSpan(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "waorders.db")
+	s := openTest(t, path, sqlite.Options{})
+	inBody := storetest.NewOrderDelivery(storetest.NewOrder("wamid.span", storetest.Base))
+	notInBody := storetest.NewMessageDelivery(storetest.NewTextMessage("wamid.text", storetest.Base, "hi"))
+	// A second delivery under an existing callback id (a quarantine retry):
+	// its raw is in its own body, not in the stored one.
+	retry := storetest.NewOrderDelivery(storetest.NewOrder("wamid.retry", storetest.Base))
+	retry.Callback.ID = inBody.Callback.ID
+	retry.Messages[0].Message.CallbackID = inBody.Callback.ID
+	if _, err := s.WriteDeliveries(t.Context(), []*store.Delivery{inBody, notInBody, retry}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, tt := range []struct {
+		id   string
+		span bool
+	}{{"wamid.span", true}, {"wamid.text", false}, {"wamid.retry", false}} {
+		var raw sql.NullString
+		var off, n sql.NullInt64
+		if err := db.QueryRow(`SELECT raw, raw_offset, raw_length FROM messages WHERE id = ?`, tt.id).Scan(&raw, &off, &n); err != nil {
+			t.Fatal(err)
+		}
+		if got := !raw.Valid && off.Valid && n.Valid; got != tt.span {
+			t.Errorf("%s: raw set %v, offset %v, length %v; want a span: %v", tt.id, raw.Valid, off, n, tt.span)
+		}
+	}
+}
+
 // TestStoredCreationEntry: orders written before the creation entry was
 // derived keep the one they stored.
 func TestStoredCreationEntry(t *testing.T) {

@@ -26,8 +26,8 @@ VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 
 	sqlInsertMessage = `INSERT INTO messages (id, callback_id, type, customer_wa_id, customer_name,
     phone_number_id, display_phone_number, waba_id, ref, ref1, ref2, reply_to, trace_id,
-    context_message_id, summary, sent_at, received_at, raw, warnings)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+    context_message_id, summary, sent_at, received_at, raw, raw_offset, raw_length, warnings)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 
 	sqlInsertOrder = `INSERT INTO orders (seq, id, status, version, catalog_id, text, customer_wa_id, customer_name,
     phone_number_id, display_phone_number, waba_id, ref, ref1, ref2, reply_to, context_message_id,
@@ -40,8 +40,9 @@ VALUES `
 
 	sqlInsertTotal = `INSERT INTO order_totals (order_seq, idx, currency, amount_minor) VALUES (?, ?, ?, ?)`
 
-	sqlInsertStatus = `INSERT INTO statuses (message_id, status, rank, recipient_id, callback_id, ts, received_at, errors, raw)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id, status) DO NOTHING`
+	sqlInsertStatus = `INSERT INTO statuses (message_id, status, rank, recipient_id, callback_id, ts, received_at, errors,
+    raw, raw_offset, raw_length)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id, status) DO NOTHING`
 
 	// The state moves only to a higher rank.
 	sqlUpsertState = `INSERT INTO message_states (message_id, status, rank, updated_at) VALUES (?, ?, ?, ?)
@@ -186,6 +187,9 @@ func (s *Store) WriteDeliveries(ctx context.Context, ds []*store.Delivery) ([]st
 
 func (st *txStmts) writeDelivery(d *store.Delivery, res *store.DeliveryResult, now func() time.Time) error {
 	cb := &d.Callback
+	// Raw JSON is stored as a span of the callback's body when that body is
+	// the one this call stores (not one kept from an earlier delivery).
+	var msgSpans, statusSpans *rawSpans
 	if cb.ID != "" {
 		headers, err := headersText(cb.Headers)
 		if err != nil {
@@ -195,14 +199,19 @@ func (st *txStmts) writeDelivery(d *store.Delivery, res *store.DeliveryResult, n
 		if body == nil {
 			body = []byte{}
 		}
-		if _, err := st.callback.ExecContext(st.ctx, cb.ID, cb.Envelope, micros(orNow(cb.ReceivedAt, now)), body, headers); err != nil {
+		r, err := st.callback.ExecContext(st.ctx, cb.ID, cb.Envelope, micros(orNow(cb.ReceivedAt, now)), body, headers)
+		if err != nil {
 			return fmt.Errorf("insert callback: %w", interpretError(err))
+		}
+		if n, _ := r.RowsAffected(); n == 1 {
+			msgSpans = &rawSpans{callbackID: cb.ID, finder: store.NewRawSpans(body)}
+			statusSpans = &rawSpans{callbackID: cb.ID, finder: store.NewRawSpans(body)}
 		}
 	}
 	if len(d.Messages) > 0 {
 		res.Messages = make([]store.Outcome, len(d.Messages))
 		for i, mw := range d.Messages {
-			out, err := st.writeMessage(mw, orNow(cb.ReceivedAt, now))
+			out, err := st.writeMessage(mw, orNow(cb.ReceivedAt, now), msgSpans)
 			if err != nil {
 				return err
 			}
@@ -212,7 +221,7 @@ func (st *txStmts) writeDelivery(d *store.Delivery, res *store.DeliveryResult, n
 	if len(d.Statuses) > 0 {
 		res.Statuses = make([]store.Outcome, len(d.Statuses))
 		for i, sw := range d.Statuses {
-			out, err := st.writeStatus(sw, orNow(cb.ReceivedAt, now))
+			out, err := st.writeStatus(sw, orNow(cb.ReceivedAt, now), statusSpans)
 			if err != nil {
 				return err
 			}
@@ -240,7 +249,26 @@ func orNow(t time.Time, now func() time.Time) time.Time {
 	return t
 }
 
-func (st *txStmts) writeMessage(mw store.MessageWrite, received time.Time) (store.Outcome, error) {
+// rawSpans places raw JSON values in the body of the callback stored in
+// the same call.
+type rawSpans struct {
+	callbackID string
+	finder     *store.RawSpans
+}
+
+// args returns the raw, raw_offset and raw_length values of a record of
+// callback callbackID: a span of the callback's body when raw lies in it,
+// else the raw text itself. spans may be nil.
+func (sp *rawSpans) args(callbackID string, raw []byte) (any, any, any) {
+	if sp != nil && callbackID == sp.callbackID {
+		if off, ok := sp.finder.Find(raw); ok {
+			return nil, off, len(raw)
+		}
+	}
+	return rawText(raw), nil, nil
+}
+
+func (st *txStmts) writeMessage(mw store.MessageWrite, received time.Time, spans *rawSpans) (store.Outcome, error) {
 	m := mw.Message
 	warnings, err := problemsText(m.Warnings)
 	if err != nil {
@@ -249,10 +277,11 @@ func (st *txStmts) writeMessage(mw store.MessageWrite, received time.Time) (stor
 	if !m.ReceivedAt.IsZero() {
 		received = m.ReceivedAt
 	}
+	raw, rawOffset, rawLength := spans.args(m.CallbackID, m.Raw)
 	r, err := st.message.ExecContext(st.ctx, m.ID, m.CallbackID, m.Type, m.Customer.WaID, m.Customer.Name,
 		m.Business.PhoneNumberID, m.Business.DisplayPhoneNumber, m.Business.WABAID,
 		m.Campaign.Ref, m.Campaign.Ref1, m.Campaign.Ref2, m.ReplyTo, m.TraceID, m.ContextMessageID,
-		m.Summary, micros(m.SentAt), micros(received), rawText(m.Raw), warnings)
+		m.Summary, micros(m.SentAt), micros(received), raw, rawOffset, rawLength, warnings)
 	if err != nil {
 		return "", fmt.Errorf("insert message %s: %w", m.ID, interpretError(err))
 	}
@@ -356,13 +385,14 @@ func searchText(name, text string) string {
 	return strings.ToLower(name) + "\n" + strings.ToLower(text)
 }
 
-func (st *txStmts) writeStatus(sw store.StatusWrite, received time.Time) (store.Outcome, error) {
+func (st *txStmts) writeStatus(sw store.StatusWrite, received time.Time, spans *rawSpans) (store.Outcome, error) {
 	u := sw.Update
 	if !u.ReceivedAt.IsZero() {
 		received = u.ReceivedAt
 	}
+	raw, rawOffset, rawLength := spans.args(u.CallbackID, u.Raw)
 	r, err := st.status.ExecContext(st.ctx, u.MessageID, u.Status, sw.Rank, u.RecipientID, u.CallbackID,
-		micros(u.Timestamp), micros(received), rawText(u.Errors), rawText(u.Raw))
+		micros(u.Timestamp), micros(received), rawText(u.Errors), raw, rawOffset, rawLength)
 	if err != nil {
 		return "", fmt.Errorf("insert status %s %s: %w", u.MessageID, u.Status, interpretError(err))
 	}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -267,8 +268,10 @@ func orderMessageJSON(o *waorders.Order) json.RawMessage {
 	return b
 }
 
-// kaleyraBody renders the whole Kaleyra V2 callback of an order message.
+// kaleyraBody renders the whole Kaleyra V2 callback of an order message,
+// with msg in it verbatim: the decoder's Raw values are slices of the body.
 func kaleyraBody(o *waorders.Order, msg json.RawMessage) []byte {
+	const placeholder = `"\u0000message"`
 	body := map[string]any{
 		"meta_object": map[string]any{
 			"value": map[string]any{
@@ -281,7 +284,7 @@ func kaleyraBody(o *waorders.Order, msg json.RawMessage) []byte {
 					"profile": map[string]string{"name": o.Customer.Name},
 					"wa_id":   o.Customer.WaID,
 				}},
-				"messages": []json.RawMessage{msg},
+				"messages": []json.RawMessage{json.RawMessage(placeholder)},
 			},
 			"field": "messages",
 		},
@@ -299,5 +302,5 @@ func kaleyraBody(o *waorders.Order, msg json.RawMessage) []byte {
 	if err != nil {
 		panic(fmt.Sprintf("storetest: %v", err))
 	}
-	return b
+	return bytes.Replace(b, []byte(placeholder), msg, 1)
 }

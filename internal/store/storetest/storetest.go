@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DuplicateWithinCall", testDuplicateWithinCall},
 		{"ConcurrentDuplicateDeliveries", testConcurrentDuplicates},
 		{"CallbackIDReused", testCallbackIDReused},
+		{"RawRoundTrip", testRawRoundTrip},
 		{"InvalidOrderWritesNothing", testInvalidOrderWritesNothing},
 		// Statuses.
 		{"StatusDedup", testStatusDedup},

@@ -1,0 +1,33 @@
+package store
+
+import "bytes"
+
+// RawSpans finds raw JSON values in the body they were copied from. The
+// decoder copies each message's and status's raw JSON verbatim out of the
+// callback body, in body order, so a driver that keeps the body can store
+// where each record's raw lies in it instead of a second copy.
+type RawSpans struct {
+	body []byte
+	next int // where the previous value ended: the next one usually follows
+}
+
+// NewRawSpans returns a finder over body.
+func NewRawSpans(body []byte) *RawSpans { return &RawSpans{body: body} }
+
+// Find returns the byte offset of raw in the body, searching from the end
+// of the previous value found and then, once, from the start. ok is false
+// when raw is empty or not in the body; the caller then stores raw itself.
+func (s *RawSpans) Find(raw []byte) (offset int, ok bool) {
+	if len(raw) == 0 || len(raw) > len(s.body) {
+		return 0, false
+	}
+	if i := bytes.Index(s.body[s.next:], raw); i >= 0 {
+		offset = s.next + i
+	} else if i := bytes.Index(s.body, raw); s.next > 0 && i >= 0 {
+		offset = i
+	} else {
+		return 0, false
+	}
+	s.next = offset + len(raw)
+	return offset, true
+}
