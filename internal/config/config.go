@@ -91,7 +91,7 @@ func (c *Serve) Flags(fs *flag.FlagSet) {
 
 	fs.IntVar(&c.BatchMax, "batch-max", 256, "group commit: most callbacks per transaction")
 	fs.DurationVar(&c.BatchWait, "batch-wait", 0, "group commit: how long to wait for more callbacks before committing (0: commit what is queued)")
-	fs.IntVar(&c.Writers, "writers", 4, "PostgreSQL: concurrent group-commit writers per instance (SQLite always uses 1)")
+	fs.IntVar(&c.Writers, "writers", 2, "PostgreSQL: concurrent group-commit writers per instance; more overlap commits on a database with cores to spare (SQLite always uses 1)")
 
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log `format`: text or json")
