@@ -10,13 +10,15 @@
 # at full speed, then by `waorders send` at a fixed 1,000 callbacks/s for the
 # latency under a realistic load. Prints throughput, p50/p99 latency, peak RSS
 # and each as a share of the ceiling, then the disk's fsync latencies as the
-# journal measured them.
+# journal measured them. --rounds N runs all of it N times, in turn, and
+# prints medians (a shared machine's disk and CPU vary from minute to minute).
 #
-# Usage: bash bench/run.sh [--duration 10s] [--connections 64] [--threads 2] [--no-postgres]
+# Usage: bash bench/run.sh [--duration 10s] [--rounds 1] [--connections 64] [--threads 2]
+#                          [--rate 1000] [--rate-duration 10s] [--no-postgres]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-duration=10s connections=64 threads=2 postgres=auto rate=1000 rate_duration=10s
+duration=10s connections=64 threads=2 postgres=auto rate=1000 rate_duration=10s rounds=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
@@ -24,8 +26,9 @@ while [ $# -gt 0 ]; do
     --threads) threads=$2; shift 2 ;;
     --rate) rate=$2; shift 2 ;;
     --rate-duration) rate_duration=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     --no-postgres) postgres=no; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -91,58 +94,108 @@ paced() {
 
 rss_mib() { awk '/^VmHWM:/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
-rows=()
-echo "ceiling..." >&2
-start ceiling "$work/ceiling"
-drive ceiling
-ceiling_rps=$rps
-rows+=("ceiling|$rps|$p50|$p99|$errors|$(rss_mib "$server_pid")|100%|-|-")
-kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
-
-echo "journal..." >&2
-mkdir -p "$work/journal.d"
-start journal "$work/journal" -dir "$work/journal.d"
-drive journal
-paced journal
-rows+=("journal|$rps|$p50|$p99|$errors|$(rss_mib "$server_pid")|$(awk -v a="$rps" -v b="$ceiling_rps" 'BEGIN { printf "%.0f%%", 100*a/b }')|$r_p50|$r_p99")
-kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true
-fsync_line=$(grep '^fsync ' "$work/journal.out" || echo "fsync: not reported")
+# Each round runs every target once, in turn, on fresh databases; with
+# --rounds N the table shows each figure's median over the N rounds, and
+# the range of req/s, so that one noisy moment of a shared machine does not
+# make the table.
+results="$work/results"
+: >"$results"
+record() { echo "$1 $rps $p50 $p99 $errors $2 ${r_p50:--} ${r_p99:--}" >>"$results"; }
 
 serve_args=(serve --addr 127.0.0.1:0 --callback-secret "$secret" --api-token "$token" --log-level warn)
 
 run_waorders() {
   local name=$1 dburl=$2; shift 2
-  echo "$name..." >&2
+  echo "round $round: $name..." >&2
   start "$name" "$work/waorders" "${serve_args[@]}" --database-url "$dburl" "$@"
   drive "$name"
   paced "$name"
-  local rss; rss=$(rss_mib "$server_pid")
-  local share; share=$(awk -v a="$rps" -v b="$ceiling_rps" 'BEGIN { printf "%.0f%%", 100*a/b }')
-  rows+=("$name|$rps|$p50|$p99|$errors|$rss|$share|$r_p50|$r_p99")
+  record "$name" "$(rss_mib "$server_pid")"
   kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true
 }
 
-run_waorders sqlite "$work/bench.db"
-
+have_pg=no
 if [ "$postgres" != no ] && pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
-  db=waorders_bench
-  psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
-  run_waorders postgres "postgres://postgres@127.0.0.1:5432/$db?sslmode=disable" --migrate
-  psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null || true
+  have_pg=yes
 elif [ "$postgres" != no ]; then
   echo "postgres: no server on 127.0.0.1:5432, column skipped" >&2
 fi
 
+for round in $(seq 1 "$rounds"); do
+  echo "round $round: ceiling..." >&2
+  start ceiling "$work/ceiling"
+  drive ceiling
+  r_p50=- r_p99=-
+  record ceiling "$(rss_mib "$server_pid")"
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+
+  echo "round $round: journal..." >&2
+  rm -rf "$work/journal.d"; mkdir -p "$work/journal.d"
+  start journal "$work/journal" -dir "$work/journal.d"
+  drive journal
+  paced journal
+  record journal "$(rss_mib "$server_pid")"
+  kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true
+  grep '^fsync ' "$work/journal.out" >>"$work/fsync" || true
+
+  rm -f "$work"/bench.db*
+  run_waorders sqlite "$work/bench.db"
+
+  if [ "$have_pg" = yes ]; then
+    db=waorders_bench
+    psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+    run_waorders postgres "postgres://postgres@127.0.0.1:5432/$db?sslmode=disable" --migrate
+    psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null || true
+  fi
+done
+
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 echo
 echo "waorders HTTP benchmark, $(date -u +%Y-%m-%d), $(nproc) cores ($cpu), $(free -g | awk '/Mem:/ {print $2}') GiB, $(go version | awk '{print $3}')"
-echo "wrk -t$threads -c$connections -d$duration, unique order callbacks (~1.3 KB); paced: waorders send --rate $rate for $rate_duration"
+echo "wrk -t$threads -c$connections -d$duration, unique order callbacks (~1.3 KB); paced: waorders send --rate $rate for $rate_duration; $rounds round(s), medians"
 echo
-printf "| %-9s | %9s | %8s | %8s | %7s | %8s | %10s | %13s | %13s |\n" target "req/s" "p50 ms" "p99 ms" non-2xx "RSS MiB" "of ceiling" "p50 @${rate}/s" "p99 @${rate}/s"
-printf "|%s|\n" "-----------|-----------|----------|----------|---------|----------|------------|---------------|---------------"
-for r in "${rows[@]}"; do
-  IFS='|' read -r a b c d e f g h i <<<"$r"
-  printf "| %-9s | %9s | %8s | %8s | %7s | %8s | %10s | %13s | %13s |\n" "$a" "$b" "$c" "$d" "$e" "$f" "$g" "$h" "$i"
-done
-echo
-echo "disk, as the journal measured it during its runs: $fsync_line"
+python3 - "$results" "$work/fsync" <<'PY'
+import statistics, sys
+rows = {}
+order = []
+for line in open(sys.argv[1]):
+    f = line.split()
+    if f[0] not in rows:
+        rows[f[0]] = []
+        order.append(f[0])
+    rows[f[0]].append(f[1:])
+
+def med(vals):
+    nums = [float(v) for v in vals if v not in ("-", "")]
+    return statistics.median(nums) if nums else None
+
+def fmt(v, d=2):
+    return "-" if v is None else f"{v:.{d}f}"
+
+ceiling = med(r[0] for r in rows.get("ceiling", []))
+head = ["target", "req/s", "req/s range", "p50 ms", "p99 ms", "non-2xx", "RSS MiB", "of ceiling", "p50 @rate ms", "p99 @rate ms"]
+table = [head]
+for name in order:
+    rs = rows[name]
+    rps = med(r[0] for r in rs)
+    lo, hi = min(float(r[0]) for r in rs), max(float(r[0]) for r in rs)
+    share = "-" if not ceiling or rps is None else f"{100 * rps / ceiling:.0f}%"
+    errors = sum(int(r[3]) for r in rs)
+    table.append([name, fmt(rps, 0), f"{lo:.0f}-{hi:.0f}", fmt(med(r[1] for r in rs)), fmt(med(r[2] for r in rs)),
+                  str(errors), fmt(max(float(r[4]) for r in rs), 0), share,
+                  fmt(med(r[5] for r in rs)), fmt(med(r[6] for r in rs))])
+width = [max(len(row[i]) for row in table) for i in range(len(head))]
+line = lambda row: "| " + " | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, width))) + " |"
+print(line(head))
+print("|" + "|".join("-" * (w + 2) for w in width) + "|")
+for row in table[1:]:
+    print(line(row))
+try:
+    fs = [dict(kv.split("=") for kv in l.split()[1:]) for l in open(sys.argv[2]) if l.startswith("fsync ")]
+except FileNotFoundError:
+    fs = []
+if fs:
+    print()
+    print("disk fsync, as the journal measured it (median of rounds): " + ", ".join(
+        f"{k[:-3]} {statistics.median(int(f[k]) for f in fs) / 1000:.2f} ms" for k in ("p50_us", "p99_us", "p999_us", "max_us")))
+PY
