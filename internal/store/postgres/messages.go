@@ -13,9 +13,16 @@ import (
 	"github.com/waorders/waorders/internal/store"
 )
 
-const messageColumns = `m.id, m.callback_id, m.type, m.wa_id, m.customer_name, m.phone_number_id,
+// rawColumn reads the raw JSON of a row of table alias t, stored as bytes
+// or as a span of its callback's body (migration 0003).
+func rawColumn(t string) string {
+	return `coalesce(` + t + `.raw, (SELECT substring(c.body FROM ` + t + `.raw_offset + 1 FOR ` + t + `.raw_length)
+		FROM callbacks c WHERE c.id = ` + t + `.callback_id))`
+}
+
+var messageColumns = `m.id, m.callback_id, m.type, m.wa_id, m.customer_name, m.phone_number_id,
 	m.display_phone_number, m.waba_id, m.ref, m.ref1, m.ref2, m.reply_to, m.trace_id,
-	m.context_message_id, m.summary, m.sent_at, m.received_at, m.raw, m.warnings`
+	m.context_message_id, m.summary, m.sent_at, m.received_at, ` + rawColumn("m") + `, m.warnings`
 
 func scanMessage(row pgx.Row) (*waorders.Message, error) {
 	var m waorders.Message
@@ -120,8 +127,8 @@ func (s *Store) GetMessageState(ctx context.Context, messageID string) (*waorder
 func (s *Store) ListStatuses(ctx context.Context, messageID string) ([]*waorders.StatusUpdate, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT message_id, status, recipient_id, callback_id, ts, received_at, errors, raw
-		FROM statuses WHERE message_id = $1 ORDER BY rank, ts, status`, clean(messageID))
+	rows, err := s.pool.Query(ctx, `SELECT s.message_id, s.status, s.recipient_id, s.callback_id, s.ts, s.received_at, s.errors, `+
+		rawColumn("s")+` FROM statuses s WHERE s.message_id = $1 ORDER BY s.rank, s.ts, s.status`, clean(messageID))
 	if err != nil {
 		return nil, fmt.Errorf("list statuses: %w", interpretError(err))
 	}

@@ -521,6 +521,41 @@ func TestClosedStoreIsUnavailable(t *testing.T) {
 
 // TestCampaignRollupMigration: migration 0002 builds the campaign rollup
 // from the orders already stored.
+// TestRawStoredAsSpan: a record whose raw JSON is a slice of its
+// callback's stored body keeps where the slice is, not a copy; any other
+// keeps its raw bytes.
+func TestRawStoredAsSpan(t *testing.T) {
+	url := requireServer(t)
+	schema := newSchema(t, url)
+	s := openStore(t, postgres.Options{Schema: schema})
+	inBody := storetest.NewOrderDelivery(storetest.NewOrder("wamid.span", storetest.Base))
+	notInBody := storetest.NewMessageDelivery(storetest.NewTextMessage("wamid.text", storetest.Base, "hi"))
+	// A second delivery under an existing callback id (a quarantine retry)
+	// whose raw is in its own body, not in the stored one.
+	retry := storetest.NewOrderDelivery(storetest.NewOrder("wamid.retry", storetest.Base))
+	retry.Callback.ID = inBody.Callback.ID
+	retry.Messages[0].Message.CallbackID = inBody.Callback.ID
+	if _, err := s.WriteDeliveries(t.Context(), []*store.Delivery{inBody, notInBody}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.WriteDeliveries(t.Context(), []*store.Delivery{retry}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		id   string
+		span bool
+	}{{"wamid.span", true}, {"wamid.text", false}, {"wamid.retry", false}} {
+		var span bool
+		if err := queryRow(t, url, schema, `SELECT raw IS NULL AND raw_offset IS NOT NULL AND raw_length IS NOT NULL
+			FROM messages WHERE id = '`+tt.id+`'`, &span); err != nil {
+			t.Fatal(err)
+		}
+		if span != tt.span {
+			t.Errorf("%s: stored as a span %v, want %v", tt.id, span, tt.span)
+		}
+	}
+}
+
 // TestStoredCreationEntry: orders written before the creation entry was
 // derived keep the one they stored.
 func TestStoredCreationEntry(t *testing.T) {
@@ -538,7 +573,8 @@ func TestCampaignRollupMigration(t *testing.T) {
 	schema := newSchema(t, url)
 	s := openStore(t, postgres.Options{Schema: schema})
 	storetest.CheckRollupRebuild(t, s, func() {
-		exec(t, url, schema, `DROP TABLE campaign_days; DELETE FROM schema_migrations WHERE version = 2`)
+		// PostgreSQL migrates from the highest version applied: forget the later ones too.
+		exec(t, url, schema, `DROP TABLE campaign_days; DELETE FROM schema_migrations WHERE version >= 2`)
 		if err := s.Migrate(t.Context()); err != nil {
 			t.Fatal(err)
 		}

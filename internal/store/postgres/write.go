@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -265,6 +266,10 @@ func planWrite(ds []*store.Delivery, now time.Time) (*writePlan, error) {
 				return nil, err
 			}
 		}
+		var msgSpans, statusSpans *store.RawSpans
+		if cb.ID != "" {
+			msgSpans, statusSpans = store.NewRawSpans(cb.Body), store.NewRawSpans(cb.Body)
+		}
 		for j, mw := range d.Messages {
 			m := mw.Message
 			key := clean(m.ID)
@@ -272,7 +277,7 @@ func planWrite(ds []*store.Delivery, now time.Time) (*writePlan, error) {
 			p.msgRefs = append(p.msgRefs, r)
 			if r.first {
 				seenMsgs[key] = true
-				if err := p.messages.add(m, cb); err != nil {
+				if err := p.messages.add(m, cb, msgSpans); err != nil {
 					return nil, err
 				}
 			}
@@ -290,7 +295,7 @@ func planWrite(ds []*store.Delivery, now time.Time) (*writePlan, error) {
 			p.statusRefs = append(p.statusRefs, r)
 			if r.first {
 				seenStatuses[key] = true
-				if err := p.statuses.add(sw, cb); err != nil {
+				if err := p.statuses.add(sw, cb, statusSpans); err != nil {
 					return nil, err
 				}
 			}
@@ -408,9 +413,12 @@ type messageCols struct {
 	sentAt, receivedAt []time.Time
 	raw                [][]byte
 	warnings           []string
+	// Where raw lies in the callback's body, when it does (NULL otherwise);
+	// the insert keeps only the span if the stored body holds those bytes.
+	rawOffset, rawLength []*int32
 }
 
-func (c *messageCols) add(m *waorders.Message, cb store.Callback) error {
+func (c *messageCols) add(m *waorders.Message, cb store.Callback, spans *store.RawSpans) error {
 	received := receivedOr(m.ReceivedAt, cb.ReceivedAt)
 	if err := checkTime("message "+m.ID+" sent time", m.SentAt); err != nil {
 		return err
@@ -444,8 +452,23 @@ func (c *messageCols) add(m *waorders.Message, cb store.Callback) error {
 	c.sentAt = append(c.sentAt, m.SentAt.UTC())
 	c.receivedAt = append(c.receivedAt, received.UTC())
 	c.raw = append(c.raw, bytesOrEmpty(m.Raw))
+	off, n := span(spans, m.Raw)
+	c.rawOffset, c.rawLength = append(c.rawOffset, off), append(c.rawLength, n)
 	c.warnings = append(c.warnings, w)
 	return nil
+}
+
+// span returns where raw lies in the body spans searches, or nils.
+func span(spans *store.RawSpans, raw []byte) (offset, length *int32) {
+	if spans == nil {
+		return nil, nil
+	}
+	off, ok := spans.Find(raw)
+	if !ok || int64(off)+int64(len(raw)) > math.MaxInt32 {
+		return nil, nil
+	}
+	o, n := int32(off), int32(len(raw))
+	return &o, &n
 }
 
 func (c *messageCols) sortByKey() {
@@ -456,26 +479,40 @@ func (c *messageCols) sortByKey() {
 		*col = permute(*col, p)
 	}
 	c.sentAt, c.receivedAt, c.raw = permute(c.sentAt, p), permute(c.receivedAt, p), permute(c.raw, p)
+	c.rawOffset, c.rawLength = permute(c.rawOffset, p), permute(c.rawLength, p)
 }
 
 func (c *messageCols) args() []any {
 	return []any{c.id, c.callbackID, c.typ, c.waID, c.customerName, c.phoneNumberID, c.displayPhoneNumber,
 		c.wabaID, c.ref, c.ref1, c.ref2, c.replyTo, c.traceID, c.contextMessageID, c.summary,
-		c.sentAt, c.receivedAt, c.raw, c.warnings}
+		c.sentAt, c.receivedAt, c.raw, c.warnings, c.rawOffset, c.rawLength}
 }
 
+// insertMessagesSQL inserts the new messages. A message whose raw JSON is
+// the stated span of its callback's stored body (the callbacks insert runs
+// first in the same transaction) keeps only the span.
 const insertMessagesSQL = `
 INSERT INTO messages (id, callback_id, type, wa_id, customer_name, phone_number_id, display_phone_number,
-	waba_id, ref, ref1, ref2, reply_to, trace_id, context_message_id, summary, sent_at, received_at, raw, warnings)
-SELECT id, callback_id, type, wa_id, customer_name, phone_number_id, display_phone_number,
-	waba_id, ref, ref1, ref2, reply_to, trace_id, context_message_id, summary, sent_at, received_at, raw, warnings::jsonb
+	waba_id, ref, ref1, ref2, reply_to, trace_id, context_message_id, summary, sent_at, received_at, raw, warnings,
+	raw_offset, raw_length)
+SELECT t.id, t.callback_id, t.type, t.wa_id, t.customer_name, t.phone_number_id, t.display_phone_number,
+	t.waba_id, t.ref, t.ref1, t.ref2, t.reply_to, t.trace_id, t.context_message_id, t.summary, t.sent_at, t.received_at,
+	CASE WHEN s.ok THEN NULL ELSE t.raw END, t.warnings::jsonb,
+	CASE WHEN s.ok THEN t.raw_offset END, CASE WHEN s.ok THEN t.raw_length END
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 	$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-	$16::timestamptz[], $17::timestamptz[], $18::bytea[], $19::text[])
+	$16::timestamptz[], $17::timestamptz[], $18::bytea[], $19::text[], $20::integer[], $21::integer[])
 	AS t(id, callback_id, type, wa_id, customer_name, phone_number_id, display_phone_number,
-	waba_id, ref, ref1, ref2, reply_to, trace_id, context_message_id, summary, sent_at, received_at, raw, warnings)
+	waba_id, ref, ref1, ref2, reply_to, trace_id, context_message_id, summary, sent_at, received_at, raw, warnings,
+	raw_offset, raw_length)
+CROSS JOIN LATERAL (SELECT ` + spanStored + ` AS ok) s
 ON CONFLICT (id) DO NOTHING
 RETURNING id`
+
+// spanStored is true when t.raw is the span (t.raw_offset, t.raw_length)
+// of the body stored for t.callback_id.
+const spanStored = `t.raw_length IS NOT NULL AND EXISTS (SELECT 1 FROM callbacks c
+	WHERE c.id = t.callback_id AND substring(c.body FROM t.raw_offset + 1 FOR t.raw_length) = t.raw)`
 
 type orderCols struct {
 	id, status, catalogID, text, waID, customerName, phoneNumberID, displayPhoneNumber, wabaID,
@@ -643,9 +680,10 @@ type statusCols struct {
 	rank                                       []int32
 	ts, receivedAt                             []time.Time
 	errors, raw                                [][]byte
+	rawOffset, rawLength                       []*int32 // as in messageCols
 }
 
-func (c *statusCols) add(sw store.StatusWrite, cb store.Callback) error {
+func (c *statusCols) add(sw store.StatusWrite, cb store.Callback, spans *store.RawSpans) error {
 	u := sw.Update
 	received := receivedOr(u.ReceivedAt, cb.ReceivedAt)
 	if err := checkTime("status time", u.Timestamp); err != nil {
@@ -671,6 +709,8 @@ func (c *statusCols) add(sw store.StatusWrite, cb store.Callback) error {
 	c.receivedAt = append(c.receivedAt, received.UTC())
 	c.errors = append(c.errors, errs)
 	c.raw = append(c.raw, bytesOrEmpty(u.Raw))
+	off, n := span(spans, u.Raw)
+	c.rawOffset, c.rawLength = append(c.rawOffset, off), append(c.rawLength, n)
 	return nil
 }
 
@@ -685,16 +725,23 @@ func (c *statusCols) sortByKey() {
 	}
 	c.rank, c.ts, c.receivedAt = permute(c.rank, p), permute(c.ts, p), permute(c.receivedAt, p)
 	c.errors, c.raw = permute(c.errors, p), permute(c.raw, p)
+	c.rawOffset, c.rawLength = permute(c.rawOffset, p), permute(c.rawLength, p)
 }
 
 func (c *statusCols) args() []any {
-	return []any{c.messageID, c.status, c.rank, c.recipientID, c.callbackID, c.ts, c.receivedAt, c.errors, c.raw}
+	return []any{c.messageID, c.status, c.rank, c.recipientID, c.callbackID, c.ts, c.receivedAt, c.errors, c.raw,
+		c.rawOffset, c.rawLength}
 }
 
 const insertStatusesSQL = `
-INSERT INTO statuses (message_id, status, rank, recipient_id, callback_id, ts, received_at, errors, raw)
-SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[],
-	$6::timestamptz[], $7::timestamptz[], $8::bytea[], $9::bytea[])
+INSERT INTO statuses (message_id, status, rank, recipient_id, callback_id, ts, received_at, errors, raw,
+	raw_offset, raw_length)
+SELECT t.message_id, t.status, t.rank, t.recipient_id, t.callback_id, t.ts, t.received_at, t.errors,
+	CASE WHEN s.ok THEN NULL ELSE t.raw END, CASE WHEN s.ok THEN t.raw_offset END, CASE WHEN s.ok THEN t.raw_length END
+FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[],
+	$6::timestamptz[], $7::timestamptz[], $8::bytea[], $9::bytea[], $10::integer[], $11::integer[])
+	AS t(message_id, status, rank, recipient_id, callback_id, ts, received_at, errors, raw, raw_offset, raw_length)
+CROSS JOIN LATERAL (SELECT ` + spanStored + ` AS ok) s
 ON CONFLICT (message_id, status) DO NOTHING
 RETURNING message_id, status`
 
