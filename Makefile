@@ -37,8 +37,9 @@ fuzz-ci: ## run every fuzz target briefly (CI)
 bench: ## Go benchmarks of the decoder and the storage drivers
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
 
-bench-http: ## the HTTP benchmark table: ceiling vs waorders on SQLite (and PostgreSQL)
-	bash bench/run.sh
+BENCH_ROUNDS ?= 3
+bench-http: ## the HTTP benchmark table: ceiling, durable floor, waorders on SQLite and PostgreSQL (BENCH_ROUNDS=3)
+	bash bench/run.sh --rounds $(BENCH_ROUNDS)
 
 reliability: ## crash test: kill -9 under load, restart, count (long form)
 	bash bench/reliability.sh --rounds 10
