@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -43,38 +44,19 @@ var fixedNow = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 // non-nil now fixes the clock of intake and store.
 func newOrderBundle(t *testing.T, now func() time.Time) *orderBundle {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "waorders.db"), sqlite.Options{NowFunc: now})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	in := intake.New(st, intake.Config{NowFunc: now})
-	in.Start()
-	t.Cleanup(func() {
-		if err := in.Stop(context.Background()); err != nil {
-			t.Errorf("stop intake: %v", err)
-		}
-		if err := st.Close(); err != nil {
-			t.Errorf("close store: %v", err)
-		}
+	s := newStack(t, stackConfig{
+		now: now,
+		auth: &auth.Config{
+			Secrets:      []string{testCallbackSecret},
+			TokenClients: []auth.TokenClient{{ID: testClientID, Secret: testClientSecret}},
+		},
+		server: server.Config{
+			APITokens:       []string{testAPIToken},
+			MetaAppSecrets:  []string{testMetaSecret},
+			MetaVerifyToken: testVerifyToken,
+		},
 	})
-	authn, err := auth.New(auth.Config{
-		Secrets:      []string{testCallbackSecret},
-		TokenClients: []auth.TokenClient{{ID: testClientID, Secret: testClientSecret}},
-	})
-	if err != nil {
-		t.Fatalf("auth: %v", err)
-	}
-	srv, err := server.New(server.Config{
-		Store: st, Intake: in, Auth: authn,
-		APITokens:       []string{testAPIToken},
-		MetaAppSecrets:  []string{testMetaSecret},
-		MetaVerifyToken: testVerifyToken,
-	})
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
-	return &orderBundle{store: st, handler: srv.Handler()}
+	return &orderBundle{store: s.store, handler: s.srv.Handler()}
 }
 
 // response is a recorded answer.
@@ -280,4 +262,78 @@ func errorAnswer(t *testing.T, r *response) (code, message string) {
 		t.Fatalf("not an error body (%v): %s", err, r)
 	}
 	return e.Error.Code, e.Error.Message
+}
+
+// stack is what every server test runs on: a real SQLite store, a real
+// intake writing to it and a real server over both, torn down in order
+// (server, intake, store) when the test ends.
+type stack struct {
+	dbPath  string
+	store   *sqlite.Store
+	intake  *intake.Intake
+	srv     *server.Server
+	inspect *sql.DB // a read-only view of the database file
+}
+
+// stackConfig says how to build a stack.
+type stackConfig struct {
+	dir    string           // where the database goes; "" is tb.TempDir()
+	now    func() time.Time // the clock of store and intake; nil is time.Now
+	auth   *auth.Config     // callback authentication; nil is none
+	server server.Config    // Store, Intake and Auth are filled in
+	listen bool             // open the server on its address (else use srv.Handler())
+}
+
+func newStack(tb testing.TB, c stackConfig) *stack {
+	tb.Helper()
+	dir := c.dir
+	if dir == "" {
+		dir = tb.TempDir()
+	}
+	s := &stack{dbPath: filepath.Join(dir, "waorders.db")}
+	st, err := sqlite.Open(context.Background(), s.dbPath, sqlite.Options{NowFunc: c.now})
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	s.store = st
+	s.intake = intake.New(st, intake.Config{NowFunc: c.now, Metrics: c.server.Metrics})
+	s.intake.Start()
+	cfg := c.server
+	cfg.Store, cfg.Intake = st, s.intake
+	if c.auth != nil {
+		if cfg.Auth, err = auth.New(*c.auth); err != nil {
+			tb.Fatalf("auth: %v", err)
+		}
+	}
+	if s.srv, err = server.New(cfg); err != nil {
+		tb.Fatalf("new server: %v", err)
+	}
+	if s.inspect, err = sql.Open("sqlite", "file:"+s.dbPath+"?_pragma=query_only(1)&_pragma=busy_timeout(5000)"); err != nil {
+		tb.Fatalf("open inspector: %v", err)
+	}
+	if c.listen {
+		if err := s.srv.Open(); err != nil {
+			tb.Fatalf("open server: %v", err)
+		}
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if c.listen {
+			if err := s.srv.Close(ctx); err != nil {
+				tb.Errorf("close server: %v", err)
+			}
+			if err := <-s.srv.Done(); err != nil {
+				tb.Errorf("serve: %v", err)
+			}
+		}
+		if err := s.intake.Stop(ctx); err != nil {
+			tb.Errorf("stop intake: %v", err)
+		}
+		if err := st.Close(); err != nil {
+			tb.Errorf("close store: %v", err)
+		}
+		_ = s.inspect.Close()
+	})
+	return s
 }

@@ -25,7 +25,6 @@ import (
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/callback"
 	"github.com/waorders/waorders/internal/auth"
-	"github.com/waorders/waorders/internal/intake"
 	"github.com/waorders/waorders/internal/server"
 	"github.com/waorders/waorders/internal/store/sqlite"
 )
@@ -486,36 +485,13 @@ func hkStatuses(statuses ...string) []byte {
 		`"extra_info":{"waba_id":"200000000000001","trace_id":"t"}}`)
 }
 
-// hostileOrder is GET /v1/orders/{id}.
-type hostileOrder struct {
-	ID        string `json:"id"`
-	CatalogID string `json:"catalog_id"`
-	Text      string `json:"text"`
-	Customer  struct {
-		WaID string `json:"wa_id"`
-		Name string `json:"name"`
-	} `json:"customer"`
-	Business struct {
-		PhoneNumberID      string `json:"phone_number_id"`
-		DisplayPhoneNumber string `json:"display_phone_number"`
-		WABAID             string `json:"waba_id"`
-	} `json:"business"`
-	Campaign struct {
-		Ref  string `json:"ref"`
-		Ref1 string `json:"ref1"`
-		Ref2 string `json:"ref2"`
-	} `json:"campaign"`
-	ReplyTo string `json:"reply_to"`
-	TraceID string `json:"trace_id"`
-	Items   []struct {
-		ProductRetailerID string `json:"product_retailer_id"`
-		Quantity          int64  `json:"quantity"`
-	} `json:"items"`
-	Totals []struct {
-		Currency    string `json:"currency"`
-		Amount      string `json:"amount"`
-		AmountMinor int64  `json:"amount_minor"`
-	} `json:"totals"`
+// deref is *p, or the zero value when p is nil (the field was absent).
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 // hostileEchoCase posts an order carrying f's strings in every field and
@@ -526,12 +502,12 @@ func hostileEchoCase(name string, f hostileFields) hostileCase {
 	return hostileCase{
 		name: name, req: hostileCallbackRequest(hostileKaleyra, body), status: http.StatusOK, results: []string{"stored"},
 		check: func(t *testing.T, h *hostileEnv, _ *hostileAnswer) {
-			var o hostileOrder
+			var o apiOrder
 			h.apiJSON(t, "/v1/orders/"+hostileEscape(f.ID), http.StatusOK, &o)
 			got := hostileFields{
 				ID: o.ID, WaID: o.Customer.WaID, Name: o.Customer.Name,
 				PhoneNumberID: o.Business.PhoneNumberID, DisplayPhone: o.Business.DisplayPhoneNumber, WABAID: o.Business.WABAID,
-				Ref: o.Campaign.Ref, Ref1: o.Campaign.Ref1, Ref2: o.Campaign.Ref2, ReplyTo: o.ReplyTo, TraceID: o.TraceID,
+				Ref: o.Campaign.Ref, Ref1: o.Campaign.Ref1, Ref2: o.Campaign.Ref2, ReplyTo: deref(o.ReplyTo), TraceID: o.TraceID,
 				CatalogID: o.CatalogID, Text: o.Text,
 			}
 			if len(o.Items) == 1 {
@@ -540,7 +516,7 @@ func hostileEchoCase(name string, f hostileFields) hostileCase {
 			if got != f {
 				t.Errorf("order came back changed:\n got %+q\nwant %+q", got, f)
 			}
-			if len(o.Totals) != 1 || o.Totals[0].AmountMinor != 320000 {
+			if len(o.Totals) != 1 || deref(o.Totals[0].AmountMinor) != 320000 {
 				t.Errorf("totals %+v, want INR 3200.00", o.Totals)
 			}
 			var m hostileMessage
@@ -568,9 +544,9 @@ func hostileHTMLQuote(s string) string {
 // hostileTotal checks an order's single total.
 func hostileTotal(id, currency string, minor int64) func(*testing.T, *hostileEnv, *hostileAnswer) {
 	return func(t *testing.T, h *hostileEnv, _ *hostileAnswer) {
-		var o hostileOrder
+		var o apiOrder
 		h.apiJSON(t, "/v1/orders/"+hostileEscape(id), http.StatusOK, &o)
-		if len(o.Totals) != 1 || o.Totals[0].Currency != currency || o.Totals[0].AmountMinor != minor {
+		if len(o.Totals) != 1 || o.Totals[0].Currency != currency || deref(o.Totals[0].AmountMinor) != minor {
 			t.Errorf("order %s totals %+v, want %s %d minor units", id, o.Totals, currency, minor)
 		}
 	}
@@ -637,7 +613,7 @@ func hostileManyItems() hostileCase {
 		status: http.StatusOK, results: []string{"stored"},
 		check: func(t *testing.T, h *hostileEnv, a *hostileAnswer) {
 			total(t, h, a)
-			var o hostileOrder
+			var o apiOrder
 			h.apiJSON(t, "/v1/orders/wamid.H-1000ITEMS", http.StatusOK, &o)
 			if len(o.Items) != 1000 || o.Items[999].ProductRetailerID != "SKU-0999" || o.Items[999].Quantity != 5 {
 				t.Errorf("order has %d items, want 1,000 in order", len(o.Items))
@@ -811,69 +787,28 @@ type hostileEnv struct {
 // only env.handler is usable). configure may adjust the configuration.
 func newHostileEnv(tb testing.TB, listen bool, configure func(*server.Config)) *hostileEnv {
 	tb.Helper()
-	ctx := context.Background()
-	dir := tb.TempDir()
+	var dir string
 	if _, fuzzing := tb.(*testing.F); fuzzing {
 		dir = hostileShmDir(tb)
 	}
-	dbPath := filepath.Join(dir, "hostile.db")
-	st, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	in := intake.New(st, intake.Config{})
-	in.Start()
-	authn, err := auth.New(auth.Config{Secrets: []string{hostileSecret}})
-	if err != nil {
-		tb.Fatalf("auth: %v", err)
-	}
 	cfg := server.Config{
-		Addr: "127.0.0.1:0", Store: st, Intake: in, Auth: authn,
+		Addr:           "127.0.0.1:0",
 		APITokens:      []string{hostileAPIToken},
 		MetaAppSecrets: []string{hostileMetaSecret},
 	}
 	if configure != nil {
 		configure(&cfg)
 	}
-	srv, err := server.New(cfg)
-	if err != nil {
-		tb.Fatalf("new server: %v", err)
-	}
-	db, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=query_only(1)&_pragma=busy_timeout(5000)")
-	if err != nil {
-		tb.Fatalf("open inspector: %v", err)
-	}
+	s := newStack(tb, stackConfig{dir: dir, auth: &auth.Config{Secrets: []string{hostileSecret}}, server: cfg, listen: listen})
 	env := &hostileEnv{
-		srv: srv, store: st, handler: srv.Handler(), db: db,
+		srv: s.srv, store: s.store, handler: s.srv.Handler(), db: s.inspect,
 		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{}},
 		kept:   map[int64][]byte{},
 	}
 	if listen {
-		if err := srv.Open(); err != nil {
-			tb.Fatalf("open server: %v", err)
-		}
-		env.base = srv.URL()
+		env.base = s.srv.URL()
 	}
-	tb.Cleanup(func() {
-		env.client.CloseIdleConnections()
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if listen {
-			if err := srv.Close(ctx); err != nil {
-				tb.Errorf("close server: %v", err)
-			}
-			if err := <-srv.Done(); err != nil {
-				tb.Errorf("serve: %v", err)
-			}
-		}
-		if err := in.Stop(ctx); err != nil {
-			tb.Errorf("stop intake: %v", err)
-		}
-		if err := st.Close(); err != nil {
-			tb.Errorf("close store: %v", err)
-		}
-		_ = db.Close()
-	})
+	tb.Cleanup(env.client.CloseIdleConnections) // runs before the stack's teardown
 	return env
 }
 

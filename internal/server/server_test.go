@@ -72,22 +72,14 @@ type serverOption func(*server.Config, *auth.Config)
 // t.Cleanup.
 func startServer(t *testing.T, opts ...serverOption) *testServer {
 	t.Helper()
-	ctx := context.Background()
-	dbPath := filepath.Join(t.TempDir(), "waorders.db")
-	st, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
 	m := metrics.New()
-	in := intake.New(st, intake.Config{Metrics: m})
-	in.Start()
 	ac := auth.Config{
 		Secrets:      []string{srvSecretOld, srvSecretNew},
 		BasicUsers:   []auth.BasicUser{{Username: srvBasicUser, Password: srvBasicPass}},
 		TokenClients: []auth.TokenClient{{ID: srvClientID, Secret: srvClientSecret}},
 	}
 	cfg := server.Config{
-		Addr: "127.0.0.1:0", Store: st, Intake: in, Metrics: m,
+		Addr: "127.0.0.1:0", Metrics: m,
 		APITokens:       []string{srvAPIToken, srvAPITokenNext},
 		MetaAppSecrets:  []string{srvMetaSecret},
 		MetaVerifyToken: srvVerifyToken,
@@ -96,44 +88,16 @@ func startServer(t *testing.T, opts ...serverOption) *testServer {
 	for _, o := range opts {
 		o(&cfg, &ac)
 	}
+	sc := stackConfig{server: cfg, listen: true}
 	if !cfg.InsecureNoAuth {
-		if cfg.Auth, err = auth.New(ac); err != nil {
-			t.Fatalf("auth: %v", err)
-		}
+		sc.auth = &ac
 	}
-	srv, err := server.New(cfg)
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
-	if err := srv.Open(); err != nil {
-		t.Fatalf("open server: %v", err)
-	}
-	inspect, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=query_only(1)&_busy_timeout=5000")
-	if err != nil {
-		t.Fatalf("open inspector: %v", err)
-	}
+	s := newStack(t, sc)
 	ts := &testServer{
-		t: t, dbPath: dbPath, store: st, intake: in, metrics: m, srv: srv, base: srv.URL(),
-		client: &http.Client{Timeout: 30 * time.Second}, inspect: inspect,
+		t: t, dbPath: s.dbPath, store: s.store, intake: s.intake, metrics: m, srv: s.srv, base: s.srv.URL(),
+		client: &http.Client{Timeout: 30 * time.Second}, inspect: s.inspect,
 	}
-	t.Cleanup(func() {
-		ts.client.CloseIdleConnections()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Close(ctx); err != nil {
-			t.Errorf("close server: %v", err)
-		}
-		if err := <-srv.Done(); err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		if err := in.Stop(ctx); err != nil {
-			t.Errorf("stop intake: %v", err)
-		}
-		if err := st.Close(); err != nil {
-			t.Errorf("close store: %v", err)
-		}
-		_ = inspect.Close()
-	})
+	t.Cleanup(ts.client.CloseIdleConnections) // runs before the stack's teardown
 	return ts
 }
 
