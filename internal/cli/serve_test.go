@@ -537,7 +537,8 @@ var profilerRE = regexp.MustCompile(`profiler: +(http://127\.0\.0\.1:\d+)/debug/
 // TestServeDebugAddr: --debug-addr serves the profiler on its own listener
 // only, without the command line (flags may carry secrets).
 func TestServeDebugAddr(t *testing.T) {
-	r := startServe(t, t.TempDir(), nil, "--callback-secret", e2eSecret, "--api-token", e2eToken, "--debug-addr", "127.0.0.1:0")
+	r := startServe(t, t.TempDir(), nil, "--callback-secret", e2eSecret, "--api-token", e2eToken,
+		"--debug-addr", "127.0.0.1:0", "--shutdown-timeout", "20s")
 	m := profilerRE.FindStringSubmatch(r.stdout.String())
 	if m == nil {
 		t.Fatalf("the banner names no profiler URL:\n%s", r.stdout)
@@ -565,9 +566,34 @@ func TestServeDebugAddr(t *testing.T) {
 			t.Errorf("GET %s shows the callback secret", tt.url)
 		}
 	}
+	// A CPU profile being taken must not hold up the shutdown: it would
+	// spend the time in-flight callbacks have to finish (here 20 s).
+	profile := make(chan error, 1)
+	go func() {
+		resp, err := r.client.Get(dbg + "/debug/pprof/profile?seconds=60")
+		if err == nil {
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		profile <- err
+	}()
+	waitFor(t, "the profile to run", func() bool {
+		resp, err := r.client.Get(dbg + "/debug/pprof/goroutine?debug=1")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return bytes.Contains(b, []byte("net/http/pprof.Profile"))
+	})
+	start := time.Now()
 	if err := r.stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("stop took %s with a profile running; it waited for the profile", d)
+	}
+	<-profile
 	if _, err := r.client.Get(dbg + "/debug/pprof/"); err == nil {
 		t.Error("the profiler still answers after shutdown")
 	}

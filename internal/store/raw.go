@@ -21,11 +21,15 @@ func (s *RawSpans) Find(raw []byte) (offset int, ok bool) {
 	if len(raw) == 0 || len(raw) > len(s.body) {
 		return 0, false
 	}
-	if i := bytes.Index(s.body[s.next:], raw); i >= 0 {
+	i := bytes.Index(s.body[s.next:], raw)
+	switch {
+	case i >= 0:
 		offset = s.next + i
-	} else if i := bytes.Index(s.body, raw); s.next > 0 && i >= 0 {
-		offset = i
-	} else {
+	case s.next > 0: // searched only the tail: look once more from the start
+		if offset = bytes.Index(s.body, raw); offset < 0 {
+			return 0, false
+		}
+	default:
 		return 0, false
 	}
 	s.next = offset + len(raw)

@@ -267,8 +267,11 @@ func planWrite(ds []*store.Delivery, now time.Time) (*writePlan, error) {
 			}
 		}
 		var msgSpans, statusSpans *store.RawSpans
-		if cb.ID != "" {
-			msgSpans, statusSpans = store.NewRawSpans(cb.Body), store.NewRawSpans(cb.Body)
+		if cb.ID != "" && len(d.Messages) > 0 {
+			msgSpans = store.NewRawSpans(cb.Body)
+		}
+		if cb.ID != "" && len(d.Statuses) > 0 {
+			statusSpans = store.NewRawSpans(cb.Body)
 		}
 		for j, mw := range d.Messages {
 			m := mw.Message

@@ -204,8 +204,12 @@ func (st *txStmts) writeDelivery(d *store.Delivery, res *store.DeliveryResult, n
 			return fmt.Errorf("insert callback: %w", interpretError(err))
 		}
 		if n, _ := r.RowsAffected(); n == 1 {
-			msgSpans = &rawSpans{callbackID: cb.ID, finder: store.NewRawSpans(body)}
-			statusSpans = &rawSpans{callbackID: cb.ID, finder: store.NewRawSpans(body)}
+			if len(d.Messages) > 0 {
+				msgSpans = &rawSpans{callbackID: cb.ID, finder: store.NewRawSpans(body)}
+			}
+			if len(d.Statuses) > 0 {
+				statusSpans = &rawSpans{callbackID: cb.ID, finder: store.NewRawSpans(body)}
+			}
 		}
 	}
 	if len(d.Messages) > 0 {
