@@ -80,7 +80,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// buildBinary builds ./cmd/waorders from the module root into dir.
+// buildBinary builds ./cmd/waorders from the module root into dir, with
+// the race detector when the tests run with it (make test), so that a data
+// race of the real server under real load fails the test that caused it
+// (see checkRaces).
 func buildBinary(dir string) (string, error) {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
@@ -91,7 +94,11 @@ func buildBinary(dir string) (string, error) {
 		return "", errors.New("find the module root: not inside a module")
 	}
 	bin := filepath.Join(dir, "waorders")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/waorders")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "./cmd/waorders")...)
 	cmd.Dir = filepath.Dir(gomod)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/waorders: %w\n%s", err, out)
@@ -241,6 +248,7 @@ func startServe(t *testing.T, args ...string) *server {
 			<-s.proc.exited
 		}
 		s.client.CloseIdleConnections()
+		s.checkRaces()
 		if t.Failed() {
 			t.Logf("%s: last log lines:\n%s", s.name, s.logTail(40))
 		}
@@ -314,6 +322,22 @@ func (s *server) start() {
 		}
 		return code == http.StatusOK, fmt.Sprintf("status %d", code)
 	})
+}
+
+// checkRaces fails the test if any run of the process reported a data race
+// (the race detector writes its reports to stderr and goes on).
+func (s *server) checkRaces() {
+	for i := 1; i <= s.starts; i++ {
+		log := filepath.Join(s.dir, fmt.Sprintf("serve-%d.log", i))
+		b, err := os.ReadFile(log)
+		if err != nil {
+			s.t.Errorf("%s: read %s: %v", s.name, log, err)
+			continue
+		}
+		if at := bytes.Index(b, []byte("WARNING: DATA RACE")); at >= 0 {
+			s.t.Errorf("%s: run %d reported a data race:\n%s", s.name, i, b[at:min(len(b), at+8000)])
+		}
+	}
 }
 
 // pid is the id of the current process.
