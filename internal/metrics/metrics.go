@@ -39,10 +39,16 @@ type Metrics struct {
 	HTTPRequests *prometheus.CounterVec
 }
 
-// New registers the metrics on a fresh registry, with Go and process collectors.
+// New registers the metrics on a fresh registry, with Go and process
+// collectors. The Go collector adds the scheduler's metrics to its
+// defaults: go_sched_latencies_seconds (how long runnable goroutines wait
+// for a CPU) is what shows a process starved of CPU, whose callbacks then
+// wait for their commit however fast the disk is.
 func New() *Metrics {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := &Metrics{
 		Registry: reg,
 		Callbacks: prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -1444,7 +1444,10 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s%v = %v, want %v", tt.name, tt.labels, got, tt.want)
 		}
 	}
-	for _, name := range []string{"waorders_intake_duration_seconds_bucket", "waorders_commit_batch_size_bucket"} {
+	// go_sched_latencies_seconds: how long goroutines wait for a CPU, which
+	// tells an operator when callback latency is the process being starved.
+	for _, name := range []string{"waorders_intake_duration_seconds_bucket", "waorders_commit_batch_size_bucket",
+		"go_sched_latencies_seconds_bucket"} {
 		if !bytes.Contains(r.body, []byte(name+"{")) {
 			t.Errorf("/metrics has no %s", name)
 		}
