@@ -155,7 +155,7 @@ type hostileCase struct {
 	// problem must be the code of some error or warning of a 200 answer.
 	problem string
 	// check runs after the generic checks; a is nil unless the answer is 200.
-	check func(t *testing.T, h *hostileEnv, a *hostileAnswer)
+	check func(t *testing.T, h *hostileEnv, a *cbAnswer)
 }
 
 // hostileShort abbreviates a long result list for messages.
@@ -338,7 +338,7 @@ func hostileCases() []hostileCase {
 		{name: "SameIDOtherContentFirst", req: kal(hkEnvelope(hostileFields{}, hkText("wamid.H-SAMEID", "first"))),
 			status: http.StatusOK, results: []string{"stored"}},
 		{name: "SameIDOtherContentAgain", req: kal(order("SAMEID", good)), status: http.StatusOK, results: []string{"duplicate"},
-			check: func(t *testing.T, h *hostileEnv, _ *hostileAnswer) {
+			check: func(t *testing.T, h *hostileEnv, _ *cbAnswer) {
 				var m hostileMessage
 				h.apiJSON(t, "/v1/messages/wamid.H-SAMEID", http.StatusOK, &m)
 				if m.Type != "text" {
@@ -501,7 +501,7 @@ func hostileEchoCase(name string, f hostileFields) hostileCase {
 	body := hkEnvelope(f, hkOrderOf(f, `{"product_retailer_id":`+hq(f.Product)+`,"quantity":2,"item_price":1600,"currency":"INR"}`))
 	return hostileCase{
 		name: name, req: hostileCallbackRequest(hostileKaleyra, body), status: http.StatusOK, results: []string{"stored"},
-		check: func(t *testing.T, h *hostileEnv, _ *hostileAnswer) {
+		check: func(t *testing.T, h *hostileEnv, _ *cbAnswer) {
 			var o apiOrder
 			h.apiJSON(t, "/v1/orders/"+hostileEscape(f.ID), http.StatusOK, &o)
 			got := hostileFields{
@@ -542,8 +542,8 @@ func hostileHTMLQuote(s string) string {
 }
 
 // hostileTotal checks an order's single total.
-func hostileTotal(id, currency string, minor int64) func(*testing.T, *hostileEnv, *hostileAnswer) {
-	return func(t *testing.T, h *hostileEnv, _ *hostileAnswer) {
+func hostileTotal(id, currency string, minor int64) func(*testing.T, *hostileEnv, *cbAnswer) {
+	return func(t *testing.T, h *hostileEnv, _ *cbAnswer) {
 		var o apiOrder
 		h.apiJSON(t, "/v1/orders/"+hostileEscape(id), http.StatusOK, &o)
 		if len(o.Totals) != 1 || o.Totals[0].Currency != currency || deref(o.Totals[0].AmountMinor) != minor {
@@ -561,7 +561,7 @@ func hostileUnknown() []byte {
 		`],"x_value_field":1},"field":"messages","x_change":2},"extra_info":{"x_extra":3},"x_top":{"deep":[1]}}`)
 }
 
-func hostileUnknownKept(t *testing.T, h *hostileEnv, _ *hostileAnswer) {
+func hostileUnknownKept(t *testing.T, h *hostileEnv, _ *cbAnswer) {
 	for id, want := range map[string][]string{
 		"wamid.H-UNK1": {`"type":"hologram"`, `"hologram":{"frames":[1,2,3]}`, `"x_future":{"a":[true,null]}`},
 		"wamid.H-UNK2": {`"x_new":1`, `"x_other":"y"`},
@@ -582,7 +582,7 @@ func hostileLongText() hostileCase {
 	return hostileCase{
 		name: "OneMegabyteText", req: hostileCallbackRequest(hostileKaleyra, hkEnvelope(hostileFields{}, hkText("wamid.H-LONGTEXT", text))),
 		status: http.StatusOK, results: []string{"stored"},
-		check: func(t *testing.T, h *hostileEnv, _ *hostileAnswer) {
+		check: func(t *testing.T, h *hostileEnv, _ *cbAnswer) {
 			var m hostileMessage
 			h.apiJSON(t, "/v1/messages/wamid.H-LONGTEXT", http.StatusOK, &m)
 			var raw struct {
@@ -611,7 +611,7 @@ func hostileManyItems() hostileCase {
 		name:   "ThousandItems",
 		req:    hostileCallbackRequest(hostileKaleyra, hkEnvelope(hostileFields{}, hkOrder("wamid.H-1000ITEMS", items...))),
 		status: http.StatusOK, results: []string{"stored"},
-		check: func(t *testing.T, h *hostileEnv, a *hostileAnswer) {
+		check: func(t *testing.T, h *hostileEnv, a *cbAnswer) {
 			total(t, h, a)
 			var o apiOrder
 			h.apiJSON(t, "/v1/orders/wamid.H-1000ITEMS", http.StatusOK, &o)
@@ -632,7 +632,7 @@ func hostileThreeMB() hostileCase {
 	return hostileCase{
 		name: "ThreeMegabytes", req: hostileCallbackRequest(hostileKaleyra, body),
 		status: http.StatusOK, results: hostileRepeat("stored", 31),
-		check: func(t *testing.T, h *hostileEnv, _ *hostileAnswer) {
+		check: func(t *testing.T, h *hostileEnv, _ *cbAnswer) {
 			if len(body) < 3_000_000 || len(body) > 4<<20 {
 				t.Fatalf("body is %d bytes, want about 3 MB", len(body))
 			}
@@ -659,7 +659,7 @@ func hostileManyMessages() hostileCase {
 	return hostileCase{
 		name: "TenThousandMessages", req: hostileCallbackRequest(hostileKaleyra, hkEnvelope(hostileFields{}, msgs...)),
 		status: http.StatusOK, results: results,
-		check: func(t *testing.T, h *hostileEnv, a *hostileAnswer) {
+		check: func(t *testing.T, h *hostileEnv, a *cbAnswer) {
 			for i, it := range a.Messages {
 				if results[i] == "stored" && it.ID != fmt.Sprintf("wamid.H-MANY-%05d", i) {
 					t.Fatalf("message %d answered as %q: the answer is not in order", i, it.ID)
@@ -1041,29 +1041,10 @@ func hostileErrorBody(tb testing.TB, r hostileReply, status int, code string) ho
 	return e
 }
 
-// hostileAnswer is the 200 answer to a callback.
-type hostileAnswer struct {
-	RequestID string        `json:"request_id"`
-	Envelope  string        `json:"envelope"`
-	Messages  []hostileItem `json:"messages"`
-	Statuses  []hostileItem `json:"statuses"`
-}
-
-type hostileItem struct {
-	ID           string             `json:"id"`
-	Type         string             `json:"type"`
-	Status       string             `json:"status"`
-	Result       string             `json:"result"`
-	QuarantineID int64              `json:"quarantine_id"`
-	Errors       []callback.Problem `json:"errors"`
-	Warnings     []callback.Problem `json:"warnings"`
-}
-
-// items lists the messages then the statuses of the answer.
-func (a *hostileAnswer) items() []hostileItem { return append(slices.Clip(a.Messages), a.Statuses...) }
+func (a *cbAnswer) items() []cbItem { return append(slices.Clip(a.Messages), a.Statuses...) }
 
 // hasProblem reports whether any item carries a problem with code.
-func (a *hostileAnswer) hasProblem(code string) bool {
+func (a *cbAnswer) hasProblem(code string) bool {
 	for _, it := range a.items() {
 		for _, p := range append(slices.Clip(it.Errors), it.Warnings...) {
 			if p.Code == code {
@@ -1081,7 +1062,7 @@ func (a *hostileAnswer) hasProblem(code string) bool {
 // that holds the exact body. before and after are the table counts around
 // the request, or nil to skip that check. It returns the decoded 200 answer
 // (nil on 400).
-func (h *hostileEnv) checkKept(tb testing.TB, sent []byte, r hostileReply, before, after map[string]int) *hostileAnswer {
+func (h *hostileEnv) checkKept(tb testing.TB, sent []byte, r hostileReply, before, after map[string]int) *cbAnswer {
 	tb.Helper()
 	switch r.status {
 	case http.StatusBadRequest:
@@ -1103,7 +1084,7 @@ func (h *hostileEnv) checkKept(tb testing.TB, sent []byte, r hostileReply, befor
 	default:
 		tb.Fatalf("checkKept on %s", r)
 	}
-	var a hostileAnswer
+	var a cbAnswer
 	if err := json.Unmarshal(r.body, &a); err != nil {
 		tb.Fatalf("callback answer %s: %v", r, err)
 	}
@@ -1241,7 +1222,7 @@ type hostileMessage struct {
 
 // checkMessage reads a stored message back through the API, and its order
 // when it is one.
-func (h *hostileEnv) checkMessage(tb testing.TB, it hostileItem) {
+func (h *hostileEnv) checkMessage(tb testing.TB, it cbItem) {
 	tb.Helper()
 	var m hostileMessage
 	r := h.api(tb, "/v1/messages/"+hostileEscape(it.ID))

@@ -250,7 +250,7 @@ func sampleValue(t *testing.T, exposition []byte, name string, labels ...string)
 	return sum
 }
 
-// answer is the 200 body of a callback.
+// cbAnswer is the 200 body of a callback.
 type cbAnswer struct {
 	RequestID string   `json:"request_id"`
 	Envelope  string   `json:"envelope"`
