@@ -197,6 +197,22 @@ type CampaignQuery struct {
 	Interval string    // "" or "day"
 }
 
+// Validate reports a CodeInvalid error for a grouping or interval the
+// report does not know; drivers check a query with it before reading.
+func (q CampaignQuery) Validate() error {
+	switch q.GroupBy {
+	case "ref", "ref1", "ref2":
+	default:
+		return waorders.Errorf(waorders.CodeInvalid, "cannot group campaigns by %q; use ref, ref1 or ref2", q.GroupBy)
+	}
+	switch q.Interval {
+	case "", "day":
+	default:
+		return waorders.Errorf(waorders.CodeInvalid, "unknown report interval %q; use day or leave it empty", q.Interval)
+	}
+	return nil
+}
+
 // QuarantineFilter pages the quarantine.
 type QuarantineFilter struct {
 	Unresolved bool

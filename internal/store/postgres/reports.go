@@ -64,15 +64,10 @@ var campaignColumns = map[string]string{"ref": "o.ref", "ref1": "o.ref1", "ref2"
 // campaign_days rollup; only the partial days at its edges (a since or
 // until not at midnight UTC) are read from the orders.
 func (s *Store) CampaignReport(ctx context.Context, q store.CampaignQuery) ([]waorders.CampaignRow, error) {
-	col, ok := campaignColumns[q.GroupBy]
-	if !ok {
-		return nil, waorders.Errorf(waorders.CodeInvalid, "cannot group campaigns by %q; use ref, ref1 or ref2", q.GroupBy)
+	if err := q.Validate(); err != nil {
+		return nil, err
 	}
-	switch q.Interval {
-	case "", "day":
-	default:
-		return nil, waorders.Errorf(waorders.CodeInvalid, "unknown report interval %q; use day or leave it empty", q.Interval)
-	}
+	col := campaignColumns[q.GroupBy]
 	acc := store.NewCampaignAcc(q.Interval == "day")
 	b := &pgx.Batch{}
 	var reads []func(pgx.BatchResults) error
