@@ -740,7 +740,7 @@ func TestHostileSlowClients(t *testing.T) {
 		if strings.Contains(s.sent, "\r\n\r\n") {
 			// The handler was reached: its answer is the JSON error.
 			b, _ := io.ReadAll(resp.Body)
-			hostileErrorBody(t, hostileReply{status: resp.StatusCode, header: resp.Header, body: b}, http.StatusBadRequest, "invalid")
+			hostileErrorBody(t, reply{status: resp.StatusCode, header: resp.Header, body: b}, http.StatusBadRequest, "invalid")
 		}
 	}
 	after := h.counts(t)
@@ -812,21 +812,6 @@ func newHostileEnv(tb testing.TB, listen bool, configure func(*server.Config)) *
 	return env
 }
 
-// hostileReply is an answer as received.
-type hostileReply struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (r hostileReply) String() string {
-	b := r.body
-	if len(b) > 600 {
-		b = append(b[:600:600], "…"...)
-	}
-	return fmt.Sprintf("%d %s", r.status, b)
-}
-
 // hostileRequest is one request to send.
 type hostileRequest struct {
 	method  string
@@ -837,7 +822,7 @@ type hostileRequest struct {
 }
 
 // do sends req over TCP when the server listens, else through the handler.
-func (h *hostileEnv) do(tb testing.TB, req hostileRequest) hostileReply {
+func (h *hostileEnv) do(tb testing.TB, req hostileRequest) reply {
 	tb.Helper()
 	var rd io.Reader
 	if req.body != nil {
@@ -868,7 +853,7 @@ func (h *hostileEnv) do(tb testing.TB, req hostileRequest) hostileReply {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		return hostileReply{status: rec.status, header: rec.header, body: rec.body.Bytes()}
+		return reply{status: rec.status, header: rec.header, body: rec.body.Bytes()}
 	}
 	resp, err := h.client.Do(r)
 	if err != nil {
@@ -879,7 +864,7 @@ func (h *hostileEnv) do(tb testing.TB, req hostileRequest) hostileReply {
 	if err != nil {
 		tb.Fatalf("%s %s: read answer: %v", req.method, req.path, err)
 	}
-	return hostileReply{status: resp.StatusCode, header: resp.Header, body: b}
+	return reply{status: resp.StatusCode, header: resp.Header, body: b}
 }
 
 // newHostileRecorderRequest builds a server-side request without
@@ -954,7 +939,7 @@ func hostileCallbackRequest(path string, body []byte, header ...string) hostileR
 
 // api GETs an API path with the API token. Every JSON answer is checked to
 // carry no raw '<', '>' or '&': customer text is hostile.
-func (h *hostileEnv) api(tb testing.TB, path string) hostileReply {
+func (h *hostileEnv) api(tb testing.TB, path string) reply {
 	tb.Helper()
 	r := h.do(tb, hostileRequest{method: http.MethodGet, path: path, header: []string{"Authorization", "Bearer " + hostileAPIToken}})
 	hostileNoRawMarkup(tb, "GET "+path, r)
@@ -962,7 +947,7 @@ func (h *hostileEnv) api(tb testing.TB, path string) hostileReply {
 }
 
 // apiJSON is api for an answer that must be want, decoded into out.
-func (h *hostileEnv) apiJSON(tb testing.TB, path string, want int, out any) hostileReply {
+func (h *hostileEnv) apiJSON(tb testing.TB, path string, want int, out any) reply {
 	tb.Helper()
 	r := h.api(tb, path)
 	if r.status != want {
@@ -976,7 +961,7 @@ func (h *hostileEnv) apiJSON(tb testing.TB, path string, want int, out any) host
 	return r
 }
 
-func hostileNoRawMarkup(tb testing.TB, what string, r hostileReply) {
+func hostileNoRawMarkup(tb testing.TB, what string, r reply) {
 	tb.Helper()
 	if strings.HasPrefix(r.header.Get("Content-Type"), "application/json") && bytes.ContainsAny(r.body, "<>&") {
 		i := bytes.IndexAny(r.body, "<>&")
@@ -1020,7 +1005,7 @@ type hostileError struct {
 
 // hostileErrorBody checks that r is a JSON error with status and code (any
 // code when code is ""), a message, and a request id equal to X-Request-ID.
-func hostileErrorBody(tb testing.TB, r hostileReply, status int, code string) hostileError {
+func hostileErrorBody(tb testing.TB, r reply, status int, code string) hostileError {
 	tb.Helper()
 	var e hostileError
 	if r.status != status {
@@ -1062,7 +1047,7 @@ func (a *cbAnswer) hasProblem(code string) bool {
 // that holds the exact body. before and after are the table counts around
 // the request, or nil to skip that check. It returns the decoded 200 answer
 // (nil on 400).
-func (h *hostileEnv) checkKept(tb testing.TB, sent []byte, r hostileReply, before, after map[string]int) *cbAnswer {
+func (h *hostileEnv) checkKept(tb testing.TB, sent []byte, r reply, before, after map[string]int) *cbAnswer {
 	tb.Helper()
 	switch r.status {
 	case http.StatusBadRequest:

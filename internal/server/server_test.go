@@ -108,7 +108,15 @@ type reply struct {
 	body   []byte
 }
 
-func (r reply) String() string { return fmt.Sprintf("%d %s", r.status, r.body) }
+// String shows the status and the body, cut after 600 bytes (hostile bodies
+// are large).
+func (r reply) String() string {
+	b := r.body
+	if len(b) > 600 {
+		b = append(b[:600:600], "…"...)
+	}
+	return fmt.Sprintf("%d %s", r.status, b)
+}
 
 // send sends a request. hdr holds name, value pairs; an empty value removes
 // the header. A body is sent as application/json unless hdr says otherwise.
