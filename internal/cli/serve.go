@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+
+	"github.com/KimMachineGun/automemlimit/memlimit"
 
 	"github.com/waorders/waorders/internal/auth"
 	"github.com/waorders/waorders/internal/config"
@@ -33,7 +36,10 @@ data/credentials.env (mode 0600) and tells you where they are.
 Precedence: flags > WAORDERS_* environment > --config file > defaults.
 Secrets may also come from files: WAORDERS_API_TOKEN_FILE=/run/secrets/token.
 The Go runtime's GOGC and GOMEMLIMIT apply; without GOGC, serve runs the
-garbage collector at GOGC=400 (less CPU, some MiB more memory).`
+garbage collector at GOGC=400 (less CPU, some MiB more memory), and without
+GOMEMLIMIT, in a container with a memory limit (cgroup v1 or v2), it sets
+Go's soft memory limit to 90 % of it, so the heap is collected before the
+container is killed (AUTOMEMLIMIT=off disables that).`
 
 func runServe(ctx context.Context, env Env, args []string) error {
 	var cfg config.Serve
@@ -47,6 +53,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	log := newLogger(env.Stderr, cfg.LogLevel, cfg.LogFormat)
 	defer setGCPercent(env.Getenv, log)()
+	defer setMemoryLimit(env.Getenv, memlimit.FromCgroup, log)()
 
 	// Validate before generating credentials: invalid settings write nothing.
 	if err := cfg.Validate(); err != nil {
@@ -160,6 +167,36 @@ func setGCPercent(getenv func(string) string, log *slog.Logger) (restore func())
 	prev := debug.SetGCPercent(DefaultGCPercent)
 	log.Debug("garbage collector target set; GOGC overrides it", "gogc", DefaultGCPercent)
 	return func() { debug.SetGCPercent(prev) }
+}
+
+// MemoryLimitRatio is the share of a container's memory limit that serve
+// gives Go as its soft memory limit when GOMEMLIMIT is not set: the rest is
+// left to what the collector does not manage (SQLite's page cache lives in
+// Go memory with modernc, but goroutine stacks, the binary and the kernel's
+// buffers for the process count against the container too).
+const MemoryLimitRatio = 0.9
+
+// setMemoryLimit sets Go's soft memory limit to MemoryLimitRatio of what
+// limit reports (the container's memory limit), unless GOMEMLIMIT is set or
+// AUTOMEMLIMIT is "off", and returns the function that restores the
+// previous limit. With GOGC=400 the heap may grow to five times what is
+// live before a collection; the limit makes the collector run earlier when
+// that would exceed the container's memory, instead of the process being
+// killed. No limit, or no cgroup, leaves Go's default (none).
+func setMemoryLimit(getenv func(string) string, limit memlimit.Provider, log *slog.Logger) (restore func()) {
+	if getenv("GOMEMLIMIT") != "" || getenv("AUTOMEMLIMIT") == "off" {
+		return func() {}
+	}
+	prev := debug.SetMemoryLimit(-1)
+	set, err := memlimit.Set(memlimit.WithProvider(limit), memlimit.WithRatio(MemoryLimitRatio))
+	switch {
+	case err != nil:
+		log.Debug("no container memory limit found; Go's memory limit left unset", "err", err)
+	case set < math.MaxInt64:
+		log.Info("Go's soft memory limit set from the container's; GOMEMLIMIT overrides it",
+			"limit_mib", set>>20, "ratio", MemoryLimitRatio)
+	}
+	return func() { debug.SetMemoryLimit(prev) }
 }
 
 // openStore opens the configured driver. noMigrate makes an out-of-date
