@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,5 +78,112 @@ func FuzzCallbackHandler(f *testing.F) {
 			t.Fatalf("status %s, want 200 or 400", r)
 		}
 		h.checkKept(t, body, r, nil, nil)
+	})
+}
+
+// apiTargets are the API requests FuzzAPI aims its input at: a GET with the
+// fuzzed raw query, a GET with the fuzzed path segment, or the status
+// change of a stored order with the fuzzed body and If-Match header.
+var apiTargets = []struct {
+	method, path string
+	segment      bool // the input is a path segment, not a query
+}{
+	{http.MethodGet, "/v1/orders", false},
+	{http.MethodGet, "/v1/messages", false},
+	{http.MethodGet, "/v1/quarantine", false},
+	{http.MethodGet, "/v1/reports/campaigns", false},
+	{http.MethodGet, "/v1/orders/export", false},
+	{http.MethodGet, "/v1/orders/", true},
+	{http.MethodGet, "/v1/messages/", true},
+	{http.MethodGet, "/v1/quarantine/", true},
+	{http.MethodGet, "/v1/customers/", true},
+	{http.MethodPost, "/v1/orders/{order}/status", false},
+}
+
+// FuzzAPI sends arbitrary queries, path segments, status-change bodies and
+// If-Match headers, with the API token, to every read endpoint and to the
+// lifecycle endpoint of one real server (real SQLite store holding a few
+// example callbacks, one of them quarantined), and checks what any client
+// may rely on: never a 5xx or a panic; a 4xx is a JSON error with a code,
+// a message and the request id; a 200 is JSON (or CSV/NDJSON from the
+// export); no JSON answer carries raw '<', '>' or '&'. Run it with
+//
+//	go test -run='^$' -fuzz=FuzzAPI -fuzztime=3m ./internal/server
+func FuzzAPI(f *testing.F) {
+	f.Add(uint8(0), "status=pending&ref1=summer-sale&limit=2", []byte(nil), "")
+	f.Add(uint8(0), "since=2026-01-01T00:00:00Z&until=2025-01-01T00:00:00Z", []byte(nil), "")
+	f.Add(uint8(0), "cursor=MTc2NzIyNTYwMDAwMDAwMDp3YW1pZC54&q=%E2%80%AE", []byte(nil), "")
+	f.Add(uint8(1), "type=order&customer=919876543210&since=yesterday", []byte(nil), "")
+	f.Add(uint8(2), "unresolved=maybe&limit=-1", []byte(nil), "")
+	f.Add(uint8(3), "group_by=ref1&interval=day&since=2026-01-01T00:00:00Z", []byte(nil), "")
+	f.Add(uint8(4), "format=csv&ref=%00", []byte(nil), "")
+	f.Add(uint8(4), "format=ndjson&format=csv", []byte(nil), "")
+	f.Add(uint8(5), "wamid.%2F..%2F", []byte(nil), "")
+	f.Add(uint8(7), "99999999999999999999", []byte(nil), "")
+	f.Add(uint8(8), "919876543210", []byte(nil), "")
+	f.Add(uint8(9), "", []byte(`{"status":"processing","note":"<b>x</b>"}`), `"1"`)
+	f.Add(uint8(9), "", []byte(`{"status":"completed"}`), `W/"1", "2"`)
+	f.Add(uint8(9), "", []byte(`{"status":1e999}`), "")
+
+	h := newHostileEnv(f, false, nil)
+	var order string
+	for _, name := range []string{"i1_order_inr.json", "i4_text_reply.json", "kaleyra_order_problems.json"} {
+		body, err := os.ReadFile(filepath.Join("..", "..", "callback", "testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		r := h.do(f, hostileCallbackRequest(hostileKaleyra, body))
+		var a cbAnswer
+		if r.status != http.StatusOK || json.Unmarshal(r.body, &a) != nil {
+			f.Fatalf("seed %s: %s", name, r)
+		}
+		for _, m := range a.Messages {
+			if m.Type == "order" && m.Result == "stored" && order == "" {
+				order = m.ID
+			}
+		}
+	}
+	if r := h.do(f, hostileCallbackRequest(hostileKaleyra, []byte(`{"meta_object":`))); r.status != http.StatusBadRequest {
+		f.Fatalf("seed quarantine: %s", r)
+	}
+	if order == "" {
+		f.Fatal("no order among the seeds")
+	}
+
+	f.Fuzz(func(t *testing.T, target uint8, input string, body []byte, ifMatch string) {
+		tg := apiTargets[int(target)%len(apiTargets)]
+		path := strings.ReplaceAll(tg.path, "{order}", url.PathEscape(order))
+		switch {
+		case tg.segment:
+			path += url.PathEscape(input)
+		case strings.ContainsFunc(input, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '#' }):
+			return // not a query a client can send: the HTTP layer refuses it before us
+		case input != "":
+			path += "?" + input
+		}
+		req := hostileRequest{method: tg.method, path: path, header: []string{"Authorization", "Bearer " + hostileAPIToken}}
+		if tg.method == http.MethodPost {
+			req.body = body
+			req.header = append(req.header, "Content-Type", "application/json")
+			if ifMatch != "" && !strings.ContainsAny(ifMatch, "\r\n\x00") {
+				req.header = append(req.header, "If-Match", ifMatch)
+			}
+		}
+		r := h.do(t, req)
+		hostileNoRawMarkup(t, tg.method+" "+path, r)
+		switch ct := r.header.Get("Content-Type"); {
+		case r.status >= 500:
+			t.Fatalf("%s %s: %s", tg.method, path, r)
+		case r.status >= 400:
+			hostileErrorBody(t, r, r.status, "")
+		case r.status == http.StatusOK && strings.HasPrefix(ct, "application/json"):
+			if !json.Valid(r.body) {
+				t.Fatalf("%s %s: invalid JSON: %s", tg.method, path, r)
+			}
+		case r.status == http.StatusOK && tg.path == "/v1/orders/export" &&
+			(strings.HasPrefix(ct, "text/csv") || strings.HasPrefix(ct, "application/x-ndjson")):
+		default:
+			t.Fatalf("%s %s: status %d, Content-Type %q: %s", tg.method, path, r.status, ct, r)
+		}
 	})
 }
