@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/waorders/waorders/internal/auth"
@@ -50,6 +51,32 @@ func BenchmarkCheck(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				_ = a.Check(req)
+			}
+		})
+	}
+}
+
+// BenchmarkClientIP: the cost of finding the client behind a trusted proxy
+// does not grow with the length of X-Forwarded-For (a 60 KB header of
+// spoofed entries costs what a short one does).
+func BenchmarkClientIP(b *testing.B) {
+	a, err := auth.New(auth.Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct{ name, xff string }{
+		{"Short", "203.0.113.9, 10.0.0.2"},
+		{"Long", strings.Repeat("198.51.100.1, ", 4000) + "203.0.113.9, 10.0.0.2"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodPost, "/", nil)
+			req.RemoteAddr = "10.0.0.1:1234"
+			req.Header.Set("X-Forwarded-For", bc.xff)
+			b.ReportAllocs()
+			for b.Loop() {
+				if got := a.ClientIP(req); got.String() != "203.0.113.9" {
+					b.Fatalf("ClientIP = %v", got)
+				}
 			}
 		})
 	}

@@ -6,8 +6,9 @@ import (
 	"strings"
 )
 
-// maxForwardedHops bounds the X-Forwarded-For entries examined, so a long
-// header costs no more than a short one.
+// maxForwardedHops bounds the X-Forwarded-For entries examined: more
+// trusted hops than this are not believable, and a long header costs no
+// more than a short one (entries are split off from the right, as needed).
 const maxForwardedHops = 32
 
 // ClientIP returns the address of the client that sent r. It is the peer
@@ -16,20 +17,20 @@ const maxForwardedHops = 32
 // the right. X-Forwarded-For from an untrusted peer is never read, so a client
 // cannot choose its own address by sending the header. If every entry is a
 // trusted proxy, the leftmost one is the client. The result is invalid when
-// the relevant address cannot be parsed; IPv4-mapped IPv6 addresses are
-// returned as IPv4 and zones are dropped.
+// the relevant address cannot be parsed, or when more than maxForwardedHops
+// entries are trusted proxies; IPv4-mapped IPv6 addresses are returned as
+// IPv4 and zones are dropped.
 func (a *Authenticator) ClientIP(r *http.Request) netip.Addr {
 	peer := parseAddr(r.RemoteAddr)
 	if !peer.IsValid() || !containsAddr(a.trusted, peer) {
 		return peer
 	}
 	client := peer
-	hops := forwardedFor(r.Header)
-	for i, n := len(hops)-1, 0; i >= 0; i, n = i-1, n+1 {
+	for n, hop := range hopsFromRight(r.Header, maxForwardedHops+1) {
 		if n == maxForwardedHops {
 			return netip.Addr{} // too many trusted hops to be believable
 		}
-		addr := parseAddr(hops[i])
+		addr := parseAddr(hop)
 		if !addr.IsValid() || !containsAddr(a.trusted, addr) {
 			return addr
 		}
@@ -38,15 +39,22 @@ func (a *Authenticator) ClientIP(r *http.Request) netip.Addr {
 	return client
 }
 
-// forwardedFor returns the X-Forwarded-For entries of h, in order, across all
-// header lines.
-func forwardedFor(h http.Header) []string {
+// hopsFromRight returns the last limit non-empty X-Forwarded-For entries of h
+// across all its header lines, rightmost first.
+func hopsFromRight(h http.Header, limit int) []string {
+	lines := h.Values("X-Forwarded-For")
 	var hops []string
-	for _, line := range h.Values("X-Forwarded-For") {
-		for _, e := range strings.Split(line, ",") {
-			if e = strings.TrimSpace(e); e != "" {
+	for i := len(lines) - 1; i >= 0 && len(hops) < limit; i-- {
+		line := lines[i]
+		for len(hops) < limit {
+			j := strings.LastIndexByte(line, ',')
+			if e := strings.TrimSpace(line[j+1:]); e != "" {
 				hops = append(hops, e)
 			}
+			if j < 0 {
+				break
+			}
+			line = line[:j]
 		}
 	}
 	return hops

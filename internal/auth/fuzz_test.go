@@ -3,6 +3,7 @@ package auth
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -63,4 +64,75 @@ func TestTokenRoundTrip(t *testing.T) {
 			t.Errorf("ttl = %s, want %s", ttl, DefaultTokenTTL)
 		}
 	}
+}
+
+// clientIPModel is ClientIP as first written: every X-Forwarded-For entry
+// split off, then walked from the right. The fuzzer holds the bounded
+// version to it.
+func clientIPModel(a *Authenticator, remote string, xff []string) netip.Addr {
+	peer := parseAddr(remote)
+	if !peer.IsValid() || !containsAddr(a.trusted, peer) {
+		return peer
+	}
+	var hops []string
+	for _, line := range xff {
+		for _, e := range strings.Split(line, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				hops = append(hops, e)
+			}
+		}
+	}
+	client := peer
+	for i, n := len(hops)-1, 0; i >= 0; i, n = i-1, n+1 {
+		if n == maxForwardedHops {
+			return netip.Addr{}
+		}
+		addr := parseAddr(hops[i])
+		if !addr.IsValid() || !containsAddr(a.trusted, addr) {
+			return addr
+		}
+		client = addr
+	}
+	return client
+}
+
+// FuzzClientIP: for any peer address and X-Forwarded-For lines (split on
+// '\n'), ClientIP never panics, agrees with clientIPModel, and answers the
+// peer itself whenever the peer is not a trusted proxy, whatever the header
+// says (a client cannot choose its address).
+func FuzzClientIP(f *testing.F) {
+	f.Add("10.0.0.1:1", "203.0.113.9, 10.0.0.2")
+	f.Add("10.0.0.1:1", "1.1.1.1\n203.0.113.9,10.0.0.2")
+	f.Add("198.51.100.7:1", "203.0.113.9")
+	f.Add("[fd00::1]:1", "2001:db8::9, fd00::2,,, ")
+	f.Add("[::ffff:192.168.1.1]:1", "203.0.113.9")
+	f.Add("10.0.0.1:1", strings.Repeat("10.0.0.1, ", 40))
+	f.Add("10.0.0.1:1", strings.Repeat("10.0.0.1\n", 33))
+	f.Add("@", "unknown")
+	a, err := New(Config{TrustedProxies: []netip.Prefix{
+		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8"), netip.MustParsePrefix("::ffff:192.168.0.0/112"),
+	}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, remote, header string) {
+		req := httptest.NewRequest(http.MethodPost, "/", nil)
+		req.RemoteAddr = remote
+		var lines []string
+		if header != "" {
+			lines = strings.Split(header, "\n")
+		}
+		for _, l := range lines {
+			req.Header.Add("X-Forwarded-For", l)
+		}
+		got := a.ClientIP(req)
+		if want := clientIPModel(a, remote, lines); got != want {
+			t.Fatalf("ClientIP(%q, %q) = %v, the model says %v", remote, lines, got, want)
+		}
+		if peer := parseAddr(remote); !peer.IsValid() || !containsAddr(a.trusted, peer) {
+			if got != peer {
+				t.Fatalf("untrusted peer %q: ClientIP = %v, want the peer %v", remote, got, peer)
+			}
+		}
+	})
 }
