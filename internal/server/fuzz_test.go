@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/waorders/waorders/callback"
+	"github.com/waorders/waorders/internal/auth"
 	"github.com/waorders/waorders/internal/server"
 )
 
@@ -98,16 +100,30 @@ var apiTargets = []struct {
 	{http.MethodGet, "/v1/quarantine/", true},
 	{http.MethodGet, "/v1/customers/", true},
 	{http.MethodPost, "/v1/orders/{order}/status", false},
+	// The endpoints anyone on the internet reaches without the API token.
+	{http.MethodGet, "/v1/callbacks/meta", false},   // Meta's handshake: the query is hub.*
+	{http.MethodPost, "/v1/callbacks/token", false}, // body + Content-Type (the fuzzed header)
+	{http.MethodPost, "/v1/callbacks/meta", false},  // body + X-Hub-Signature-256 (the fuzzed header)
 }
+
+// Credentials of the FuzzAPI server beyond the hostile ones.
+const (
+	fuzzVerifyToken  = "fuzz-verify-token"
+	fuzzClientID     = "kaleyra-profile"
+	fuzzClientSecret = "fuzz-client-secret-0123456789"
+)
 
 // FuzzAPI sends arbitrary queries, path segments, status-change bodies and
 // If-Match headers, with the API token, to every read endpoint and to the
 // lifecycle endpoint of one real server (real SQLite store holding a few
-// example callbacks, one of them quarantined), and checks what any client
-// may rely on: never a 5xx or a panic; a 4xx is a JSON error with a code,
+// example callbacks, one of them quarantined), and arbitrary handshake
+// queries, token requests (body and Content-Type) and signed Meta posts
+// (body and signature) without it, and checks what any client may rely on:
+// never a 5xx or a panic; a 4xx is a JSON error with a code,
 // a message and the request id; a 200 is JSON (or CSV/NDJSON from the
-// export); a redirect (net/http's, for a path that is not clean) stays on
-// this server; no JSON answer carries raw '<', '>' or '&'. Run it with
+// export, text/plain with nosniff for the handshake's echoed challenge); a
+// redirect (net/http's, for a path that is not clean) stays on this server;
+// no JSON answer carries raw '<', '>' or '&'. Run it with
 //
 //	go test -run='^$' -fuzz=FuzzAPI -fuzztime=3m ./internal/server
 func FuzzAPI(f *testing.F) {
@@ -126,7 +142,26 @@ func FuzzAPI(f *testing.F) {
 	f.Add(uint8(9), "", []byte(`{"status":"completed"}`), `W/"1", "2"`)
 	f.Add(uint8(9), "", []byte(`{"status":1e999}`), "")
 
-	h := newHostileEnv(f, false, nil)
+	f.Add(uint8(10), "hub.mode=subscribe&hub.verify_token="+fuzzVerifyToken+"&hub.challenge=%3Cscript%3E", []byte(nil), "")
+	f.Add(uint8(11), "", []byte("grant_type=client_credentials&client_id="+fuzzClientID+"&client_secret="+fuzzClientSecret),
+		"application/x-www-form-urlencoded")
+	f.Add(uint8(11), "", []byte(`{"client_id":"`+fuzzClientID+`","client_secret":"x"}`), "application/json; charset=utf-8")
+	f.Add(uint8(12), "", []byte(`{"object":"whatsapp_business_account","entry":[]}`), "sha256=00")
+
+	s := newStack(f, stackConfig{
+		dir: hostileShmDir(f),
+		auth: &auth.Config{
+			Secrets:      []string{hostileSecret},
+			TokenClients: []auth.TokenClient{{ID: fuzzClientID, Secret: fuzzClientSecret}},
+		},
+		server: server.Config{
+			Addr:            "127.0.0.1:0",
+			APITokens:       []string{hostileAPIToken},
+			MetaAppSecrets:  []string{hostileMetaSecret},
+			MetaVerifyToken: fuzzVerifyToken,
+		},
+	})
+	h := &hostileEnv{srv: s.srv, store: s.store, handler: s.srv.Handler(), db: s.inspect, kept: map[int64][]byte{}}
 	var order string
 	for _, name := range []string{"i1_order_inr.json", "i4_text_reply.json", "kaleyra_order_problems.json"} {
 		body, err := os.ReadFile(filepath.Join("..", "..", "callback", "testdata", name))
@@ -162,13 +197,26 @@ func FuzzAPI(f *testing.F) {
 		case input != "":
 			path += "?" + input
 		}
-		req := hostileRequest{method: tg.method, path: path, header: []string{"Authorization", "Bearer " + hostileAPIToken}}
-		if tg.method == http.MethodPost {
-			req.body = body
-			req.header = append(req.header, "Content-Type", "application/json")
-			if ifMatch != "" && !strings.ContainsAny(ifMatch, "\r\n\x00") {
-				req.header = append(req.header, "If-Match", ifMatch)
+		header := strings.ContainsAny(ifMatch, "\r\n\x00") // not a header value a client can send
+		req := hostileRequest{method: tg.method, path: path}
+		switch tg.path {
+		case "/v1/callbacks/meta":
+			if tg.method == http.MethodPost {
+				req.body = body
+				req.header = []string{"Content-Type", "application/json", callback.SignatureHeader, ifMatch}
 			}
+		case "/v1/callbacks/token":
+			req.body = body
+			req.header = []string{"Content-Type", ifMatch}
+		default:
+			req.header = []string{"Authorization", "Bearer " + hostileAPIToken}
+			if tg.method == http.MethodPost {
+				req.body = body
+				req.header = append(req.header, "Content-Type", "application/json", "If-Match", ifMatch)
+			}
+		}
+		if header {
+			return
 		}
 		r := h.do(t, req)
 		hostileNoRawMarkup(t, tg.method+" "+path, r)
@@ -188,6 +236,11 @@ func FuzzAPI(f *testing.F) {
 			// be one of our paths, never another host.
 			if loc := r.header.Get("Location"); !strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, "//") {
 				t.Fatalf("%s %s: redirect to %q", tg.method, path, loc)
+			}
+		case r.status == http.StatusOK && tg.path == "/v1/callbacks/meta" && tg.method == http.MethodGet:
+			// The challenge is echoed: it must not be taken for markup.
+			if !strings.HasPrefix(ct, "text/plain") || r.header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Fatalf("handshake answer %q with Content-Type %q, nosniff %q", r.body, ct, r.header.Get("X-Content-Type-Options"))
 			}
 		case r.status == http.StatusOK && tg.path == "/v1/orders/export" &&
 			(strings.HasPrefix(ct, "text/csv") || strings.HasPrefix(ct, "application/x-ndjson")):
