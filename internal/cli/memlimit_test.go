@@ -11,12 +11,14 @@ import (
 )
 
 // TestSetMemoryLimit: a container limit becomes Go's soft limit at
-// MemoryLimitRatio, GOMEMLIMIT or AUTOMEMLIMIT=off leave it alone, no
-// limit or no cgroup leaves none, and restore puts the previous one back.
+// MemoryLimitRatio of it less OffHeapReserve (of half of it, for a small
+// one), GOMEMLIMIT or AUTOMEMLIMIT=off leave it alone, no limit or no
+// cgroup leaves none, and restore puts the previous one back.
 func TestSetMemoryLimit(t *testing.T) {
 	const gib = 1 << 30
-	ratio := MemoryLimitRatio // a variable: the product is not a whole constant
-	ratioOfGiB := int64(float64(gib) * ratio)
+	ratio := MemoryLimitRatio // a variable: the products are not whole constants
+	ofGiB := int64(float64(gib-OffHeapReserve) * ratio)
+	of100MiB := int64(float64(50<<20) * ratio) // 100 MiB less the reserve is under half of it
 	noCgroup := func() (uint64, error) { return 0, errors.New("no cgroup here") }
 	tests := []struct {
 		name  string
@@ -24,7 +26,8 @@ func TestSetMemoryLimit(t *testing.T) {
 		limit memlimit.Provider
 		want  int64 // the soft limit while serving; 0 = unchanged
 	}{
-		{"container limit", nil, memlimit.Limit(gib), ratioOfGiB},
+		{"container limit", nil, memlimit.Limit(gib), ofGiB},
+		{"small container", nil, memlimit.Limit(100 << 20), of100MiB},
 		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "300MiB"}, memlimit.Limit(gib), 0},
 		{"AUTOMEMLIMIT off", map[string]string{"AUTOMEMLIMIT": "off"}, memlimit.Limit(gib), 0},
 		{"no limit", nil, func() (uint64, error) { return 0, memlimit.ErrNoLimit }, math.MaxInt64},

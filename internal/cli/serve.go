@@ -38,8 +38,9 @@ Secrets may also come from files: WAORDERS_API_TOKEN_FILE=/run/secrets/token.
 The Go runtime's GOGC and GOMEMLIMIT apply; without GOGC, serve runs the
 garbage collector at GOGC=400 (less CPU, some MiB more memory), and without
 GOMEMLIMIT, in a container with a memory limit (cgroup v1 or v2), it sets
-Go's soft memory limit to 90 % of it, so the heap is collected before the
-container is killed (AUTOMEMLIMIT=off disables that).`
+Go's soft memory limit to 90 % of it less 64 MiB for SQLite's caches, so
+the heap is collected before the container is killed (AUTOMEMLIMIT=off
+disables that).`
 
 func runServe(ctx context.Context, env Env, args []string) error {
 	var cfg config.Serve
@@ -169,17 +170,23 @@ func setGCPercent(getenv func(string) string, log *slog.Logger) (restore func())
 	return func() { debug.SetGCPercent(prev) }
 }
 
-// MemoryLimitRatio is the share of a container's memory limit that serve
-// gives Go as its soft memory limit when GOMEMLIMIT is not set: the rest is
-// left to what the collector does not manage (SQLite's page cache lives in
-// Go memory with modernc, but goroutine stacks, the binary and the kernel's
-// buffers for the process count against the container too).
+// MemoryLimitRatio is the share of a container's memory limit, less
+// OffHeapReserve, that serve gives Go as its soft memory limit when
+// GOMEMLIMIT is not set; the rest covers goroutine stacks, the binary and
+// what the kernel keeps for the process.
 const MemoryLimitRatio = 0.9
 
-// setMemoryLimit sets Go's soft memory limit to MemoryLimitRatio of what
-// limit reports (the container's memory limit), unless GOMEMLIMIT is set or
-// AUTOMEMLIMIT is "off", and returns the function that restores the
-// previous limit. With GOGC=400 the heap may grow to five times what is
+// OffHeapReserve is what a serving process uses outside Go's heap, which
+// Go's memory limit does not count: SQLite's page caches, which modernc
+// allocates apart from the Go heap (about 32 MiB resident for the writer's
+// 16 MB cache, and a few MiB for each reader and the checkpointer).
+const OffHeapReserve = 64 << 20
+
+// setMemoryLimit sets Go's soft memory limit from what limit reports (the
+// container's memory limit): MemoryLimitRatio of it less OffHeapReserve, but
+// never less than that share of half of it. It does nothing when GOMEMLIMIT
+// is set or AUTOMEMLIMIT is "off", and returns the function that restores
+// the previous limit. With GOGC=400 the heap may grow to five times what is
 // live before a collection; the limit makes the collector run earlier when
 // that would exceed the container's memory, instead of the process being
 // killed. No limit, or no cgroup, leaves Go's default (none).
@@ -187,14 +194,21 @@ func setMemoryLimit(getenv func(string) string, limit memlimit.Provider, log *sl
 	if getenv("GOMEMLIMIT") != "" || getenv("AUTOMEMLIMIT") == "off" {
 		return func() {}
 	}
+	forGo := func() (uint64, error) {
+		l, err := limit()
+		if err != nil {
+			return 0, err
+		}
+		return max(l-min(l, OffHeapReserve), l/2), nil
+	}
 	prev := debug.SetMemoryLimit(-1)
-	set, err := memlimit.Set(memlimit.WithProvider(limit), memlimit.WithRatio(MemoryLimitRatio))
+	set, err := memlimit.Set(memlimit.WithProvider(forGo), memlimit.WithRatio(MemoryLimitRatio))
 	switch {
 	case err != nil:
 		log.Debug("no container memory limit found; Go's memory limit left unset", "err", err)
 	case set < math.MaxInt64:
 		log.Info("Go's soft memory limit set from the container's; GOMEMLIMIT overrides it",
-			"limit_mib", set>>20, "ratio", MemoryLimitRatio)
+			"limit_mib", set>>20, "ratio", MemoryLimitRatio, "off_heap_reserve_mib", OffHeapReserve>>20)
 	}
 	return func() { debug.SetMemoryLimit(prev) }
 }
