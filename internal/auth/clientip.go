@@ -1,14 +1,16 @@
 package auth
 
 import (
+	"iter"
 	"net/http"
 	"net/netip"
 	"strings"
 )
 
 // maxForwardedHops bounds the X-Forwarded-For entries examined: more
-// trusted hops than this are not believable, and a long header costs no
-// more than a short one (entries are split off from the right, as needed).
+// trusted hops than this are not believable. Entries are split off from the
+// right only as far as they are read, so a long header costs no more than a
+// short one.
 const maxForwardedHops = 32
 
 // ClientIP returns the address of the client that sent r. It is the peer
@@ -25,11 +27,12 @@ func (a *Authenticator) ClientIP(r *http.Request) netip.Addr {
 	if !peer.IsValid() || !containsAddr(a.trusted, peer) {
 		return peer
 	}
-	client := peer
-	for n, hop := range hopsFromRight(r.Header, maxForwardedHops+1) {
+	client, n := peer, 0
+	for hop := range hopsFromRight(r.Header) {
 		if n == maxForwardedHops {
 			return netip.Addr{} // too many trusted hops to be believable
 		}
+		n++
 		addr := parseAddr(hop)
 		if !addr.IsValid() || !containsAddr(a.trusted, addr) {
 			return addr
@@ -39,25 +42,25 @@ func (a *Authenticator) ClientIP(r *http.Request) netip.Addr {
 	return client
 }
 
-// hopsFromRight returns the last limit non-empty X-Forwarded-For entries of h
-// across all its header lines, rightmost first.
-func hopsFromRight(h http.Header, limit int) []string {
-	lines := h.Values("X-Forwarded-For")
-	var hops []string
-	for i := len(lines) - 1; i >= 0 && len(hops) < limit; i-- {
-		line := lines[i]
-		for len(hops) < limit {
-			j := strings.LastIndexByte(line, ',')
-			if e := strings.TrimSpace(line[j+1:]); e != "" {
-				hops = append(hops, e)
+// hopsFromRight yields the non-empty X-Forwarded-For entries of h across
+// all its header lines, rightmost first.
+func hopsFromRight(h http.Header) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		lines := h.Values("X-Forwarded-For")
+		for i := len(lines) - 1; i >= 0; i-- {
+			line := lines[i]
+			for {
+				j := strings.LastIndexByte(line, ',')
+				if e := strings.TrimSpace(line[j+1:]); e != "" && !yield(e) {
+					return
+				}
+				if j < 0 {
+					break
+				}
+				line = line[:j]
 			}
-			if j < 0 {
-				break
-			}
-			line = line[:j]
 		}
 	}
-	return hops
 }
 
 // parseAddr parses "ip", "ip:port" or "[ipv6]:port" into a normalised
