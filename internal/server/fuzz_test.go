@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -197,7 +198,6 @@ func FuzzAPI(f *testing.F) {
 		case input != "":
 			path += "?" + input
 		}
-		header := strings.ContainsAny(ifMatch, "\r\n\x00") // not a header value a client can send
 		req := hostileRequest{method: tg.method, path: path}
 		switch tg.path {
 		case "/v1/callbacks/meta":
@@ -215,8 +215,8 @@ func FuzzAPI(f *testing.F) {
 				req.header = append(req.header, "Content-Type", "application/json", "If-Match", ifMatch)
 			}
 		}
-		if header {
-			return
+		if slices.Contains(req.header, ifMatch) && strings.ContainsAny(ifMatch, "\r\n\x00") {
+			return // not a header value a client can send
 		}
 		r := h.do(t, req)
 		hostileNoRawMarkup(t, tg.method+" "+path, r)

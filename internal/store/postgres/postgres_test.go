@@ -519,8 +519,6 @@ func TestClosedStoreIsUnavailable(t *testing.T) {
 	}
 }
 
-// TestCampaignRollupMigration: migration 0002 builds the campaign rollup
-// from the orders already stored.
 // TestRawStoredAsSpan: a record whose raw JSON is a slice of its
 // callback's stored body keeps where the slice is, not a copy; any other
 // keeps its raw bytes.
@@ -568,6 +566,8 @@ VALUES ('%s', 1, '%s', '%s', '', 'pending', '')`, id, at.Format(time.RFC3339Nano
 	})
 }
 
+// TestCampaignRollupMigration: migration 0002 builds the campaign rollup
+// from the orders already stored.
 func TestCampaignRollupMigration(t *testing.T) {
 	url := requireServer(t)
 	schema := newSchema(t, url)
