@@ -13,8 +13,8 @@ import (
 	"time"
 )
 
-// client talks to a running waorders server's /v1 API.
-type client struct {
+// apiClient talks to a running waorders server's /v1 API.
+type apiClient struct {
 	base  string
 	token string
 	http  *http.Client
@@ -36,7 +36,7 @@ func (c *clientFlags) register(fs *flag.FlagSet) {
 // client builds the API client. The token comes from the flag, the
 // environment (via config resolution), or the credentials file a local
 // `waorders serve` generated.
-func (c *clientFlags) client() (*client, error) {
+func (c *clientFlags) client() (*apiClient, error) {
 	tok := c.token
 	if tok == "" {
 		vals, err := readCredentials(filepath.Join(c.data, credentialsFile))
@@ -51,7 +51,7 @@ func (c *clientFlags) client() (*client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("%w: --server %q is not an http(s) URL", ErrUsage, c.server)
 	}
-	return &client{base: strings.TrimRight(c.server, "/"), token: tok, http: &http.Client{Timeout: 0}}, nil
+	return &apiClient{base: strings.TrimRight(c.server, "/"), token: tok, http: &http.Client{Timeout: 0}}, nil
 }
 
 // apiError is an error answer of the server.
@@ -68,7 +68,7 @@ func (e *apiError) Error() string {
 
 // do sends a request and returns the open response for 2xx answers; any
 // other answer becomes an *apiError. The caller closes the body.
-func (c *client) do(ctx context.Context, method, path string, query url.Values, body any, header http.Header) (*http.Response, error) {
+func (c *apiClient) do(ctx context.Context, method, path string, query url.Values, body any, header http.Header) (*http.Response, error) {
 	u := c.base + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -132,7 +132,7 @@ func maps(dst, src http.Header) {
 }
 
 // getJSON decodes a 2xx JSON answer into out.
-func (c *client) getJSON(ctx context.Context, method, path string, query url.Values, body, out any, header http.Header) (http.Header, error) {
+func (c *apiClient) getJSON(ctx context.Context, method, path string, query url.Values, body, out any, header http.Header) (http.Header, error) {
 	resp, err := c.do(ctx, method, path, query, body, header)
 	if err != nil {
 		return nil, err

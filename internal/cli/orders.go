@@ -159,7 +159,7 @@ func amounts(as []apiAmount) string {
 }
 
 // clientCommand parses a client subcommand's flags and builds the client.
-func clientCommand(env Env, fs *flag.FlagSet, cf *clientFlags, args []string) (*client, error) {
+func clientCommand(env Env, fs *flag.FlagSet, cf *clientFlags, args []string) (*apiClient, error) {
 	cf.register(fs)
 	if err := parseClientArgs(fs, args, env); err != nil {
 		return nil, err
@@ -332,7 +332,7 @@ func ordersSetStatus(ctx context.Context, env Env, args []string) error {
 }
 
 // copyJSON sends a request and copies the JSON answer to w as it comes.
-func copyJSON(ctx context.Context, c *client, w io.Writer, method, path string, q url.Values, body any, h http.Header) error {
+func copyJSON(ctx context.Context, c *apiClient, w io.Writer, method, path string, q url.Values, body any, h http.Header) error {
 	resp, err := c.do(ctx, method, path, q, body, h)
 	if err != nil {
 		return err

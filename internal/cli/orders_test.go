@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/waorders/waorders/internal/auth"
+	"github.com/waorders/waorders/internal/callbackauth"
 	"github.com/waorders/waorders/internal/intake"
 	"github.com/waorders/waorders/internal/server"
 	"github.com/waorders/waorders/internal/store/sqlite"
@@ -36,7 +36,7 @@ func newOrdersTestServer(t *testing.T, orders ...cliTestOrder) string {
 	}
 	in := intake.New(st, intake.Config{})
 	in.Start()
-	authn, err := auth.New(auth.Config{Secrets: []string{ordersTestSecret}})
+	authn, err := callbackauth.New(callbackauth.Config{Secrets: []string{ordersTestSecret}})
 	if err != nil {
 		t.Fatal(err)
 	}

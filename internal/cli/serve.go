@@ -14,7 +14,7 @@ import (
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
 
-	"github.com/waorders/waorders/internal/auth"
+	"github.com/waorders/waorders/internal/callbackauth"
 	"github.com/waorders/waorders/internal/config"
 	"github.com/waorders/waorders/internal/intake"
 	"github.com/waorders/waorders/internal/metrics"
@@ -71,11 +71,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	defer st.Close()
 
-	var authn *auth.Authenticator
+	var authn *callbackauth.Authenticator
 	// An allow-list applies even without credentials (--insecure-no-auth).
 	if !cfg.InsecureNoAuth || cfg.HasCallbackAuth() || len(cfg.AllowCIDRs) > 0 {
 		ac, _ := cfg.AuthConfig() // validated above
-		if authn, err = auth.New(ac); err != nil {
+		if authn, err = callbackauth.New(ac); err != nil {
 			return fmt.Errorf("callback authentication: %w", err)
 		}
 	}
@@ -245,7 +245,7 @@ func dataDir(cfg *config.Serve) string {
 	return "data"
 }
 
-func banner(w io.Writer, cfg *config.Serve, url string, authn *auth.Authenticator, creds string) {
+func banner(w io.Writer, cfg *config.Serve, url string, authn *callbackauth.Authenticator, creds string) {
 	fmt.Fprintf(w, "waorders %s listening on %s\n", version(), url)
 	storage := "SQLite " + cfg.DatabaseURL
 	if cfg.Driver() == "postgres" {

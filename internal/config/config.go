@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/waorders/waorders/internal/auth"
+	"github.com/waorders/waorders/internal/callbackauth"
 )
 
 // Default values.
@@ -71,7 +71,7 @@ func (c *Serve) Flags(fs *flag.FlagSet) {
 
 	fs.Var(&c.APITokens, "api-token", "Bearer `tokens` accepted on the /v1 API, comma-separated (rotation)")
 	fs.Var(&c.CallbackSecrets, "callback-secret", "shared `secrets` accepted in the callback secret header, comma-separated (rotation)")
-	fs.StringVar(&c.CallbackSecretHeader, "callback-secret-header", auth.DefaultSecretHeader, "`header` carrying the callback secret")
+	fs.StringVar(&c.CallbackSecretHeader, "callback-secret-header", callbackauth.DefaultSecretHeader, "`header` carrying the callback secret")
 	fs.Var(&c.BasicAuth, "basic-auth", "HTTP Basic `user:password` pairs accepted on callbacks, comma-separated")
 	fs.Var(&c.TokenClients, "token-clients", "`id:secret` pairs for Kaleyra's advanced authentication (POST /v1/callbacks/token), comma-separated")
 	fs.Var(&c.TokenKeys, "token-keys", "HMAC `keys` signing issued Bearer tokens; share them across instances (first signs, all verify)")
@@ -174,8 +174,8 @@ func (c *Serve) HasCallbackAuth() bool {
 }
 
 // AuthConfig builds the callback authenticator's configuration.
-func (c *Serve) AuthConfig() (auth.Config, error) {
-	ac := auth.Config{
+func (c *Serve) AuthConfig() (callbackauth.Config, error) {
+	ac := callbackauth.Config{
 		SecretHeader: c.CallbackSecretHeader,
 		Secrets:      c.CallbackSecrets,
 		TokenTTL:     c.TokenTTL,
@@ -187,7 +187,7 @@ func (c *Serve) AuthConfig() (auth.Config, error) {
 			errs = append(errs, errors.New("--basic-auth: each entry must be user:password"))
 			continue
 		}
-		ac.BasicUsers = append(ac.BasicUsers, auth.BasicUser{Username: u, Password: pw})
+		ac.BasicUsers = append(ac.BasicUsers, callbackauth.BasicUser{Username: u, Password: pw})
 	}
 	for _, p := range c.TokenClients {
 		id, sec, ok := strings.Cut(p, ":")
@@ -195,7 +195,7 @@ func (c *Serve) AuthConfig() (auth.Config, error) {
 			errs = append(errs, errors.New("--token-clients: each entry must be client-id:client-secret"))
 			continue
 		}
-		ac.TokenClients = append(ac.TokenClients, auth.TokenClient{ID: id, Secret: sec})
+		ac.TokenClients = append(ac.TokenClients, callbackauth.TokenClient{ID: id, Secret: sec})
 	}
 	for _, k := range c.TokenKeys {
 		ac.TokenKeys = append(ac.TokenKeys, []byte(k))
@@ -210,7 +210,7 @@ func (c *Serve) AuthConfig() (auth.Config, error) {
 	if len(errs) > 0 {
 		return ac, errors.Join(errs...)
 	}
-	if _, err := auth.New(ac); err != nil {
+	if _, err := callbackauth.New(ac); err != nil {
 		return ac, err
 	}
 	return ac, nil

@@ -69,7 +69,7 @@ func checkStored(t *testing.T, st store.Store, acks *ackSet) storedCounts {
 	}
 
 	seen := make(map[string]bool)
-	err := st.ExportOrders(ctx, store.OrderFilter{}, func(o *waorders.Order) error {
+	err := st.ExportOrders(ctx, store.ListOrdersParams{}, func(o *waorders.Order) error {
 		c.Orders++
 		if seen[o.ID] {
 			c.Duplicates++
@@ -82,7 +82,7 @@ func checkStored(t *testing.T, st store.Store, acks *ackSet) storedCounts {
 		t.Fatalf("export orders: %v", err)
 	}
 
-	f := store.MessageFilter{Limit: store.MaxLimit}
+	f := store.ListMessagesParams{Limit: store.MaxLimit}
 	for {
 		page, err := st.ListMessages(ctx, f)
 		if err != nil {

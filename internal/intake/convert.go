@@ -15,8 +15,8 @@ import (
 // quarantine entry for each unusable one. The i-th record of the result
 // always maps back to the i-th message or status of the callback, so the
 // answer can list every one of them.
-func build(req *Request, cb *callback.Callback) (*store.Delivery, []record) {
-	d := &store.Delivery{Callback: store.Callback{
+func build(req *Request, cb *callback.Callback) (*store.Inbound, []record) {
+	d := &store.Inbound{Callback: store.RawCallback{
 		ID: req.ID, Envelope: string(cb.Envelope), ReceivedAt: req.ReceivedAt,
 		Body: req.Body, Headers: req.Headers,
 	}}
@@ -66,7 +66,7 @@ type record struct {
 	typ        string
 	problems   []callback.Problem
 	quarantine bool
-	index      int // into Delivery.Messages/Statuses, or Delivery.Quarantine
+	index      int // into Inbound.Messages/Statuses, or Inbound.Quarantine
 }
 
 func toMessage(req *Request, ch *callback.Change, m *callback.Message) *waorders.Message {

@@ -1,5 +1,5 @@
 // Package intake is the callback pipeline: decode a body with package
-// callback, turn it into one store.Delivery, and write it durably through a
+// callback, turn it into one store.Inbound, and write it durably through a
 // single group-commit writer, so that many concurrent callbacks share one
 // transaction and one fsync. A caller gets its Result only after the
 // transaction holding its delivery has committed: that is when the HTTP
@@ -66,12 +66,12 @@ type Intake struct {
 
 // pending is one delivery waiting for the writer.
 type pending struct {
-	d   *store.Delivery
+	d   *store.Inbound
 	res chan writeResult // buffered 1
 }
 
 type writeResult struct {
-	r   store.DeliveryResult
+	r   store.InboundResult
 	err error
 }
 
@@ -204,7 +204,7 @@ func (in *Intake) Process(ctx context.Context, req Request) (*Result, error) {
 		if !errors.As(err, &de) {
 			de = &callback.DecodeError{Code: callback.CodeInvalidJSON, Path: callback.RootPath, Message: err.Error()}
 		}
-		d := &store.Delivery{Quarantine: []*waorders.QuarantineEntry{bodyQuarantine(&req, de)}}
+		d := &store.Inbound{Quarantine: []*waorders.QuarantineEntry{bodyQuarantine(&req, de)}}
 		wr, werr := in.write(ctx, d)
 		if werr != nil {
 			return nil, werr
@@ -229,7 +229,7 @@ func (in *Intake) Process(ctx context.Context, req Request) (*Result, error) {
 }
 
 // answer builds the Result and counts what happened.
-func (in *Intake) answer(req *Request, cb *callback.Callback, recs []record, wr store.DeliveryResult) *Result {
+func (in *Intake) answer(req *Request, cb *callback.Callback, recs []record, wr store.InboundResult) *Result {
 	res := &Result{RequestID: req.ID, Envelope: string(cb.Envelope), Messages: []ItemResult{}, Statuses: []ItemResult{}}
 	for _, r := range recs {
 		ir := ItemResult{ID: r.id}
@@ -284,19 +284,19 @@ func knownType(t string) bool {
 }
 
 // write queues d for the writer and waits for its commit.
-func (in *Intake) write(ctx context.Context, d *store.Delivery) (store.DeliveryResult, error) {
+func (in *Intake) write(ctx context.Context, d *store.Inbound) (store.InboundResult, error) {
 	p := &pending{d: d, res: make(chan writeResult, 1)}
 	in.mu.RLock()
 	if in.closed {
 		in.mu.RUnlock()
-		return store.DeliveryResult{}, ErrStopped
+		return store.InboundResult{}, ErrStopped
 	}
 	select {
 	case in.queue <- p:
 		in.mu.RUnlock()
 	case <-ctx.Done():
 		in.mu.RUnlock()
-		return store.DeliveryResult{}, waorders.Wrap(waorders.CodeUnavailable, ctx.Err(), "the request ended before it could be stored; retry")
+		return store.InboundResult{}, waorders.Wrap(waorders.CodeUnavailable, ctx.Err(), "the request ended before it could be stored; retry")
 	}
 	// Once queued, the delivery will be written whatever happens to ctx:
 	// waiting for the outcome keeps the answer truthful.
@@ -354,7 +354,7 @@ func (in *Intake) gather(batch []*pending) []*pending {
 // one delivery, each is retried on its own, so one poisoned delivery cannot
 // fail its neighbours; if storage is down, every one fails fast.
 func (in *Intake) commit(batch []*pending) {
-	ds := make([]*store.Delivery, len(batch))
+	ds := make([]*store.Inbound, len(batch))
 	for i, p := range batch {
 		ds[i] = p.d
 	}
@@ -371,7 +371,7 @@ func (in *Intake) commit(batch []*pending) {
 	}
 	in.log.Warn("group commit failed, retrying callbacks one by one", "batch", len(batch), "err", err)
 	for _, p := range batch {
-		r, err := in.writeBatch([]*store.Delivery{p.d})
+		r, err := in.writeBatch([]*store.Inbound{p.d})
 		if err != nil {
 			in.failOrReject([]*pending{p}, err)
 			continue
@@ -402,7 +402,7 @@ func (in *Intake) failOrReject(batch []*pending, err error) {
 		Headers:    cb.Headers,
 		ReceivedAt: cb.ReceivedAt,
 	}
-	r, qerr := in.writeBatch([]*store.Delivery{{Quarantine: []*waorders.QuarantineEntry{q}}})
+	r, qerr := in.writeBatch([]*store.Inbound{{Quarantine: []*waorders.QuarantineEntry{q}}})
 	if qerr != nil {
 		in.fail(batch, qerr)
 		return
@@ -411,11 +411,11 @@ func (in *Intake) failOrReject(batch []*pending, err error) {
 	p.res <- writeResult{err: &RejectedError{Decode: de, QuarantineID: r[0].Quarantine[0].ID}}
 }
 
-func (in *Intake) writeBatch(ds []*store.Delivery) ([]store.DeliveryResult, error) {
+func (in *Intake) writeBatch(ds []*store.Inbound) ([]store.InboundResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), in.cfg.CommitTimeout)
 	defer cancel()
 	start := time.Now()
-	results, err := in.store.WriteDeliveries(ctx, ds)
+	results, err := in.store.WriteInbound(ctx, ds)
 	in.m.CommitSeconds.Observe(time.Since(start).Seconds())
 	if err == nil {
 		in.m.CommitBatch.Observe(float64(len(ds)))

@@ -104,7 +104,7 @@ func TestProcessSeedStoresOrder(t *testing.T) {
 	}
 }
 
-func TestDuplicateDeliveryCreatesNothing(t *testing.T) {
+func TestDuplicateCallbackCreatesNothing(t *testing.T) {
 	st := openSQLite(t)
 	in := newTestIntake(t, st, Config{})
 	body := orderBody([]string{"wamid.A"}, "1", "10")
@@ -117,7 +117,7 @@ func TestDuplicateDeliveryCreatesNothing(t *testing.T) {
 			t.Fatalf("delivery %d: %s, want %s", i, got, want)
 		}
 	}
-	page, err := st.ListOrders(context.Background(), store.OrderFilter{})
+	page, err := st.ListOrders(context.Background(), store.ListOrdersParams{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,13 +126,13 @@ func TestDuplicateDeliveryCreatesNothing(t *testing.T) {
 	}
 }
 
-func TestConcurrentDeliveriesCreateOneOrder(t *testing.T) {
+func TestConcurrentCallbacksCreateOneOrder(t *testing.T) {
 	for _, writers := range []int{1, 4} {
-		t.Run(fmt.Sprintf("Writers%d", writers), func(t *testing.T) { testConcurrentDeliveries(t, writers) })
+		t.Run(fmt.Sprintf("Writers%d", writers), func(t *testing.T) { testConcurrentCallbacks(t, writers) })
 	}
 }
 
-func testConcurrentDeliveries(t *testing.T, writers int) {
+func testConcurrentCallbacks(t *testing.T, writers int) {
 	st := openSQLite(t)
 	in := newTestIntake(t, st, Config{Writers: writers})
 	body := orderBody([]string{"wamid.SAME"}, "2", "1600")
@@ -163,7 +163,7 @@ func testConcurrentDeliveries(t *testing.T, writers int) {
 	if stored != 1 {
 		t.Errorf("%d deliveries stored, want exactly 1", stored)
 	}
-	page, err := st.ListOrders(context.Background(), store.OrderFilter{})
+	page, err := st.ListOrders(context.Background(), store.ListOrdersParams{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestRetryResolvesWhatNowDecodes(t *testing.T) {
 	st := openSQLite(t)
 	in := newTestIntake(t, st, Config{})
 	body := orderBody([]string{"wamid.LATE"}, "3", "5")
-	res, err := st.WriteDeliveries(context.Background(), []*store.Delivery{{
+	res, err := st.WriteInbound(context.Background(), []*store.Inbound{{
 		Quarantine: []*waorders.QuarantineEntry{{
 			Kind: waorders.QuarantineMessage, CallbackID: "old-req", MessageID: "wamid.LATE", Envelope: "kaleyra",
 			Reason: "unknown_currency", Message: "old decoder", Body: body, ReceivedAt: in.Now(),
@@ -315,7 +315,7 @@ func testStop(t *testing.T, writers int) {
 	if _, err := process(t, in, "late", orderBody([]string{"wamid.late"}, "1", "1")); !errors.Is(err, ErrStopped) {
 		t.Errorf("after Stop: err = %v, want ErrStopped", err)
 	}
-	page, err := st.ListOrders(context.Background(), store.OrderFilter{Limit: 100})
+	page, err := st.ListOrders(context.Background(), store.ListOrdersParams{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +333,7 @@ type gatedStore struct {
 	sizes []int
 }
 
-func (g *gatedStore) WriteDeliveries(ctx context.Context, ds []*store.Delivery) ([]store.DeliveryResult, error) {
+func (g *gatedStore) WriteInbound(ctx context.Context, ds []*store.Inbound) ([]store.InboundResult, error) {
 	g.mu.Lock()
 	first := len(g.sizes) == 0
 	g.sizes = append(g.sizes, len(ds))
@@ -341,7 +341,7 @@ func (g *gatedStore) WriteDeliveries(ctx context.Context, ds []*store.Delivery) 
 	if first {
 		<-g.gate
 	}
-	return g.Store.WriteDeliveries(ctx, ds)
+	return g.Store.WriteInbound(ctx, ds)
 }
 
 func TestGroupCommitBatchesQueuedCallbacks(t *testing.T) {

@@ -61,7 +61,7 @@ func (in *Intake) Retry(ctx context.Context, id int64) (*RetryResult, error) {
 // message id (they cannot be deduplicated, so a retry would only add copies:
 // the entry being retried already keeps them), drops their records and
 // renumbers the rest. It reports whether anything was dropped.
-func dropUnkeyedQuarantine(d *store.Delivery, recs []record) ([]record, bool) {
+func dropUnkeyedQuarantine(d *store.Inbound, recs []record) ([]record, bool) {
 	remap := make(map[int]int, len(d.Quarantine))
 	kept := d.Quarantine[:0]
 	for i, e := range d.Quarantine {

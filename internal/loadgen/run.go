@@ -237,7 +237,7 @@ func (r *runner) produce(ctx context.Context, gen *simulate.Generator, jobs chan
 	}
 }
 
-func (r *runner) newItem(cb simulate.Callback) *item {
+func (r *runner) newItem(cb simulate.Generated) *item {
 	it := &item{body: cb.Body, malformed: cb.Malformed}
 	if r.cfg.Meta && r.cfg.AppSecret != "" {
 		it.signature = callback.Sign(cb.Body, r.cfg.AppSecret)

@@ -21,7 +21,7 @@ func (s *Server) handleMessageGet(w http.ResponseWriter, r *http.Request) error 
 func (s *Server) handleMessageList(w http.ResponseWriter, r *http.Request) error {
 	q := query{r: r}
 	q.only("type", "customer", "since", "until", "cursor", "limit")
-	f := store.MessageFilter{
+	f := store.ListMessagesParams{
 		Type:     q.text("type"),
 		Customer: q.text("customer"),
 		Since:    q.time("since"),
@@ -61,7 +61,7 @@ func (s *Server) handleOrderGet(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) handleQuarantineList(w http.ResponseWriter, r *http.Request) error {
 	q := query{r: r}
 	q.only("unresolved", "cursor", "limit")
-	f := store.QuarantineFilter{Unresolved: q.bool("unresolved"), Cursor: q.str("cursor"), Limit: q.limit()}
+	f := store.ListQuarantineParams{Unresolved: q.bool("unresolved"), Cursor: q.str("cursor"), Limit: q.limit()}
 	if q.err != nil {
 		return q.err
 	}

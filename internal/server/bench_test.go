@@ -29,7 +29,7 @@ import (
 )
 
 // The order benchmarks run against a database of -seed-orders orders,
-// written straight through store.WriteDeliveries in big batches. The file
+// written straight through store.WriteInbound in big batches. The file
 // is kept (default: waorders-bench-<N>-<schema hash>.db in the temp
 // directory, the hash taken over the SQLite migrations) so later runs skip
 // the seeding; delete it to start over.
@@ -45,7 +45,7 @@ const (
 	benchCampaigns = 50     // distinct ref1 values: 1M orders → 20,000 per campaign
 	benchCustomers = 100000 // distinct customers
 	benchSpan      = 90 * 24 * time.Hour
-	benchBatch     = 5000 // orders per WriteDeliveries call
+	benchBatch     = 5000 // orders per WriteInbound call
 )
 
 var benchStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -130,7 +130,7 @@ func benchOrderID(i int) string {
 func seedBenchOrders(ctx context.Context, st store.Store, n int) error {
 	step := benchSpan / time.Duration(n)
 	body := []byte(`{"seeded":true}`)
-	batch := make([]*store.Delivery, 0, benchBatch)
+	batch := make([]*store.Inbound, 0, benchBatch)
 	for i := 0; i < n; i++ {
 		id := benchOrderID(i)
 		at := benchStart.Add(time.Duration(i) * step).Truncate(time.Second)
@@ -153,8 +153,8 @@ func seedBenchOrders(ctx context.Context, st store.Store, n int) error {
 		biz := waorders.Business{PhoneNumberID: "100000000000001", DisplayPhoneNumber: "919800000001", WABAID: "200000000000001"}
 		camp := waorders.Campaign{Ref1: fmt.Sprintf("campaign-%02d", i%benchCampaigns), Ref2: "ref2-" + strconv.Itoa(i%7)}
 		cbID := "bench-" + strconv.Itoa(i)
-		batch = append(batch, &store.Delivery{
-			Callback: store.Callback{ID: cbID, Envelope: "kaleyra", ReceivedAt: at.Add(time.Second), Body: body},
+		batch = append(batch, &store.Inbound{
+			Callback: store.RawCallback{ID: cbID, Envelope: "kaleyra", ReceivedAt: at.Add(time.Second), Body: body},
 			Messages: []store.MessageWrite{{
 				Message: &waorders.Message{
 					ID: id, CallbackID: cbID, Type: "order", Customer: cust, Business: biz, Campaign: camp,
@@ -168,7 +168,7 @@ func seedBenchOrders(ctx context.Context, st store.Store, n int) error {
 			}},
 		})
 		if len(batch) == benchBatch || i == n-1 {
-			if _, err := st.WriteDeliveries(ctx, batch); err != nil {
+			if _, err := st.WriteInbound(ctx, batch); err != nil {
 				return fmt.Errorf("seed orders up to %d: %w", i, err)
 			}
 			clear(batch)

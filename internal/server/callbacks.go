@@ -12,7 +12,7 @@ import (
 
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/callback"
-	"github.com/waorders/waorders/internal/auth"
+	"github.com/waorders/waorders/internal/callbackauth"
 	"github.com/waorders/waorders/internal/intake"
 )
 
@@ -30,14 +30,14 @@ func (s *Server) handleMetaCallback(w http.ResponseWriter, r *http.Request) erro
 			if s.cfg.InsecureNoAuth {
 				return nil
 			}
-			return &auth.Error{Reason: auth.ReasonMissingCredentials, Message: "the Meta endpoint is not configured: start the server with --meta-app-secret"}
+			return &callbackauth.Error{Reason: callbackauth.ReasonMissingCredentials, Message: "the Meta endpoint is not configured: start the server with --meta-app-secret"}
 		}
 		sig := r.Header.Get("X-Hub-Signature-256")
 		if sig == "" {
-			return &auth.Error{Reason: auth.ReasonMissingCredentials, Message: "missing X-Hub-Signature-256 header"}
+			return &callbackauth.Error{Reason: callbackauth.ReasonMissingCredentials, Message: "missing X-Hub-Signature-256 header"}
 		}
 		if !callback.VerifySignature(body, sig, s.cfg.MetaAppSecrets...) {
-			return &auth.Error{Reason: auth.ReasonBadCredentials, Message: "X-Hub-Signature-256 does not match the body"}
+			return &callbackauth.Error{Reason: callbackauth.ReasonBadCredentials, Message: "X-Hub-Signature-256 does not match the body"}
 		}
 		return nil
 	}
@@ -77,7 +77,7 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request, endpoint string,
 		ID:       requestID(r.Context()),
 		Endpoint: endpoint,
 		Body:     body,
-		Headers:  auth.RedactHeaders(r.Header, s.secretHeaderName()),
+		Headers:  callbackauth.RedactHeaders(r.Header, s.secretHeaderName()),
 	})
 	if err != nil {
 		return fail(err)
@@ -88,7 +88,7 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request, endpoint string,
 
 func (s *Server) secretHeaderName() string {
 	if s.cfg.Auth == nil {
-		return auth.DefaultSecretHeader
+		return callbackauth.DefaultSecretHeader
 	}
 	return s.cfg.Auth.SecretHeader()
 }

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/waorders/waorders/callback"
-	"github.com/waorders/waorders/internal/auth"
+	"github.com/waorders/waorders/internal/callbackauth"
 	"github.com/waorders/waorders/internal/server"
 )
 
@@ -151,9 +151,9 @@ func FuzzAPI(f *testing.F) {
 
 	s := newStack(f, stackConfig{
 		dir: hostileShmDir(f),
-		auth: &auth.Config{
+		auth: &callbackauth.Config{
 			Secrets:      []string{hostileSecret},
-			TokenClients: []auth.TokenClient{{ID: fuzzClientID, Secret: fuzzClientSecret}},
+			TokenClients: []callbackauth.TokenClient{{ID: fuzzClientID, Secret: fuzzClientSecret}},
 		},
 		server: server.Config{
 			Addr:            "127.0.0.1:0",

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/waorders/waorders/internal/auth"
+	"github.com/waorders/waorders/internal/callbackauth"
 	"github.com/waorders/waorders/internal/intake"
 	"github.com/waorders/waorders/internal/server"
 	"github.com/waorders/waorders/internal/store/sqlite"
@@ -46,9 +46,9 @@ func newOrderBundle(t *testing.T, now func() time.Time) *orderBundle {
 	t.Helper()
 	s := newStack(t, stackConfig{
 		now: now,
-		auth: &auth.Config{
+		auth: &callbackauth.Config{
 			Secrets:      []string{testCallbackSecret},
-			TokenClients: []auth.TokenClient{{ID: testClientID, Secret: testClientSecret}},
+			TokenClients: []callbackauth.TokenClient{{ID: testClientID, Secret: testClientSecret}},
 		},
 		server: server.Config{
 			APITokens:       []string{testAPIToken},
@@ -277,11 +277,11 @@ type stack struct {
 
 // stackConfig says how to build a stack.
 type stackConfig struct {
-	dir    string           // where the database goes; "" is tb.TempDir()
-	now    func() time.Time // the clock of store and intake; nil is time.Now
-	auth   *auth.Config     // callback authentication; nil is none
-	server server.Config    // Store, Intake and Auth are filled in
-	listen bool             // open the server on its address (else use srv.Handler())
+	dir    string               // where the database goes; "" is tb.TempDir()
+	now    func() time.Time     // the clock of store and intake; nil is time.Now
+	auth   *callbackauth.Config // callback authentication; nil is none
+	server server.Config        // Store, Intake and Auth are filled in
+	listen bool                 // open the server on its address (else use srv.Handler())
 }
 
 func newStack(tb testing.TB, c stackConfig) *stack {
@@ -301,7 +301,7 @@ func newStack(tb testing.TB, c stackConfig) *stack {
 	cfg := c.server
 	cfg.Store, cfg.Intake = st, s.intake
 	if c.auth != nil {
-		if cfg.Auth, err = auth.New(*c.auth); err != nil {
+		if cfg.Auth, err = callbackauth.New(*c.auth); err != nil {
 			tb.Fatalf("auth: %v", err)
 		}
 	}

@@ -24,7 +24,7 @@ import (
 
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/callback"
-	"github.com/waorders/waorders/internal/auth"
+	"github.com/waorders/waorders/internal/callbackauth"
 	"github.com/waorders/waorders/internal/server"
 	"github.com/waorders/waorders/internal/store/sqlite"
 )
@@ -328,8 +328,8 @@ func hostileCases() []hostileCase {
 			status: http.StatusOK, results: []string{"stored"}},
 
 		// Duplicates: answered, nothing new created.
-		{name: "DuplicateDeliveryFirst", req: kal(dupBody), status: http.StatusOK, results: []string{"stored", "stored"}},
-		{name: "DuplicateDeliveryAgain", req: kal(dupBody), status: http.StatusOK, results: []string{"duplicate", "duplicate"}},
+		{name: "DuplicateCallbackFirst", req: kal(dupBody), status: http.StatusOK, results: []string{"stored", "stored"}},
+		{name: "DuplicateCallbackAgain", req: kal(dupBody), status: http.StatusOK, results: []string{"duplicate", "duplicate"}},
 		{name: "SameIDTwiceInOneCallback", req: kal(hkEnvelope(hostileFields{}, hkText("wamid.H-TWICE", "a"), hkText("wamid.H-TWICE", "b"))),
 			status: http.StatusOK, results: []string{"stored", "duplicate"}},
 		// The first delivery under a message id wins: a later, different
@@ -799,7 +799,7 @@ func newHostileEnv(tb testing.TB, listen bool, configure func(*server.Config)) *
 	if configure != nil {
 		configure(&cfg)
 	}
-	s := newStack(tb, stackConfig{dir: dir, auth: &auth.Config{Secrets: []string{hostileSecret}}, server: cfg, listen: listen})
+	s := newStack(tb, stackConfig{dir: dir, auth: &callbackauth.Config{Secrets: []string{hostileSecret}}, server: cfg, listen: listen})
 	env := &hostileEnv{
 		srv: s.srv, store: s.store, handler: s.srv.Handler(), db: s.inspect,
 		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{}},

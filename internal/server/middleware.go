@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/waorders/waorders"
-	"github.com/waorders/waorders/internal/auth"
+	"github.com/waorders/waorders/internal/callbackauth"
 )
 
 type ctxKey int
@@ -172,8 +172,8 @@ func (s *Server) requireCallbackAuth(next http.Handler) http.Handler {
 }
 
 func (s *Server) countAuthFailure(err error) {
-	reason := string(auth.ReasonBadCredentials)
-	var ae *auth.Error
+	reason := string(callbackauth.ReasonBadCredentials)
+	var ae *callbackauth.Error
 	if errors.As(err, &ae) {
 		reason = string(ae.Reason)
 	}

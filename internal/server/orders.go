@@ -237,7 +237,7 @@ func (s *Server) handleCustomerGet(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	page, err := s.cfg.Store.ListOrders(r.Context(), store.OrderFilter{Customer: waID, Limit: limit})
+	page, err := s.cfg.Store.ListOrders(r.Context(), store.ListOrdersParams{Customer: waID, Limit: limit})
 	if err != nil {
 		return err
 	}
@@ -274,7 +274,7 @@ type campaignReport struct {
 func (s *Server) handleCampaignReport(w http.ResponseWriter, r *http.Request) error {
 	q := query{r: r}
 	q.only("group_by", "since", "until", "interval")
-	cq := store.CampaignQuery{
+	cq := store.CampaignReportParams{
 		GroupBy:  q.oneOf("group_by", "ref1", "ref", "ref1", "ref2"),
 		Since:    q.time("since"),
 		Until:    q.time("until"),
@@ -308,8 +308,8 @@ func (s *Server) handleCampaignReport(w http.ResponseWriter, r *http.Request) er
 }
 
 // orderFilter reads the order filters shared by list and export.
-func (q *query) orderFilter() store.OrderFilter {
-	f := store.OrderFilter{
+func (q *query) orderFilter() store.ListOrdersParams {
+	f := store.ListOrdersParams{
 		Ref:           q.text("ref"),
 		Ref1:          q.text("ref1"),
 		Ref2:          q.text("ref2"),

@@ -12,7 +12,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/waorders/waorders/internal/auth"
+	"github.com/waorders/waorders/internal/callbackauth"
 	"github.com/waorders/waorders/internal/intake"
 	"github.com/waorders/waorders/internal/metrics"
 	"github.com/waorders/waorders/internal/store"
@@ -24,7 +24,7 @@ type Config struct {
 	Addr    string
 	Store   store.Store
 	Intake  *intake.Intake
-	Auth    *auth.Authenticator // callback authentication; nil only with InsecureNoAuth
+	Auth    *callbackauth.Authenticator // callback authentication; nil only with InsecureNoAuth
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger
 

@@ -25,7 +25,7 @@ import (
 
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/callback"
-	"github.com/waorders/waorders/internal/auth"
+	"github.com/waorders/waorders/internal/callbackauth"
 	"github.com/waorders/waorders/internal/intake"
 	"github.com/waorders/waorders/internal/metrics"
 	"github.com/waorders/waorders/internal/server"
@@ -34,7 +34,7 @@ import (
 )
 
 // Credentials of the servers started by startServer. Every secret is at
-// least auth.MinSecretLen bytes.
+// least callbackauth.MinSecretLen bytes.
 const (
 	srvSecretOld    = "callback-secret-old-0123456789"
 	srvSecretNew    = "callback-secret-new-9876543210"
@@ -66,17 +66,17 @@ type testServer struct {
 }
 
 // serverOption changes the configuration startServer builds.
-type serverOption func(*server.Config, *auth.Config)
+type serverOption func(*server.Config, *callbackauth.Config)
 
 // startServer opens a server on a fresh database; everything is closed in
 // t.Cleanup.
 func startServer(t *testing.T, opts ...serverOption) *testServer {
 	t.Helper()
 	m := metrics.New()
-	ac := auth.Config{
+	ac := callbackauth.Config{
 		Secrets:      []string{srvSecretOld, srvSecretNew},
-		BasicUsers:   []auth.BasicUser{{Username: srvBasicUser, Password: srvBasicPass}},
-		TokenClients: []auth.TokenClient{{ID: srvClientID, Secret: srvClientSecret}},
+		BasicUsers:   []callbackauth.BasicUser{{Username: srvBasicUser, Password: srvBasicPass}},
+		TokenClients: []callbackauth.TokenClient{{ID: srvClientID, Secret: srvClientSecret}},
 	}
 	cfg := server.Config{
 		Addr: "127.0.0.1:0", Metrics: m,
@@ -889,7 +889,7 @@ func TestIPAllowList(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts := startServer(t, func(_ *server.Config, ac *auth.Config) {
+			ts := startServer(t, func(_ *server.Config, ac *callbackauth.Config) {
 				ac.AllowCIDRs, ac.TrustedProxies = tt.allow, tt.trusted
 			})
 			hdr := []string{}
@@ -1007,7 +1007,7 @@ func TestAPIRequiresToken(t *testing.T) {
 
 func TestLimits(t *testing.T) {
 	const limit = 4096
-	ts := startServer(t, func(c *server.Config, _ *auth.Config) { c.MaxBodyBytes = limit })
+	ts := startServer(t, func(c *server.Config, _ *callbackauth.Config) { c.MaxBodyBytes = limit })
 
 	t.Run("BodyAtLimit", func(t *testing.T) {
 		b := oneOrder("wamid.LIMIT0001")
@@ -1081,7 +1081,7 @@ func splitList(s string) []string {
 // client never finishes its request. The deadline on the test's side only
 // keeps a broken server from hanging the test.
 func TestSlowClients(t *testing.T) {
-	ts := startServer(t, func(c *server.Config, _ *auth.Config) {
+	ts := startServer(t, func(c *server.Config, _ *callbackauth.Config) {
 		c.ReadTimeout = 300 * time.Millisecond
 		c.ReadHeaderTimeout = 300 * time.Millisecond
 	})
@@ -1177,17 +1177,17 @@ func TestBadInputIsQuarantined(t *testing.T) {
 				t.Errorf("body %q, want %q", *q.Body, b.body)
 			}
 			for name, values := range q.Headers {
-				if isSecretHeader(name) && !slices.Equal(values, []string{auth.Redacted}) {
+				if isSecretHeader(name) && !slices.Equal(values, []string{callbackauth.Redacted}) {
 					t.Errorf("header %s = %q, want redacted", name, values)
 				}
 			}
 			if len(b.hdr) > 0 && b.hdr[0] == "X-Trace" && !slices.Equal(q.Headers["X-Trace"], []string{"trace-1"}) {
 				t.Errorf("headers %v, want X-Trace kept", q.Headers)
 			}
-			if b.name == "InvalidJSON" && !slices.Equal(q.Headers["X-Callback-Secret"], []string{auth.Redacted}) {
+			if b.name == "InvalidJSON" && !slices.Equal(q.Headers["X-Callback-Secret"], []string{callbackauth.Redacted}) {
 				t.Errorf("headers %v, want X-Callback-Secret redacted", q.Headers)
 			}
-			if b.name == "UnknownEnvelope" && !slices.Equal(q.Headers["Authorization"], []string{auth.Redacted}) {
+			if b.name == "UnknownEnvelope" && !slices.Equal(q.Headers["Authorization"], []string{callbackauth.Redacted}) {
 				t.Errorf("headers %v, want Authorization redacted", q.Headers)
 			}
 		})
@@ -1274,7 +1274,7 @@ func TestBadInputIsQuarantined(t *testing.T) {
 		// An entry kept by an older decoder that the current one reads: the
 		// seed, quarantined as if it had been undecodable.
 		seed := readTestdata(t, "kaleyra_seed.json")
-		res, err := ts.store.WriteDeliveries(context.Background(), []*store.Delivery{{Quarantine: []*waorders.QuarantineEntry{{
+		res, err := ts.store.WriteInbound(context.Background(), []*store.Inbound{{Quarantine: []*waorders.QuarantineEntry{{
 			Kind: waorders.QuarantineBody, CallbackID: "older-decoder-1", Reason: "unknown_envelope",
 			Message: "an older decoder could not read it", Body: seed, ReceivedAt: time.Now(),
 		}}}})
@@ -1321,7 +1321,7 @@ func isSecretHeader(name string) bool {
 }
 
 func TestStorageFailure(t *testing.T) {
-	ts := startServer(t, func(c *server.Config, _ *auth.Config) { c.RetryAfter = 7 * time.Second })
+	ts := startServer(t, func(c *server.Config, _ *callbackauth.Config) { c.RetryAfter = 7 * time.Second })
 	for _, p := range []string{"/healthz", "/readyz"} {
 		if r := ts.send(http.MethodGet, p, nil); r.status != http.StatusOK {
 			t.Fatalf("GET %s on a healthy store: %s", p, r)
@@ -1502,7 +1502,7 @@ func TestNewRefusesMissingParts(t *testing.T) {
 	}
 	defer st.Close()
 	in := intake.New(st, intake.Config{})
-	authn, err := auth.New(auth.Config{Secrets: []string{srvSecretNew}})
+	authn, err := callbackauth.New(callbackauth.Config{Secrets: []string{srvSecretNew}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1521,7 +1521,7 @@ func TestNewRefusesMissingParts(t *testing.T) {
 }
 
 func TestInsecureNoAuth(t *testing.T) {
-	ts := startServer(t, func(c *server.Config, _ *auth.Config) {
+	ts := startServer(t, func(c *server.Config, _ *callbackauth.Config) {
 		c.InsecureNoAuth = true
 		c.MetaAppSecrets = nil
 	})

@@ -50,7 +50,7 @@ var defectCodes = map[Defect]string{
 	DefectTooPrecise:      callback.CodeTooPrecise,
 }
 
-func checkDecodedMessages(t *testing.T, i int, cb Callback, got *callback.Callback) {
+func checkDecodedMessages(t *testing.T, i int, cb Generated, got *callback.Callback) {
 	t.Helper()
 	var usable, defective []string
 	orders := map[string]*callback.Order{}
@@ -87,7 +87,7 @@ func checkDecodedMessages(t *testing.T, i int, cb Callback, got *callback.Callba
 	}
 }
 
-func checkDecodedStatuses(t *testing.T, i int, cb Callback, got *callback.Callback) {
+func checkDecodedStatuses(t *testing.T, i int, cb Generated, got *callback.Callback) {
 	t.Helper()
 	var keys []StatusKey
 	for _, s := range got.Statuses() {

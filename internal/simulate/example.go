@@ -43,7 +43,7 @@ func Example(name string) ([]byte, error) {
 	}
 	g := New(exampleSeed, Options{Envelope: env, MaxItems: 3, Customers: 50})
 	g.tame = true
-	var cb Callback
+	var cb Generated
 	switch {
 	case slices.Contains(Kinds(), Kind(base)):
 		cb = g.build(Kind(base), env, "")

@@ -113,9 +113,9 @@ func mustParse(t testing.TB, body []byte) *tBody {
 }
 
 // generate returns n callbacks from a fresh generator.
-func generate(seed uint64, opts Options, n int) []Callback {
+func generate(seed uint64, opts Options, n int) []Generated {
 	g := New(seed, opts)
-	out := make([]Callback, n)
+	out := make([]Generated, n)
 	for i := range out {
 		out[i] = g.Next()
 	}

@@ -3,12 +3,12 @@ package simulate
 // malformed returns a callback with defect d. Order-level defects give an
 // order callback with one broken message among good ones; whole-body defects
 // give a body no message of which can be read.
-func (g *Generator) malformed(d Defect) Callback {
+func (g *Generator) malformed(d Defect) Generated {
 	switch d {
 	case DefectTruncated:
 		cb := g.build(g.pickKind(), g.opts.Envelope, "")
 		cut := 1 + g.rnd.IntN(len(cb.Body)-1) // any proper prefix is unbalanced
-		return Callback{Body: cb.Body[:cut:cut], Kind: cb.Kind, Envelope: cb.Envelope, Malformed: true, Defect: d}
+		return Generated{Body: cb.Body[:cut:cut], Kind: cb.Kind, Envelope: cb.Envelope, Malformed: true, Defect: d}
 	case DefectWrongEnvelope:
 		return g.wrongEnvelope()
 	default:
@@ -17,12 +17,12 @@ func (g *Generator) malformed(d Defect) Callback {
 }
 
 // wrongEnvelope returns a body in neither known envelope.
-func (g *Generator) wrongEnvelope() Callback {
+func (g *Generator) wrongEnvelope() Generated {
 	kind := KindText
 	if g.chance(2) {
 		kind = KindOrder
 	}
-	out := Callback{Kind: kind, Malformed: true, Defect: DefectWrongEnvelope}
+	out := Generated{Kind: kind, Malformed: true, Defect: DefectWrongEnvelope}
 	switch g.rnd.IntN(4) {
 	case 0: // Meta's value with no envelope
 		out.Body = g.buildMessages(kind, shapeBareValue, "").Body

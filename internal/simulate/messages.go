@@ -48,11 +48,11 @@ var repliesPercent = map[Kind]int{
 
 // buildMessages writes a callback of inbound messages of one kind, all to
 // the same business number. A non-empty defect breaks one order message.
-func (g *Generator) buildMessages(kind Kind, sh shape, defect Defect) Callback {
+func (g *Generator) buildMessages(kind Kind, sh shape, defect Defect) Generated {
 	mi := g.pickMarket()
 	m := &markets[mi]
 	n := g.opts.MessagesPerCallback
-	cb := Callback{Kind: kind, Envelope: callback.EnvelopeKaleyra}
+	cb := Generated{Kind: kind, Envelope: callback.EnvelopeKaleyra}
 	if sh == shapeMeta {
 		cb.Envelope = callback.EnvelopeMeta
 	}

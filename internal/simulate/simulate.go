@@ -182,8 +182,8 @@ type ExpectedOrder struct {
 	Items  int
 }
 
-// Callback is one generated callback body and what it should lead to.
-type Callback struct {
+// Generated is one generated callback body and what it should lead to.
+type Generated struct {
 	// Body is the exact request body. It is not reused by the Generator.
 	Body []byte
 	Kind Kind
@@ -370,7 +370,7 @@ func (g *Generator) pickKind() Kind {
 }
 
 // Next returns the next callback.
-func (g *Generator) Next() Callback {
+func (g *Generator) Next() Generated {
 	g.clock += int64(g.rnd.IntN(3))
 	if g.opts.MalformedShare > 0 && g.rnd.Float64() < g.opts.MalformedShare {
 		defects := Defects()
@@ -381,7 +381,7 @@ func (g *Generator) Next() Callback {
 
 // build writes one well-formed callback of kind, or one whose order
 // messages carry an order-level defect.
-func (g *Generator) build(kind Kind, env callback.Envelope, defect Defect) Callback {
+func (g *Generator) build(kind Kind, env callback.Envelope, defect Defect) Generated {
 	if kind == KindStatus {
 		return g.buildStatuses(shapeOf(env))
 	}

@@ -178,7 +178,7 @@ func TestBodiesSayWhatCallbackSays(t *testing.T) {
 	}
 }
 
-func checkMessages(t *testing.T, i int, cb Callback, b *tBody, batch int) {
+func checkMessages(t *testing.T, i int, cb Generated, b *tBody, batch int) {
 	t.Helper()
 	msgs := b.messages()
 	if cb.Kind == KindStatus {
@@ -243,7 +243,7 @@ func totals(t *testing.T, items []tItem) []money.Amount {
 	return out
 }
 
-func checkStatuses(t *testing.T, i int, cb Callback, b *tBody, env callback.Envelope, batch int) {
+func checkStatuses(t *testing.T, i int, cb Generated, b *tBody, env callback.Envelope, batch int) {
 	t.Helper()
 	sts := b.statuses()
 	if cb.Kind != KindStatus {
@@ -333,7 +333,7 @@ func TestMalformed(t *testing.T) {
 
 // checkDefectiveOrder checks that exactly the messages named defective carry
 // the defect, and the others are usable orders.
-func checkDefectiveOrder(t *testing.T, i int, cb Callback) {
+func checkDefectiveOrder(t *testing.T, i int, cb Generated) {
 	t.Helper()
 	if cb.Kind != KindOrder || len(cb.DefectiveIDs) != 1 || len(cb.MessageIDs) != 2 {
 		t.Fatalf("callback %d: %s with %d defective and %d usable ids", i, cb.Defect, len(cb.DefectiveIDs), len(cb.MessageIDs))

@@ -16,10 +16,10 @@ const (
 // buildStatuses writes a status callback. Kaleyra's envelope names one
 // message at top level, so it carries one status; Meta's carries up to
 // MessagesPerCallback.
-func (g *Generator) buildStatuses(sh shape) Callback {
+func (g *Generator) buildStatuses(sh shape) Generated {
 	mi := g.pickMarket()
 	m := &markets[mi]
-	cb := Callback{Kind: KindStatus, Envelope: callback.EnvelopeKaleyra}
+	cb := Generated{Kind: KindStatus, Envelope: callback.EnvelopeKaleyra}
 	n := 1
 	if sh == shapeMeta {
 		cb.Envelope = callback.EnvelopeMeta

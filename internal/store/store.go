@@ -19,19 +19,19 @@ import (
 
 // Store is the whole storage contract.
 type Store interface {
-	// WriteDeliveries writes every delivery in ONE transaction and returns one
+	// WriteInbound writes every delivery in ONE transaction and returns one
 	// result per delivery, in order. Nothing is visible, and nothing may be
 	// acknowledged, until it returns nil. Deduplication is atomic, by UNIQUE
 	// keys: messages and orders by message id, statuses by (message id,
 	// status), message quarantine entries by message id. A duplicate within
 	// the same call is a duplicate too. The callback row of a delivery whose
 	// Callback.ID already exists is skipped (a quarantine retry re-runs one).
-	WriteDeliveries(ctx context.Context, ds []*Delivery) ([]DeliveryResult, error)
+	WriteInbound(ctx context.Context, ds []*Inbound) ([]InboundResult, error)
 
 	// GetMessage returns a stored message by id.
 	GetMessage(ctx context.Context, id string) (*waorders.Message, error)
 	// ListMessages returns messages newest first (by SentAt, then id).
-	ListMessages(ctx context.Context, f MessageFilter) (*MessagePage, error)
+	ListMessages(ctx context.Context, f ListMessagesParams) (*MessagePage, error)
 	// GetMessageState returns the forward-only delivery state of an
 	// outbound message, derived from its status updates.
 	GetMessageState(ctx context.Context, messageID string) (*waorders.MessageState, error)
@@ -42,11 +42,11 @@ type Store interface {
 	GetOrder(ctx context.Context, id string) (*waorders.Order, error)
 	// ListOrders returns orders newest first (by OrderedAt, then id), with a
 	// cursor that stays correct while new orders arrive.
-	ListOrders(ctx context.Context, f OrderFilter) (*OrderPage, error)
+	ListOrders(ctx context.Context, f ListOrdersParams) (*OrderPage, error)
 	// ExportOrders calls fn for every order matching f (Cursor and Limit
 	// ignored), newest first, reading in pages so memory stays constant.
 	// It stops at the first error fn returns and returns it.
-	ExportOrders(ctx context.Context, f OrderFilter, fn func(*waorders.Order) error) error
+	ExportOrders(ctx context.Context, f ListOrdersParams, fn func(*waorders.Order) error) error
 	// UpdateOrderStatus moves an order to a new status, checking the
 	// lifecycle (CodeConflict) and, when p.IfVersion is set, the version
 	// (CodePrecondition), appends to its history and bumps its version.
@@ -55,10 +55,10 @@ type Store interface {
 	// GetCustomer summarises a customer's orders (CodeNotFound if none).
 	GetCustomer(ctx context.Context, waID string) (*waorders.CustomerSummary, error)
 	// CampaignReport groups orders by a campaign reference.
-	CampaignReport(ctx context.Context, q CampaignQuery) ([]waorders.CampaignRow, error)
+	CampaignReport(ctx context.Context, q CampaignReportParams) ([]waorders.CampaignRow, error)
 
 	// ListQuarantine returns quarantine entries newest first, without bodies.
-	ListQuarantine(ctx context.Context, f QuarantineFilter) (*QuarantinePage, error)
+	ListQuarantine(ctx context.Context, f ListQuarantineParams) (*QuarantinePage, error)
 	// GetQuarantine returns one entry with its body and headers. A message
 	// entry written without a body shares the body and headers of its
 	// callback row (CallbackID): a callback with many bad messages keeps its
@@ -74,18 +74,18 @@ type Store interface {
 	Close() error
 }
 
-// Delivery is everything one accepted callback writes: the raw delivery and
+// Inbound is everything one accepted callback writes: the raw delivery and
 // the records decoded from it.
-type Delivery struct {
-	Callback   Callback
+type Inbound struct {
+	Callback   RawCallback
 	Messages   []MessageWrite
 	Statuses   []StatusWrite
 	Quarantine []*waorders.QuarantineEntry
 }
 
-// Callback is the raw delivery log row: every accepted request body is kept,
+// RawCallback is the raw delivery log row: every accepted request body is kept,
 // duplicates included, so what the provider sent can always be shown.
-type Callback struct {
+type RawCallback struct {
 	ID         string // request id, unique
 	Envelope   string // "kaleyra", "meta"
 	ReceivedAt time.Time
@@ -118,9 +118,9 @@ const (
 	Quarantined Outcome = "quarantined"
 )
 
-// DeliveryResult reports per record what WriteDeliveries did, parallel to the
-// slices of the Delivery.
-type DeliveryResult struct {
+// InboundResult reports per record what WriteInbound did, parallel to the
+// slices of the Inbound.
+type InboundResult struct {
 	Messages   []Outcome
 	Statuses   []Outcome
 	Quarantine []QuarantineResult
@@ -140,8 +140,8 @@ const (
 	MaxLimit     = 500
 )
 
-// MessageFilter selects messages. Zero fields do not filter.
-type MessageFilter struct {
+// ListMessagesParams selects messages. Zero fields do not filter.
+type ListMessagesParams struct {
 	Type     string
 	Customer string // wa_id
 	Since    time.Time
@@ -156,8 +156,8 @@ type MessagePage struct {
 	NextCursor string
 }
 
-// OrderFilter selects orders. Zero fields do not filter.
-type OrderFilter struct {
+// ListOrdersParams selects orders. Zero fields do not filter.
+type ListOrdersParams struct {
 	Status        waorders.OrderStatus
 	Ref           string
 	Ref1          string
@@ -189,8 +189,8 @@ type UpdateOrderStatusParams struct {
 	IfVersion *int64 // nil: no version check
 }
 
-// CampaignQuery asks for campaign revenue.
-type CampaignQuery struct {
+// CampaignReportParams asks for campaign revenue.
+type CampaignReportParams struct {
 	GroupBy  string // "ref", "ref1" or "ref2"
 	Since    time.Time
 	Until    time.Time // exclusive
@@ -199,7 +199,7 @@ type CampaignQuery struct {
 
 // Validate reports a CodeInvalid error for a grouping or interval the
 // report does not know; drivers check a query with it before reading.
-func (q CampaignQuery) Validate() error {
+func (q CampaignReportParams) Validate() error {
 	switch q.GroupBy {
 	case "ref", "ref1", "ref2":
 	default:
@@ -213,8 +213,8 @@ func (q CampaignQuery) Validate() error {
 	return nil
 }
 
-// QuarantineFilter pages the quarantine.
-type QuarantineFilter struct {
+// ListQuarantineParams pages the quarantine.
+type ListQuarantineParams struct {
 	Unresolved bool
 	Cursor     string
 	Limit      int

@@ -7,12 +7,12 @@ import (
 	"github.com/waorders/waorders"
 )
 
-// ValidateDeliveries checks what the contract forbids, before a driver
+// ValidateInbound checks what the contract forbids, before a driver
 // writes anything: every message has an id; an order has its message's id
 // (or none), is valid, and its totals (when given) are the per-currency sums
 // of its lines; every status names its message and status; no record is
 // nil. Both drivers call it first, so they refuse exactly the same input.
-func ValidateDeliveries(ds []*Delivery) error {
+func ValidateInbound(ds []*Inbound) error {
 	for i, d := range ds {
 		if d == nil {
 			return waorders.Errorf(waorders.CodeInvalid, "delivery %d is nil", i)

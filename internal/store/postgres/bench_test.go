@@ -21,13 +21,13 @@ import (
 	"github.com/waorders/waorders/internal/store/storetest"
 )
 
-// BenchmarkWriteDeliveries measures durable group commit of single-order
-// deliveries: each operation is one WriteDeliveries call (one transaction,
+// BenchmarkWriteInbound measures durable group commit of single-order
+// deliveries: each operation is one WriteInbound call (one transaction,
 // one commit) of batch deliveries, from one writer (as the intake's single
 // batching loop calls it) or from four at once (four instances, or four
 // writer loops, on one database). deliveries/s is what that sustains.
-func BenchmarkWriteDeliveries(b *testing.B) {
-	tmpl := storetest.BenchDelivery()
+func BenchmarkWriteInbound(b *testing.B) {
+	tmpl := storetest.BenchInbound()
 	b.Logf("callback body %d bytes, message raw %d bytes", len(tmpl.Callback.Body), len(tmpl.Messages[0].Message.Raw))
 	for _, writers := range []int{1, 4} {
 		for _, batch := range []int{1, 16, 64, 256} {
@@ -35,15 +35,15 @@ func BenchmarkWriteDeliveries(b *testing.B) {
 				s := openStore(b, postgres.Options{MaxConns: int32(writers)})
 				// The batches are built before the clock runs.
 				rnd := rand.NewChaCha8([32]byte{byte(writers), byte(batch)})
-				batches := make([][]*store.Delivery, b.N)
+				batches := make([][]*store.Inbound, b.N)
 				for i := range batches {
-					batches[i] = make([]*store.Delivery, batch)
+					batches[i] = make([]*store.Inbound, batch)
 					for k := range batches[i] {
 						at := storetest.Base.Add(time.Duration(i*batch+k) * time.Millisecond)
-						batches[i][k] = storetest.CloneDelivery(tmpl, rnd, at, "")
+						batches[i][k] = storetest.CloneInbound(tmpl, rnd, at, "")
 					}
 				}
-				work := make(chan []*store.Delivery, len(batches))
+				work := make(chan []*store.Inbound, len(batches))
 				for _, ds := range batches {
 					work <- ds
 				}
@@ -56,7 +56,7 @@ func BenchmarkWriteDeliveries(b *testing.B) {
 				for range writers {
 					wg.Go(func() {
 						for ds := range work {
-							res, err := s.WriteDeliveries(b.Context(), ds)
+							res, err := s.WriteInbound(b.Context(), ds)
 							if err != nil {
 								errs <- err
 								return
@@ -141,15 +141,15 @@ func BenchmarkReads(b *testing.B) {
 	url := requireServer(b)
 	schema := newSchema(b, url)
 	s := openStore(b, postgres.Options{Schema: schema})
-	tmpl := storetest.BenchDelivery()
+	tmpl := storetest.BenchInbound()
 	rnd := rand.NewChaCha8([32]byte{7})
 	for i := 0; i < n; i += 256 {
-		ds := make([]*store.Delivery, 0, 256)
+		ds := make([]*store.Inbound, 0, 256)
 		for k := i; k < min(i+256, n); k++ {
 			at := storetest.Base.Add(time.Duration(k) * time.Second)
-			ds = append(ds, storetest.CloneDelivery(tmpl, rnd, at, fmt.Sprintf("campaign-%02d", k%20)))
+			ds = append(ds, storetest.CloneInbound(tmpl, rnd, at, fmt.Sprintf("campaign-%02d", k%20)))
 		}
-		if _, err := s.WriteDeliveries(b.Context(), ds); err != nil {
+		if _, err := s.WriteInbound(b.Context(), ds); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -157,14 +157,14 @@ func BenchmarkReads(b *testing.B) {
 	// Autovacuum analyzes a table this size soon after a bulk load; do it
 	// now, or the planner works from the empty table's statistics.
 	analyze(b, url, schema)
-	first, err := s.ListOrders(b.Context(), store.OrderFilter{Ref1: "campaign-07", Limit: 50})
+	first, err := s.ListOrders(b.Context(), store.ListOrdersParams{Ref1: "campaign-07", Limit: 50})
 	if err != nil {
 		b.Fatal(err)
 	}
 
 	b.Run("ListOrdersByRef1", func(b *testing.B) {
 		for b.Loop() {
-			page, err := s.ListOrders(b.Context(), store.OrderFilter{Ref1: "campaign-07", Limit: 50, Cursor: first.NextCursor})
+			page, err := s.ListOrders(b.Context(), store.ListOrdersParams{Ref1: "campaign-07", Limit: 50, Cursor: first.NextCursor})
 			if err != nil || len(page.Orders) != 50 {
 				b.Fatalf("ListOrders = %d orders, %v", len(page.Orders), err)
 			}
@@ -172,7 +172,7 @@ func BenchmarkReads(b *testing.B) {
 	})
 	b.Run("CampaignReport", func(b *testing.B) {
 		for b.Loop() {
-			rows, err := s.CampaignReport(b.Context(), store.CampaignQuery{GroupBy: "ref1"})
+			rows, err := s.CampaignReport(b.Context(), store.CampaignReportParams{GroupBy: "ref1"})
 			if err != nil || len(rows) != min(n, 20) {
 				b.Fatalf("CampaignReport = %d rows, %v", len(rows), err)
 			}
@@ -182,7 +182,7 @@ func BenchmarkReads(b *testing.B) {
 		start := time.Now()
 		for b.Loop() {
 			count := 0
-			if err := s.ExportOrders(b.Context(), store.OrderFilter{}, func(*waorders.Order) error {
+			if err := s.ExportOrders(b.Context(), store.ListOrdersParams{}, func(*waorders.Order) error {
 				count++
 				return nil
 			}); err != nil || count != n {

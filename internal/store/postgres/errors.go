@@ -82,7 +82,7 @@ func lostConnection(err error) bool {
 		pgconn.SafeToRetry(err)
 }
 
-// retryable reports whether a failed WriteDeliveries transaction may be
+// retryable reports whether a failed WriteInbound transaction may be
 // run again as a whole: it rolled back for a reason that a new attempt can
 // avoid (deadlock, serialization failure), it failed before anything was
 // sent, or (when idempotent) its connection broke, as pooled connections

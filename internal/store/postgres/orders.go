@@ -174,7 +174,7 @@ func (c *conds) sql() string {
 }
 
 // orderConds turns a filter (without its cursor) into conditions.
-func orderConds(f store.OrderFilter) (*conds, error) {
+func orderConds(f store.ListOrdersParams) (*conds, error) {
 	c := &conds{}
 	if f.Status != "" {
 		if !f.Status.Valid() {
@@ -218,7 +218,7 @@ func joinStatuses(ss []waorders.OrderStatus) string {
 // their items and totals; History is left nil (GetOrder has it). The
 // cursor is the (time, id) of the last row: orders that arrive later sort
 // before or after it, never into pages already read.
-func (s *Store) ListOrders(ctx context.Context, f store.OrderFilter) (*store.OrderPage, error) {
+func (s *Store) ListOrders(ctx context.Context, f store.ListOrdersParams) (*store.OrderPage, error) {
 	cur, err := store.DecodeCursor(f.Cursor)
 	if err != nil {
 		return nil, err
@@ -243,7 +243,7 @@ func (s *Store) ListOrders(ctx context.Context, f store.OrderFilter) (*store.Ord
 }
 
 // orderPage reads up to n orders matching f after cur, without details.
-func (s *Store) orderPage(ctx context.Context, f store.OrderFilter, cur store.Cursor, n int) ([]*waorders.Order, error) {
+func (s *Store) orderPage(ctx context.Context, f store.ListOrdersParams, cur store.Cursor, n int) ([]*waorders.Order, error) {
 	c, err := orderConds(f)
 	if err != nil {
 		return nil, err

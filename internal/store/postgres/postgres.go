@@ -2,7 +2,7 @@
 // on a pgx v5 connection pool so that many stateless waorders instances can
 // share one database.
 //
-// Every write of a call to WriteDeliveries goes to the server as one batch
+// Every write of a call to WriteInbound goes to the server as one batch
 // of set-based statements (arrays unnested into INSERT ... ON CONFLICT DO
 // NOTHING), which PostgreSQL runs as one implicit transaction: a group of
 // 256 deliveries costs one round trip and one commit. Deduplication is by

@@ -157,11 +157,11 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 	// Every instance writes to the same tables.
 	for i, s := range stores {
 		o := storetest.NewOrder(fmt.Sprintf("wamid.instance%d", i), storetest.Base)
-		if _, err := s.WriteDeliveries(t.Context(), storetest.NewOrderDeliveries(o)); err != nil {
-			t.Errorf("instance %d: WriteDeliveries: %v", i, err)
+		if _, err := s.WriteInbound(t.Context(), storetest.NewOrderInbounds(o)); err != nil {
+			t.Errorf("instance %d: WriteInbound: %v", i, err)
 		}
 	}
-	page, err := stores[0].ListOrders(t.Context(), store.OrderFilter{})
+	page, err := stores[0].ListOrders(t.Context(), store.ListOrdersParams{})
 	if err != nil || len(page.Orders) != n {
 		t.Errorf("ListOrders = %d orders, %v; want %d", len(page.Orders), err, n)
 	}
@@ -265,7 +265,7 @@ func TestUnreachableServerIsUnavailable(t *testing.T) {
 }
 
 // TestRecoversFromLostConnections kills every connection of a store's pool
-// on the server side, as a server restart does: WriteDeliveries retries on
+// on the server side, as a server restart does: WriteInbound retries on
 // a new connection (its writes are idempotent), so no call fails, and
 // other calls fail, if at all, with CodeUnavailable.
 func TestRecoversFromLostConnections(t *testing.T) {
@@ -283,7 +283,7 @@ func TestRecoversFromLostConnections(t *testing.T) {
 	t.Cleanup(func() { s.Close() })
 	write := func(i int) error {
 		o := storetest.NewOrder(fmt.Sprintf("wamid.kill%d", i), storetest.Base.Add(time.Duration(i)*time.Second))
-		_, err := s.WriteDeliveries(t.Context(), storetest.NewOrderDeliveries(o))
+		_, err := s.WriteInbound(t.Context(), storetest.NewOrderInbounds(o))
 		return err
 	}
 	if err := write(0); err != nil {
@@ -305,7 +305,7 @@ func TestRecoversFromLostConnections(t *testing.T) {
 	if err := s.Ping(t.Context()); err != nil {
 		t.Errorf("second Ping: %v", err)
 	}
-	page, err := s.ListOrders(t.Context(), store.OrderFilter{})
+	page, err := s.ListOrders(t.Context(), store.ListOrdersParams{})
 	if err != nil || len(page.Orders) != 6 {
 		t.Errorf("ListOrders = %d orders, %v; want 6", len(page.Orders), err)
 	}
@@ -318,7 +318,7 @@ func TestQueryTimeoutIsUnavailable(t *testing.T) {
 	url := requireServer(t)
 	schema := newSchema(t, url)
 	s := openStore(t, postgres.Options{Schema: schema, QueryTimeout: 300 * time.Millisecond})
-	if _, err := s.WriteDeliveries(t.Context(), storetest.NewOrderDeliveries(storetest.NewOrder("wamid.locked", storetest.Base))); err != nil {
+	if _, err := s.WriteInbound(t.Context(), storetest.NewOrderInbounds(storetest.NewOrder("wamid.locked", storetest.Base))); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := pgx.ParseConfig(url)
@@ -360,12 +360,12 @@ func TestUnstorableTextIsCleaned(t *testing.T) {
 	o := storetest.NewOrder("wamid.nul", storetest.Base)
 	o.Text = "two\x00shirts"
 	o.Customer.Name = "Sam\xff"
-	d := storetest.NewOrderDelivery(o)
+	d := storetest.NewOrderInbound(o)
 	d.Messages[0].Message.Raw = []byte(`{"id":"wamid.nul","text":"two\u0000shirts","x":1.6e3}`)
-	good := storetest.NewOrderDelivery(storetest.NewOrder("wamid.good", storetest.Base))
-	res, err := s.WriteDeliveries(t.Context(), []*store.Delivery{d, good})
+	good := storetest.NewOrderInbound(storetest.NewOrder("wamid.good", storetest.Base))
+	res, err := s.WriteInbound(t.Context(), []*store.Inbound{d, good})
 	if err != nil {
-		t.Fatalf("WriteDeliveries: %v", err)
+		t.Fatalf("WriteInbound: %v", err)
 	}
 	if res[0].Messages[0] != store.Stored || res[1].Messages[0] != store.Stored {
 		t.Fatalf("outcomes %v, %v; want stored, stored", res[0].Messages, res[1].Messages)
@@ -384,7 +384,7 @@ func TestUnstorableTextIsCleaned(t *testing.T) {
 	if !bytes.Equal(m.Raw, d.Messages[0].Message.Raw) {
 		t.Errorf("raw %s, want it byte for byte: %s", m.Raw, d.Messages[0].Message.Raw)
 	}
-	page, err := s.ListOrders(t.Context(), store.OrderFilter{Q: "TWO\uFFFDSHIRTS"})
+	page, err := s.ListOrders(t.Context(), store.ListOrdersParams{Q: "TWO\uFFFDSHIRTS"})
 	if err != nil || len(page.Orders) != 1 {
 		t.Errorf("free-text search found %d orders (%v), want 1", len(page.Orders), err)
 	}
@@ -396,7 +396,7 @@ func TestTimeOutOfRangeWritesNothing(t *testing.T) {
 	s := openStore(t, postgres.Options{})
 	bad := storetest.NewOrder("wamid.future", time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC))
 	good := storetest.NewOrder("wamid.fine", storetest.Base)
-	_, err := s.WriteDeliveries(t.Context(), storetest.NewOrderDeliveries(good, bad))
+	_, err := s.WriteInbound(t.Context(), storetest.NewOrderInbounds(good, bad))
 	if code := waorders.ErrorCode(err); code != waorders.CodeInvalid {
 		t.Fatalf("error %v (code %q), want %q", err, code, waorders.CodeInvalid)
 	}
@@ -408,7 +408,7 @@ func TestTimeOutOfRangeWritesNothing(t *testing.T) {
 // TestOverlappingBatchesFromManyWriters: several instances write batches
 // that share most of their ids, in different orders, at the same time.
 // Each id must be stored exactly once overall and no call may fail (a
-// deadlock would be retried inside WriteDeliveries).
+// deadlock would be retried inside WriteInbound).
 func TestOverlappingBatchesFromManyWriters(t *testing.T) {
 	url := requireServer(t)
 	schema := newSchema(t, url)
@@ -432,7 +432,7 @@ func TestOverlappingBatchesFromManyWriters(t *testing.T) {
 					}
 					orders[k] = storetest.NewOrder(fmt.Sprintf("wamid.o%04d", id), storetest.Base.Add(time.Duration(id)*time.Second))
 				}
-				res, err := stores[w].WriteDeliveries(t.Context(), storetest.NewOrderDeliveries(orders...))
+				res, err := stores[w].WriteInbound(t.Context(), storetest.NewOrderInbounds(orders...))
 				if err != nil {
 					errs <- fmt.Errorf("writer %d batch %d: %w", w, b, err)
 					return
@@ -471,7 +471,7 @@ func TestOverlappingBatchesFromManyWriters(t *testing.T) {
 	}
 }
 
-// TestFailedStatementKeepsNothing: the statements of one WriteDeliveries
+// TestFailedStatementKeepsNothing: the statements of one WriteInbound
 // run as one transaction, so when a late one fails (here the quarantine
 // insert, made to fail by a trigger), nothing of the call is kept.
 func TestFailedStatementKeepsNothing(t *testing.T) {
@@ -482,11 +482,11 @@ func TestFailedStatementKeepsNothing(t *testing.T) {
 		BEGIN RAISE EXCEPTION 'refused by test'; END $$`)
 	exec(t, url, schema, `CREATE TRIGGER refuse BEFORE INSERT ON quarantine FOR EACH ROW EXECUTE FUNCTION refuse()`)
 
-	d := storetest.NewOrderDelivery(storetest.NewOrder("wamid.atomic", storetest.Base))
+	d := storetest.NewOrderInbound(storetest.NewOrder("wamid.atomic", storetest.Base))
 	d.Statuses = []store.StatusWrite{storetest.NewStatus("wamid.out", "sent", storetest.RankSent, storetest.Base)}
 	d.Quarantine = []*waorders.QuarantineEntry{storetest.NewQuarantineEntry(waorders.QuarantineMessage, "wamid.bad", storetest.Base)}
-	if _, err := s.WriteDeliveries(t.Context(), []*store.Delivery{d}); err == nil {
-		t.Fatal("WriteDeliveries succeeded although the quarantine insert fails")
+	if _, err := s.WriteInbound(t.Context(), []*store.Inbound{d}); err == nil {
+		t.Fatal("WriteInbound succeeded although the quarantine insert fails")
 	}
 	var n int
 	if err := queryRow(t, url, schema, `SELECT (SELECT count(*) FROM callbacks) + (SELECT count(*) FROM messages)
@@ -499,9 +499,9 @@ func TestFailedStatementKeepsNothing(t *testing.T) {
 	}
 
 	exec(t, url, schema, `DROP TRIGGER refuse ON quarantine`)
-	res, err := s.WriteDeliveries(t.Context(), []*store.Delivery{d})
+	res, err := s.WriteInbound(t.Context(), []*store.Inbound{d})
 	if err != nil {
-		t.Fatalf("WriteDeliveries once the trigger is gone: %v", err)
+		t.Fatalf("WriteInbound once the trigger is gone: %v", err)
 	}
 	if res[0].Messages[0] != store.Stored || res[0].Statuses[0] != store.Stored || res[0].Quarantine[0].Outcome != store.Stored {
 		t.Errorf("outcomes after the failed attempt = %+v, want everything stored", res[0])
@@ -526,17 +526,17 @@ func TestRawStoredAsSpan(t *testing.T) {
 	url := requireServer(t)
 	schema := newSchema(t, url)
 	s := openStore(t, postgres.Options{Schema: schema})
-	inBody := storetest.NewOrderDelivery(storetest.NewOrder("wamid.span", storetest.Base))
-	notInBody := storetest.NewMessageDelivery(storetest.NewTextMessage("wamid.text", storetest.Base, "hi"))
+	inBody := storetest.NewOrderInbound(storetest.NewOrder("wamid.span", storetest.Base))
+	notInBody := storetest.NewMessageInbound(storetest.NewTextMessage("wamid.text", storetest.Base, "hi"))
 	// A second delivery under an existing callback id (a quarantine retry)
 	// whose raw is in its own body, not in the stored one.
-	retry := storetest.NewOrderDelivery(storetest.NewOrder("wamid.retry", storetest.Base))
+	retry := storetest.NewOrderInbound(storetest.NewOrder("wamid.retry", storetest.Base))
 	retry.Callback.ID = inBody.Callback.ID
 	retry.Messages[0].Message.CallbackID = inBody.Callback.ID
-	if _, err := s.WriteDeliveries(t.Context(), []*store.Delivery{inBody, notInBody}); err != nil {
+	if _, err := s.WriteInbound(t.Context(), []*store.Inbound{inBody, notInBody}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.WriteDeliveries(t.Context(), []*store.Delivery{retry}); err != nil {
+	if _, err := s.WriteInbound(t.Context(), []*store.Inbound{retry}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {

@@ -47,7 +47,7 @@ func scanQuarantine(row pgx.Row, full bool) (*waorders.QuarantineEntry, error) {
 
 // ListQuarantine returns quarantine entries newest first (by received
 // time, then id), without bodies and headers.
-func (s *Store) ListQuarantine(ctx context.Context, f store.QuarantineFilter) (*store.QuarantinePage, error) {
+func (s *Store) ListQuarantine(ctx context.Context, f store.ListQuarantineParams) (*store.QuarantinePage, error) {
 	cur, err := store.DecodeCursor(f.Cursor)
 	if err != nil {
 		return nil, err

@@ -53,7 +53,7 @@ func (s *Store) GetCustomer(ctx context.Context, waID string) (*waorders.Custome
 	return &c, nil
 }
 
-// campaignColumns are the columns CampaignQuery.GroupBy may name.
+// campaignColumns are the columns CampaignReportParams.GroupBy may name.
 var campaignColumns = map[string]string{"ref": "o.ref", "ref1": "o.ref1", "ref2": "o.ref2"}
 
 // CampaignReport groups orders by a campaign reference (and by UTC day
@@ -63,7 +63,7 @@ var campaignColumns = map[string]string{"ref": "o.ref", "ref1": "o.ref1", "ref2"
 // reference form the row "". Whole UTC days of the window come from the
 // campaign_days rollup; only the partial days at its edges (a since or
 // until not at midnight UTC) are read from the orders.
-func (s *Store) CampaignReport(ctx context.Context, q store.CampaignQuery) ([]waorders.CampaignRow, error) {
+func (s *Store) CampaignReport(ctx context.Context, q store.CampaignReportParams) ([]waorders.CampaignRow, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}

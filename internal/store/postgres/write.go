@@ -14,18 +14,18 @@ import (
 	"github.com/waorders/waorders/internal/store"
 )
 
-// maxWriteAttempts bounds how often WriteDeliveries runs its transaction
+// maxWriteAttempts bounds how often WriteInbound runs its transaction
 // when it failed in a way a new attempt can avoid.
 const maxWriteAttempts = 3
 
-// WriteDeliveries writes every delivery in one transaction: one batch of
+// WriteInbound writes every delivery in one transaction: one batch of
 // set-based statements (one per table), so the cost in round trips does not
 // grow with the number of deliveries. Rows are inserted in key order so
 // that concurrent callers lock in the same order; a deadlock or
 // serialization failure that happens anyway is retried as a whole.
-func (s *Store) WriteDeliveries(ctx context.Context, ds []*store.Delivery) ([]store.DeliveryResult, error) {
+func (s *Store) WriteInbound(ctx context.Context, ds []*store.Inbound) ([]store.InboundResult, error) {
 	if len(ds) == 0 {
-		return []store.DeliveryResult{}, nil
+		return []store.InboundResult{}, nil
 	}
 	p, err := planWrite(ds, s.nowUTC())
 	if err != nil {
@@ -51,7 +51,7 @@ func (s *Store) WriteDeliveries(ctx context.Context, ds []*store.Delivery) ([]st
 // (every statement up to the batch's single Sync message) and commits,
 // durably, before it answers the Sync. If any statement fails, none of
 // the batch is kept.
-func (s *Store) writePlan(ctx context.Context, p *writePlan) ([]store.DeliveryResult, error) {
+func (s *Store) writePlan(ctx context.Context, p *writePlan) ([]store.InboundResult, error) {
 	b := &pgx.Batch{}
 	var readers []func(pgx.BatchResults) error
 	queue := func(sql string, args []any, read func(pgx.Rows) error) {
@@ -191,11 +191,11 @@ type ref struct {
 	row             int // quarantine: row in the insert, -1 for a repeat
 }
 
-// writePlan is the input of WriteDeliveries turned into one column array
+// writePlan is the input of WriteInbound turned into one column array
 // per table column, deduplicated within the call, ready for unnest.
 type writePlan struct {
 	n          int
-	shape      []store.DeliveryResult
+	shape      []store.InboundResult
 	callbacks  callbackCols
 	messages   messageCols
 	orders     orderCols
@@ -219,8 +219,8 @@ func (p *writePlan) idempotent() bool {
 
 // newResults returns results with every message and status a Duplicate
 // (the insert's RETURNING then marks the stored ones).
-func (p *writePlan) newResults() []store.DeliveryResult {
-	res := make([]store.DeliveryResult, p.n)
+func (p *writePlan) newResults() []store.InboundResult {
+	res := make([]store.InboundResult, p.n)
 	for i, sh := range p.shape {
 		res[i].Messages = make([]store.Outcome, len(sh.Messages))
 		for j := range res[i].Messages {
@@ -238,11 +238,11 @@ func (p *writePlan) newResults() []store.DeliveryResult {
 // planWrite validates the deliveries and lays them out as columns. Nothing
 // is written when one is invalid (CodeInvalid). A time the caller left
 // zero falls back to the callback's receipt time, or now.
-func planWrite(ds []*store.Delivery, now time.Time) (*writePlan, error) {
-	if err := store.ValidateDeliveries(ds); err != nil {
+func planWrite(ds []*store.Inbound, now time.Time) (*writePlan, error) {
+	if err := store.ValidateInbound(ds); err != nil {
 		return nil, err
 	}
-	p := &writePlan{n: len(ds), shape: make([]store.DeliveryResult, len(ds))}
+	p := &writePlan{n: len(ds), shape: make([]store.InboundResult, len(ds))}
 	seenCallbacks := map[string]bool{}
 	seenMsgs := map[string]bool{}
 	seenOrders := map[string]bool{}
@@ -255,7 +255,7 @@ func planWrite(ds []*store.Delivery, now time.Time) (*writePlan, error) {
 		if cb.ReceivedAt.IsZero() {
 			cb.ReceivedAt = now
 		}
-		p.shape[i] = store.DeliveryResult{
+		p.shape[i] = store.InboundResult{
 			Messages:   make([]store.Outcome, len(d.Messages)),
 			Statuses:   make([]store.Outcome, len(d.Statuses)),
 			Quarantine: make([]store.QuarantineResult, len(d.Quarantine)),
@@ -377,7 +377,7 @@ type callbackCols struct {
 	headers      []string
 }
 
-func (c *callbackCols) add(cb *store.Callback) error {
+func (c *callbackCols) add(cb *store.RawCallback) error {
 	if err := checkTime("callback received time", cb.ReceivedAt); err != nil {
 		return err
 	}
@@ -421,7 +421,7 @@ type messageCols struct {
 	rawOffset, rawLength []*int32
 }
 
-func (c *messageCols) add(m *waorders.Message, cb store.Callback, spans *store.RawSpans) error {
+func (c *messageCols) add(m *waorders.Message, cb store.RawCallback, spans *store.RawSpans) error {
 	received := receivedOr(m.ReceivedAt, cb.ReceivedAt)
 	if err := checkTime("message "+m.ID+" sent time", m.SentAt); err != nil {
 		return err
@@ -686,7 +686,7 @@ type statusCols struct {
 	rawOffset, rawLength                       []*int32 // as in messageCols
 }
 
-func (c *statusCols) add(sw store.StatusWrite, cb store.Callback, spans *store.RawSpans) error {
+func (c *statusCols) add(sw store.StatusWrite, cb store.RawCallback, spans *store.RawSpans) error {
 	u := sw.Update
 	received := receivedOr(u.ReceivedAt, cb.ReceivedAt)
 	if err := checkTime("status time", u.Timestamp); err != nil {
@@ -787,7 +787,7 @@ type quarantineCols struct {
 	attempts                                                         []int32
 }
 
-func (c *quarantineCols) add(q *waorders.QuarantineEntry, cb store.Callback) error {
+func (c *quarantineCols) add(q *waorders.QuarantineEntry, cb store.RawCallback) error {
 	received := q.ReceivedAt
 	if received.IsZero() {
 		received = cb.ReceivedAt

@@ -21,47 +21,47 @@ import (
 const prefill = 50000
 
 // openBench opens a store in b's temporary directory holding prefill orders.
-func openBench(b *testing.B, tmpl *store.Delivery, rnd *rand.ChaCha8) *sqlite.Store {
+func openBench(b *testing.B, tmpl *store.Inbound, rnd *rand.ChaCha8) *sqlite.Store {
 	b.Helper()
 	s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { s.Close() })
-	ds := make([]*store.Delivery, 500)
+	ds := make([]*store.Inbound, 500)
 	for n := 0; n < prefill; n += len(ds) {
 		for i := range ds {
-			ds[i] = storetest.CloneDelivery(tmpl, rnd, storetest.Base.Add(time.Duration(n+i)*time.Millisecond), "")
+			ds[i] = storetest.CloneInbound(tmpl, rnd, storetest.Base.Add(time.Duration(n+i)*time.Millisecond), "")
 		}
-		if _, err := s.WriteDeliveries(b.Context(), ds); err != nil {
+		if _, err := s.WriteInbound(b.Context(), ds); err != nil {
 			b.Fatal(err)
 		}
 	}
 	return s
 }
 
-// BenchmarkWriteDeliveries measures durable group commit: each operation is
-// one WriteDeliveries call (one transaction, one fsync) of batch single-order
+// BenchmarkWriteInbound measures durable group commit: each operation is
+// one WriteInbound call (one transaction, one fsync) of batch single-order
 // deliveries, on a store that already holds prefill orders. deliveries/s is
 // what the intake can sustain; cpu-µs/delivery is the process CPU time
 // (all threads: the writer and the background checkpointer) spent during the
 // timed writes, steadier than wall time on a shared machine.
-func BenchmarkWriteDeliveries(b *testing.B) {
-	tmpl := storetest.BenchDelivery()
+func BenchmarkWriteInbound(b *testing.B) {
+	tmpl := storetest.BenchInbound()
 	b.Logf("callback body %d bytes, message raw %d bytes", len(tmpl.Callback.Body), len(tmpl.Messages[0].Message.Raw))
 	for _, batch := range []int{1, 16, 64, 256} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			rnd := rand.NewChaCha8([32]byte{byte(batch)})
 			s := openBench(b, tmpl, rnd)
 			n := 0
-			ds := make([]*store.Delivery, batch)
+			ds := make([]*store.Inbound, batch)
 			b.SetBytes(int64(batch * len(tmpl.Callback.Body)))
 			b.ReportAllocs()
 			var cpu time.Duration
 			for b.Loop() {
 				b.StopTimer()
 				for i := range ds {
-					ds[i] = storetest.CloneDelivery(tmpl, rnd, storetest.Base.Add(time.Duration(prefill+n)*time.Millisecond), "")
+					ds[i] = storetest.CloneInbound(tmpl, rnd, storetest.Base.Add(time.Duration(prefill+n)*time.Millisecond), "")
 					n++
 				}
 				b.StartTimer()
@@ -69,7 +69,7 @@ func BenchmarkWriteDeliveries(b *testing.B) {
 				// The label tells the timed writes from the prefill in a
 				// CPU profile: go tool pprof -tagfocus phase=timed.
 				pprof.Do(b.Context(), pprof.Labels("phase", "timed"), func(ctx context.Context) {
-					if _, err := s.WriteDeliveries(ctx, ds); err != nil {
+					if _, err := s.WriteInbound(ctx, ds); err != nil {
 						b.Fatal(err)
 					}
 				})

@@ -53,7 +53,7 @@ func (s *Store) GetMessage(ctx context.Context, id string) (*waorders.Message, e
 }
 
 // ListMessages returns messages newest first (by SentAt, then id) matching f.
-func (s *Store) ListMessages(ctx context.Context, f store.MessageFilter) (*store.MessagePage, error) {
+func (s *Store) ListMessages(ctx context.Context, f store.ListMessagesParams) (*store.MessagePage, error) {
 	cur, err := store.DecodeCursor(f.Cursor)
 	if err != nil {
 		return nil, err

@@ -164,13 +164,13 @@ FROM order_totals WHERE order_seq IN (SELECT value FROM json_each(?)) ORDER BY o
 // of their own, to spare the intake a second random-key index.
 const customerOrders = "o.seq IN (SELECT m.seq FROM messages m WHERE m.customer_wa_id = ?) AND o.customer_wa_id = ?"
 
-// orderQuery is the WHERE clause of an OrderFilter, without the cursor.
+// orderQuery is the WHERE clause of a ListOrdersParams, without the cursor.
 type orderQuery struct {
 	where []string
 	args  []any
 }
 
-func buildOrderQuery(f store.OrderFilter) (orderQuery, error) {
+func buildOrderQuery(f store.ListOrdersParams) (orderQuery, error) {
 	var q orderQuery
 	add := func(cond string, arg any) {
 		q.where = append(q.where, cond)
@@ -265,7 +265,7 @@ func (s *Store) listOrders(ctx context.Context, q orderQuery, cur store.Cursor, 
 
 // ListOrders returns a page of orders newest first (by OrderedAt, then id)
 // with their items and totals; History is left nil (GetOrder has it).
-func (s *Store) ListOrders(ctx context.Context, f store.OrderFilter) (*store.OrderPage, error) {
+func (s *Store) ListOrders(ctx context.Context, f store.ListOrdersParams) (*store.OrderPage, error) {
 	q, err := buildOrderQuery(f)
 	if err != nil {
 		return nil, err
@@ -293,7 +293,7 @@ func (s *Store) ListOrders(ctx context.Context, f store.OrderFilter) (*store.Ord
 // current one (at most two pages are in memory); no database snapshot is
 // held while waiting for fn. Orders are passed like ListOrders returns them
 // (no History).
-func (s *Store) ExportOrders(ctx context.Context, f store.OrderFilter, fn func(*waorders.Order) error) error {
+func (s *Store) ExportOrders(ctx context.Context, f store.ListOrdersParams, fn func(*waorders.Order) error) error {
 	q, err := buildOrderQuery(f)
 	if err != nil {
 		return err

@@ -38,7 +38,7 @@ func scanQuarantine(sc interface{ Scan(...any) error }, extra ...any) (*waorders
 
 // ListQuarantine returns quarantine entries newest first, without bodies
 // and headers.
-func (s *Store) ListQuarantine(ctx context.Context, f store.QuarantineFilter) (*store.QuarantinePage, error) {
+func (s *Store) ListQuarantine(ctx context.Context, f store.ListQuarantineParams) (*store.QuarantinePage, error) {
 	cur, err := store.DecodeCursor(f.Cursor)
 	if err != nil {
 		return nil, err

@@ -60,7 +60,7 @@ func seededStore(b *testing.B) *sqlite.Store {
 		n := readBenchOrders()
 		start := time.Now()
 		span := 90 * 24 * time.Hour
-		var ds []*store.Delivery
+		var ds []*store.Inbound
 		for i := range n {
 			var items []waorders.Item
 			currency := "INR"
@@ -81,9 +81,9 @@ func seededStore(b *testing.B) *sqlite.Store {
 					Ref2: fmt.Sprintf("wave-%d", rnd.IntN(5)),
 				}
 			}
-			ds = append(ds, storetest.NewOrderDelivery(o))
+			ds = append(ds, storetest.NewOrderInbound(o))
 			if len(ds) == 1000 || i == n-1 {
-				if _, err := s.WriteDeliveries(b.Context(), ds); err != nil {
+				if _, err := s.WriteInbound(b.Context(), ds); err != nil {
 					readBenchErr = err
 					return
 				}
@@ -119,7 +119,7 @@ func BenchmarkListOrdersByRef1(b *testing.B) {
 	var ds []time.Duration
 	i := 0
 	for b.Loop() {
-		f := store.OrderFilter{Ref1: fmt.Sprintf("campaign-%02d", i%20), Limit: 50}
+		f := store.ListOrdersParams{Ref1: fmt.Sprintf("campaign-%02d", i%20), Limit: 50}
 		i++
 		t := time.Now()
 		page, err := s.ListOrders(b.Context(), f)
@@ -138,7 +138,7 @@ func BenchmarkListOrdersByRef1(b *testing.B) {
 // BenchmarkCampaignReport measures the report over every order.
 func BenchmarkCampaignReport(b *testing.B) {
 	s := seededStore(b)
-	for _, q := range []store.CampaignQuery{{GroupBy: "ref1"}, {GroupBy: "ref1", Interval: "day"}} {
+	for _, q := range []store.CampaignReportParams{{GroupBy: "ref1"}, {GroupBy: "ref1", Interval: "day"}} {
 		b.Run("interval="+q.Interval, func(b *testing.B) {
 			for b.Loop() {
 				rows, err := s.CampaignReport(b.Context(), q)
@@ -156,7 +156,7 @@ func BenchmarkExportOrders(b *testing.B) {
 	s := seededStore(b)
 	n := 0
 	for b.Loop() {
-		if err := s.ExportOrders(b.Context(), store.OrderFilter{}, func(*waorders.Order) error {
+		if err := s.ExportOrders(b.Context(), store.ListOrdersParams{}, func(*waorders.Order) error {
 			n++
 			return nil
 		}); err != nil {

@@ -70,7 +70,7 @@ var campaignColumns = map[string]string{"ref": "o.ref", "ref1": "o.ref1", "ref2"
 // summed across currencies. Whole UTC days of the window come from the
 // campaign_days rollup; only the partial days at its edges (a since or
 // until not at midnight UTC) are read from the orders.
-func (s *Store) CampaignReport(ctx context.Context, q store.CampaignQuery) ([]waorders.CampaignRow, error) {
+func (s *Store) CampaignReport(ctx context.Context, q store.CampaignReportParams) ([]waorders.CampaignRow, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}

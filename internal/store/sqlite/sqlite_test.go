@@ -144,7 +144,7 @@ func TestOpenRejectsMemory(t *testing.T) {
 func TestPathWithSpecialCharacters(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "we?ird #dir%", "wa orders.db")
 	s := openTest(t, path, sqlite.Options{})
-	if _, err := s.WriteDeliveries(t.Context(), storetest.NewOrderDeliveries(storetest.NewOrder("wamid.x", storetest.Base))); err != nil {
+	if _, err := s.WriteInbound(t.Context(), storetest.NewOrderInbounds(storetest.NewOrder("wamid.x", storetest.Base))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.GetOrder(t.Context(), "wamid.x"); err != nil {
@@ -166,7 +166,7 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	for i := range 300 {
 		orders = append(orders, storetest.NewOrder(fmt.Sprintf("wamid.ckpt%03d", i), storetest.Base))
 	}
-	if _, err := s.WriteDeliveries(t.Context(), storetest.NewOrderDeliveries(orders...)); err != nil {
+	if _, err := s.WriteInbound(t.Context(), storetest.NewOrderInbounds(orders...)); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.After(10 * time.Second)
@@ -194,14 +194,14 @@ func TestBackgroundCheckpoint(t *testing.T) {
 func TestRawStoredAsSpan(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "waorders.db")
 	s := openTest(t, path, sqlite.Options{})
-	inBody := storetest.NewOrderDelivery(storetest.NewOrder("wamid.span", storetest.Base))
-	notInBody := storetest.NewMessageDelivery(storetest.NewTextMessage("wamid.text", storetest.Base, "hi"))
+	inBody := storetest.NewOrderInbound(storetest.NewOrder("wamid.span", storetest.Base))
+	notInBody := storetest.NewMessageInbound(storetest.NewTextMessage("wamid.text", storetest.Base, "hi"))
 	// A second delivery under an existing callback id (a quarantine retry):
 	// its raw is in its own body, not in the stored one.
-	retry := storetest.NewOrderDelivery(storetest.NewOrder("wamid.retry", storetest.Base))
+	retry := storetest.NewOrderInbound(storetest.NewOrder("wamid.retry", storetest.Base))
 	retry.Callback.ID = inBody.Callback.ID
 	retry.Messages[0].Message.CallbackID = inBody.Callback.ID
-	if _, err := s.WriteDeliveries(t.Context(), []*store.Delivery{inBody, notInBody, retry}); err != nil {
+	if _, err := s.WriteInbound(t.Context(), []*store.Inbound{inBody, notInBody, retry}); err != nil {
 		t.Fatal(err)
 	}
 	db, err := sql.Open("sqlite", path)

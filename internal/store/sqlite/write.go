@@ -156,23 +156,23 @@ func (ws *writeStmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
 	return st
 }
 
-// WriteDeliveries writes every delivery in one transaction on the writer
+// WriteInbound writes every delivery in one transaction on the writer
 // connection (group commit: one fsync for the whole slice) and reports per
 // record whether it was stored, a duplicate or quarantined. Orders are
 // checked with Order.Validate first; an invalid one fails the whole call
 // with CodeInvalid before anything is written.
-func (s *Store) WriteDeliveries(ctx context.Context, ds []*store.Delivery) ([]store.DeliveryResult, error) {
-	if err := store.ValidateDeliveries(ds); err != nil {
+func (s *Store) WriteInbound(ctx context.Context, ds []*store.Inbound) ([]store.InboundResult, error) {
+	if err := store.ValidateInbound(ds); err != nil {
 		return nil, err
 	}
 	if len(ds) == 0 {
-		return []store.DeliveryResult{}, nil
+		return []store.InboundResult{}, nil
 	}
-	results := make([]store.DeliveryResult, len(ds))
+	results := make([]store.InboundResult, len(ds))
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		st := s.stmts.bind(ctx, tx)
 		for i, d := range ds {
-			if err := st.writeDelivery(d, &results[i], s.now); err != nil {
+			if err := st.writeInbound(d, &results[i], s.now); err != nil {
 				return fmt.Errorf("delivery %d (callback %s): %w", i, d.Callback.ID, err)
 			}
 		}
@@ -185,7 +185,7 @@ func (s *Store) WriteDeliveries(ctx context.Context, ds []*store.Delivery) ([]st
 	return results, nil
 }
 
-func (st *txStmts) writeDelivery(d *store.Delivery, res *store.DeliveryResult, now func() time.Time) error {
+func (st *txStmts) writeInbound(d *store.Inbound, res *store.InboundResult, now func() time.Time) error {
 	cb := &d.Callback
 	// Raw JSON is stored as a span of the callback's body when that body is
 	// the one this call stores (not one kept from an earlier delivery).
@@ -317,7 +317,7 @@ func (st *txStmts) writeOrder(seq int64, id string, o *waorders.Order, received 
 	if !o.ReceivedAt.IsZero() {
 		received = o.ReceivedAt
 	}
-	// The totals are the sum of the lines (store.ValidateDeliveries checked that
+	// The totals are the sum of the lines (store.ValidateInbound checked that
 	// any totals given agree, and that the sums do not overflow).
 	totals, err := waorders.ComputeTotals(o.Items)
 	if err != nil {

@@ -52,7 +52,7 @@ func NewItem(retailerID string, qty int64, unit money.Amount) waorders.Item {
 // NewOrder returns a valid pending order placed at orderedAt (received one
 // second later) by DefaultCustomer on the default business number, with
 // items (two INR lines as in Kaleyra's sample when none are given) and their
-// totals. Tests change its fields before passing it to NewOrderDelivery.
+// totals. Tests change its fields before passing it to NewOrderInbound.
 func NewOrder(id string, orderedAt time.Time, items ...waorders.Item) *waorders.Order {
 	if len(items) == 0 {
 		items = []waorders.Item{
@@ -76,11 +76,11 @@ func NewOrder(id string, orderedAt time.Time, items ...waorders.Item) *waorders.
 	}
 }
 
-// NewOrderDelivery returns the delivery of one Kaleyra callback carrying o
+// NewOrderInbound returns the delivery of one Kaleyra callback carrying o
 // as an order message: a fresh callback id, a realistic raw body (about
 // 1.3 KB for two items), the message and the order. It recomputes o.Totals
 // from o.Items.
-func NewOrderDelivery(o *waorders.Order) *store.Delivery {
+func NewOrderInbound(o *waorders.Order) *store.Inbound {
 	totals, err := waorders.ComputeTotals(o.Items)
 	if err != nil {
 		panic(fmt.Sprintf("storetest: order %s: %v", o.ID, err))
@@ -104,8 +104,8 @@ func NewOrderDelivery(o *waorders.Order) *store.Delivery {
 		Raw:              raw,
 		Warnings:         o.Warnings,
 	}
-	return &store.Delivery{
-		Callback: store.Callback{
+	return &store.Inbound{
+		Callback: store.RawCallback{
 			ID:         cbID,
 			Envelope:   "kaleyra",
 			ReceivedAt: o.ReceivedAt,
@@ -116,11 +116,11 @@ func NewOrderDelivery(o *waorders.Order) *store.Delivery {
 	}
 }
 
-// NewOrderDeliveries returns one delivery per order.
-func NewOrderDeliveries(orders ...*waorders.Order) []*store.Delivery {
-	ds := make([]*store.Delivery, len(orders))
+// NewOrderInbounds returns one delivery per order.
+func NewOrderInbounds(orders ...*waorders.Order) []*store.Inbound {
+	ds := make([]*store.Inbound, len(orders))
 	for i, o := range orders {
-		ds[i] = NewOrderDelivery(o)
+		ds[i] = NewOrderInbound(o)
 	}
 	return ds
 }
@@ -145,10 +145,10 @@ func NewTextMessage(id string, sentAt time.Time, body string) *waorders.Message 
 	}
 }
 
-// NewMessageDelivery returns the delivery of one callback carrying msgs
+// NewMessageInbound returns the delivery of one callback carrying msgs
 // (none of them an order). Each message gets the callback's id.
-func NewMessageDelivery(msgs ...*waorders.Message) *store.Delivery {
-	d := &store.Delivery{Callback: store.Callback{
+func NewMessageInbound(msgs ...*waorders.Message) *store.Inbound {
+	d := &store.Inbound{Callback: store.RawCallback{
 		ID: NewCallbackID(), Envelope: "meta", ReceivedAt: Base, Body: []byte(`{"object":"whatsapp_business_account"}`),
 		Headers: testHeaders(),
 	}}
@@ -183,9 +183,9 @@ func NewStatus(messageID, status string, rank int, ts time.Time) store.StatusWri
 	}}
 }
 
-// NewStatusDelivery returns the delivery of one callback carrying statuses.
-func NewStatusDelivery(statuses ...store.StatusWrite) *store.Delivery {
-	d := &store.Delivery{Callback: store.Callback{
+// NewStatusInbound returns the delivery of one callback carrying statuses.
+func NewStatusInbound(statuses ...store.StatusWrite) *store.Inbound {
+	d := &store.Inbound{Callback: store.RawCallback{
 		ID: NewCallbackID(), Envelope: "kaleyra", ReceivedAt: Base, Body: []byte(`{"status":"sent"}`),
 	}}
 	for _, s := range statuses {
@@ -215,10 +215,10 @@ func NewQuarantineEntry(kind, messageID string, receivedAt time.Time) *waorders.
 	}
 }
 
-// NewQuarantineDelivery returns the delivery of one callback carrying
+// NewQuarantineInbound returns the delivery of one callback carrying
 // entries, each given the callback's id.
-func NewQuarantineDelivery(entries ...*waorders.QuarantineEntry) *store.Delivery {
-	d := &store.Delivery{Callback: store.Callback{
+func NewQuarantineInbound(entries ...*waorders.QuarantineEntry) *store.Inbound {
+	d := &store.Inbound{Callback: store.RawCallback{
 		ID: NewCallbackID(), Envelope: "kaleyra", ReceivedAt: Base, Body: []byte(`{"meta_object": {}}`),
 	}}
 	for _, e := range entries {

@@ -12,12 +12,12 @@ import (
 func testStatusDedup(t *testing.T, s store.Store) {
 	sent := NewStatus("wamid.out1", "sent", RankSent, Base.In(ist))
 	sent.Update.Raw = json.RawMessage(`{"id":"wamid.out1", "status":"sent"}`)
-	res := mustWrite(t, s, NewStatusDelivery(sent))
+	res := mustWrite(t, s, NewStatusInbound(sent))
 	diff(t, "first sent", []store.Outcome{store.Stored}, res[0].Statuses)
 
 	res = mustWrite(t, s,
-		NewStatusDelivery(NewStatus("wamid.out1", "sent", RankSent, Base.Add(time.Hour))),
-		NewStatusDelivery(
+		NewStatusInbound(NewStatus("wamid.out1", "sent", RankSent, Base.Add(time.Hour))),
+		NewStatusInbound(
 			NewStatus("wamid.out1", "delivered", RankDelivered, Base.Add(time.Minute)),
 			NewStatus("wamid.out1", "delivered", RankDelivered, Base.Add(2*time.Minute)),
 		))
@@ -48,10 +48,10 @@ func testStatusDedup(t *testing.T, s store.Store) {
 func testStatusStateForwardOnly(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	// Statuses arrive out of order: read first, then the late sent and delivered.
-	mustWrite(t, s, NewStatusDelivery(NewStatus("wamid.out2", "read", RankRead, Base.Add(2*time.Minute))))
+	mustWrite(t, s, NewStatusInbound(NewStatus("wamid.out2", "read", RankRead, Base.Add(2*time.Minute))))
 	res := mustWrite(t, s,
-		NewStatusDelivery(NewStatus("wamid.out2", "delivered", RankDelivered, Base.Add(time.Minute))),
-		NewStatusDelivery(NewStatus("wamid.out2", "sent", RankSent, Base)))
+		NewStatusInbound(NewStatus("wamid.out2", "delivered", RankDelivered, Base.Add(time.Minute))),
+		NewStatusInbound(NewStatus("wamid.out2", "sent", RankSent, Base)))
 	diff(t, "late statuses", []store.Outcome{store.Stored}, res[0].Statuses)
 	diff(t, "late statuses", []store.Outcome{store.Stored}, res[1].Statuses)
 
@@ -77,7 +77,7 @@ func testStatusStateForwardOnly(t *testing.T, s store.Store) {
 		NewStatus("wamid.out3", "sent", RankSent, Base),
 		NewStatus("wamid.out3", "delivered", RankDelivered, Base.Add(time.Second)),
 	} {
-		mustWrite(t, s, NewStatusDelivery(step))
+		mustWrite(t, s, NewStatusInbound(step))
 		st, err := s.GetMessageState(ctx, "wamid.out3")
 		if err != nil || st.Status != step.Update.Status {
 			t.Errorf("state after %s = %+v, %v; want %s", step.Update.Status, st, err, step.Update.Status)
@@ -89,10 +89,10 @@ func testStatusFailedIsTerminal(t *testing.T, s store.Store) {
 	failed := NewStatus("wamid.out4", "failed", RankFailed, Base.Add(time.Minute))
 	failed.Update.Errors = json.RawMessage(`[{"code":131047,"title":"Re-engagement message"}]`)
 	mustWrite(t, s,
-		NewStatusDelivery(NewStatus("wamid.out4", "sent", RankSent, Base)),
-		NewStatusDelivery(failed),
-		NewStatusDelivery(NewStatus("wamid.out4", "delivered", RankDelivered, Base.Add(2*time.Minute))),
-		NewStatusDelivery(NewStatus("wamid.out4", "read", RankRead, Base.Add(3*time.Minute))))
+		NewStatusInbound(NewStatus("wamid.out4", "sent", RankSent, Base)),
+		NewStatusInbound(failed),
+		NewStatusInbound(NewStatus("wamid.out4", "delivered", RankDelivered, Base.Add(2*time.Minute))),
+		NewStatusInbound(NewStatus("wamid.out4", "read", RankRead, Base.Add(3*time.Minute))))
 	st, err := s.GetMessageState(t.Context(), "wamid.out4")
 	if err != nil {
 		t.Fatal(err)
@@ -115,22 +115,22 @@ func testListMessages(t *testing.T, s store.Store) {
 	b.Customer = waorders.Customer{WaID: "919800000002", Name: "Priya"}
 	c := NewTextMessage("wamid.m4", Base.Add(3*time.Minute), "")
 	c.Type = "button"
-	mustWrite(t, s, NewMessageDelivery(a, b, c), NewOrderDelivery(NewOrder("wamid.m2", Base.Add(time.Minute))))
+	mustWrite(t, s, NewMessageInbound(a, b, c), NewOrderInbound(NewOrder("wamid.m2", Base.Add(time.Minute))))
 
 	tests := []struct {
 		name string
-		f    store.MessageFilter
+		f    store.ListMessagesParams
 		want []string
 	}{
-		{"All", store.MessageFilter{}, []string{"wamid.m4", "wamid.m3", "wamid.m2", "wamid.m1"}},
-		{"Type", store.MessageFilter{Type: "text"}, []string{"wamid.m3", "wamid.m1"}},
-		{"Order type", store.MessageFilter{Type: "order"}, []string{"wamid.m2"}},
-		{"Customer", store.MessageFilter{Customer: DefaultCustomer}, []string{"wamid.m4", "wamid.m2", "wamid.m1"}},
-		{"Since", store.MessageFilter{Since: Base.Add(2 * time.Minute)}, []string{"wamid.m4", "wamid.m3"}},
-		{"UntilExclusive", store.MessageFilter{Until: Base.Add(2 * time.Minute)}, []string{"wamid.m2", "wamid.m1"}},
-		{"Window", store.MessageFilter{Since: Base.Add(time.Minute), Until: Base.Add(3 * time.Minute)}, []string{"wamid.m3", "wamid.m2"}},
-		{"Combined", store.MessageFilter{Type: "text", Customer: DefaultCustomer}, []string{"wamid.m1"}},
-		{"None", store.MessageFilter{Type: "sticker"}, nil},
+		{"All", store.ListMessagesParams{}, []string{"wamid.m4", "wamid.m3", "wamid.m2", "wamid.m1"}},
+		{"Type", store.ListMessagesParams{Type: "text"}, []string{"wamid.m3", "wamid.m1"}},
+		{"Order type", store.ListMessagesParams{Type: "order"}, []string{"wamid.m2"}},
+		{"Customer", store.ListMessagesParams{Customer: DefaultCustomer}, []string{"wamid.m4", "wamid.m2", "wamid.m1"}},
+		{"Since", store.ListMessagesParams{Since: Base.Add(2 * time.Minute)}, []string{"wamid.m4", "wamid.m3"}},
+		{"UntilExclusive", store.ListMessagesParams{Until: Base.Add(2 * time.Minute)}, []string{"wamid.m2", "wamid.m1"}},
+		{"Window", store.ListMessagesParams{Since: Base.Add(time.Minute), Until: Base.Add(3 * time.Minute)}, []string{"wamid.m3", "wamid.m2"}},
+		{"Combined", store.ListMessagesParams{Type: "text", Customer: DefaultCustomer}, []string{"wamid.m1"}},
+		{"None", store.ListMessagesParams{Type: "sticker"}, nil},
 	}
 	for _, tt := range tests {
 		page, err := s.ListMessages(t.Context(), tt.f)
@@ -155,13 +155,13 @@ func testListMessagesPagination(t *testing.T, s store.Store) {
 		// Pairs share a sent time, so the id breaks the tie.
 		msgs = append(msgs, NewTextMessage("wamid.p"+string(rune('a'+i)), Base.Add(time.Duration(i/2)*time.Minute), "x"))
 	}
-	mustWrite(t, s, NewMessageDelivery(msgs...))
+	mustWrite(t, s, NewMessageInbound(msgs...))
 	want := []string{"wamid.pg", "wamid.pf", "wamid.pe", "wamid.pd", "wamid.pc", "wamid.pb", "wamid.pa"}
 
 	var got []string
 	cursor := ""
 	for range 10 {
-		page, err := s.ListMessages(t.Context(), store.MessageFilter{Limit: 3, Cursor: cursor})
+		page, err := s.ListMessages(t.Context(), store.ListMessagesParams{Limit: 3, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -175,6 +175,6 @@ func testListMessagesPagination(t *testing.T, s store.Store) {
 	}
 	diff(t, "pages", want, got)
 
-	_, err := s.ListMessages(t.Context(), store.MessageFilter{Cursor: "not a cursor!"})
+	_, err := s.ListMessages(t.Context(), store.ListMessagesParams{Cursor: "not a cursor!"})
 	wantCode(t, "bad cursor", err, waorders.CodeInvalid)
 }

@@ -38,30 +38,30 @@ func testListOrdersFilters(t *testing.T, s store.Store) {
 
 	tests := []struct {
 		name string
-		f    store.OrderFilter
+		f    store.ListOrdersParams
 		want []string
 	}{
-		{"None", store.OrderFilter{}, []string{"o5", "o4", "o3", "o2", "o1"}},
-		{"Status", store.OrderFilter{Status: waorders.OrderPending}, []string{"o5", "o4", "o1"}},
-		{"StatusCanceled", store.OrderFilter{Status: waorders.OrderCanceled}, []string{"o3"}},
-		{"Ref", store.OrderFilter{Ref: "r-a"}, []string{"o5", "o1"}},
-		{"Ref1", store.OrderFilter{Ref1: "shoes"}, []string{"o2", "o1"}},
-		{"Ref2", store.OrderFilter{Ref2: "winter"}, []string{"o5"}},
-		{"Customer", store.OrderFilter{Customer: "cust-a"}, []string{"o3", "o1"}},
-		{"PhoneNumberID", store.OrderFilter{PhoneNumberID: "pn-2"}, []string{"o5", "o2"}},
-		{"CatalogID", store.OrderFilter{CatalogID: "cat-2"}, []string{"o2"}},
-		{"Product", store.OrderFilter{Product: "shirt1122"}, []string{"o5", "o3", "o1"}},
-		{"ProductUnknown", store.OrderFilter{Product: "shirt"}, nil},
-		{"Since", store.OrderFilter{Since: Base.Add(2 * time.Hour)}, []string{"o5", "o4", "o3"}},
-		{"UntilExclusive", store.OrderFilter{Until: Base.Add(2 * time.Hour)}, []string{"o2", "o1"}},
-		{"Window", store.OrderFilter{Since: Base.Add(time.Hour), Until: Base.Add(3 * time.Hour)}, []string{"o3", "o2"}},
-		{"SinceInOtherZone", store.OrderFilter{Since: Base.Add(3 * time.Hour).In(ist)}, []string{"o5", "o4"}},
-		{"CustomerAndProduct", store.OrderFilter{Customer: "cust-a", Product: "shirt1122"}, []string{"o3", "o1"}},
-		{"Everything", store.OrderFilter{
+		{"None", store.ListOrdersParams{}, []string{"o5", "o4", "o3", "o2", "o1"}},
+		{"Status", store.ListOrdersParams{Status: waorders.OrderPending}, []string{"o5", "o4", "o1"}},
+		{"StatusCanceled", store.ListOrdersParams{Status: waorders.OrderCanceled}, []string{"o3"}},
+		{"Ref", store.ListOrdersParams{Ref: "r-a"}, []string{"o5", "o1"}},
+		{"Ref1", store.ListOrdersParams{Ref1: "shoes"}, []string{"o2", "o1"}},
+		{"Ref2", store.ListOrdersParams{Ref2: "winter"}, []string{"o5"}},
+		{"Customer", store.ListOrdersParams{Customer: "cust-a"}, []string{"o3", "o1"}},
+		{"PhoneNumberID", store.ListOrdersParams{PhoneNumberID: "pn-2"}, []string{"o5", "o2"}},
+		{"CatalogID", store.ListOrdersParams{CatalogID: "cat-2"}, []string{"o2"}},
+		{"Product", store.ListOrdersParams{Product: "shirt1122"}, []string{"o5", "o3", "o1"}},
+		{"ProductUnknown", store.ListOrdersParams{Product: "shirt"}, nil},
+		{"Since", store.ListOrdersParams{Since: Base.Add(2 * time.Hour)}, []string{"o5", "o4", "o3"}},
+		{"UntilExclusive", store.ListOrdersParams{Until: Base.Add(2 * time.Hour)}, []string{"o2", "o1"}},
+		{"Window", store.ListOrdersParams{Since: Base.Add(time.Hour), Until: Base.Add(3 * time.Hour)}, []string{"o3", "o2"}},
+		{"SinceInOtherZone", store.ListOrdersParams{Since: Base.Add(3 * time.Hour).In(ist)}, []string{"o5", "o4"}},
+		{"CustomerAndProduct", store.ListOrdersParams{Customer: "cust-a", Product: "shirt1122"}, []string{"o3", "o1"}},
+		{"Everything", store.ListOrdersParams{
 			Status: waorders.OrderPending, Ref: "r-a", Ref1: "shoes", Ref2: "summer", Customer: "cust-a",
 			PhoneNumberID: "pn-1", CatalogID: "cat-1", Product: "shirt1122", Since: Base, Until: Base.Add(time.Minute), Q: "sam",
 		}, []string{"o1"}},
-		{"NoMatch", store.OrderFilter{Ref1: "shoes", Customer: "cust-c"}, nil},
+		{"NoMatch", store.ListOrdersParams{Ref1: "shoes", Customer: "cust-c"}, nil},
 	}
 	for _, tt := range tests {
 		page, err := s.ListOrders(ctx, tt.f)
@@ -111,7 +111,7 @@ func testListOrdersFreeText(t *testing.T, s store.Store) {
 		{"nobody", nil},
 	}
 	for _, tt := range tests {
-		page, err := s.ListOrders(t.Context(), store.OrderFilter{Q: tt.q})
+		page, err := s.ListOrders(t.Context(), store.ListOrdersParams{Q: tt.q})
 		if err != nil {
 			t.Errorf("q=%q: %v", tt.q, err)
 			continue
@@ -121,18 +121,18 @@ func testListOrdersFreeText(t *testing.T, s store.Store) {
 }
 
 func testListOrdersInvalidFilter(t *testing.T, s store.Store) {
-	_, err := s.ListOrders(t.Context(), store.OrderFilter{Status: "shipping"})
+	_, err := s.ListOrders(t.Context(), store.ListOrdersParams{Status: "shipping"})
 	wantCode(t, "unknown status", err, waorders.CodeInvalid)
-	_, err = s.ListOrders(t.Context(), store.OrderFilter{Cursor: "%%%"})
+	_, err = s.ListOrders(t.Context(), store.ListOrdersParams{Cursor: "%%%"})
 	wantCode(t, "bad cursor", err, waorders.CodeInvalid)
-	err = s.ExportOrders(t.Context(), store.OrderFilter{Status: "shipping"}, func(*waorders.Order) error { return nil })
+	err = s.ExportOrders(t.Context(), store.ListOrdersParams{Status: "shipping"}, func(*waorders.Order) error { return nil })
 	wantCode(t, "export with unknown status", err, waorders.CodeInvalid)
 }
 
 func testListOrdersCarriesItems(t *testing.T, s store.Store) {
 	o := richOrder("wamid.rich", Base)
 	mustWriteOrders(t, s, o, NewOrder("wamid.plain", Base.Add(-time.Hour)))
-	page, err := s.ListOrders(t.Context(), store.OrderFilter{})
+	page, err := s.ListOrders(t.Context(), store.ListOrdersParams{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func testListOrdersCarriesItems(t *testing.T, s store.Store) {
 	wantUTC(t, "listed order", page.Orders[0].OrderedAt, page.Orders[0].ReceivedAt)
 
 	var exported []*waorders.Order
-	if err := s.ExportOrders(t.Context(), store.OrderFilter{}, func(o *waorders.Order) error {
+	if err := s.ExportOrders(t.Context(), store.ListOrdersParams{}, func(o *waorders.Order) error {
 		exported = append(exported, o)
 		return nil
 	}); err != nil {
@@ -181,7 +181,7 @@ func testListOrdersPagination(t *testing.T, s store.Store) {
 		if page > 10 {
 			t.Fatal("pagination did not end")
 		}
-		p, err := s.ListOrders(t.Context(), store.OrderFilter{Limit: 10, Cursor: cursor})
+		p, err := s.ListOrders(t.Context(), store.ListOrdersParams{Limit: 10, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,7 +216,7 @@ func testListOrdersLimits(t *testing.T, s store.Store) {
 		{store.MaxLimit + 1000, store.MaxLimit},
 	}
 	for _, tt := range tests {
-		p, err := s.ListOrders(t.Context(), store.OrderFilter{Limit: tt.limit})
+		p, err := s.ListOrders(t.Context(), store.ListOrdersParams{Limit: tt.limit})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,7 +224,7 @@ func testListOrdersLimits(t *testing.T, s store.Store) {
 			t.Errorf("limit %d: %d orders, next cursor %q; want %d and a cursor", tt.limit, len(p.Orders), p.NextCursor, tt.want)
 		}
 	}
-	p, err := s.ListOrders(t.Context(), store.OrderFilter{Limit: 20, Since: Base.Add(store.MaxLimit * time.Second)})
+	p, err := s.ListOrders(t.Context(), store.ListOrdersParams{Limit: 20, Since: Base.Add(store.MaxLimit * time.Second)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func seedOrders(t *testing.T, s store.Store, prefix string, n int, at time.Time)
 	return all
 }
 
-func export(t *testing.T, s store.Store, f store.OrderFilter) []string {
+func export(t *testing.T, s store.Store, f store.ListOrdersParams) []string {
 	t.Helper()
 	var ids []string
 	err := s.ExportOrders(t.Context(), f, func(o *waorders.Order) error {
@@ -270,7 +270,7 @@ func export(t *testing.T, s store.Store, f store.OrderFilter) []string {
 
 func testExportOrders(t *testing.T, s store.Store) {
 	orders := seedOrders(t, s, "wamid.exp", 2345, Base)
-	diff(t, "all orders", orderedIDs(orders), export(t, s, store.OrderFilter{Limit: 5}))
+	diff(t, "all orders", orderedIDs(orders), export(t, s, store.ListOrdersParams{Limit: 5}))
 
 	var third []*waorders.Order
 	for _, o := range orders {
@@ -278,8 +278,8 @@ func testExportOrders(t *testing.T, s store.Store) {
 			third = append(third, o)
 		}
 	}
-	diff(t, "ref1 filter", orderedIDs(third), export(t, s, store.OrderFilter{Ref1: "third"}))
-	if ids := export(t, s, store.OrderFilter{Customer: "nobody"}); len(ids) != 0 {
+	diff(t, "ref1 filter", orderedIDs(third), export(t, s, store.ListOrdersParams{Ref1: "third"}))
+	if ids := export(t, s, store.ListOrdersParams{Customer: "nobody"}); len(ids) != 0 {
 		t.Errorf("export of no match visited %d orders", len(ids))
 	}
 }
@@ -287,14 +287,14 @@ func testExportOrders(t *testing.T, s store.Store) {
 func testExportOrdersWhileInserting(t *testing.T, s store.Store) {
 	orders := seedOrders(t, s, "wamid.live", 1500, Base)
 	var ids []string
-	err := s.ExportOrders(t.Context(), store.OrderFilter{}, func(o *waorders.Order) error {
+	err := s.ExportOrders(t.Context(), store.ListOrdersParams{}, func(o *waorders.Order) error {
 		if len(ids)%500 == 0 {
 			// New orders arrive while the export runs.
 			var newer []*waorders.Order
 			for j := range 20 {
 				newer = append(newer, NewOrder(fmt.Sprintf("wamid.during%04d-%02d", len(ids), j), Base.Add(time.Duration(48+len(ids))*time.Hour)))
 			}
-			if _, err := s.WriteDeliveries(t.Context(), NewOrderDeliveries(newer...)); err != nil {
+			if _, err := s.WriteInbound(t.Context(), NewOrderInbounds(newer...)); err != nil {
 				return err
 			}
 		}
@@ -311,7 +311,7 @@ func testExportOrdersStopsOnError(t *testing.T, s store.Store) {
 	seedOrders(t, s, "wamid.stop", 30, Base)
 	errStop := errors.New("client went away")
 	calls := 0
-	err := s.ExportOrders(t.Context(), store.OrderFilter{}, func(*waorders.Order) error {
+	err := s.ExportOrders(t.Context(), store.ListOrdersParams{}, func(*waorders.Order) error {
 		calls++
 		if calls == 3 {
 			return errStop
@@ -343,7 +343,7 @@ func testExportMatchesList(t *testing.T, s store.Store) {
 	mustWriteOrders(t, s, orders...)
 	mustUpdate(t, s, "wamid.same004", waorders.OrderCanceled)
 
-	for _, f := range []store.OrderFilter{{}, {Ref1: odd}} {
+	for _, f := range []store.ListOrdersParams{{}, {Ref1: odd}} {
 		var listed []*waorders.Order
 		f.Limit = 7
 		for {

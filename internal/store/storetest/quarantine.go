@@ -10,20 +10,20 @@ import (
 )
 
 func testQuarantineDedup(t *testing.T, s store.Store) {
-	res := mustWrite(t, s, NewQuarantineDelivery(NewQuarantineEntry(waorders.QuarantineMessage, "wamid.q1", Base)))
+	res := mustWrite(t, s, NewQuarantineInbound(NewQuarantineEntry(waorders.QuarantineMessage, "wamid.q1", Base)))
 	first := res[0].Quarantine[0]
 	if first.Outcome != store.Stored || first.ID <= 0 {
 		t.Fatalf("first entry = %+v, want stored with an id", first)
 	}
 	res = mustWrite(t, s,
-		NewQuarantineDelivery(NewQuarantineEntry(waorders.QuarantineMessage, "wamid.q1", Base.Add(time.Minute))),
-		NewQuarantineDelivery(
+		NewQuarantineInbound(NewQuarantineEntry(waorders.QuarantineMessage, "wamid.q1", Base.Add(time.Minute))),
+		NewQuarantineInbound(
 			NewQuarantineEntry(waorders.QuarantineMessage, "wamid.q2", Base),
 			NewQuarantineEntry(waorders.QuarantineMessage, "wamid.q2", Base),
 		),
 		// Whole bodies have no message id: each is kept.
-		NewQuarantineDelivery(NewQuarantineEntry(waorders.QuarantineBody, "", Base)),
-		NewQuarantineDelivery(NewQuarantineEntry(waorders.QuarantineBody, "", Base)),
+		NewQuarantineInbound(NewQuarantineEntry(waorders.QuarantineBody, "", Base)),
+		NewQuarantineInbound(NewQuarantineEntry(waorders.QuarantineBody, "", Base)),
 	)
 	diff(t, "redelivered q1", []store.QuarantineResult{{ID: first.ID, Outcome: store.Duplicate}}, res[0].Quarantine)
 	q2 := res[1].Quarantine
@@ -34,7 +34,7 @@ func testQuarantineDedup(t *testing.T, s store.Store) {
 	if b1.Outcome != store.Stored || b2.Outcome != store.Stored || b1.ID == b2.ID {
 		t.Errorf("body entries = %+v, %+v; want two stored entries", b1, b2)
 	}
-	page, err := s.ListQuarantine(t.Context(), store.QuarantineFilter{})
+	page, err := s.ListQuarantine(t.Context(), store.ListQuarantineParams{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func testQuarantineList(t *testing.T, s store.Store) {
 		if i == 3 {
 			e.Kind, e.MessageID = waorders.QuarantineBody, ""
 		}
-		res := mustWrite(t, s, NewQuarantineDelivery(e))
+		res := mustWrite(t, s, NewQuarantineInbound(e))
 		ids = append(ids, res[0].Quarantine[0].ID)
 	}
 	var (
@@ -58,7 +58,7 @@ func testQuarantineList(t *testing.T, s store.Store) {
 		cursor string
 	)
 	for range 10 {
-		page, err := s.ListQuarantine(t.Context(), store.QuarantineFilter{Limit: 3, Cursor: cursor})
+		page, err := s.ListQuarantine(t.Context(), store.ListQuarantineParams{Limit: 3, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +88,7 @@ func testQuarantineList(t *testing.T, s store.Store) {
 	if _, err := s.MarkQuarantineAttempt(t.Context(), ids[5], false, Base.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	page, err := s.ListQuarantine(t.Context(), store.QuarantineFilter{Unresolved: true})
+	page, err := s.ListQuarantine(t.Context(), store.ListQuarantineParams{Unresolved: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,14 +98,14 @@ func testQuarantineList(t *testing.T, s store.Store) {
 	}
 	diff(t, "unresolved", []int64{ids[6], ids[5], ids[3], ids[2], ids[0]}, unresolved)
 
-	_, err = s.ListQuarantine(t.Context(), store.QuarantineFilter{Cursor: "***"})
+	_, err = s.ListQuarantine(t.Context(), store.ListQuarantineParams{Cursor: "***"})
 	wantCode(t, "bad cursor", err, waorders.CodeInvalid)
 }
 
 func testQuarantineGetAndMark(t *testing.T, s store.Store) {
 	e := NewQuarantineEntry(waorders.QuarantineMessage, "wamid.qg", Base.In(ist))
 	e.Body = []byte("{\"not\": json \x00\xff")
-	res := mustWrite(t, s, NewQuarantineDelivery(e))
+	res := mustWrite(t, s, NewQuarantineInbound(e))
 	id := res[0].Quarantine[0].ID
 
 	got, err := s.GetQuarantine(t.Context(), id)
@@ -150,7 +150,7 @@ func testQuarantineSharesCallbackBody(t *testing.T, s store.Store) {
 	for _, e := range []*waorders.QuarantineEntry{a, b} {
 		e.Body, e.Headers = nil, nil
 	}
-	d := NewQuarantineDelivery(a, b)
+	d := NewQuarantineInbound(a, b)
 	d.Callback.Body = []byte(`{"meta_object": {"value": {"messages": [{"id": "wamid.share-a"}, {"id": "wamid.share-b"}]}}}`)
 	d.Callback.Headers = testHeaders()
 	res := mustWrite(t, s, d)

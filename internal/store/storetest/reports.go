@@ -72,26 +72,26 @@ func testCampaignReport(t *testing.T, s store.Store) {
 	last := 23*time.Hour + 59*time.Minute + 59*time.Second + 999999*time.Microsecond
 	tests := []struct {
 		name string
-		q    store.CampaignQuery
+		q    store.CampaignReportParams
 		want []waorders.CampaignRow
 	}{
-		{"Ref1", store.CampaignQuery{GroupBy: "ref1"}, []waorders.CampaignRow{
+		{"Ref1", store.CampaignReportParams{GroupBy: "ref1"}, []waorders.CampaignRow{
 			// Sorted by campaign in byte order: "" first, upper case before lower.
 			{Campaign: "", Orders: 1, Units: 1, Revenue: []money.Amount{Money("JPY", 1500)}, FirstOrderAt: at(26 * time.Hour), LastOrderAt: at(26 * time.Hour)},
 			{Campaign: "Summer", Orders: 1, Units: 1, Revenue: []money.Amount{Money("INR", 50000)}, FirstOrderAt: at(25 * time.Hour), LastOrderAt: at(25 * time.Hour)},
 			{Campaign: "bags", Orders: 1, Units: 3, Revenue: []money.Amount{Money("INR", 99900), Money("USD", 1000)}, FirstOrderAt: at(27 * time.Hour), LastOrderAt: at(27 * time.Hour)},
 			{Campaign: "shoes", Orders: 3, Units: 7, Revenue: []money.Amount{Money("INR", 390000), Money("USD", 3398)}, FirstOrderAt: at(10 * time.Hour), LastOrderAt: at(24*time.Hour + 30*time.Minute)},
 		}},
-		{"Ref", store.CampaignQuery{GroupBy: "ref"}, []waorders.CampaignRow{
+		{"Ref", store.CampaignReportParams{GroupBy: "ref"}, []waorders.CampaignRow{
 			{Campaign: "", Orders: 2, Units: 4, Revenue: []money.Amount{Money("INR", 99900), Money("JPY", 1500), Money("USD", 1000)}, FirstOrderAt: at(26 * time.Hour), LastOrderAt: at(27 * time.Hour)},
 			{Campaign: "a", Orders: 2, Units: 4, Revenue: []money.Amount{Money("INR", 360000), Money("USD", 3398)}, FirstOrderAt: at(10 * time.Hour), LastOrderAt: at(last)},
 			{Campaign: "b", Orders: 2, Units: 4, Revenue: []money.Amount{Money("INR", 80000)}, FirstOrderAt: at(24*time.Hour + 30*time.Minute), LastOrderAt: at(25 * time.Hour)},
 		}},
-		{"Ref2Window", store.CampaignQuery{GroupBy: "ref2", Since: at(last), Until: at(27 * time.Hour)}, []waorders.CampaignRow{
+		{"Ref2Window", store.CampaignReportParams{GroupBy: "ref2", Since: at(last), Until: at(27 * time.Hour)}, []waorders.CampaignRow{
 			{Campaign: "", Orders: 3, Units: 4, Revenue: []money.Amount{Money("INR", 50000), Money("JPY", 1500), Money("USD", 3398)}, FirstOrderAt: at(last), LastOrderAt: at(26 * time.Hour)},
 			{Campaign: "x", Orders: 1, Units: 3, Revenue: []money.Amount{Money("INR", 30000)}, FirstOrderAt: at(24*time.Hour + 30*time.Minute), LastOrderAt: at(24*time.Hour + 30*time.Minute)},
 		}},
-		{"Empty", store.CampaignQuery{GroupBy: "ref1", Since: at(100 * time.Hour)}, nil},
+		{"Empty", store.CampaignReportParams{GroupBy: "ref1", Since: at(100 * time.Hour)}, nil},
 	}
 	for _, tt := range tests {
 		got, err := s.CampaignReport(t.Context(), tt.q)
@@ -111,7 +111,7 @@ func testCampaignReportByDay(t *testing.T, s store.Store) {
 	d1 := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	d2 := d1.Add(24 * time.Hour)
 	last := 23*time.Hour + 59*time.Minute + 59*time.Second + 999999*time.Microsecond
-	got, err := s.CampaignReport(t.Context(), store.CampaignQuery{GroupBy: "ref1", Interval: "day"})
+	got, err := s.CampaignReport(t.Context(), store.CampaignReportParams{GroupBy: "ref1", Interval: "day"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func testCampaignReportByDay(t *testing.T, s store.Store) {
 		wantUTC(t, "bucket", r.Bucket)
 	}
 
-	plain, err := s.CampaignReport(t.Context(), store.CampaignQuery{GroupBy: "ref1"})
+	plain, err := s.CampaignReport(t.Context(), store.CampaignReportParams{GroupBy: "ref1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,11 +140,11 @@ func testCampaignReportByDay(t *testing.T, s store.Store) {
 }
 
 func testCampaignReportInvalid(t *testing.T, s store.Store) {
-	_, err := s.CampaignReport(t.Context(), store.CampaignQuery{GroupBy: "ref3"})
+	_, err := s.CampaignReport(t.Context(), store.CampaignReportParams{GroupBy: "ref3"})
 	wantCode(t, "group by ref3", err, waorders.CodeInvalid)
-	_, err = s.CampaignReport(t.Context(), store.CampaignQuery{GroupBy: "status; DROP TABLE orders"})
+	_, err = s.CampaignReport(t.Context(), store.CampaignReportParams{GroupBy: "status; DROP TABLE orders"})
 	wantCode(t, "group by an injection", err, waorders.CodeInvalid)
-	_, err = s.CampaignReport(t.Context(), store.CampaignQuery{GroupBy: "ref1", Interval: "week"})
+	_, err = s.CampaignReport(t.Context(), store.CampaignReportParams{GroupBy: "ref1", Interval: "week"})
 	wantCode(t, "interval week", err, waorders.CodeInvalid)
 }
 
@@ -191,7 +191,7 @@ func testCampaignReportWindows(t *testing.T, s store.Store) {
 		for _, w := range windows {
 			for _, interval := range []string{"", "day"} {
 				for _, g := range []string{"ref", "ref1", "ref2"} {
-					q := store.CampaignQuery{GroupBy: g, Since: w.since, Until: w.until, Interval: interval}
+					q := store.CampaignReportParams{GroupBy: g, Since: w.since, Until: w.until, Interval: interval}
 					got, err := s.CampaignReport(t.Context(), q)
 					if err != nil {
 						t.Fatalf("%s %+v: %v", stage, q, err)
@@ -205,7 +205,7 @@ func testCampaignReportWindows(t *testing.T, s store.Store) {
 	check("first batch", first)
 	mustWriteOrders(t, s, second...)
 	check("second batch", all)
-	for i, r := range mustWrite(t, s, NewOrderDeliveries(all...)...) {
+	for i, r := range mustWrite(t, s, NewOrderInbounds(all...)...) {
 		if len(r.Messages) != 1 || r.Messages[0] != store.Duplicate {
 			t.Fatalf("order %d written again: %+v, want a duplicate", i, r)
 		}
@@ -215,7 +215,7 @@ func testCampaignReportWindows(t *testing.T, s store.Store) {
 
 // expectedCampaignReport is the campaign report over orders, computed
 // without storage.
-func expectedCampaignReport(t *testing.T, orders []*waorders.Order, q store.CampaignQuery) []waorders.CampaignRow {
+func expectedCampaignReport(t *testing.T, orders []*waorders.Order, q store.CampaignReportParams) []waorders.CampaignRow {
 	t.Helper()
 	type key struct {
 		campaign string
@@ -280,7 +280,7 @@ func CheckRollupRebuild(t *testing.T, s store.Store, rebuild func()) {
 	t.Helper()
 	campaignOrders(t, s)
 	at := time.Date(2026, 3, 2, 13, 7, 0, 0, time.UTC)
-	queries := []store.CampaignQuery{
+	queries := []store.CampaignReportParams{
 		{GroupBy: "ref"}, {GroupBy: "ref1", Interval: "day"}, {GroupBy: "ref2"},
 		{GroupBy: "ref1", Since: at, Until: at.Add(30 * time.Hour)},
 	}

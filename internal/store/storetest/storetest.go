@@ -2,12 +2,12 @@
 // behaviour a store.Store must have, as subtests that any driver runs with
 // Run. When a driver changes, extend this suite, not a driver's own tests.
 //
-// The suite also exports fixtures (NewOrder, NewOrderDelivery, ...) that
+// The suite also exports fixtures (NewOrder, NewOrderInbound, ...) that
 // tests and benchmarks of other packages reuse to build deliveries.
 //
 // Where the contract's comments leave a choice open, the suite fixes it, so
 // that every driver answers alike:
-//   - WriteDeliveries checks each order with Order.Validate (and that any
+//   - WriteInbound checks each order with Order.Validate (and that any
 //     totals given are the sums of its lines) before writing anything; an
 //     invalid order fails the whole call with CodeInvalid.
 //   - A new order is pending at version 1 with one history entry {At:
@@ -57,10 +57,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OrderRoundTrip", testOrderRoundTrip},
 		{"OrderIDDefaultsToMessageID", testOrderIDDefaultsToMessageID},
 		{"EmptyWrite", testEmptyWrite},
-		{"DeliveryResultsParallelInput", testDeliveryResults},
+		{"InboundResultsParallelInput", testInboundResults},
 		{"DuplicateAcrossCalls", testDuplicateAcrossCalls},
 		{"DuplicateWithinCall", testDuplicateWithinCall},
-		{"ConcurrentDuplicateDeliveries", testConcurrentDuplicates},
+		{"ConcurrentDuplicateCallbacks", testConcurrentDuplicates},
 		{"CallbackIDReused", testCallbackIDReused},
 		{"RawRoundTrip", testRawRoundTrip},
 		{"InvalidOrderWritesNothing", testInvalidOrderWritesNothing},
@@ -122,21 +122,21 @@ func diff(t *testing.T, what string, want, got any) {
 	}
 }
 
-func mustWrite(t *testing.T, s store.Store, ds ...*store.Delivery) []store.DeliveryResult {
+func mustWrite(t *testing.T, s store.Store, ds ...*store.Inbound) []store.InboundResult {
 	t.Helper()
-	res, err := s.WriteDeliveries(t.Context(), ds)
+	res, err := s.WriteInbound(t.Context(), ds)
 	if err != nil {
-		t.Fatalf("WriteDeliveries: %v", err)
+		t.Fatalf("WriteInbound: %v", err)
 	}
 	if len(res) != len(ds) {
-		t.Fatalf("WriteDeliveries returned %d results for %d deliveries", len(res), len(ds))
+		t.Fatalf("WriteInbound returned %d results for %d deliveries", len(res), len(ds))
 	}
 	return res
 }
 
 func mustWriteOrders(t *testing.T, s store.Store, orders ...*waorders.Order) {
 	t.Helper()
-	for i, r := range mustWrite(t, s, NewOrderDeliveries(orders...)...) {
+	for i, r := range mustWrite(t, s, NewOrderInbounds(orders...)...) {
 		if len(r.Messages) != 1 || r.Messages[0] != store.Stored {
 			t.Fatalf("order %s: outcome %v, want [stored]", orders[i].ID, r.Messages)
 		}
@@ -209,7 +209,7 @@ func testNotFound(t *testing.T, s store.Store) {
 	if err != nil || len(sts) != 0 {
 		t.Errorf("ListStatuses of an unknown message = %v, %v; want empty, nil", sts, err)
 	}
-	page, err := s.ListOrders(ctx, store.OrderFilter{})
+	page, err := s.ListOrders(ctx, store.ListOrdersParams{})
 	if err != nil || len(page.Orders) != 0 || page.NextCursor != "" {
 		t.Errorf("ListOrders on an empty store = %+v, %v; want an empty last page", page, err)
 	}
@@ -233,7 +233,7 @@ func testCloseTwice(t *testing.T, s store.Store) {
 	if err := s.Ping(t.Context()); err == nil {
 		t.Error("Ping after Close succeeded, want an error")
 	}
-	if _, err := s.WriteDeliveries(t.Context(), NewOrderDeliveries(NewOrder("wamid.closed", Base))); err == nil {
-		t.Error("WriteDeliveries after Close succeeded, want an error")
+	if _, err := s.WriteInbound(t.Context(), NewOrderInbounds(NewOrder("wamid.closed", Base))); err == nil {
+		t.Error("WriteInbound after Close succeeded, want an error")
 	}
 }

@@ -27,7 +27,7 @@ func testMessageRoundTrip(t *testing.T, s store.Store) {
 	m.Raw = json.RawMessage(`{"id":"wamid.text1",  "type" : "text","text":{"body":"Hi, is the blue shirt in stock?"}, "a":1}`)
 	m.Warnings = []waorders.Problem{{Severity: "warning", Code: "unknown_field", Path: "messages[0].x", Message: "ignored field x"}}
 	m.ReceivedAt = Base.Add(1500 * time.Millisecond).In(ist)
-	res := mustWrite(t, s, NewMessageDelivery(m))
+	res := mustWrite(t, s, NewMessageInbound(m))
 	diff(t, "outcome", []store.Outcome{store.Stored}, res[0].Messages)
 
 	got, err := s.GetMessage(t.Context(), m.ID)
@@ -103,7 +103,7 @@ func currencies(as []money.Amount) []string {
 
 func testOrderIDDefaultsToMessageID(t *testing.T, s store.Store) {
 	o := NewOrder("wamid.noid", Base)
-	d := NewOrderDelivery(o)
+	d := NewOrderInbound(o)
 	o.ID = ""
 	mustWrite(t, s, d)
 	got := mustGetOrder(t, s, "wamid.noid")
@@ -113,18 +113,18 @@ func testOrderIDDefaultsToMessageID(t *testing.T, s store.Store) {
 }
 
 func testEmptyWrite(t *testing.T, s store.Store) {
-	res, err := s.WriteDeliveries(t.Context(), nil)
+	res, err := s.WriteInbound(t.Context(), nil)
 	if err != nil || len(res) != 0 {
-		t.Fatalf("WriteDeliveries(nil) = %v, %v; want no results, nil", res, err)
+		t.Fatalf("WriteInbound(nil) = %v, %v; want no results, nil", res, err)
 	}
-	d := &store.Delivery{Callback: store.Callback{ID: NewCallbackID(), Envelope: "meta", ReceivedAt: Base, Body: []byte(`{}`)}}
+	d := &store.Inbound{Callback: store.RawCallback{ID: NewCallbackID(), Envelope: "meta", ReceivedAt: Base, Body: []byte(`{}`)}}
 	res = mustWrite(t, s, d)
-	diff(t, "result of a delivery without records", store.DeliveryResult{}, res[0])
+	diff(t, "result of a delivery without records", store.InboundResult{}, res[0])
 }
 
-func testDeliveryResults(t *testing.T, s store.Store) {
+func testInboundResults(t *testing.T, s store.Store) {
 	o := NewOrder("wamid.mixed-order", Base)
-	d := NewOrderDelivery(o)
+	d := NewOrderInbound(o)
 	text := NewTextMessage("wamid.mixed-text", Base, "hello")
 	text.CallbackID = d.Callback.ID
 	d.Messages = append(d.Messages, store.MessageWrite{Message: text})
@@ -133,7 +133,7 @@ func testDeliveryResults(t *testing.T, s store.Store) {
 		NewStatus("wamid.out1", "delivered", RankDelivered, Base.Add(time.Second)),
 	}
 	d.Quarantine = []*waorders.QuarantineEntry{NewQuarantineEntry(waorders.QuarantineMessage, "wamid.bad1", Base)}
-	empty := &store.Delivery{Callback: store.Callback{ID: NewCallbackID(), Envelope: "kaleyra", ReceivedAt: Base, Body: []byte(`{}`)}}
+	empty := &store.Inbound{Callback: store.RawCallback{ID: NewCallbackID(), Envelope: "kaleyra", ReceivedAt: Base, Body: []byte(`{}`)}}
 
 	res := mustWrite(t, s, d, empty)
 	diff(t, "messages", []store.Outcome{store.Stored, store.Stored}, res[0].Messages)
@@ -141,7 +141,7 @@ func testDeliveryResults(t *testing.T, s store.Store) {
 	if len(res[0].Quarantine) != 1 || res[0].Quarantine[0].Outcome != store.Stored || res[0].Quarantine[0].ID <= 0 {
 		t.Errorf("quarantine results = %+v, want one stored entry with an id", res[0].Quarantine)
 	}
-	diff(t, "empty delivery", store.DeliveryResult{}, res[1])
+	diff(t, "empty delivery", store.InboundResult{}, res[1])
 	mustGetOrder(t, s, o.ID)
 	if _, err := s.GetMessage(t.Context(), text.ID); err != nil {
 		t.Errorf("GetMessage(text): %v", err)
@@ -156,16 +156,16 @@ func testDuplicateAcrossCalls(t *testing.T, s store.Store) {
 	again := NewOrder("wamid.dup", Base.Add(time.Hour), NewItem("other", 5, Money("USD", 100)))
 	again.Text = "changed"
 	again.Customer.Name = "Somebody Else"
-	res := mustWrite(t, s, NewOrderDelivery(again))
+	res := mustWrite(t, s, NewOrderInbound(again))
 	diff(t, "redelivery outcome", []store.Outcome{store.Duplicate}, res[0].Messages)
 
 	diff(t, "order after redelivery", expectedStored(first), mustGetOrder(t, s, first.ID))
-	page, err := s.ListOrders(t.Context(), store.OrderFilter{})
+	page, err := s.ListOrders(t.Context(), store.ListOrdersParams{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	diff(t, "orders", []string{"wamid.dup"}, orderIDs(page.Orders))
-	msgs, err := s.ListMessages(t.Context(), store.MessageFilter{})
+	msgs, err := s.ListMessages(t.Context(), store.ListMessagesParams{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,11 +180,11 @@ func testDuplicateWithinCall(t *testing.T, s store.Store) {
 	textAgain := NewTextMessage("wamid.text-twice", Base, "hi again")
 	st := NewStatus("wamid.out-twice", "read", RankRead, Base)
 	stAgain := NewStatus("wamid.out-twice", "read", RankRead, Base.Add(time.Minute))
-	ds := []*store.Delivery{
-		NewOrderDelivery(o),
-		NewOrderDelivery(NewOrder("wamid.twice", Base)),
-		NewMessageDelivery(text, textAgain),
-		NewStatusDelivery(st, stAgain),
+	ds := []*store.Inbound{
+		NewOrderInbound(o),
+		NewOrderInbound(NewOrder("wamid.twice", Base)),
+		NewMessageInbound(text, textAgain),
+		NewStatusInbound(st, stAgain),
 	}
 	res := mustWrite(t, s, ds...)
 	diff(t, "first order", []store.Outcome{store.Stored}, res[0].Messages)
@@ -216,7 +216,7 @@ func testConcurrentDuplicates(t *testing.T, s store.Store) {
 	)
 	for range n {
 		wg.Go(func() {
-			res, err := s.WriteDeliveries(t.Context(), []*store.Delivery{NewOrderDelivery(NewOrder("wamid.race", Base))})
+			res, err := s.WriteInbound(t.Context(), []*store.Inbound{NewOrderInbound(NewOrder("wamid.race", Base))})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -228,10 +228,10 @@ func testConcurrentDuplicates(t *testing.T, s store.Store) {
 	}
 	wg.Wait()
 	if len(errs) > 0 {
-		t.Fatalf("concurrent WriteDeliveries failed: %v", errs)
+		t.Fatalf("concurrent WriteInbound failed: %v", errs)
 	}
 	diff(t, "outcomes", map[store.Outcome]int{store.Stored: 1, store.Duplicate: n - 1}, outcomes)
-	page, err := s.ListOrders(t.Context(), store.OrderFilter{})
+	page, err := s.ListOrders(t.Context(), store.ListOrdersParams{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,16 +244,16 @@ func testConcurrentDuplicates(t *testing.T, s store.Store) {
 
 func testCallbackIDReused(t *testing.T, s store.Store) {
 	// A quarantine retry writes again under the request id it first had.
-	d1 := NewOrderDelivery(NewOrder("wamid.cb1", Base))
-	d2 := NewOrderDelivery(NewOrder("wamid.cb2", Base))
+	d1 := NewOrderInbound(NewOrder("wamid.cb1", Base))
+	d2 := NewOrderInbound(NewOrder("wamid.cb2", Base))
 	d2.Callback.ID = d1.Callback.ID
 	d2.Messages[0].Message.CallbackID = d1.Callback.ID
 	mustWrite(t, s, d1)
 	res := mustWrite(t, s, d2)
 	diff(t, "retry outcome", []store.Outcome{store.Stored}, res[0].Messages)
 
-	d3 := NewOrderDelivery(NewOrder("wamid.cb3", Base))
-	d4 := NewOrderDelivery(NewOrder("wamid.cb4", Base))
+	d3 := NewOrderInbound(NewOrder("wamid.cb3", Base))
+	d4 := NewOrderInbound(NewOrder("wamid.cb4", Base))
 	d4.Callback.ID = d3.Callback.ID
 	res = mustWrite(t, s, d3, d4)
 	if res[0].Messages[0] != store.Stored || res[1].Messages[0] != store.Stored {
@@ -261,7 +261,7 @@ func testCallbackIDReused(t *testing.T, s store.Store) {
 	}
 	// Each message keeps its own raw JSON, not bytes of the body stored
 	// first under the same id.
-	for _, d := range []*store.Delivery{d1, d2, d3, d4} {
+	for _, d := range []*store.Inbound{d1, d2, d3, d4} {
 		m := d.Messages[0].Message
 		mustGetOrder(t, s, m.ID)
 		got, err := s.GetMessage(t.Context(), m.ID)
@@ -284,7 +284,7 @@ func testRawRoundTrip(t *testing.T, s store.Store) {
 	m2.Raw = json.RawMessage(`{"id":"wamid.raw2","type":"text","text":{"body":"se\u0063ond ✓"}}`)
 	st := NewStatus("wamid.out-raw", "sent", RankSent, Base)
 	st.Update.Raw = json.RawMessage(`{ "id":"wamid.out-raw","status":"sent" }`)
-	d := NewMessageDelivery(m1, m2)
+	d := NewMessageInbound(m1, m2)
 	st.Update.CallbackID = d.Callback.ID
 	d.Statuses = []store.StatusWrite{st}
 	// The body holds the raw values verbatim, as in a real callback, after
@@ -296,7 +296,7 @@ func testRawRoundTrip(t *testing.T, s store.Store) {
 	m3 := NewTextMessage("wamid.raw3", Base.Add(2*time.Second), "third")
 	m3.Raw = json.RawMessage(`{"id":"wamid.raw3"}`)
 	st2 := NewStatus("wamid.out-raw2", "sent", RankSent, Base)
-	elsewhere := NewMessageDelivery(m3)
+	elsewhere := NewMessageInbound(m3)
 	st2.Update.CallbackID = elsewhere.Callback.ID
 	elsewhere.Statuses = []store.StatusWrite{st2}
 	mustWrite(t, s, d, elsewhere)
@@ -310,7 +310,7 @@ func testRawRoundTrip(t *testing.T, s store.Store) {
 			t.Errorf("GetMessage(%s): raw = %s, want exactly %s", m.ID, got.Raw, m.Raw)
 		}
 	}
-	page, err := s.ListMessages(t.Context(), store.MessageFilter{})
+	page, err := s.ListMessages(t.Context(), store.ListMessagesParams{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,18 +332,18 @@ func testRawRoundTrip(t *testing.T, s store.Store) {
 }
 
 func testInvalidOrderWritesNothing(t *testing.T, s store.Store) {
-	good := NewOrderDelivery(NewOrder("wamid.good", Base))
+	good := NewOrderInbound(NewOrder("wamid.good", Base))
 	badOrder := NewOrder("wamid.bad", Base)
-	bad := NewOrderDelivery(badOrder)
+	bad := NewOrderInbound(badOrder)
 	badOrder.Items[0].LineTotal.Minor++ // no longer quantity × unit price
 
-	_, err := s.WriteDeliveries(t.Context(), []*store.Delivery{good, bad})
-	wantCode(t, "WriteDeliveries with an invalid order", err, waorders.CodeInvalid)
+	_, err := s.WriteInbound(t.Context(), []*store.Inbound{good, bad})
+	wantCode(t, "WriteInbound with an invalid order", err, waorders.CodeInvalid)
 	// Totals given with an order must be the sums of its lines.
-	wrongTotals := NewOrderDelivery(NewOrder("wamid.badtotal", Base))
+	wrongTotals := NewOrderInbound(NewOrder("wamid.badtotal", Base))
 	wrongTotals.Messages[0].Order.Totals[0].Minor++
-	_, err = s.WriteDeliveries(t.Context(), []*store.Delivery{wrongTotals})
-	wantCode(t, "WriteDeliveries with wrong totals", err, waorders.CodeInvalid)
+	_, err = s.WriteInbound(t.Context(), []*store.Inbound{wrongTotals})
+	wantCode(t, "WriteInbound with wrong totals", err, waorders.CodeInvalid)
 
 	for _, id := range []string{"wamid.good", "wamid.bad", "wamid.badtotal"} {
 		_, err := s.GetOrder(t.Context(), id)

@@ -1,4 +1,4 @@
-// Package auth authenticates the provider's callbacks to waorders.
+// Package callbackauth authenticates the provider's callbacks to waorders.
 //
 // It supports the options Kaleyra offers on a callback profile, in any
 // combination: a shared secret in a custom header (several values accepted at
@@ -17,4 +17,4 @@
 // The package imports only the standard library and the domain package: an
 // *Error unwraps to a *waorders.Error with code unauthorized, so the server's
 // one error mapping turns it into a 401.
-package auth
+package callbackauth

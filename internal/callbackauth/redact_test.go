@@ -1,11 +1,11 @@
-package auth_test
+package callbackauth_test
 
 import (
 	"net/http"
 	"reflect"
 	"testing"
 
-	"github.com/waorders/waorders/internal/auth"
+	"github.com/waorders/waorders/internal/callbackauth"
 )
 
 func TestRedactHeaders(t *testing.T) {
@@ -32,7 +32,7 @@ func TestRedactHeaders(t *testing.T) {
 		"Content-Type":        {"application/json"},
 		"User-Agent":          {"Kaleyra"},
 	}
-	if got := auth.RedactHeaders(in, "x-kaleyra-token"); !reflect.DeepEqual(got, want) {
+	if got := callbackauth.RedactHeaders(in, "x-kaleyra-token"); !reflect.DeepEqual(got, want) {
 		t.Errorf("RedactHeaders = %v, want %v", got, want)
 	}
 	if !reflect.DeepEqual(in, orig) {
@@ -40,15 +40,15 @@ func TestRedactHeaders(t *testing.T) {
 	}
 
 	// Without the extra name the custom header is kept.
-	if got := auth.RedactHeaders(in)["X-Kaleyra-Token"]; len(got) != 1 || got[0] != secretOld {
+	if got := callbackauth.RedactHeaders(in)["X-Kaleyra-Token"]; len(got) != 1 || got[0] != secretOld {
 		t.Errorf("X-Kaleyra-Token = %q without the extra name, want it unchanged", got)
 	}
 	// The method adds the configured secret header.
-	a := mustNew(t, auth.Config{SecretHeader: "X-Kaleyra-Token", Secrets: []string{secretNew}})
+	a := mustNew(t, callbackauth.Config{SecretHeader: "X-Kaleyra-Token", Secrets: []string{secretNew}})
 	if got := a.RedactHeaders(in)["X-Kaleyra-Token"]; len(got) != 1 || got[0] != r {
 		t.Errorf("X-Kaleyra-Token = %q through the Authenticator, want redacted", got)
 	}
-	if got := auth.RedactHeaders(nil); got != nil {
+	if got := callbackauth.RedactHeaders(nil); got != nil {
 		t.Errorf("RedactHeaders(nil) = %v, want nil", got)
 	}
 }

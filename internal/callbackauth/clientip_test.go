@@ -1,4 +1,4 @@
-package auth_test
+package callbackauth_test
 
 import (
 	"net/http"
@@ -6,12 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/waorders/waorders/internal/auth"
+	"github.com/waorders/waorders/internal/callbackauth"
 )
 
 func TestClientIP(t *testing.T) {
 	t.Parallel()
-	a := mustNew(t, auth.Config{TrustedProxies: prefixes(t, "10.0.0.0/8", "fd00::/8", "::ffff:192.168.0.0/112")})
+	a := mustNew(t, callbackauth.Config{TrustedProxies: prefixes(t, "10.0.0.0/8", "fd00::/8", "::ffff:192.168.0.0/112")})
 	manyProxies := strings.TrimSuffix(strings.Repeat("10.0.0.1, ", 40), ", ")
 	tests := []struct {
 		name   string

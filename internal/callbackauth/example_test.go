@@ -1,4 +1,4 @@
-package auth_test
+package callbackauth_test
 
 import (
 	"errors"
@@ -7,16 +7,16 @@ import (
 	"net/http/httptest"
 	"net/netip"
 
-	"github.com/waorders/waorders/internal/auth"
+	"github.com/waorders/waorders/internal/callbackauth"
 )
 
 // Example wires an Authenticator the way the server does: the token endpoint
 // for Kaleyra's advanced authentication, and Check in front of the callback
 // handler, counting failures by Reason.
 func Example() {
-	a, err := auth.New(auth.Config{
+	a, err := callbackauth.New(callbackauth.Config{
 		Secrets:      []string{"0f3c9a4e7b2d5f18a6c4e2b0d9f7a5c3"},
-		TokenClients: []auth.TokenClient{{ID: "kaleyra", Secret: "b7e1d9c3a5f2e8d4c6b0a2f4e6d8c1b3"}},
+		TokenClients: []callbackauth.TokenClient{{ID: "kaleyra", Secret: "b7e1d9c3a5f2e8d4c6b0a2f4e6d8c1b3"}},
 		TokenKeys:    [][]byte{[]byte("a shared 32-byte key for all instances")},
 		AllowCIDRs:   []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")},
 	})
@@ -28,12 +28,12 @@ func Example() {
 		fmt.Println("auth:", m)
 	}
 
-	failures := map[auth.Reason]int{}
+	failures := map[callbackauth.Reason]int{}
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/callbacks/token", a.TokenHandler())
 	mux.HandleFunc("POST /v1/callbacks/kaleyra", func(w http.ResponseWriter, r *http.Request) {
 		if err := a.Check(r); err != nil {
-			var ae *auth.Error
+			var ae *callbackauth.Error
 			if errors.As(err, &ae) {
 				failures[ae.Reason]++
 			}

@@ -1,4 +1,4 @@
-package auth_test
+package callbackauth_test
 
 import (
 	"net/http"
@@ -7,25 +7,25 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/waorders/waorders/internal/auth"
+	"github.com/waorders/waorders/internal/callbackauth"
 )
 
 func BenchmarkCheck(b *testing.B) {
-	cfg := auth.Config{
+	cfg := callbackauth.Config{
 		Secrets:        []string{secretOld, secretNew},
-		BasicUsers:     []auth.BasicUser{{Username: "kaleyra", Password: passKaleyra}},
-		TokenClients:   []auth.TokenClient{{ID: clientID, Secret: clientSecret}},
+		BasicUsers:     []callbackauth.BasicUser{{Username: "kaleyra", Password: passKaleyra}},
+		TokenClients:   []callbackauth.TokenClient{{ID: clientID, Secret: clientSecret}},
 		TokenKeys:      [][]byte{key2, key1},
 		AllowCIDRs:     []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")},
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
 	}
-	a, err := auth.New(cfg)
+	a, err := callbackauth.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
 	issuer := cfg
 	issuer.AllowCIDRs = nil
-	ia, err := auth.New(issuer)
+	ia, err := callbackauth.New(issuer)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func BenchmarkCheck(b *testing.B) {
 // does not grow with the length of X-Forwarded-For, which the client
 // controls (a 60 KB header of spoofed entries against a short one).
 func BenchmarkClientIP(b *testing.B) {
-	a, err := auth.New(auth.Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+	a, err := callbackauth.New(callbackauth.Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package auth_test
+package callbackauth_test
 
 import (
 	"encoding/json"
@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/waorders/waorders/internal/auth"
+	"github.com/waorders/waorders/internal/callbackauth"
 )
 
-// Test credentials. Every one is at least auth.MinSecretLen long.
+// Test credentials. Every one is at least callbackauth.MinSecretLen long.
 const (
 	secretOld    = "old-secret-0123456789abcdef"
 	secretNew    = "new-secret-fedcba9876543210"
@@ -44,11 +44,11 @@ func prefixes(t *testing.T, cidrs ...string) []netip.Prefix {
 	return out
 }
 
-func mustNew(t *testing.T, cfg auth.Config) *auth.Authenticator {
+func mustNew(t *testing.T, cfg callbackauth.Config) *callbackauth.Authenticator {
 	t.Helper()
-	a, err := auth.New(cfg)
+	a, err := callbackauth.New(cfg)
 	if err != nil {
-		t.Fatalf("auth.New: %v", err)
+		t.Fatalf("callbackauth.New: %v", err)
 	}
 	return a
 }
@@ -71,7 +71,7 @@ type errorBody struct {
 
 // mintToken gets a token for clientID from a's token endpoint, as Kaleyra
 // would.
-func mintToken(t testing.TB, a *auth.Authenticator, id, secret string) string {
+func mintToken(t testing.TB, a *callbackauth.Authenticator, id, secret string) string {
 	t.Helper()
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}}
 	req := httptest.NewRequest(http.MethodPost, "/v1/callbacks/token", strings.NewReader(form.Encode()))
@@ -90,7 +90,7 @@ func mintToken(t testing.TB, a *auth.Authenticator, id, secret string) string {
 
 // checkHandler answers 204 when a.Check passes and 401 with the reason in
 // the body when it fails: the minimal server around Check.
-func checkHandler(a *auth.Authenticator) http.Handler {
+func checkHandler(a *callbackauth.Authenticator) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := a.Check(r); err != nil {
 			w.WriteHeader(http.StatusUnauthorized)

@@ -1,4 +1,4 @@
-package auth_test
+package callbackauth_test
 
 import (
 	"encoding/base64"
@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/waorders/waorders"
-	"github.com/waorders/waorders/internal/auth"
+	"github.com/waorders/waorders/internal/callbackauth"
 )
 
 func basicAuth(user, pass string) string {
@@ -29,19 +29,19 @@ func hdr(kv ...string) http.Header {
 
 func TestCheck(t *testing.T) {
 	t.Parallel()
-	clients := []auth.TokenClient{{ID: clientID, Secret: clientSecret}}
-	users := []auth.BasicUser{{Username: "kaleyra", Password: passKaleyra}, {Username: "backup", Password: passBackup}}
-	header := auth.Config{Secrets: []string{secretOld, secretNew}}
-	basic := auth.Config{BasicUsers: users}
-	bearerAt := func(now time.Time, keys ...[]byte) auth.Config {
-		return auth.Config{TokenClients: clients, TokenKeys: keys, NowFunc: at(now)}
+	clients := []callbackauth.TokenClient{{ID: clientID, Secret: clientSecret}}
+	users := []callbackauth.BasicUser{{Username: "kaleyra", Password: passKaleyra}, {Username: "backup", Password: passBackup}}
+	header := callbackauth.Config{Secrets: []string{secretOld, secretNew}}
+	basic := callbackauth.Config{BasicUsers: users}
+	bearerAt := func(now time.Time, keys ...[]byte) callbackauth.Config {
+		return callbackauth.Config{TokenClients: clients, TokenKeys: keys, NowFunc: at(now)}
 	}
 	bearer := bearerAt(t0, key1)
-	all := auth.Config{Secrets: header.Secrets, BasicUsers: users, TokenClients: clients, TokenKeys: [][]byte{key1}, NowFunc: at(t0)}
-	customHeader := auth.Config{SecretHeader: "x-kaleyra-token", Secrets: []string{secretNew}}
-	ipOnly := auth.Config{AllowCIDRs: prefixes(t, "203.0.113.0/24", "2001:db8::/32", "fe80::/10")}
-	ipHeader := auth.Config{Secrets: []string{secretNew}, AllowCIDRs: ipOnly.AllowCIDRs}
-	ipProxy := auth.Config{
+	all := callbackauth.Config{Secrets: header.Secrets, BasicUsers: users, TokenClients: clients, TokenKeys: [][]byte{key1}, NowFunc: at(t0)}
+	customHeader := callbackauth.Config{SecretHeader: "x-kaleyra-token", Secrets: []string{secretNew}}
+	ipOnly := callbackauth.Config{AllowCIDRs: prefixes(t, "203.0.113.0/24", "2001:db8::/32", "fe80::/10")}
+	ipHeader := callbackauth.Config{Secrets: []string{secretNew}, AllowCIDRs: ipOnly.AllowCIDRs}
+	ipProxy := callbackauth.Config{
 		Secrets:        []string{secretNew},
 		AllowCIDRs:     ipOnly.AllowCIDRs,
 		TrustedProxies: prefixes(t, "10.0.0.0/8", "fd00::/8"),
@@ -52,24 +52,24 @@ func TestCheck(t *testing.T) {
 	tok := mintToken(t, mustNew(t, bearer), clientID, clientSecret)
 	tokKey2 := mintToken(t, mustNew(t, bearerAt(t0, key2)), clientID, clientSecret)
 	twoClients := bearer
-	twoClients.TokenClients = append([]auth.TokenClient{{ID: "removed-client", Secret: clientSecret}}, clients...)
+	twoClients.TokenClients = append([]callbackauth.TokenClient{{ID: "removed-client", Secret: clientSecret}}, clients...)
 	tokRemoved := mintToken(t, mustNew(t, twoClients), "removed-client", clientSecret)
 	extended := extendToken(t, tok, 100*time.Hour)
 
 	const (
-		pass        auth.Reason = ""
-		missing                 = auth.ReasonMissingCredentials
-		badCreds                = auth.ReasonBadCredentials
-		expired                 = auth.ReasonTokenExpired
-		ipNotAllowd             = auth.ReasonIPNotAllowed
+		pass        callbackauth.Reason = ""
+		missing                         = callbackauth.ReasonMissingCredentials
+		badCreds                        = callbackauth.ReasonBadCredentials
+		expired                         = callbackauth.ReasonTokenExpired
+		ipNotAllowd                     = callbackauth.ReasonIPNotAllowed
 	)
 	tests := []struct {
 		name   string
-		cfg    auth.Config
+		cfg    callbackauth.Config
 		remote string // default httptest's 192.0.2.1:1234
 		target string // default /v1/callbacks/kaleyra
 		header http.Header
-		want   auth.Reason
+		want   callbackauth.Reason
 	}{
 		// Secret header, with rotation.
 		{name: "HeaderOldSecret", cfg: header, header: hdr("X-Callback-Secret", secretOld), want: pass},
@@ -121,7 +121,7 @@ func TestCheck(t *testing.T) {
 		{name: "AllBearerOnly", cfg: all, header: hdr("Authorization", "Bearer "+tok), want: pass},
 		{name: "AllWrongHeaderRightBasic", cfg: all, header: hdr("X-Callback-Secret", "x", "Authorization", basicAuth("kaleyra", passKaleyra)), want: pass},
 		{name: "AllRightHeaderWrongBearer", cfg: all, header: hdr("X-Callback-Secret", secretNew, "Authorization", "Bearer junk"), want: pass},
-		{name: "AllWrongHeaderExpiredBearer", cfg: func() auth.Config { c := all; c.NowFunc = at(t0.Add(2 * time.Hour)); return c }(),
+		{name: "AllWrongHeaderExpiredBearer", cfg: func() callbackauth.Config { c := all; c.NowFunc = at(t0.Add(2 * time.Hour)); return c }(),
 			header: hdr("X-Callback-Secret", "x", "Authorization", "Bearer "+tok), want: expired},
 		{name: "AllWrongEverything", cfg: all, header: hdr("X-Callback-Secret", "x", "Authorization", basicAuth("kaleyra", "x")), want: badCreds},
 		{name: "AllNothing", cfg: all, header: hdr("Content-Type", "application/json"), want: missing},
@@ -200,9 +200,9 @@ func TestCheck(t *testing.T) {
 				}
 				return
 			}
-			var ae *auth.Error
+			var ae *callbackauth.Error
 			if !errors.As(err, &ae) {
-				t.Fatalf("got %d %v, want *auth.Error with reason %s", rec.Code, err, tt.want)
+				t.Fatalf("got %d %v, want *callbackauth.Error with reason %s", rec.Code, err, tt.want)
 			}
 			if ae.Reason != tt.want {
 				t.Errorf("reason = %s (%v), want %s", ae.Reason, err, tt.want)
@@ -241,7 +241,7 @@ func extendToken(t *testing.T, tok string, d time.Duration) string {
 
 func TestCheckDisabled(t *testing.T) {
 	t.Parallel()
-	a := mustNew(t, auth.Config{})
+	a := mustNew(t, callbackauth.Config{})
 	if a.Enabled() {
 		t.Error("Enabled() = true for a zero Config")
 	}
@@ -255,12 +255,12 @@ func TestCheckDisabled(t *testing.T) {
 
 func TestCheckIPErrorCarriesAddr(t *testing.T) {
 	t.Parallel()
-	a := mustNew(t, auth.Config{AllowCIDRs: prefixes(t, "203.0.113.0/24")})
+	a := mustNew(t, callbackauth.Config{AllowCIDRs: prefixes(t, "203.0.113.0/24")})
 	req := httptest.NewRequest(http.MethodPost, "/", nil)
 	req.RemoteAddr = "[::ffff:198.51.100.7]:1"
-	var ae *auth.Error
+	var ae *callbackauth.Error
 	if err := a.Check(req); !errors.As(err, &ae) {
-		t.Fatalf("Check = %v, want *auth.Error", err)
+		t.Fatalf("Check = %v, want *callbackauth.Error", err)
 	}
 	if got := ae.Addr.String(); got != "198.51.100.7" {
 		t.Errorf("Addr = %s, want 198.51.100.7", got)

@@ -1,4 +1,4 @@
-package auth_test
+package callbackauth_test
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/waorders/waorders/internal/auth"
+	"github.com/waorders/waorders/internal/callbackauth"
 )
 
 func formRequest(id, secret, grant string) *http.Request {
@@ -33,7 +33,7 @@ func bodyRequest(contentType, body string) *http.Request {
 	return req
 }
 
-func postToken(t *testing.T, a *auth.Authenticator, req *http.Request) *httptest.ResponseRecorder {
+func postToken(t *testing.T, a *callbackauth.Authenticator, req *http.Request) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	a.TokenHandler().ServeHTTP(rec, req)
@@ -95,8 +95,8 @@ func decodeError(t *testing.T, rec *httptest.ResponseRecorder, status int, code 
 func TestTokenHandler(t *testing.T) {
 	t.Parallel()
 	const oddSecret = "p@ss w+rd/0123456789%" // needs form-encoding in RFC 6749 Basic
-	cfg := auth.Config{
-		TokenClients: []auth.TokenClient{{ID: clientID, Secret: clientSecret}, {ID: "odd:client"[4:], Secret: oddSecret}},
+	cfg := callbackauth.Config{
+		TokenClients: []callbackauth.TokenClient{{ID: clientID, Secret: clientSecret}, {ID: "odd:client"[4:], Secret: oddSecret}},
 		TokenKeys:    [][]byte{key1},
 		TokenTTL:     10 * time.Minute,
 		NowFunc:      at(t0),
@@ -177,7 +177,7 @@ func TestTokenHandler(t *testing.T) {
 				t.Errorf("expires_in = %d, want 600", body.ExpiresIn)
 			}
 			// The token authenticates callbacks, at this and another instance.
-			for _, check := range []*auth.Authenticator{a, mustNew(t, cfg)} {
+			for _, check := range []*callbackauth.Authenticator{a, mustNew(t, cfg)} {
 				req := httptest.NewRequest(http.MethodPost, "/v1/callbacks/kaleyra", nil)
 				req.Header.Set("Authorization", "Bearer "+body.AccessToken)
 				if err := check.Check(req); err != nil {
@@ -193,7 +193,7 @@ func TestTokenHandler(t *testing.T) {
 
 func TestTokenHandlerDisabled(t *testing.T) {
 	t.Parallel()
-	a := mustNew(t, auth.Config{Secrets: []string{secretNew}})
+	a := mustNew(t, callbackauth.Config{Secrets: []string{secretNew}})
 	if a.TokensEnabled() {
 		t.Error("TokensEnabled() = true without a token client")
 	}
@@ -202,8 +202,8 @@ func TestTokenHandlerDisabled(t *testing.T) {
 
 func TestTokenHandlerAllowList(t *testing.T) {
 	t.Parallel()
-	a := mustNew(t, auth.Config{
-		TokenClients: []auth.TokenClient{{ID: clientID, Secret: clientSecret}},
+	a := mustNew(t, callbackauth.Config{
+		TokenClients: []callbackauth.TokenClient{{ID: clientID, Secret: clientSecret}},
 		AllowCIDRs:   prefixes(t, "203.0.113.0/24"),
 	})
 	req := formRequest(clientID, clientSecret, "")
@@ -217,7 +217,7 @@ func TestTokenHandlerAllowList(t *testing.T) {
 
 func TestTokenHandlerRequestID(t *testing.T) {
 	t.Parallel()
-	a := mustNew(t, auth.Config{TokenClients: []auth.TokenClient{{ID: clientID, Secret: clientSecret}}})
+	a := mustNew(t, callbackauth.Config{TokenClients: []callbackauth.TokenClient{{ID: clientID, Secret: clientSecret}}})
 	rec := httptest.NewRecorder()
 	rec.Header().Set("X-Request-Id", "req-42") // as a request-ID middleware would
 	a.TokenHandler().ServeHTTP(rec, formRequest(clientID, "wrong", ""))
@@ -231,9 +231,9 @@ func TestTokenHandlerRequestID(t *testing.T) {
 // allow-list admits. It also shows that header names arrive canonicalised.
 func TestTokenOverHTTP(t *testing.T) {
 	t.Parallel()
-	a := mustNew(t, auth.Config{
+	a := mustNew(t, callbackauth.Config{
 		Secrets:      []string{secretNew},
-		TokenClients: []auth.TokenClient{{ID: clientID, Secret: clientSecret}},
+		TokenClients: []callbackauth.TokenClient{{ID: clientID, Secret: clientSecret}},
 		AllowCIDRs:   prefixes(t, "127.0.0.0/8", "::1/128"),
 	})
 	mux := http.NewServeMux()
