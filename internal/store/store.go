@@ -17,56 +17,18 @@ import (
 	"github.com/waorders/waorders"
 )
 
-// Store is the whole storage contract.
+// Store is the whole storage contract: the interface of every area,
+// composed. A consumer depends on the narrowest area interface it needs
+// (intake on InboundWriter, the API's order handlers on Orders, ...), so a
+// test fake implements only what its consumer calls. Each area is declared
+// in its own file (inbound.go, messages.go, orders.go, reports.go,
+// quarantine.go), with its parameters and results.
 type Store interface {
-	// WriteInbound writes every delivery in ONE transaction and returns one
-	// result per delivery, in order. Nothing is visible, and nothing may be
-	// acknowledged, until it returns nil. Deduplication is atomic, by UNIQUE
-	// keys: messages and orders by message id, statuses by (message id,
-	// status), message quarantine entries by message id. A duplicate within
-	// the same call is a duplicate too. The callback row of a delivery whose
-	// Callback.ID already exists is skipped (a quarantine retry re-runs one).
-	WriteInbound(ctx context.Context, ds []*Inbound) ([]InboundResult, error)
-
-	// GetMessage returns a stored message by id.
-	GetMessage(ctx context.Context, id string) (*waorders.Message, error)
-	// ListMessages returns messages newest first (by SentAt, then id).
-	ListMessages(ctx context.Context, f ListMessagesParams) (*MessagePage, error)
-	// GetMessageState returns the forward-only delivery state of an
-	// outbound message, derived from its status updates.
-	GetMessageState(ctx context.Context, messageID string) (*waorders.MessageState, error)
-	// ListStatuses returns the stored status updates of an outbound message, oldest rank first.
-	ListStatuses(ctx context.Context, messageID string) ([]*waorders.StatusUpdate, error)
-
-	// GetOrder returns an order with its items, totals and history.
-	GetOrder(ctx context.Context, id string) (*waorders.Order, error)
-	// ListOrders returns orders newest first (by OrderedAt, then id), with a
-	// cursor that stays correct while new orders arrive.
-	ListOrders(ctx context.Context, f ListOrdersParams) (*OrderPage, error)
-	// ExportOrders calls fn for every order matching f (Cursor and Limit
-	// ignored), newest first, reading in pages so memory stays constant.
-	// It stops at the first error fn returns and returns it.
-	ExportOrders(ctx context.Context, f ListOrdersParams, fn func(*waorders.Order) error) error
-	// UpdateOrderStatus moves an order to a new status, checking the
-	// lifecycle (CodeConflict) and, when p.IfVersion is set, the version
-	// (CodePrecondition), appends to its history and bumps its version.
-	UpdateOrderStatus(ctx context.Context, p UpdateOrderStatusParams) (*waorders.Order, error)
-
-	// GetCustomer summarises a customer's orders (CodeNotFound if none).
-	GetCustomer(ctx context.Context, waID string) (*waorders.CustomerSummary, error)
-	// CampaignReport groups orders by a campaign reference.
-	CampaignReport(ctx context.Context, q CampaignReportParams) ([]waorders.CampaignRow, error)
-
-	// ListQuarantine returns quarantine entries newest first, without bodies.
-	ListQuarantine(ctx context.Context, f ListQuarantineParams) (*QuarantinePage, error)
-	// GetQuarantine returns one entry with its body and headers. A message
-	// entry written without a body shares the body and headers of its
-	// callback row (CallbackID): a callback with many bad messages keeps its
-	// body once, not once per message.
-	GetQuarantine(ctx context.Context, id int64) (*waorders.QuarantineEntry, error)
-	// MarkQuarantineAttempt records a retry of an entry: Attempts+1 and, when
-	// resolved, ResolvedAt = at.
-	MarkQuarantineAttempt(ctx context.Context, id int64, resolved bool, at time.Time) (*waorders.QuarantineEntry, error)
+	InboundWriter
+	Messages
+	Orders
+	Reports
+	Quarantine
 
 	// Ping checks that storage answers and accepts writes (for /readyz).
 	Ping(ctx context.Context) error
