@@ -37,6 +37,8 @@ type Body struct {
 	messages                            []*Message
 	raw                                 []string // raw message elements, after messages
 	statuses                            []*StatusUpdate
+	rawStatuses                         []string
+	contacts                            []string // explicit contacts, before the messages' own
 	noContacts                          bool
 
 	// Kaleyra's extra_info.
@@ -67,6 +69,24 @@ func (b *Body) Messages(msgs ...*Message) *Body { b.messages = append(b.messages
 // messages), for bodies no builder makes: hostile or malformed input. Its
 // sender gets no contact entry.
 func (b *Body) RawMessage(json string) *Body { b.raw = append(b.raw, json); return b }
+
+// Contact adds an explicit contacts entry, written before those of the
+// messages' senders; useful with RawMessage, whose senders get none.
+func (b *Body) Contact(waID, name string) *Body {
+	var w writer
+	w.raw(`{"profile":{"name":`)
+	w.str(name)
+	w.raw(`},"wa_id":`)
+	w.str(waID)
+	w.raw(`}`)
+	b.contacts = append(b.contacts, string(w.bytes()))
+	return b
+}
+
+// RawStatus appends a status element written as given, after the built
+// ones. A Kaleyra body whose statuses are all raw repeats none at the top
+// level and has an empty extra_info.message_id.
+func (b *Body) RawStatus(json string) *Body { b.rawStatuses = append(b.rawStatuses, json); return b }
 
 // Statuses appends status updates. A Kaleyra body with statuses and no
 // messages is a status callback: extra_info has the status shape and the
@@ -133,19 +153,29 @@ func (b *Body) Bytes() []byte {
 	}
 	w.raw(`{"meta_object":`)
 	b.change(&w)
-	if len(b.statuses) > 0 && len(b.messages) == 0 && len(b.raw) == 0 {
-		first := b.statuses[0]
+	if len(b.statuses)+len(b.rawStatuses) > 0 && len(b.messages)+len(b.raw) == 0 {
+		var first *StatusUpdate
+		if len(b.statuses) > 0 {
+			first = b.statuses[0]
+		}
 		w.raw(`,"extra_info":{"trace_id":`)
 		w.str(b.traceID)
 		w.raw(`,"message_id":`)
-		w.str(first.id)
+		if first != nil {
+			w.str(first.id)
+		} else {
+			w.str("")
+		}
 		w.raw(`,"waba_id":`)
 		w.str(b.wabaID)
 		w.fields("ref", b.ref, "ref1", b.ref1, "ref2", b.ref2)
-		w.raw(`,"enable_url_tracking_body":false,"enable_url_tracking_button":false},"status":`)
-		w.str(first.status)
-		w.raw(`,"message_id":`)
-		w.str(first.id)
+		w.raw(`,"enable_url_tracking_body":false,"enable_url_tracking_button":false}`)
+		if first != nil {
+			w.raw(`,"status":`)
+			w.str(first.status)
+			w.raw(`,"message_id":`)
+			w.str(first.id)
+		}
 		w.raw(`}`)
 		return w.bytes()
 	}
@@ -163,10 +193,11 @@ func (b *Body) change(w *writer) {
 	w.raw(`,"phone_number_id":`)
 	w.str(b.phoneNumberID)
 	w.raw(`}`)
-	if !b.noContacts && len(b.messages) > 0 {
+	if !b.noContacts && len(b.messages)+len(b.contacts) > 0 {
 		w.raw(`,"contacts":[`)
+		w.raw(strings.Join(b.contacts, ","))
 		seen := map[string]bool{}
-		n := 0
+		n := len(b.contacts)
 		for _, m := range b.messages {
 			if m.noContact || seen[m.from] {
 				continue
@@ -204,13 +235,19 @@ func (b *Body) change(w *writer) {
 		}
 		w.raw(`]`)
 	}
-	if len(b.statuses) > 0 {
+	if len(b.statuses)+len(b.rawStatuses) > 0 {
 		w.raw(`,"statuses":[`)
 		for i, s := range b.statuses {
 			if i > 0 {
 				w.raw(",")
 			}
 			s.write(w)
+		}
+		for i, r := range b.rawStatuses {
+			if i > 0 || len(b.statuses) > 0 {
+				w.raw(",")
+			}
+			w.raw(r)
 		}
 		w.raw(`]`)
 	}
@@ -302,7 +339,7 @@ func (m *Message) OrderText(s string) *Message { m.text = &s; return m }
 // Item appends an order line: quantity of product at the unit price given
 // as decimal text in major units ("1600", "16.99"), sent as a JSON number.
 func (m *Message) Item(product string, quantity int, price, currency string) *Message {
-	return m.RawItem(quote(product), strconv.Itoa(quantity), price, quote(currency))
+	return m.RawItem(Quote(product), strconv.Itoa(quantity), price, Quote(currency))
 }
 
 // RawItem appends an order line whose members are raw JSON texts, for
@@ -461,7 +498,7 @@ func unix(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
 type writer struct{ b bytes.Buffer }
 
 func (w *writer) raw(s string)  { w.b.WriteString(s) }
-func (w *writer) str(s string)  { w.raw(quote(s)) }
+func (w *writer) str(s string)  { w.raw(Quote(s)) }
 func (w *writer) bytes() []byte { return bytes.Clone(w.b.Bytes()) }
 
 // fields writes ,"k":"v" for each pair.
@@ -472,9 +509,9 @@ func (w *writer) fields(kv ...string) {
 	}
 }
 
-// quote returns s as a JSON string; <, > and & stay as they are, as the
-// providers send them.
-func quote(s string) string {
+// Quote returns s as a JSON string, for RawItem, RawMessage and RawStatus;
+// <, > and & stay as they are, as the providers send them.
+func Quote(s string) string {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)

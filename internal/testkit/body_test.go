@@ -207,6 +207,24 @@ func TestBuildersDecode(t *testing.T) {
 			},
 		},
 		{
+			name: "KaleyraRawParts",
+			body: testkit.Kaleyra().Contact("919900000005", "Raw <Name>").
+				RawMessage(`{"from":"919900000005","id":"wamid.R","timestamp":"1767225600","type":"text","text":{"body":` + testkit.Quote("a & b") + `}}`),
+			want: decoded{
+				envelope: callback.EnvelopeKaleyra, traceID: testkit.TraceID, waba: testkit.WABAID, phoneNumberID: testkit.PhoneNumberID,
+				messages: []string{"wamid.R text 919900000005 Raw <Name> 1767225600"},
+				texts:    []string{"a & b"},
+			},
+		},
+		{
+			name: "KaleyraRawStatus",
+			body: testkit.Kaleyra().RawStatus(`{"id":"wamid.RS","status":"read","timestamp":"1767225600","recipient_id":"919900000001"}`),
+			want: decoded{
+				envelope: callback.EnvelopeKaleyra, traceID: testkit.TraceID, waba: testkit.WABAID, phoneNumberID: testkit.PhoneNumberID,
+				statuses: []string{"wamid.RS read 919900000001 [] 1767225600"},
+			},
+		},
+		{
 			name: "MetaOrderAndText",
 			body: testkit.Meta(
 				testkit.Order("wamid.M1").Item("mug-blue", 1, "16.99", "USD"),

@@ -22,6 +22,13 @@ const (
 	MetaAppSecret = "testkit-meta-app-secret-0123456789"
 	// MetaVerifyToken answers Meta's GET verification handshake.
 	MetaVerifyToken = "testkit-verify-token"
+	// BasicUser and BasicPassword are the Basic credentials of callbacks.
+	BasicUser     = "kaleyra"
+	BasicPassword = "testkit-basic-password-0123456789"
+	// TokenClientID and TokenClientSecret are the client credentials of
+	// the callback token endpoint.
+	TokenClientID     = "kaleyra-client"
+	TokenClientSecret = "testkit-client-secret-0123456789"
 	// SignatureHeader is the header in which Meta signs a body.
 	SignatureHeader = "X-Hub-Signature-256"
 )

@@ -54,7 +54,7 @@ func TestNotImportedByProductionCode(t *testing.T) {
 
 func TestCredentialsAreDistinctAndLongEnough(t *testing.T) {
 	t.Parallel()
-	secrets := []string{testkit.APIToken, testkit.CallbackSecret, testkit.MetaAppSecret}
+	secrets := []string{testkit.APIToken, testkit.CallbackSecret, testkit.MetaAppSecret, testkit.BasicPassword, testkit.TokenClientSecret}
 	seen := map[string]bool{}
 	for _, s := range secrets {
 		if len(s) < 16 || seen[s] {
