@@ -901,3 +901,35 @@ func TestVersionAndUsage(t *testing.T) {
 		}
 	}
 }
+
+var profilerLogRE = regexp.MustCompile(`profiler listening.*url=(http://127\.0\.0\.1:\d+/debug/pprof/)`)
+
+// TestServeStartFailureStopsWhatStarted: when the API's port is taken,
+// serve says so, and what had started before it (here the profiler) is
+// stopped again before Run returns.
+func TestServeStartFailureStopsWhatStarted(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err = cli.Run(context.Background(), []string{"serve", "--addr", busy.Addr().String(), "--database-url", filepath.Join(dir, "db.sqlite"),
+		"--callback-secret", e2eSecret, "--api-token", e2eToken, "--debug-addr", "127.0.0.1:0"}, envFunc(nil), nil, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "is another waorders running?") {
+		t.Fatalf("serve on a taken port: %v, want the port hint", err)
+	}
+	if strings.Contains(stdout.String(), "listening on") {
+		t.Errorf("the banner was printed:\n%s", stdout.String())
+	}
+	m := profilerLogRE.FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("the profiler did not start first:\n%s", stderr.String())
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	if resp, err := client.Get(m[1]); err == nil {
+		resp.Body.Close()
+		t.Errorf("the profiler still answers after the failed start")
+	}
+}
