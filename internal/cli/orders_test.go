@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,11 +18,7 @@ import (
 	"github.com/waorders/waorders/internal/intake"
 	"github.com/waorders/waorders/internal/server"
 	"github.com/waorders/waorders/internal/store/sqlite"
-)
-
-const (
-	ordersTestToken  = "orders-cli-test-token-0123456789"
-	ordersTestSecret = "orders-cli-test-secret-0123456789"
+	"github.com/waorders/waorders/internal/testkit"
 )
 
 // newOrdersTestServer serves the real router over a real SQLite store and
@@ -36,11 +31,11 @@ func newOrdersTestServer(t *testing.T, orders ...cliTestOrder) string {
 	}
 	in := intake.New(st, intake.Config{})
 	in.Start()
-	authn, err := callbackauth.New(callbackauth.Config{Secrets: []string{ordersTestSecret}})
+	authn, err := callbackauth.New(callbackauth.Config{Secrets: []string{testkit.CallbackSecret}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{Store: st, Intake: in, Auth: authn, APITokens: []string{ordersTestToken}})
+	srv, err := server.New(server.Config{Store: st, Intake: in, Auth: authn, APITokens: []string{testkit.APIToken}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,9 +46,9 @@ func newOrdersTestServer(t *testing.T, orders ...cliTestOrder) string {
 		_ = st.Close()
 	})
 	for _, o := range orders {
-		req, _ := http.NewRequest(http.MethodPost, hs.URL+"/v1/callbacks/kaleyra", strings.NewReader(o.body()))
+		req, _ := http.NewRequest(http.MethodPost, hs.URL+"/v1/callbacks/kaleyra", bytes.NewReader(o.body()))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Callback-Secret", ordersTestSecret)
+		req.Header.Set(testkit.CallbackSecretHeader, testkit.CallbackSecret)
 		resp, err := hs.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -70,29 +65,34 @@ func newOrdersTestServer(t *testing.T, orders ...cliTestOrder) string {
 type cliTestOrder struct {
 	id, name, ref1 string
 	at             time.Time
-	items          string // the product_items JSON array
+	items          []cliTestItem
 }
 
-func (o cliTestOrder) body() string {
-	name, _ := json.Marshal(o.name)
-	return fmt.Sprintf(`{"meta_object":{"value":{"messaging_product":"whatsapp",
-"metadata":{"display_phone_number":"919800000001","phone_number_id":"100000000000001"},
-"contacts":[{"profile":{"name":%s},"wa_id":"919900000001"}],
-"messages":[{"from":"919900000001","id":%q,"timestamp":"%d","type":"order",
-"order":{"catalog_id":"1234567890123456","text":"note","product_items":%s}}]},"field":"messages"},
-"extra_info":{"ref":"","ref1":%q,"ref2":"","reply_to":"","trace_id":"t","waba_id":"200000000000001"}}`,
-		name, o.id, o.at.Unix(), o.items, o.ref1)
+// cliTestItem is one line of a cliTestOrder; price is decimal text.
+type cliTestItem struct {
+	product  string
+	quantity int
+	price    string
+	currency string
+}
+
+func (o cliTestOrder) body() []byte {
+	m := testkit.Order(o.id).Name(o.name).At(o.at).OrderText("note")
+	for _, it := range o.items {
+		m.Item(it.product, it.quantity, it.price, it.currency)
+	}
+	return testkit.Kaleyra(m).Ref1(o.ref1).Bytes()
 }
 
 var cliT0 = time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
 
 var cliOrders = []cliTestOrder{
 	{"wamid.ONE", "Asha Rao", "shoes", cliT0,
-		`[{"product_retailer_id":"SKU-SHIRT","quantity":2,"item_price":1600,"currency":"INR"},{"product_retailer_id":"SKU-PANT","quantity":1,"item_price":2000,"currency":"INR"}]`},
+		[]cliTestItem{{"SKU-SHIRT", 2, "1600", "INR"}, {"SKU-PANT", 1, "2000", "INR"}}},
 	{"wamid.TWO", "\x1b[31mEvil\x1b]0;pwned\x07\u202eRed\tTab", "shoes", cliT0.Add(time.Hour),
-		`[{"product_retailer_id":"mug","quantity":3,"item_price":16.99,"currency":"USD"}]`},
+		[]cliTestItem{{"mug", 3, "16.99", "USD"}}},
 	{"wamid.THREE", "Chen", "", cliT0.Add(2 * time.Hour),
-		`[{"product_retailer_id":"SKU-BAG","quantity":1,"item_price":2500,"currency":"INR"}]`},
+		[]cliTestItem{{"SKU-BAG", 1, "2500", "INR"}}},
 }
 
 // runCLI runs the program with the server and token given as flags.
@@ -101,7 +101,7 @@ func runCLI(t *testing.T, url string, env map[string]string, args ...string) (st
 	var out, errb bytes.Buffer
 	full := append(append([]string{}, args...), "--server", url)
 	if _, ok := env["WAORDERS_API_TOKEN"]; !ok {
-		full = append(full, "--api-token", ordersTestToken)
+		full = append(full, "--api-token", testkit.APIToken)
 	}
 	getenv := func(k string) string { return env[k] }
 	err = Run(context.Background(), full, getenv, strings.NewReader(""), &out, &errb)
@@ -157,7 +157,7 @@ func TestOrdersListTable(t *testing.T) {
 func TestOrdersListJSON(t *testing.T) {
 	t.Parallel()
 	url := newOrdersTestServer(t, cliOrders...)
-	out, _, err := runCLI(t, url, map[string]string{"WAORDERS_API_TOKEN": ordersTestToken}, "orders", "list", "--json", "--status", "pending")
+	out, _, err := runCLI(t, url, map[string]string{"WAORDERS_API_TOKEN": testkit.APIToken}, "orders", "list", "--json", "--status", "pending")
 	if err != nil {
 		t.Fatal(err)
 	}

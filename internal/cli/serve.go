@@ -17,6 +17,7 @@ import (
 	"github.com/waorders/waorders/internal/callbackauth"
 	"github.com/waorders/waorders/internal/config"
 	"github.com/waorders/waorders/internal/intake"
+	"github.com/waorders/waorders/internal/lifecycle"
 	"github.com/waorders/waorders/internal/metrics"
 	"github.com/waorders/waorders/internal/server"
 	"github.com/waorders/waorders/internal/store"
@@ -65,11 +66,79 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 
-	st, err := openStore(ctx, &cfg, log, !cfg.Migrate && cfg.Driver() == "postgres")
+	m := &serveMain{Config: cfg, Stdout: env.Stdout, Stderr: env.Stderr, Logger: log, Credentials: creds}
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
+	case serveErr = <-m.server.Done():
+		log.Error("server stopped", "err", serveErr)
+	}
+	var errs []error
+	if err := m.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if serveErr != nil {
+		errs = append(errs, serveErr)
+	}
+	if len(errs) == 0 {
+		log.Info("stopped cleanly")
+	}
+	return errors.Join(errs...)
+}
+
+// serveMain is one running `waorders serve`, in the manner of wtf's
+// cmd/wtfd Main: runServe resolves and validates the settings, Run opens
+// everything and prints the banner, and Close stops everything. Tests and
+// future entry points can set Config directly and skip the flags.
+//
+// Its parts start in this order and stop in the reverse one (a
+// lifecycle.Group), which is the shutdown order that loses nothing:
+//
+//  1. the HTTP server stops accepting and waits for in-flight handlers,
+//     so every callback being handled finishes its commit and gets its
+//     answer (up to --shutdown-timeout);
+//  2. the intake is drained: every handler has returned, so nothing new
+//     can be queued, and what is queued is written;
+//  3. the profiler (--debug-addr) is closed, at once: it stays up while
+//     the API drains, so a slow drain can be profiled, and never waits for
+//     a profile being taken;
+//  4. the store is closed, last, since everything above writes to it.
+//
+// All four share one deadline, --shutdown-timeout; each is stopped even
+// when an earlier one failed or the deadline passed, and every failure is
+// logged with the part's name and returned.
+type serveMain struct {
+	Config      config.Serve // resolved and validated
+	Stdout      io.Writer    // the banner
+	Stderr      io.Writer    // the --insecure-no-auth warning
+	Logger      *slog.Logger
+	Credentials string // the generated credentials file, "" if none
+
+	group  lifecycle.Group
+	server *server.Server
+}
+
+// Run opens the store, builds the intake, the HTTP server and the
+// profiler, starts them, and prints the banner. On error whatever was
+// started is stopped again; Close need not be called then.
+func (m *serveMain) Run(ctx context.Context) error {
+	cfg, log := &m.Config, m.Logger
+	m.group.Logger = log
+	st, err := openStore(ctx, cfg, log, !cfg.Migrate && cfg.Driver() == "postgres")
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	built := false
+	defer func() {
+		if !built { // nothing else was started: release the store alone
+			_ = st.Close()
+		}
+	}()
 
 	var authn *callbackauth.Authenticator
 	// An allow-list applies even without credentials (--insecure-no-auth).
@@ -79,76 +148,78 @@ func runServe(ctx context.Context, env Env, args []string) error {
 			return fmt.Errorf("callback authentication: %w", err)
 		}
 	}
-	m := metrics.New()
+	met := metrics.New()
 	writers := 1
 	if cfg.Driver() == "postgres" {
 		writers = cfg.Writers
 	}
-	in := intake.New(st, intake.Config{MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Writers: writers, Logger: log, Metrics: m})
-	in.Start()
+	in := intake.New(st, intake.Config{MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Writers: writers, Logger: log, Metrics: met})
 	srv, err := server.New(server.Config{
-		Addr: cfg.Addr, Store: st, Intake: in, Auth: authn, Metrics: m, Logger: log,
+		Addr: cfg.Addr, Store: st, Intake: in, Auth: authn, Metrics: met, Logger: log,
 		APITokens: cfg.APITokens, MetaAppSecrets: cfg.MetaAppSecrets, MetaVerifyToken: cfg.MetaVerifyToken,
 		InsecureNoAuth: cfg.InsecureNoAuth, MaxBodyBytes: cfg.MaxBody,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout,
 		WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout,
 	})
 	if err != nil {
-		_ = in.Stop(context.Background())
 		return err
 	}
-	if err := srv.Open(); err != nil {
-		_ = in.Stop(context.Background())
-		return fmt.Errorf("%w (is another waorders running? choose a port with --addr)", err)
-	}
+	m.server = srv
+
+	// Start order; Close stops in reverse (see serveMain).
+	m.group.Add("storage", lifecycle.Funcs{StopFunc: func(context.Context) error {
+		if err := st.Close(); err != nil {
+			return fmt.Errorf("close storage: %w", err)
+		}
+		return nil
+	}})
 	var dbg *debugServer
 	if cfg.DebugAddr != "" {
-		if dbg, err = startDebugServer(cfg.DebugAddr, log); err != nil {
-			_ = srv.Close(context.Background())
-			_ = in.Stop(context.Background())
-			return err
-		}
+		m.group.Add("profiler", lifecycle.Funcs{
+			StartFunc: func(context.Context) (err error) {
+				dbg, err = startDebugServer(cfg.DebugAddr, log)
+				return err
+			},
+			StopFunc: func(context.Context) error { return dbg.close() },
+		})
 	}
-	banner(env.Stdout, &cfg, srv.URL(), authn, creds)
+	m.group.Add("intake", lifecycle.Funcs{
+		StartFunc: func(context.Context) error { in.Start(); return nil },
+		StopFunc:  in.Stop, // every handler has returned: write what is queued
+	})
+	m.group.Add("http server", lifecycle.Funcs{
+		StartFunc: func(context.Context) error {
+			if err := srv.Open(); err != nil {
+				return fmt.Errorf("%w (is another waorders running? choose a port with --addr)", err)
+			}
+			return nil
+		},
+		StopFunc: srv.Close, // in-flight handlers finish, and so their commits
+	})
+	built = true // from here the group owns the store
+	if err := m.group.Start(ctx); err != nil {
+		return err
+	}
+
+	banner(m.Stdout, cfg, srv.URL(), authn, m.Credentials)
 	if dbg != nil {
-		fmt.Fprintf(env.Stdout, "  profiler:       %s (no credentials: keep it on loopback)\n", dbg.URL())
+		fmt.Fprintf(m.Stdout, "  profiler:       %s (no credentials: keep it on loopback)\n", dbg.URL())
 	}
 	if cfg.InsecureNoAuth && !cfg.HasCallbackAuth() {
-		fmt.Fprint(env.Stderr, insecureWarning)
+		fmt.Fprint(m.Stderr, insecureWarning)
 		log.Warn("callbacks are accepted without authentication (--insecure-no-auth)")
 	}
 	log.Info("waorders started", "addr", srv.Addr().String(), "storage", cfg.Driver(), "version", version())
+	return nil
+}
 
-	var serveErr error
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
-	case serveErr = <-srv.Done():
-		log.Error("server stopped", "err", serveErr)
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+// Close stops everything Run started, in the order documented on
+// serveMain, within --shutdown-timeout, and returns every error joined.
+// It is idempotent.
+func (m *serveMain) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 	defer cancel()
-	var errs []error
-	if dbg != nil {
-		_ = dbg.close()
-	}
-	if err := srv.Close(sctx); err != nil {
-		errs = append(errs, err)
-	}
-	// Every handler has returned: nothing new can be queued. Write what is.
-	if err := in.Stop(sctx); err != nil {
-		errs = append(errs, err)
-	}
-	if err := st.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("close storage: %w", err))
-	}
-	if serveErr != nil {
-		errs = append(errs, serveErr)
-	}
-	if len(errs) == 0 {
-		log.Info("stopped cleanly")
-	}
-	return errors.Join(errs...)
+	return m.group.Stop(ctx)
 }
 
 // DefaultGCPercent is the garbage collector's target serve runs with when

@@ -25,16 +25,18 @@ import (
 	"github.com/waorders/waorders/internal/cli"
 	"github.com/waorders/waorders/internal/config"
 	"github.com/waorders/waorders/internal/store/sqlite"
+	"github.com/waorders/waorders/internal/testkit"
 )
 
-// Secrets of the servers started with explicit credentials; each is long
-// enough for the authenticator.
+// Credentials of the servers started with explicit ones: testkit's, and
+// the extra ones a few tests need (a second callback secret for rotation,
+// Basic credentials), each long enough for the authenticator.
 const (
-	e2eSecret     = "e2e-callback-secret-0123456789"
+	e2eSecret     = testkit.CallbackSecret
 	e2eSecretNext = "e2e-callback-secret-next-98765"
-	e2eToken      = "e2e-api-token-0123456789abcdef"
+	e2eToken      = testkit.APIToken
 	e2eBasic      = "kaleyra:e2e-basic-password-012345"
-	e2eMetaSecret = "e2e-meta-app-secret-0123456789"
+	e2eMetaSecret = testkit.MetaAppSecret
 )
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine to write while
@@ -209,14 +211,9 @@ func (r *serveRun) noLeak(secrets ...string) {
 	}
 }
 
-// orderBody is a Kaleyra callback with one order message.
+// orderBody is a Kaleyra callback with one order message of one line.
 func orderBody(id string, quantity int) []byte {
-	return []byte(fmt.Sprintf(`{"meta_object":{"field":"messages","value":{"messaging_product":"whatsapp",
-"metadata":{"display_phone_number":"919800000001","phone_number_id":"100000000000001"},
-"contacts":[{"profile":{"name":"Buyer"},"wa_id":"919900000001"}],
-"messages":[{"from":"919900000001","id":%q,"timestamp":"1767225600","type":"order",
-"order":{"catalog_id":"1","product_items":[{"product_retailer_id":"sku","quantity":%d,"item_price":100,"currency":"INR"}]}}]}},
-"extra_info":{"ref":"r","ref1":"","ref2":"","reply_to":"","trace_id":"t","waba_id":"w"}}`, id, quantity))
+	return testkit.Kaleyra(testkit.Order(id).Name("Buyer").Item("sku", quantity, "100", "INR")).Bytes()
 }
 
 func seedBody(t *testing.T) []byte {
@@ -374,7 +371,7 @@ func TestServeSecretsFromEnvAndFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := r.results(r.post("/v1/callbacks/meta", meta, callback.SignatureHeader, callback.Sign(meta, e2eMetaSecret))); len(got) != 1 || got[0] != "stored" {
+	if got := r.results(r.post("/v1/callbacks/meta", meta, callback.SignatureHeader, testkit.SignMeta(meta))); len(got) != 1 || got[0] != "stored" {
 		t.Errorf("meta signed with the secret from file: %v", got)
 	}
 	if status, body := r.get("/v1/orders/wamid.ENV0", e2eToken); status != http.StatusOK {
@@ -436,6 +433,7 @@ func TestServePrecedence(t *testing.T) {
 }
 
 func TestServeHelp(t *testing.T) {
+	t.Parallel() // touches no global state: no serve runs
 	for _, arg := range []string{"--help", "-h"} {
 		var stdout, stderr bytes.Buffer
 		if err := cli.Run(context.Background(), []string{"serve", arg}, envFunc(nil), nil, &stdout, &stderr); err != nil {
@@ -873,6 +871,7 @@ func slicesContain(s []string, v string) bool {
 }
 
 func TestVersionAndUsage(t *testing.T) {
+	t.Parallel() // touches no global state: no serve runs
 	for _, args := range [][]string{{"version"}, {"--version"}} {
 		var stdout, stderr bytes.Buffer
 		if err := cli.Run(context.Background(), args, envFunc(nil), nil, &stdout, &stderr); err != nil {
@@ -900,5 +899,37 @@ func TestVersionAndUsage(t *testing.T) {
 		if !strings.Contains(stderr.String(), "Usage:") {
 			t.Errorf("%v: no usage on stderr", args)
 		}
+	}
+}
+
+var profilerLogRE = regexp.MustCompile(`profiler listening.*url=(http://127\.0\.0\.1:\d+/debug/pprof/)`)
+
+// TestServeStartFailureStopsWhatStarted: when the API's port is taken,
+// serve says so, and what had started before it (here the profiler) is
+// stopped again before Run returns.
+func TestServeStartFailureStopsWhatStarted(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err = cli.Run(context.Background(), []string{"serve", "--addr", busy.Addr().String(), "--database-url", filepath.Join(dir, "db.sqlite"),
+		"--callback-secret", e2eSecret, "--api-token", e2eToken, "--debug-addr", "127.0.0.1:0"}, envFunc(nil), nil, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "is another waorders running?") {
+		t.Fatalf("serve on a taken port: %v, want the port hint", err)
+	}
+	if strings.Contains(stdout.String(), "listening on") {
+		t.Errorf("the banner was printed:\n%s", stdout.String())
+	}
+	m := profilerLogRE.FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("the profiler did not start first:\n%s", stderr.String())
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	if resp, err := client.Get(m[1]); err == nil {
+		resp.Body.Close()
+		t.Errorf("the profiler still answers after the failed start")
 	}
 }

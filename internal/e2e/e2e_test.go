@@ -33,7 +33,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -45,6 +44,7 @@ import (
 	// binary, and so go test's result cache, to the server's code.
 	_ "github.com/waorders/waorders/internal/cli"
 	"github.com/waorders/waorders/internal/loadgen"
+	"github.com/waorders/waorders/internal/testkit"
 )
 
 var (
@@ -55,8 +55,8 @@ var (
 // Credentials every server of these tests runs with, so that none generates
 // a credentials file.
 const (
-	testSecret = "e2e-callback-secret-0123456789"
-	testToken  = "e2e-api-token-0123456789abcdef"
+	testSecret = testkit.CallbackSecret
+	testToken  = testkit.APIToken
 )
 
 // binPath is the waorders binary TestMain builds.
@@ -511,61 +511,12 @@ func parseAcks(b []byte) (*ackSet, error) {
 	return a, nil
 }
 
-// The PostgreSQL server of these tests (not the private cluster of
-// TestPostgresRestartUnderLoad).
-const defaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-var (
-	pgOnce sync.Once
-	pgErr  error
-)
-
-// requirePostgres returns the URL of the shared PostgreSQL server
-// (WAORDERS_TEST_POSTGRES_URL or defaultPostgresURL). It skips the test
-// when none answers, or fails it when CI is set.
-func requirePostgres(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("WAORDERS_TEST_POSTGRES_URL")
-	if u == "" {
-		u = defaultPostgresURL
-	}
-	pgOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, u)
-		if err != nil {
-			pgErr = err
-			return
-		}
-		defer conn.Close(ctx)
-		pgErr = conn.Ping(ctx)
-	})
-	if pgErr != nil {
-		msg := fmt.Sprintf("no PostgreSQL server answers at %s (%v); set WAORDERS_TEST_POSTGRES_URL, or start the local one with: "+
-			"pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start", redactURL(u), pgErr)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return u
-}
-
-// redactURL drops the password of a URL for messages.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	return u.Redacted()
-}
-
 // newPGDatabase creates a fresh database e2e_<random> on the shared server
 // and returns its URL; the database is dropped when the test ends (after
 // the servers using it, which were started later, are stopped).
 func newPGDatabase(t *testing.T) string {
 	t.Helper()
-	base := requirePostgres(t)
+	base := testkit.PostgresURL(t) // the shared server, not TestPostgresRestartUnderLoad's cluster
 	u, err := url.Parse(base)
 	if err != nil || u.Scheme == "" {
 		t.Fatalf("WAORDERS_TEST_POSTGRES_URL must be a postgres:// URL")

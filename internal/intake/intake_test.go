@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/waorders/waorders/callback"
 	"github.com/waorders/waorders/internal/store"
 	"github.com/waorders/waorders/internal/store/sqlite"
+	"github.com/waorders/waorders/internal/testkit"
 )
 
 // newTestIntake returns a started intake on a real SQLite store in a temp dir.
@@ -48,23 +48,18 @@ func seedBody(t *testing.T) []byte {
 	return b
 }
 
-// orderBody is a Kaleyra order callback with one message per id; quantity
-// and price are JSON number texts.
+// orderBody is a Kaleyra order callback with one one-line order message
+// per id; quantity and price are JSON number texts.
 func orderBody(ids []string, quantity, price string) []byte {
-	msgs := ""
-	for i, id := range ids {
-		if i > 0 {
-			msgs += ","
-		}
-		msgs += fmt.Sprintf(`{"from":"919900000001","id":%q,"timestamp":"1767225600","type":"order",
-			"order":{"catalog_id":"1","product_items":[{"product_retailer_id":"sku","quantity":%s,"item_price":%s,"currency":"INR"}]}}`,
-			id, quantity, price)
+	var msgs []*testkit.Message
+	for _, id := range ids {
+		msgs = append(msgs, orderMsg(id, quantity, price))
 	}
-	return []byte(`{"meta_object":{"value":{"messaging_product":"whatsapp",
-		"metadata":{"display_phone_number":"919800000001","phone_number_id":"100000000000001"},
-		"contacts":[{"profile":{"name":"Buyer"},"wa_id":"919900000001"}],
-		"messages":[` + msgs + `]},"field":"messages"},
-		"extra_info":{"ref":"r","ref1":"campaign-a","ref2":"","reply_to":"","trace_id":"t","waba_id":"w"}}`)
+	return testkit.Kaleyra(msgs...).Refs("r", "campaign-a", "").Bytes()
+}
+
+func orderMsg(id, quantity, price string) *testkit.Message {
+	return testkit.Order(id).Name("Buyer").RawItem(`"sku"`, quantity, price, `"INR"`)
 }
 
 func process(t *testing.T, in *Intake, id string, body []byte) (*Result, error) {
@@ -73,6 +68,7 @@ func process(t *testing.T, in *Intake, id string, body []byte) (*Result, error) 
 }
 
 func TestProcessSeedStoresOrder(t *testing.T) {
+	t.Parallel()
 	st := openSQLite(t)
 	in := newTestIntake(t, st, Config{})
 	res, err := process(t, in, "req-1", seedBody(t))
@@ -105,6 +101,7 @@ func TestProcessSeedStoresOrder(t *testing.T) {
 }
 
 func TestDuplicateCallbackCreatesNothing(t *testing.T) {
+	t.Parallel()
 	st := openSQLite(t)
 	in := newTestIntake(t, st, Config{})
 	body := orderBody([]string{"wamid.A"}, "1", "10")
@@ -127,8 +124,9 @@ func TestDuplicateCallbackCreatesNothing(t *testing.T) {
 }
 
 func TestConcurrentCallbacksCreateOneOrder(t *testing.T) {
+	t.Parallel()
 	for _, writers := range []int{1, 4} {
-		t.Run(fmt.Sprintf("Writers%d", writers), func(t *testing.T) { testConcurrentCallbacks(t, writers) })
+		t.Run(fmt.Sprintf("Writers%d", writers), func(t *testing.T) { t.Parallel(); testConcurrentCallbacks(t, writers) })
 	}
 }
 
@@ -173,6 +171,7 @@ func testConcurrentCallbacks(t *testing.T, writers int) {
 }
 
 func TestUndecodableBodyIsQuarantined(t *testing.T) {
+	t.Parallel()
 	st := openSQLite(t)
 	in := newTestIntake(t, st, Config{})
 	for _, tc := range []struct {
@@ -203,10 +202,11 @@ func TestUndecodableBodyIsQuarantined(t *testing.T) {
 }
 
 func TestUnusableMessageQuarantinedOthersStored(t *testing.T) {
+	t.Parallel()
 	st := openSQLite(t)
 	in := newTestIntake(t, st, Config{})
 	// Two messages: one good order, one with quantity 0.
-	body := []byte(replaceSecond(string(orderBody([]string{"wamid.GOOD", "wamid.BAD"}, "1", "10")), `"quantity":1`, `"quantity":0`))
+	body := testkit.Kaleyra(orderMsg("wamid.GOOD", "1", "10"), orderMsg("wamid.BAD", "0", "10")).Bytes()
 	res, err := process(t, in, "req-1", body)
 	if err != nil {
 		t.Fatal(err)
@@ -243,6 +243,7 @@ func TestUnusableMessageQuarantinedOthersStored(t *testing.T) {
 }
 
 func TestRetryResolvesWhatNowDecodes(t *testing.T) {
+	t.Parallel()
 	// A message quarantined by an older decoder: here, an entry whose body
 	// decodes fine today. Retry stores it and resolves the entry.
 	st := openSQLite(t)
@@ -275,6 +276,7 @@ func TestRetryResolvesWhatNowDecodes(t *testing.T) {
 }
 
 func TestStorageFailureAcknowledgesNothing(t *testing.T) {
+	t.Parallel()
 	st := openSQLite(t)
 	in := newTestIntake(t, st, Config{})
 	if err := st.Close(); err != nil {
@@ -287,8 +289,9 @@ func TestStorageFailureAcknowledgesNothing(t *testing.T) {
 }
 
 func TestStopWritesQueuedThenRefuses(t *testing.T) {
+	t.Parallel()
 	for _, writers := range []int{1, 3} {
-		t.Run(fmt.Sprintf("Writers%d", writers), func(t *testing.T) { testStop(t, writers) })
+		t.Run(fmt.Sprintf("Writers%d", writers), func(t *testing.T) { t.Parallel(); testStop(t, writers) })
 	}
 }
 
@@ -345,6 +348,7 @@ func (g *gatedStore) WriteInbound(ctx context.Context, ds []*store.Inbound) ([]s
 }
 
 func TestGroupCommitBatchesQueuedCallbacks(t *testing.T) {
+	t.Parallel()
 	g := &gatedStore{Store: openSQLite(t), gate: make(chan struct{})}
 	in := newTestIntake(t, g, Config{MaxBatch: 32})
 	const n = 41 // 1 held + 32 + 8
@@ -384,21 +388,8 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-// replaceSecond replaces the second occurrence of old in s.
-func replaceSecond(s, old, repl string) string {
-	i := strings.Index(s, old)
-	if i < 0 {
-		return s
-	}
-	j := strings.Index(s[i+len(old):], old)
-	if j < 0 {
-		return s
-	}
-	j += i + len(old)
-	return s[:j] + repl + s[j+len(old):]
-}
-
 func TestStoreRejectionIsQuarantinedNotRetried(t *testing.T) {
+	t.Parallel()
 	st := openSQLite(t)
 	in := newTestIntake(t, st, Config{})
 	// A decoder bug would hand the store an order whose totals are not the
