@@ -9,23 +9,21 @@ import (
 	"fmt"
 )
 
-// Code classifies an Error. internal/server/errors.go maps each to one HTTP
-// status; that is the only place the mapping lives.
+// Code classifies an Error. internal/server/httpx maps each to one HTTP
+// status; that is the only place the mapping lives, beside the few codes
+// that exist only in HTTP (a body too large, say).
 type Code string
 
 // Error codes.
 const (
-	CodeInvalid         Code = "invalid"             // the request is wrong; the message says how
-	CodeUnauthorized    Code = "unauthorized"        // missing or wrong credentials
-	CodeForbidden       Code = "forbidden"           // credentials fine, not allowed
-	CodeNotFound        Code = "not_found"           // no such resource
-	CodeConflict        Code = "conflict"            // illegal state change
-	CodePrecondition    Code = "precondition_failed" // stale version (If-Match)
-	CodeTooLarge        Code = "body_too_large"      // request body over the limit
-	CodeUnsupportedType Code = "unsupported_media_type"
-	CodeMethod          Code = "method_not_allowed"
-	CodeUnavailable     Code = "unavailable" // storage down or shutting down: retry later
-	CodeInternal        Code = "internal"
+	CodeInvalid      Code = "invalid"             // the request is wrong; the message says how
+	CodeUnauthorized Code = "unauthorized"        // missing or wrong credentials
+	CodeForbidden    Code = "forbidden"           // credentials fine, not allowed
+	CodeNotFound     Code = "not_found"           // no such resource
+	CodeConflict     Code = "conflict"            // illegal state change
+	CodePrecondition Code = "precondition_failed" // stale version (If-Match)
+	CodeUnavailable  Code = "unavailable"         // storage down or shutting down: retry later
+	CodeInternal     Code = "internal"
 )
 
 // Error is the domain error. Code says what kind of failure it is, Message

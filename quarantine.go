@@ -1,9 +1,6 @@
 package waorders
 
-import (
-	"net/http"
-	"time"
-)
+import "time"
 
 // Quarantine entry kinds.
 const (
@@ -24,8 +21,8 @@ type QuarantineEntry struct {
 	Reason     string // the first error code
 	Message    string // caller-safe explanation
 	Problems   []Problem
-	Body       []byte      // the raw request body
-	Headers    http.Header // request headers, secrets removed
+	Body       []byte              // the raw request body
+	Headers    map[string][]string // request headers (canonical names), secrets removed
 	ReceivedAt time.Time
 	ResolvedAt time.Time // zero until a retry stored it
 	Attempts   int

@@ -14,7 +14,8 @@
 // sharing the token keys accept each other's tokens, and keys rotate by
 // putting the new key first and keeping the old one until its tokens expire.
 //
-// The package imports only the standard library and the domain package: an
-// *Error unwraps to a *waorders.Error with code unauthorized, so the server's
-// one error mapping turns it into a 401.
+// The package imports only the standard library, the domain package and
+// internal/server/httpx (whose one error writer answers the token endpoint's
+// failures): an *Error unwraps to a *waorders.Error with code unauthorized,
+// so the server's one error mapping turns it into a 401.
 package callbackauth

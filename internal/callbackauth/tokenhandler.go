@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/internal/server/httpx"
 )
 
 // maxTokenRequestBytes caps the body of a token request.
@@ -34,31 +37,35 @@ type tokenRequest struct {
 // 2.3.1, raw or form-encoded); grant_type is optional and, if present, must
 // be client_credentials. Credentials are never read from the URL query.
 // It answers {"token_type":"Bearer","access_token":"...","expires_in":3600}
-// with Cache-Control: no-store. Failures answer
+// with Cache-Control: no-store. Failures are written by the server's one
+// error writer (httpx.ErrorWriter, in its OAuth form) as
 // {"error": {"code": "...", "message": "..."}}: 401 unauthorized for wrong or
 // missing credentials (or a client address outside the allow-list), 400 for
 // an unreadable body or another grant type, 405 for other methods, 413 for a
 // body over 64 KiB, 415 for an unknown content type, and 404 when no token
-// client is configured. The request_id member is added when the response
-// already carries an X-Request-Id header.
+// client is configured. The request_id member is the request's id
+// (httpx.RequestID), else the X-Request-Id header the response already
+// carries, and absent when there is neither.
 func (a *Authenticator) TokenHandler() http.Handler {
-	return http.HandlerFunc(a.serveToken)
+	errs := &httpx.ErrorWriter{OAuth: true}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := a.serveToken(w, r); err != nil {
+			errs.Error(w, r, err)
+		}
+	})
 }
 
-func (a *Authenticator) serveToken(w http.ResponseWriter, r *http.Request) {
+func (a *Authenticator) serveToken(w http.ResponseWriter, r *http.Request) error {
 	if len(a.tokenClients) == 0 {
-		writeJSONError(w, http.StatusNotFound, "not_found", "the token endpoint is disabled: no token client is configured")
-		return
+		return waorders.Errorf(waorders.CodeNotFound, "the token endpoint is disabled: no token client is configured")
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeJSONError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use POST")
-		return
+		return waorders.Errorf(httpx.CodeMethod, "use POST")
 	}
 	if len(a.allow) > 0 {
 		if err := a.checkAddr(r); err != nil {
-			a.unauthorized(w, "client address not allowed")
-			return
+			return unauthorized(w, "client address not allowed")
 		}
 	}
 	req, err := readTokenRequest(w, r)
@@ -67,18 +74,16 @@ func (a *Authenticator) serveToken(w http.ResponseWriter, r *http.Request) {
 		var unsupported *unsupportedTypeError
 		switch {
 		case errors.As(err, &tooLarge):
-			writeJSONError(w, http.StatusRequestEntityTooLarge, "body_too_large", "the token request body is over 64 KiB")
+			return waorders.Errorf(httpx.CodeTooLarge, "the token request body is over 64 KiB")
 		case errors.As(err, &unsupported):
-			writeJSONError(w, http.StatusUnsupportedMediaType, "unsupported_media_type",
+			return waorders.Errorf(httpx.CodeUnsupportedType,
 				"send client_id and client_secret as application/x-www-form-urlencoded, as application/json, or with HTTP Basic")
 		default:
-			writeJSONError(w, http.StatusBadRequest, "invalid_request", "the token request body cannot be read: "+err.Error())
+			return waorders.Wrap(httpx.CodeInvalidRequest, err, "the token request body cannot be read: "+err.Error())
 		}
-		return
 	}
 	if req.GrantType != "" && req.GrantType != "client_credentials" {
-		writeJSONError(w, http.StatusBadRequest, "unsupported_grant_type", "only grant_type=client_credentials is supported")
-		return
+		return waorders.Errorf(httpx.CodeUnsupportedGrantType, "only grant_type=client_credentials is supported")
 	}
 
 	var clientID string
@@ -94,14 +99,12 @@ func (a *Authenticator) serveToken(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	} else if req.ClientID == "" && req.ClientSecret == "" {
-		a.unauthorized(w, "no client credentials: send client_id and client_secret, or use HTTP Basic")
-		return
+		return unauthorized(w, "no client credentials: send client_id and client_secret, or use HTTP Basic")
 	} else {
 		clientID, ok = a.matchPair(a.tokenClients, req.ClientID, req.ClientSecret)
 	}
 	if !ok {
-		a.unauthorized(w, "client credentials do not match")
-		return
+		return unauthorized(w, "client credentials do not match")
 	}
 
 	token, ttl := a.issueToken(clientID)
@@ -111,11 +114,13 @@ func (a *Authenticator) serveToken(w http.ResponseWriter, r *http.Request) {
 	h.Set("Pragma", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	_ = json.NewEncoder(w).Encode(tokenResponse{TokenType: "Bearer", AccessToken: token, ExpiresIn: int64(ttl.Seconds())})
+	return nil
 }
 
-func (a *Authenticator) unauthorized(w http.ResponseWriter, message string) {
+// unauthorized sets the Basic challenge and returns the 401 error.
+func unauthorized(w http.ResponseWriter, message string) error {
 	w.Header().Set("WWW-Authenticate", `Basic realm="waorders", charset="UTF-8"`)
-	writeJSONError(w, http.StatusUnauthorized, "unauthorized", message)
+	return waorders.Errorf(waorders.CodeUnauthorized, "%s", message)
 }
 
 // unsupportedTypeError is a body in a content type the endpoint cannot read.
@@ -162,22 +167,4 @@ func readTokenRequest(w http.ResponseWriter, r *http.Request) (tokenRequest, err
 	default:
 		return req, &unsupportedTypeError{mediaType: mediaType}
 	}
-}
-
-// writeJSONError writes the project's error body,
-// {"error": {"code": "...", "message": "..."}}, plus request_id when the
-// response already carries X-Request-Id.
-func writeJSONError(w http.ResponseWriter, status int, code, message string) {
-	type errorBody struct {
-		Code      string `json:"code"`
-		Message   string `json:"message"`
-		RequestID string `json:"request_id,omitempty"`
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]errorBody{
-		"error": {Code: code, Message: message, RequestID: h.Get("X-Request-Id")},
-	})
 }

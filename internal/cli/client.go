@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/waorders/waorders/internal/wire"
 )
 
 // apiClient talks to a running waorders server's /v1 API.
@@ -54,12 +56,13 @@ func (c *clientFlags) client() (*apiClient, error) {
 	return &apiClient{base: strings.TrimRight(c.server, "/"), token: tok, http: &http.Client{Timeout: 0}}, nil
 }
 
-// apiError is an error answer of the server.
+// apiError is an error answer of the server (wire.ErrorDetail) with its
+// HTTP status.
 type apiError struct {
 	Status    int
-	Code      string `json:"code"`
-	Message   string `json:"message"`
-	RequestID string `json:"request_id"`
+	Code      string
+	Message   string
+	RequestID string
 }
 
 func (e *apiError) Error() string {
@@ -100,15 +103,12 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 	if resp.StatusCode/100 != 2 {
 		defer cancel(nil)
 		defer resp.Body.Close()
-		var eb struct {
-			Error apiError `json:"error"`
-		}
+		var eb wire.Error
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		if json.Unmarshal(b, &eb) != nil || eb.Error.Code == "" {
 			return nil, &apiError{Status: resp.StatusCode, Code: "http_error", Message: strings.TrimSpace(string(b))}
 		}
-		eb.Error.Status = resp.StatusCode
-		return nil, &eb.Error
+		return nil, &apiError{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message, RequestID: eb.Error.RequestID}
 	}
 	resp.Body = cancelOnClose{resp.Body, cancel}
 	return resp, nil

@@ -10,9 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/waorders/waorders/internal/wire"
+	"github.com/waorders/waorders/money"
 )
 
 const ordersSynopsis = `Usage: waorders orders list [filters] [options]
@@ -93,67 +95,16 @@ func (o *orderFilterFlags) values() url.Values {
 	return v
 }
 
-// apiOrder is the order JSON of the API, as far as the tables show it.
-type apiOrder struct {
-	ID        string `json:"id"`
-	Status    string `json:"status"`
-	Version   int64  `json:"version"`
-	CatalogID string `json:"catalog_id"`
-	Text      string `json:"text"`
-	Customer  struct {
-		WaID string `json:"wa_id"`
-		Name string `json:"name"`
-	} `json:"customer"`
-	Business struct {
-		PhoneNumberID      string `json:"phone_number_id"`
-		DisplayPhoneNumber string `json:"display_phone_number"`
-		WABAID             string `json:"waba_id"`
-	} `json:"business"`
-	Campaign struct {
-		Ref  string `json:"ref"`
-		Ref1 string `json:"ref1"`
-		Ref2 string `json:"ref2"`
-	} `json:"campaign"`
-	ReplyTo string `json:"reply_to"`
-	TraceID string `json:"trace_id"`
-	Items   []struct {
-		ProductRetailerID string    `json:"product_retailer_id"`
-		Quantity          int64     `json:"quantity"`
-		UnitPrice         apiAmount `json:"unit_price"`
-		LineTotal         apiAmount `json:"line_total"`
-	} `json:"items"`
-	Totals     []apiAmount `json:"totals"`
-	Units      int64       `json:"units"`
-	OrderedAt  time.Time   `json:"ordered_at"`
-	ReceivedAt time.Time   `json:"received_at"`
-	Warnings   []struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"warnings"`
-	History []struct {
-		At    time.Time `json:"at"`
-		Actor string    `json:"actor"`
-		From  string    `json:"from"`
-		To    string    `json:"to"`
-		Note  string    `json:"note"`
-	} `json:"history"`
-}
+// amount formats money as the tables show it: "INR 3600.00".
+func amount(a money.Amount) string { return a.Currency + " " + a.Decimal() }
 
-// apiAmount is the API's money: {"currency", "amount", "amount_minor"}.
-type apiAmount struct {
-	Currency string `json:"currency"`
-	Amount   string `json:"amount"`
-}
-
-func (a apiAmount) String() string { return a.Currency + " " + a.Amount }
-
-func amounts(as []apiAmount) string {
+func amounts(as []money.Amount) string {
 	if len(as) == 0 {
 		return "-"
 	}
 	parts := make([]string, len(as))
 	for i, a := range as {
-		parts[i] = a.String()
+		parts[i] = amount(a)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -192,10 +143,7 @@ func ordersList(ctx context.Context, env Env, args []string) error {
 	if *asJSON {
 		return copyJSON(ctx, c, env.Stdout, http.MethodGet, "/v1/orders", q, nil, nil)
 	}
-	var page struct {
-		Orders     []apiOrder `json:"orders"`
-		NextCursor string     `json:"next_cursor"`
-	}
+	var page wire.OrderList
 	if _, err := c.getJSON(ctx, http.MethodGet, "/v1/orders", q, nil, &page, nil); err != nil {
 		return err
 	}
@@ -212,7 +160,7 @@ func ordersList(ctx context.Context, env Env, args []string) error {
 }
 
 // orderTable prints orders one per line.
-func orderTable(w io.Writer, orders []apiOrder) error {
+func orderTable(w io.Writer, orders []wire.Order) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ORDERED (UTC)\tID\tSTATUS\tCUSTOMER\tNAME\tUNITS\tTOTAL\tREF1")
 	for _, o := range orders {
@@ -237,7 +185,7 @@ func ordersShow(ctx context.Context, env Env, args []string) error {
 	if *asJSON {
 		return copyJSON(ctx, c, env.Stdout, http.MethodGet, path, nil, nil, nil)
 	}
-	var o apiOrder
+	var o wire.Order
 	if _, err := c.getJSON(ctx, http.MethodGet, path, nil, nil, &o, nil); err != nil {
 		return err
 	}
@@ -245,7 +193,7 @@ func ordersShow(ctx context.Context, env Env, args []string) error {
 }
 
 // orderDetail prints one order: its fields, items and history.
-func orderDetail(w io.Writer, o *apiOrder) error {
+func orderDetail(w io.Writer, o *wire.Order) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	field := func(name, value string) { fmt.Fprintf(tw, "%s:\t%s\n", name, orDash(clean(value, 200))) }
 	field("Order", o.ID)
@@ -268,7 +216,7 @@ func orderDetail(w io.Writer, o *apiOrder) error {
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "PRODUCT\tQTY\tUNIT PRICE\tLINE TOTAL\t")
 	for _, it := range o.Items {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t\n", clean(it.ProductRetailerID, 40), it.Quantity, clean(it.UnitPrice.String(), 30), clean(it.LineTotal.String(), 30))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t\n", clean(it.ProductRetailerID, 40), it.Quantity, clean(amount(it.UnitPrice), 30), clean(amount(it.LineTotal), 30))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -319,7 +267,7 @@ func ordersSetStatus(ctx context.Context, env Env, args []string) error {
 	if *asJSON {
 		return copyJSON(ctx, c, env.Stdout, http.MethodPost, path, nil, body, h)
 	}
-	var o apiOrder
+	var o wire.Order
 	if _, err := c.getJSON(ctx, http.MethodPost, path, nil, body, &o, h); err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/waorders/waorders/internal/config"
+	"github.com/waorders/waorders/internal/wire"
 )
 
 const quarantineSynopsis = `Usage: waorders quarantine list [options]
@@ -51,24 +52,12 @@ func runQuarantine(ctx context.Context, env Env, args []string) error {
 		if *unresolved {
 			q.Set("unresolved", "true")
 		}
-		var page struct {
-			Entries []struct {
-				ID         int64      `json:"id"`
-				Kind       string     `json:"kind"`
-				MessageID  string     `json:"message_id"`
-				Reason     string     `json:"reason"`
-				Message    string     `json:"message"`
-				ReceivedAt time.Time  `json:"received_at"`
-				ResolvedAt *time.Time `json:"resolved_at"`
-				Attempts   int        `json:"attempts"`
-			} `json:"entries"`
-			NextCursor string `json:"next_cursor"`
-		}
+		var page wire.QuarantineList
 		if _, err := c.getJSON(ctx, http.MethodGet, "/v1/quarantine", q, nil, &page, nil); err != nil {
 			return err
 		}
 		if *asJSON {
-			return json.NewEncoder(env.Stdout).Encode(page)
+			return json.NewEncoder(env.Stdout).Encode(quarantineListJSON(page))
 		}
 		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tRECEIVED\tKIND\tREASON\tMESSAGE ID\tRESOLVED\tATTEMPTS")
@@ -97,17 +86,15 @@ func runQuarantine(ctx context.Context, env Env, args []string) error {
 			errs = append(errs, fmt.Errorf("%q is not a quarantine id", a))
 			continue
 		}
-		var out struct {
-			Resolved bool            `json:"resolved"`
-			Error    json.RawMessage `json:"error"`
-			Result   json.RawMessage `json:"result"`
-		}
+		// Error and Result stay raw, so --json prints them as the server sent them.
+		var errRaw, resRaw json.RawMessage
+		out := wire.QuarantineRetry{Error: &errRaw, Result: &resRaw}
 		if _, err := c.getJSON(ctx, http.MethodPost, "/v1/quarantine/"+a+"/retry", nil, nil, &out, nil); err != nil {
 			errs = append(errs, fmt.Errorf("retry %d: %w", id, err))
 			continue
 		}
 		if *asJSON {
-			_ = json.NewEncoder(env.Stdout).Encode(out)
+			_ = json.NewEncoder(env.Stdout).Encode(retryJSON{Resolved: out.Resolved, Error: errRaw, Result: resRaw})
 			continue
 		}
 		if out.Resolved {
@@ -117,6 +104,40 @@ func runQuarantine(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// quarantineListJSON is what quarantine list --json prints: the columns of
+// the table, not the API's whole answer (wire.QuarantineList).
+func quarantineListJSON(page wire.QuarantineList) any {
+	type entry struct {
+		ID         int64      `json:"id"`
+		Kind       string     `json:"kind"`
+		MessageID  string     `json:"message_id"`
+		Reason     string     `json:"reason"`
+		Message    string     `json:"message"`
+		ReceivedAt time.Time  `json:"received_at"`
+		ResolvedAt *time.Time `json:"resolved_at"`
+		Attempts   int        `json:"attempts"`
+	}
+	out := struct {
+		Entries    []entry `json:"entries"`
+		NextCursor string  `json:"next_cursor"`
+	}{Entries: make([]entry, 0, len(page.Entries)), NextCursor: page.NextCursor}
+	for _, e := range page.Entries {
+		out.Entries = append(out.Entries, entry{
+			ID: e.ID, Kind: e.Kind, MessageID: e.MessageID, Reason: e.Reason, Message: e.Message,
+			ReceivedAt: e.ReceivedAt, ResolvedAt: e.ResolvedAt, Attempts: e.Attempts,
+		})
+	}
+	return out
+}
+
+// retryJSON is what quarantine retry --json prints for each entry (a nil
+// raw value, from a null, prints as null).
+type retryJSON struct {
+	Resolved bool            `json:"resolved"`
+	Error    json.RawMessage `json:"error"`
+	Result   json.RawMessage `json:"result"`
 }
 
 // envFlags are the client flags that fall back to WAORDERS_* variables:

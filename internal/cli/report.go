@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/waorders/waorders/internal/wire"
 )
 
 const reportSynopsis = `Usage: waorders report campaigns [options]
@@ -56,17 +58,7 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	if *asJSON {
 		return copyJSON(ctx, c, env.Stdout, http.MethodGet, "/v1/reports/campaigns", q, nil, nil)
 	}
-	var rep struct {
-		Campaigns []struct {
-			Campaign     string      `json:"campaign"`
-			Bucket       *time.Time  `json:"bucket"`
-			Orders       int64       `json:"orders"`
-			Units        int64       `json:"units"`
-			Revenue      []apiAmount `json:"revenue"`
-			FirstOrderAt time.Time   `json:"first_order_at"`
-			LastOrderAt  time.Time   `json:"last_order_at"`
-		} `json:"campaigns"`
-	}
+	var rep wire.CampaignReport
 	if _, err := c.getJSON(ctx, http.MethodGet, "/v1/reports/campaigns", q, nil, &rep, nil); err != nil {
 		return err
 	}

@@ -1,32 +1,19 @@
 package server
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/waorders/waorders"
-	"github.com/waorders/waorders/internal/callbackauth"
+	"github.com/waorders/waorders/internal/server/httpx"
 )
-
-type ctxKey int
-
-const requestIDKey ctxKey = 0
-
-// requestID returns the id withRequestID gave the request.
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
 
 // newRequestID returns 32 hex digits: the time in nanoseconds, then 8
 // random bytes. Ids sort by time, so the callbacks table they key grows at
@@ -45,7 +32,7 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := newRequestID()
 		w.Header().Set("X-Request-ID", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		next.ServeHTTP(w, r.WithContext(httpx.WithRequestID(r.Context(), id)))
 	})
 }
 
@@ -57,60 +44,29 @@ func (s *Server) withRecover(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.writeError(w, r, fmt.Errorf("panic: %v", v))
+				s.errors.Error(w, r, fmt.Errorf("panic: %v", v))
 			}
 		}()
 		next.ServeHTTP(w, r)
 	})
 }
 
-// statusRecorder remembers the status a handler wrote.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusRecorder) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusRecorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // withLog logs one line per request (never bodies or numbers) and counts it.
 func (s *Server) withLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &httpx.StatusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
-		if rec.status == 0 {
-			rec.status = http.StatusOK
+		if rec.Status == 0 {
+			rec.Status = http.StatusOK
 		}
 		route := r.Pattern
 		if route == "" || route == "/" {
 			route = "other"
 		}
-		s.cfg.Metrics.HTTPRequests.WithLabelValues(route, fmt.Sprint(rec.status)).Inc()
-		s.log.Debug("http request", "method", r.Method, "route", route, "status", rec.status,
-			"duration", time.Since(start), "request_id", requestID(r.Context()))
-	})
-}
-
-// handle adapts an error-returning handler: errors go to writeError.
-func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
-			s.writeError(w, r, err)
-		}
+		s.cfg.Metrics.HTTPRequests.WithLabelValues(route, fmt.Sprint(rec.Status)).Inc()
+		s.log.Debug("http request", "method", r.Method, "route", route, "status", rec.Status,
+			"duration", time.Since(start), "request_id", httpx.RequestID(r.Context()))
 	})
 }
 
@@ -126,7 +82,7 @@ func (s *Server) requireAPIToken(next http.Handler) http.Handler {
 		got, ok := bearer(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="waorders"`)
-			s.writeError(w, r, waorders.Errorf(waorders.CodeUnauthorized, "missing API token: send Authorization: Bearer <token> (the server's --api-token)"))
+			s.errors.Error(w, r, waorders.Errorf(waorders.CodeUnauthorized, "missing API token: send Authorization: Bearer <token> (the server's --api-token)"))
 			return
 		}
 		sum := sha256.Sum256([]byte(got))
@@ -136,7 +92,7 @@ func (s *Server) requireAPIToken(next http.Handler) http.Handler {
 		}
 		if match != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="waorders", error="invalid_token"`)
-			s.writeError(w, r, waorders.Errorf(waorders.CodeUnauthorized, "wrong API token"))
+			s.errors.Error(w, r, waorders.Errorf(waorders.CodeUnauthorized, "wrong API token"))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -152,51 +108,13 @@ func bearer(r *http.Request) (string, bool) {
 	return t, t != ""
 }
 
-// requireCallbackAuth checks the callback credentials before anything is
-// read or stored; a failure answers 401 and is counted by reason.
-func (s *Server) requireCallbackAuth(next http.Handler) http.Handler {
-	if s.cfg.Auth == nil || !s.cfg.Auth.Enabled() {
-		return next // InsecureNoAuth: New refuses a nil Auth otherwise.
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.cfg.Auth.Check(r); err != nil {
-			s.countAuthFailure(err)
-			if c := s.cfg.Auth.Challenge(); c != "" {
-				w.Header().Set("WWW-Authenticate", c)
-			}
-			s.writeError(w, r, err)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func (s *Server) countAuthFailure(err error) {
-	reason := string(callbackauth.ReasonBadCredentials)
-	var ae *callbackauth.Error
-	if errors.As(err, &ae) {
-		reason = string(ae.Reason)
-	}
-	s.cfg.Metrics.AuthFailures.WithLabelValues(reason).Inc()
-}
-
 func (s *Server) methodNotAllowed(allow string) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Allow", allow)
-		return waorders.Errorf(waorders.CodeMethod, "method %s is not allowed here; use %s", r.Method, allow)
+		return waorders.Errorf(httpx.CodeMethod, "method %s is not allowed here; use %s", r.Method, allow)
 	}
 }
 
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) error {
 	return waorders.Errorf(waorders.CodeNotFound, "no such endpoint: %s; see /v1/openapi.json", r.URL.Path)
-}
-
-// writeJSON writes v as JSON with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(true) // customer text is hostile: keep <, >, & escaped
-	_ = enc.Encode(v)       // the client may have gone; nothing to do
 }

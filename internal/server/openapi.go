@@ -12,6 +12,8 @@ import (
 //go:embed openapi.json
 var openAPIDocument []byte
 
+// handleOpenAPI serves GET /v1/openapi.json. The document describes every
+// surface, so it lives here rather than in one of them.
 func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) error {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")

@@ -5,45 +5,72 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/waorders/waorders/internal/server/api"
+	"github.com/waorders/waorders/internal/server/callbacks"
+	"github.com/waorders/waorders/internal/server/ops"
 )
 
-// Handler returns the whole HTTP surface of waorders. Every route is
-// registered here, in one place.
+// Handler returns the whole HTTP surface of waorders. Every route of every
+// surface is registered here, in one place: its path, its methods, its
+// middleware and its handler.
 func (s *Server) Handler() http.Handler {
+	var (
+		handle = s.errors.Handle // func(w, r) error -> http.Handler, errors to the one error writer
+		token  = s.requireAPIToken
+		cb     = &callbacks.Handler{
+			Process: s.cfg.Intake.Process, Auth: s.cfg.Auth, Metrics: s.cfg.Metrics, Errors: s.errors,
+			MetaAppSecrets: s.cfg.MetaAppSecrets, MetaVerifyToken: s.cfg.MetaVerifyToken,
+			InsecureNoAuth: s.cfg.InsecureNoAuth, MaxBodyBytes: s.cfg.MaxBodyBytes,
+		}
+		op = &ops.Handler{Ping: s.cfg.Store.Ping, Metrics: s.cfg.Metrics}
+		v1 = &api.Handler{
+			Messages: s.cfg.Store, Orders: s.cfg.Store, Reports: s.cfg.Store, Quarantine: s.cfg.Store,
+			Retry: s.cfg.Intake.Retry, Log: s.log, WriteTimeout: s.cfg.WriteTimeout,
+		}
+	)
 	mux := http.NewServeMux()
-	api := s.requireAPIToken
 
-	// Callbacks: authenticated by the callback methods, not the API token.
-	s.route(mux, "/v1/callbacks/kaleyra", map[string]http.Handler{
-		"POST": s.requireCallbackAuth(s.handle(s.handleKaleyraCallback)),
-	})
+	// Callbacks (package callbacks): authenticated by the callback methods,
+	// not the API token.
+	s.route(mux, "/v1/callbacks/kaleyra", map[string]http.Handler{"POST": cb.RequireAuth(handle(cb.Kaleyra))})
 	s.route(mux, "/v1/callbacks/meta", map[string]http.Handler{
-		"GET":  s.handle(s.handleMetaHandshake),
-		"POST": s.handle(s.handleMetaCallback),
+		"GET":  handle(cb.MetaHandshake), // Meta's verification handshake (verify token)
+		"POST": handle(cb.Meta),          // X-Hub-Signature-256 checked over the raw body
 	})
-	s.route(mux, "/v1/callbacks/token", map[string]http.Handler{
-		"POST": s.tokenHandler(),
-	})
+	s.route(mux, "/v1/callbacks/token", map[string]http.Handler{"POST": cb.Token()})
 
-	// Operations.
-	s.route(mux, "/healthz", map[string]http.Handler{"GET": s.handle(s.handleHealthz)})
-	s.route(mux, "/readyz", map[string]http.Handler{"GET": s.handle(s.handleReadyz)})
-	s.route(mux, "/metrics", map[string]http.Handler{"GET": s.cfg.Metrics.Handler()})
+	// Operations (package ops): no authentication.
+	s.route(mux, "/healthz", map[string]http.Handler{"GET": handle(op.Healthz)})
+	s.route(mux, "/readyz", map[string]http.Handler{"GET": handle(op.Readyz)})
+	s.route(mux, "/metrics", map[string]http.Handler{"GET": op.MetricsHandler()})
 
-	// The API: Bearer API token.
-	s.route(mux, "/v1/messages", map[string]http.Handler{"GET": api(s.handle(s.handleMessageList))})
-	s.route(mux, "/v1/messages/{id}", map[string]http.Handler{"GET": api(s.handle(s.handleMessageGet))})
-	s.route(mux, "/v1/orders/{id}", map[string]http.Handler{"GET": api(s.handle(s.handleOrderGet))})
-	s.route(mux, "/v1/quarantine", map[string]http.Handler{"GET": api(s.handle(s.handleQuarantineList))})
-	s.route(mux, "/v1/quarantine/{id}", map[string]http.Handler{"GET": api(s.handle(s.handleQuarantineGet))})
-	s.route(mux, "/v1/quarantine/{id}/retry", map[string]http.Handler{"POST": api(s.handle(s.handleQuarantineRetry))})
-	s.registerOrderRoutes(mux, api)
+	// The API (package api): Bearer API token.
+	s.route(mux, "/v1/messages", map[string]http.Handler{"GET": token(handle(v1.MessageList))})
+	s.route(mux, "/v1/messages/{id}", map[string]http.Handler{"GET": token(handle(v1.MessageGet))})
+	s.route(mux, "/v1/orders", map[string]http.Handler{"GET": token(handle(v1.OrderList))})
+	s.route(mux, "/v1/orders/{id}", map[string]http.Handler{"GET": token(handle(v1.OrderGet))})
+	// Only GET: other methods on /v1/orders/export fall through to the
+	// /v1/orders/{id} 405, which allows GET and HEAD as export does. A
+	// method-less pattern here would conflict with "GET /v1/orders/{id}".
+	mux.Handle("GET /v1/orders/export", token(handle(v1.OrderExport)))
+	s.route(mux, "/v1/orders/{id}/status", map[string]http.Handler{"POST": token(handle(v1.OrderStatus))})
+	s.route(mux, "/v1/customers/{wa_id}", map[string]http.Handler{"GET": token(handle(v1.CustomerGet))})
+	s.route(mux, "/v1/reports/campaigns", map[string]http.Handler{"GET": token(handle(v1.CampaignReport))})
+	s.route(mux, "/v1/quarantine", map[string]http.Handler{"GET": token(handle(v1.QuarantineList))})
+	s.route(mux, "/v1/quarantine/{id}", map[string]http.Handler{"GET": token(handle(v1.QuarantineGet))})
+	s.route(mux, "/v1/quarantine/{id}/retry", map[string]http.Handler{"POST": token(handle(v1.QuarantineRetry))})
+	// The API's description is public: it holds no data.
+	s.route(mux, "/v1/openapi.json", map[string]http.Handler{"GET": handle(s.handleOpenAPI)})
 
-	mux.Handle("/", s.handle(s.handleNotFound))
+	// The dashboard (/ui/, next) mounts here: its own package, its own
+	// authentication, its routes listed like the ones above.
+
+	mux.Handle("/", handle(s.handleNotFound))
 	return s.withRequestID(s.withRecover(s.withLog(mux)))
 }
 
-// route registers each method's handler on pattern, and a JSON 405 with an
+// route registers each method's handler on pattern, and a 405 with an
 // Allow header for every other method.
 func (s *Server) route(mux *http.ServeMux, pattern string, byMethod map[string]http.Handler) {
 	methods := slices.Sorted(maps.Keys(byMethod))
@@ -54,5 +81,5 @@ func (s *Server) route(mux *http.ServeMux, pattern string, byMethod map[string]h
 		methods = append(methods, "HEAD")
 	}
 	allow := strings.Join(methods, ", ")
-	mux.Handle(pattern, s.handle(s.methodNotAllowed(allow)))
+	mux.Handle(pattern, s.errors.Handle(s.methodNotAllowed(allow)))
 }

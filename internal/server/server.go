@@ -1,6 +1,10 @@
 // Package server is the HTTP face of waorders: the listener and its
-// lifecycle, the routes (all in routes.go), middleware, and errors.go, the
-// only place where errors become HTTP statuses.
+// lifecycle, routes.go (every route of every surface, in one place), and
+// the middleware (request id, recover, log, API token). The surfaces are
+// packages of their own: api (the /v1 API), callbacks (the provider's
+// callbacks and token endpoint) and ops (health, readiness, metrics); httpx
+// holds what they share, among it the one error writer, where errors
+// become HTTP statuses.
 package server
 
 import (
@@ -15,6 +19,7 @@ import (
 	"github.com/waorders/waorders/internal/callbackauth"
 	"github.com/waorders/waorders/internal/intake"
 	"github.com/waorders/waorders/internal/metrics"
+	"github.com/waorders/waorders/internal/server/httpx"
 	"github.com/waorders/waorders/internal/store"
 )
 
@@ -48,11 +53,12 @@ type Config struct {
 
 // Server is the HTTP server. Open starts it; Close stops it gracefully.
 type Server struct {
-	cfg  Config
-	log  *slog.Logger
-	ln   net.Listener
-	http *http.Server
-	done chan error
+	cfg    Config
+	log    *slog.Logger
+	errors *httpx.ErrorWriter
+	ln     net.Listener
+	http   *http.Server
+	done   chan error
 }
 
 // New checks cfg and builds the server.
@@ -87,7 +93,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RetryAfter <= 0 {
 		cfg.RetryAfter = 5 * time.Second
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{cfg: cfg, log: cfg.Logger, errors: &httpx.ErrorWriter{Log: cfg.Logger, RetryAfter: cfg.RetryAfter}}
 	s.http = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,

@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"bufio"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/internal/server/httpx"
+	"github.com/waorders/waorders/internal/wire"
 )
 
 // exportFlushEvery is how many orders an export writes between flushes, so
@@ -27,26 +29,26 @@ var csvColumns = []string{
 	"item_index", "product_retailer_id", "quantity", "currency", "unit_price", "line_total",
 }
 
-// handleOrderExport streams every order matching the list filters as CSV
+// OrderExport serves GET /v1/orders/export: it streams every order matching the list filters as CSV
 // or NDJSON. Orders are read page by page (store.ExportOrders) and written
 // as they come, so memory stays constant whatever the size. An error before
 // the first byte is answered as usual; after it, the stream is aborted so
 // the client sees a truncated body rather than a silently short file.
-func (s *Server) handleOrderExport(w http.ResponseWriter, r *http.Request) error {
-	q := query{r: r}
-	q.only(append(orderFilterParams, "format")...)
-	f := q.orderFilter()
-	format := q.oneOf("format", "csv", "csv", "ndjson")
-	if q.err != nil {
-		return q.err
+func (h *Handler) OrderExport(w http.ResponseWriter, r *http.Request) error {
+	q := httpx.NewQuery(r)
+	q.Only(append(orderFilterParams, "format")...)
+	f := orderFilter(q)
+	format := q.OneOf("format", "csv", "csv", "ndjson")
+	if err := q.Err(); err != nil {
+		return err
 	}
-	ex := &exporter{w: w, rc: http.NewResponseController(w), format: format, writeTimeout: s.cfg.WriteTimeout}
+	ex := &exporter{w: w, rc: http.NewResponseController(w), format: format, writeTimeout: h.WriteTimeout}
 	if r.Method == http.MethodHead {
 		ex.setHeaders()
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
-	err := s.cfg.Store.ExportOrders(r.Context(), f, ex.write)
+	err := h.Orders.ExportOrders(r.Context(), f, ex.write)
 	if err == nil {
 		err = ex.finish()
 	}
@@ -55,7 +57,7 @@ func (s *Server) handleOrderExport(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 		if r.Context().Err() == nil {
-			s.log.Error("order export aborted", "request_id", requestID(r.Context()), "orders", ex.n, "err", err)
+			h.Log.Error("order export aborted", "request_id", httpx.RequestID(r.Context()), "orders", ex.n, "err", err)
 		}
 		panic(http.ErrAbortHandler) // drop the connection: the file is incomplete
 	}
@@ -114,7 +116,7 @@ func (e *exporter) write(o *waorders.Order) error {
 	}
 	var err error
 	if e.json != nil {
-		err = e.json.Encode(newOrderView(o))
+		err = e.json.Encode(wire.NewOrder(o))
 	} else {
 		err = e.csv.write(o)
 	}

@@ -1,0 +1,230 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/internal/server/httpx"
+	"github.com/waorders/waorders/internal/store"
+	"github.com/waorders/waorders/internal/wire"
+)
+
+// Limits of the order API's inputs.
+const (
+	maxStatusBody = 64 << 10 // bytes of a status change request
+	maxNoteLen    = 2000     // characters of a status change note
+	maxActorLen   = 64       // characters of an X-Actor header
+	defaultActor  = "api"
+)
+
+// orderFilterParams are the query parameters of GET /v1/orders beside
+// cursor and limit; export accepts the same.
+var orderFilterParams = []string{
+	"status", "ref", "ref1", "ref2", "customer", "phone_number_id", "catalog_id", "product", "since", "until", "q",
+}
+
+// OrderGet serves GET /v1/orders/{id}, with the version as ETag.
+func (h *Handler) OrderGet(w http.ResponseWriter, r *http.Request) error {
+	o, err := h.Orders.GetOrder(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", etag(o.Version))
+	httpx.WriteJSON(w, http.StatusOK, wire.NewOrder(o))
+	return nil
+}
+
+// OrderList serves GET /v1/orders.
+func (h *Handler) OrderList(w http.ResponseWriter, r *http.Request) error {
+	q := httpx.NewQuery(r)
+	q.Only(append(orderFilterParams, "cursor", "limit")...)
+	f := orderFilter(q)
+	f.Cursor = q.Str("cursor")
+	f.Limit = limit(q)
+	if err := q.Err(); err != nil {
+		return err
+	}
+	if _, err := store.DecodeCursor(f.Cursor); err != nil {
+		return err
+	}
+	page, err := h.Orders.ListOrders(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, wire.NewOrderList(page.Orders, page.NextCursor))
+	return nil
+}
+
+// orderFilter reads the order filters shared by list and export.
+func orderFilter(q *httpx.Query) store.ListOrdersParams {
+	f := store.ListOrdersParams{
+		Ref:           q.Text("ref", maxFilterLen),
+		Ref1:          q.Text("ref1", maxFilterLen),
+		Ref2:          q.Text("ref2", maxFilterLen),
+		Customer:      q.Text("customer", maxFilterLen),
+		PhoneNumberID: q.Text("phone_number_id", maxFilterLen),
+		CatalogID:     q.Text("catalog_id", maxFilterLen),
+		Product:       q.Text("product", maxFilterLen),
+		Since:         q.Time("since"),
+		Until:         q.Time("until"),
+		Q:             q.Text("q", maxFilterLen),
+	}
+	if v := q.Str("status"); v != "" {
+		st := waorders.OrderStatus(v)
+		if !st.Valid() {
+			q.Fail("status=%q is not an order status; use one of %s", httpx.Clip(v, 40), statusList())
+		}
+		f.Status = st
+	}
+	q.CheckRange(f.Since, f.Until)
+	return f
+}
+
+// statusChange is the body of POST /v1/orders/{id}/status.
+type statusChange struct {
+	Status string `json:"status"`
+	Note   string `json:"note"`
+}
+
+// OrderStatus serves POST /v1/orders/{id}/status: move the order along its
+// lifecycle, optionally only from the version in If-Match.
+func (h *Handler) OrderStatus(w http.ResponseWriter, r *http.Request) error {
+	ifVersion, err := parseIfMatch(r.Header.Values("If-Match"))
+	if err != nil {
+		return err
+	}
+	req, err := readStatusChange(w, r)
+	if err != nil {
+		return err
+	}
+	o, err := h.Orders.UpdateOrderStatus(r.Context(), store.UpdateOrderStatusParams{
+		ID:        r.PathValue("id"),
+		To:        waorders.OrderStatus(req.Status),
+		Note:      req.Note,
+		Actor:     actor(r.Header.Get("X-Actor")),
+		IfVersion: ifVersion,
+	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", etag(o.Version))
+	httpx.WriteJSON(w, http.StatusOK, wire.NewOrder(o))
+	return nil
+}
+
+// readStatusChange reads and checks the JSON body of a status change.
+func readStatusChange(w http.ResponseWriter, r *http.Request) (statusChange, error) {
+	var req statusChange
+	if r.Header.Get("Content-Type") != "" {
+		if err := httpx.CheckJSON(r); err != nil {
+			return req, err
+		}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxStatusBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return req, err
+		}
+		if errors.Is(err, io.EOF) {
+			return req, waorders.Errorf(waorders.CodeInvalid, `the body is empty; send {"status": "processing", "note": "..."}`)
+		}
+		return req, waorders.Wrap(waorders.CodeInvalid, err,
+			`the body is not valid JSON of the form {"status": "processing", "note": "..."}: `+jsonProblem(err))
+	}
+	if dec.More() {
+		return req, waorders.Errorf(waorders.CodeInvalid, "the body holds more than one JSON value; send one object")
+	}
+	st := waorders.OrderStatus(req.Status)
+	switch {
+	case req.Status == "":
+		return req, waorders.Errorf(waorders.CodeInvalid, "status is required; use one of %s", statusList())
+	case !st.Valid():
+		return req, waorders.Errorf(waorders.CodeInvalid, "status %q is not an order status; use one of %s", httpx.Clip(req.Status, 40), statusList())
+	case utf8.RuneCountInString(req.Note) > maxNoteLen:
+		return req, waorders.Errorf(waorders.CodeInvalid, "note is longer than %d characters", maxNoteLen)
+	}
+	return req, nil
+}
+
+// jsonProblem describes a JSON decoding error without echoing the body.
+func jsonProblem(err error) string {
+	var (
+		se *json.SyntaxError
+		te *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Sprintf("%s must be a JSON %s", te.Field, te.Type)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the JSON ends too early"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ") + " (only status and note)"
+	}
+	return "cannot read it"
+}
+
+// parseIfMatch reads the If-Match header: the order version, quoted ("3",
+// as the ETag is sent) or bare (3). "*" or no header means any version.
+func parseIfMatch(values []string) (*int64, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	v := strings.TrimSpace(strings.Join(values, ","))
+	if v == "*" || v == "" {
+		return nil, nil
+	}
+	bare := v
+	if len(bare) >= 2 && bare[0] == '"' && bare[len(bare)-1] == '"' {
+		bare = bare[1 : len(bare)-1]
+	}
+	n, err := strconv.ParseInt(bare, 10, 64)
+	if err != nil || n < 1 {
+		return nil, waorders.Errorf(waorders.CodeInvalid,
+			`If-Match %q is not an order version: send the order's ETag ("3"), the bare version (3), or * for any`, httpx.Clip(v, 40))
+	}
+	return &n, nil
+}
+
+// etag is the ETag of an order at version v.
+func etag(v int64) string { return strconv.Quote(strconv.FormatInt(v, 10)) }
+
+// actor names who changed an order: the X-Actor header with control and
+// format characters removed, at most maxActorLen characters, else "api".
+func actor(h string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range strings.TrimSpace(h) {
+		if n == maxActorLen {
+			break
+		}
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.In(r, unicode.Cf) {
+			continue
+		}
+		b.WriteRune(r)
+		n++
+	}
+	if a := strings.TrimSpace(b.String()); a != "" {
+		return a
+	}
+	return defaultActor
+}
+
+func statusList() string {
+	parts := make([]string, len(waorders.OrderStatuses))
+	for i, s := range waorders.OrderStatuses {
+		parts[i] = string(s)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,43 @@
+// Package ops serves the operator's endpoints: GET /healthz (the process
+// answers), GET /readyz (storage answers and accepts writes) and GET
+// /metrics (Prometheus). internal/server/routes.go mounts them without
+// authentication.
+package ops
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/internal/metrics"
+	"github.com/waorders/waorders/internal/server/httpx"
+)
+
+// Handler serves the operations endpoints.
+type Handler struct {
+	// Ping checks that storage answers and accepts writes (store.Store.Ping).
+	Ping    func(ctx context.Context) error
+	Metrics *metrics.Metrics
+}
+
+// Healthz serves GET /healthz.
+func (h *Handler) Healthz(w http.ResponseWriter, r *http.Request) error {
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// Readyz serves GET /readyz: ready when storage answers and accepts writes
+// within 2 seconds, else 503.
+func (h *Handler) Readyz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := h.Ping(ctx); err != nil {
+		return waorders.Wrap(waorders.CodeUnavailable, err, "storage is not writable")
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+// MetricsHandler serves GET /metrics in the Prometheus exposition format.
+func (h *Handler) MetricsHandler() http.Handler { return h.Metrics.Handler() }

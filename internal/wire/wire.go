@@ -1,0 +1,318 @@
+// Package wire holds the JSON shapes of the /v1 API: what the server
+// encodes and what its clients (the CLI, tests) decode, declared once.
+// Field names and order are the public contract (internal/server/openapi.json
+// describes them): add fields, never rename them.
+//
+// The New… functions build a shape from the domain values. The server
+// encodes the shapes with encoding/json and HTML escaping on (customer
+// text is hostile), so <, > and & leave as \u003c, \u003e and \u0026.
+package wire
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"time"
+	"unicode/utf8"
+
+	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/money"
+)
+
+// Customer is the customer of an order or message.
+type Customer struct {
+	WaID string `json:"wa_id"`
+	Name string `json:"name"`
+}
+
+// Business is the WhatsApp business number a message was sent to.
+type Business struct {
+	PhoneNumberID      string `json:"phone_number_id"`
+	DisplayPhoneNumber string `json:"display_phone_number"`
+	WABAID             string `json:"waba_id"`
+}
+
+// Campaign holds the campaign references Kaleyra passes in extra_info.
+type Campaign struct {
+	Ref  string `json:"ref"`
+	Ref1 string `json:"ref1"`
+	Ref2 string `json:"ref2"`
+}
+
+// Item is one product line of an order.
+type Item struct {
+	ProductRetailerID string       `json:"product_retailer_id"`
+	Quantity          int64        `json:"quantity"`
+	UnitPrice         money.Amount `json:"unit_price"`
+	LineTotal         money.Amount `json:"line_total"`
+}
+
+// History is one status change of an order.
+type History struct {
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor"`
+	From  string    `json:"from,omitempty"`
+	To    string    `json:"to"`
+	Note  string    `json:"note,omitempty"`
+}
+
+// Order is an order: GET /v1/orders/{id}, the answer of a status change,
+// an element of a list and a line of the NDJSON export.
+type Order struct {
+	ID               string             `json:"id"`
+	Status           string             `json:"status"`
+	Version          int64              `json:"version"`
+	CatalogID        string             `json:"catalog_id"`
+	Text             string             `json:"text"`
+	Customer         Customer           `json:"customer"`
+	Business         Business           `json:"business"`
+	Campaign         Campaign           `json:"campaign"`
+	ReplyTo          string             `json:"reply_to"`
+	ContextMessageID string             `json:"context_message_id"`
+	TraceID          string             `json:"trace_id"`
+	Items            []Item             `json:"items"`
+	Totals           []money.Amount     `json:"totals"`
+	Units            int64              `json:"units"`
+	OrderedAt        time.Time          `json:"ordered_at"`
+	ReceivedAt       time.Time          `json:"received_at"`
+	Warnings         []waorders.Problem `json:"warnings"`
+	History          []History          `json:"history,omitempty"`
+}
+
+// NewOrder returns the wire form of o: times in UTC, empty lists as [].
+func NewOrder(o *waorders.Order) Order {
+	v := Order{
+		ID: o.ID, Status: string(o.Status), Version: o.Version, CatalogID: o.CatalogID, Text: o.Text,
+		Customer:         Customer{WaID: o.Customer.WaID, Name: o.Customer.Name},
+		Business:         Business(o.Business),
+		Campaign:         Campaign(o.Campaign),
+		ReplyTo:          o.ReplyTo,
+		ContextMessageID: o.ContextMessageID,
+		TraceID:          o.TraceID,
+		Items:            make([]Item, len(o.Items)),
+		Totals:           o.Totals,
+		Units:            o.Units(),
+		OrderedAt:        o.OrderedAt.UTC(),
+		ReceivedAt:       o.ReceivedAt.UTC(),
+		Warnings:         o.Warnings,
+	}
+	for i, it := range o.Items {
+		v.Items[i] = Item(it)
+	}
+	if v.Totals == nil {
+		v.Totals = []money.Amount{}
+	}
+	if v.Warnings == nil {
+		v.Warnings = []waorders.Problem{}
+	}
+	for _, h := range o.History {
+		v.History = append(v.History, History{At: h.At.UTC(), Actor: h.Actor, From: string(h.From), To: string(h.To), Note: h.Note})
+	}
+	return v
+}
+
+// OrderList is the answer of GET /v1/orders.
+type OrderList struct {
+	Orders     []Order `json:"orders"`
+	NextCursor string  `json:"next_cursor,omitempty"`
+}
+
+// NewOrderList returns the wire form of a page of orders.
+func NewOrderList(orders []*waorders.Order, nextCursor string) OrderList {
+	out := OrderList{Orders: make([]Order, len(orders)), NextCursor: nextCursor}
+	for i, o := range orders {
+		out.Orders[i] = NewOrder(o)
+	}
+	return out
+}
+
+// CustomerSummary is the answer of GET /v1/customers/{wa_id}: the
+// customer's totals and their newest orders.
+type CustomerSummary struct {
+	WaID         string         `json:"wa_id"`
+	Name         string         `json:"name"`
+	FirstOrderAt time.Time      `json:"first_order_at"`
+	LastOrderAt  time.Time      `json:"last_order_at"`
+	OrderCount   int64          `json:"order_count"`
+	Spend        []money.Amount `json:"spend"`
+	Orders       []Order        `json:"orders"`
+	NextCursor   string         `json:"next_cursor,omitempty"`
+}
+
+// NewCustomerSummary returns the wire form of c with one page of its orders.
+func NewCustomerSummary(c *waorders.CustomerSummary, orders OrderList) CustomerSummary {
+	out := CustomerSummary{
+		WaID: c.WaID, Name: c.Name, FirstOrderAt: c.FirstOrderAt.UTC(), LastOrderAt: c.LastOrderAt.UTC(),
+		OrderCount: c.OrderCount, Spend: c.Spend, Orders: orders.Orders, NextCursor: orders.NextCursor,
+	}
+	if out.Spend == nil {
+		out.Spend = []money.Amount{}
+	}
+	return out
+}
+
+// CampaignRow is one row of the campaign report.
+type CampaignRow struct {
+	Campaign     string         `json:"campaign"`
+	Bucket       *time.Time     `json:"bucket,omitempty"`
+	Orders       int64          `json:"orders"`
+	Units        int64          `json:"units"`
+	Revenue      []money.Amount `json:"revenue"`
+	FirstOrderAt time.Time      `json:"first_order_at"`
+	LastOrderAt  time.Time      `json:"last_order_at"`
+}
+
+// NewCampaignRow returns the wire form of row; the bucket is shown only
+// for a report split by interval.
+func NewCampaignRow(row waorders.CampaignRow, withBucket bool) CampaignRow {
+	v := CampaignRow{
+		Campaign: row.Campaign, Orders: row.Orders, Units: row.Units, Revenue: row.Revenue,
+		FirstOrderAt: row.FirstOrderAt.UTC(), LastOrderAt: row.LastOrderAt.UTC(),
+	}
+	if withBucket {
+		b := row.Bucket.UTC()
+		v.Bucket = &b
+	}
+	if v.Revenue == nil {
+		v.Revenue = []money.Amount{}
+	}
+	return v
+}
+
+// CampaignReport is the answer of GET /v1/reports/campaigns.
+type CampaignReport struct {
+	GroupBy   string        `json:"group_by"`
+	Interval  string        `json:"interval,omitempty"`
+	Campaigns []CampaignRow `json:"campaigns"`
+}
+
+// Message is a stored message: GET /v1/messages/{id} (with Raw) and an
+// element of GET /v1/messages (without).
+type Message struct {
+	ID               string             `json:"id"`
+	Type             string             `json:"type"`
+	CallbackID       string             `json:"callback_id"`
+	Customer         Customer           `json:"customer"`
+	Business         Business           `json:"business"`
+	Campaign         Campaign           `json:"campaign"`
+	ReplyTo          string             `json:"reply_to"`
+	ContextMessageID string             `json:"context_message_id"`
+	TraceID          string             `json:"trace_id"`
+	Summary          string             `json:"summary"`
+	SentAt           time.Time          `json:"sent_at"`
+	ReceivedAt       time.Time          `json:"received_at"`
+	Warnings         []waorders.Problem `json:"warnings"`
+	Raw              json.RawMessage    `json:"raw,omitempty"`
+}
+
+// NewMessage returns the wire form of m; withRaw adds the message as the
+// provider sent it, when that is valid JSON.
+func NewMessage(m *waorders.Message, withRaw bool) Message {
+	v := Message{
+		ID: m.ID, Type: m.Type, CallbackID: m.CallbackID,
+		Customer:         Customer{WaID: m.Customer.WaID, Name: m.Customer.Name},
+		Business:         Business(m.Business),
+		Campaign:         Campaign(m.Campaign),
+		ReplyTo:          m.ReplyTo,
+		ContextMessageID: m.ContextMessageID,
+		TraceID:          m.TraceID,
+		Summary:          m.Summary,
+		SentAt:           m.SentAt.UTC(),
+		ReceivedAt:       m.ReceivedAt.UTC(),
+		Warnings:         m.Warnings,
+	}
+	if v.Warnings == nil {
+		v.Warnings = []waorders.Problem{}
+	}
+	if withRaw && json.Valid(m.Raw) {
+		v.Raw = m.Raw
+	}
+	return v
+}
+
+// MessageList is the answer of GET /v1/messages.
+type MessageList struct {
+	Messages   []Message `json:"messages"`
+	NextCursor string    `json:"next_cursor,omitempty"`
+}
+
+// Quarantine is a quarantine entry: GET /v1/quarantine/{id} (full, with
+// body and headers) and an element of GET /v1/quarantine (without).
+type Quarantine struct {
+	ID         int64               `json:"id"`
+	Kind       string              `json:"kind"`
+	CallbackID string              `json:"callback_id"`
+	MessageID  string              `json:"message_id,omitempty"`
+	Envelope   string              `json:"envelope,omitempty"`
+	Reason     string              `json:"reason"`
+	Message    string              `json:"message"`
+	Problems   []waorders.Problem  `json:"problems"`
+	ReceivedAt time.Time           `json:"received_at"`
+	ResolvedAt *time.Time          `json:"resolved_at,omitempty"`
+	Attempts   int                 `json:"attempts"`
+	Body       *string             `json:"body,omitempty"`
+	BodyBase64 string              `json:"body_base64,omitempty"`
+	Headers    map[string][]string `json:"headers,omitempty"`
+}
+
+// NewQuarantine returns the wire form of q; full adds the body and headers.
+func NewQuarantine(q *waorders.QuarantineEntry, full bool) Quarantine {
+	v := Quarantine{
+		ID: q.ID, Kind: q.Kind, CallbackID: q.CallbackID, MessageID: q.MessageID, Envelope: q.Envelope,
+		Reason: q.Reason, Message: q.Message, Problems: q.Problems, ReceivedAt: q.ReceivedAt.UTC(), Attempts: q.Attempts,
+	}
+	if v.Problems == nil {
+		v.Problems = []waorders.Problem{}
+	}
+	if q.Resolved() {
+		t := q.ResolvedAt.UTC()
+		v.ResolvedAt = &t
+	}
+	if full {
+		// The body is shown as text, exactly as received (JSON-escaped by the
+		// encoder, so invalid UTF-8 comes out as U+FFFD; the stored bytes are
+		// unchanged and replayed as they are).
+		b := string(q.Body)
+		v.Body = &b
+		if !utf8.Valid(q.Body) {
+			v.BodyBase64 = base64.StdEncoding.EncodeToString(q.Body)
+		}
+		v.Headers = q.Headers
+	}
+	return v
+}
+
+// QuarantineList is the answer of GET /v1/quarantine.
+type QuarantineList struct {
+	Entries    []Quarantine `json:"entries"`
+	NextCursor string       `json:"next_cursor,omitempty"`
+}
+
+// QuarantineRetry is the answer of POST /v1/quarantine/{id}/retry. Result
+// holds the intake's result (the callback's records) when the body now
+// decodes, Error the decoder's verdict when it still does not; each is
+// null otherwise. A client that wants them as they were sent decodes into
+// a *json.RawMessage put in the field beforehand.
+type QuarantineRetry struct {
+	Entry    Quarantine `json:"entry"`
+	Error    any        `json:"error"`
+	Resolved bool       `json:"resolved"`
+	Result   any        `json:"result"`
+}
+
+// Error is the body of every error answer.
+type Error struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail says what went wrong: a stable code, a message for people,
+// the request's id (send it when reporting a problem; the server always
+// sets it, a handler mounted without its middleware may not) and, for a rejected
+// callback, the JSON path of the problem and the quarantine entry that
+// keeps the body.
+type ErrorDetail struct {
+	Code         string `json:"code"`
+	Message      string `json:"message"`
+	RequestID    string `json:"request_id,omitempty"`
+	Path         string `json:"path,omitempty"`
+	QuarantineID int64  `json:"quarantine_id,omitempty"`
+}
