@@ -68,7 +68,7 @@ func ExampleDecode() {
 // code and the JSON path of the offending value.
 func ExampleDecode_problems() {
 	body := []byte(`{"meta_object": {"value": {"messages": [{
-	  "id": "wamid.BAD", "timestamp": "17XXXXXXXX", "type": "order",
+	  "id": "wamid.BAD", "from": "919900000001", "timestamp": "17XXXXXXXX", "type": "order",
 	  "order": {"product_items": [{"product_retailer_id": "a", "quantity": 0, "item_price": 10.999, "currency": "USD"}]}
 	}]}, "field": "messages"}}`)
 
