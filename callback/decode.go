@@ -157,12 +157,14 @@ func (r *reader) callback() *Callback {
 func (r *reader) entries(cb *Callback) {
 	for range r.array() {
 		first := len(cb.Changes)
-		var wabaID string
+		var wabaID, entryTime string
 		var changes bool
 		for name := range r.object() {
 			switch string(name) {
 			case "id":
 				wabaID = r.str()
+			case "time":
+				entryTime = r.timestamp()
 			case "changes":
 				changes = true
 				for range r.array() {
@@ -174,8 +176,11 @@ func (r *reader) entries(cb *Callback) {
 		if !changes && r.err == nil {
 			r.failAt(CodeMissingField, r.pathTo("changes"), "entry without changes")
 		}
+		t, _ := parseUnix(entryTime)
 		for i := first; i < len(cb.Changes); i++ {
 			cb.Changes[i].WABAID = wabaID
+			cb.Changes[i].RawEntryTime = entryTime
+			cb.Changes[i].EntryTime = t
 		}
 	}
 }

@@ -68,7 +68,11 @@ type Change struct {
 	Field string
 	// WABAID is the WhatsApp Business Account id: Meta's entry[].id, or
 	// Kaleyra's extra_info.waba_id.
-	WABAID           string
+	WABAID string
+	// EntryTime is Meta's entry[].time, when sent (unix seconds; zero when
+	// absent or unparseable), and RawEntryTime its text.
+	EntryTime        time.Time
+	RawEntryTime     string
 	MessagingProduct string
 	Metadata         Metadata
 	Contacts         []Contact
