@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -144,7 +146,9 @@ func (r *reader) callback() *Callback {
 		return nil
 	}
 	for i := range cb.Changes {
-		resolveStatusIDs(cb, &cb.Changes[i])
+		ch := &cb.Changes[i]
+		resolveStatusIDs(cb, ch)
+		ch.link()
 	}
 	return cb
 }
@@ -153,12 +157,14 @@ func (r *reader) callback() *Callback {
 func (r *reader) entries(cb *Callback) {
 	for range r.array() {
 		first := len(cb.Changes)
-		var wabaID string
+		var wabaID, entryTime string
 		var changes bool
 		for name := range r.object() {
 			switch string(name) {
 			case "id":
 				wabaID = r.str()
+			case "time":
+				entryTime = r.timestamp()
 			case "changes":
 				changes = true
 				for range r.array() {
@@ -170,8 +176,11 @@ func (r *reader) entries(cb *Callback) {
 		if !changes && r.err == nil {
 			r.failAt(CodeMissingField, r.pathTo("changes"), "entry without changes")
 		}
+		t, _ := parseUnix(entryTime)
 		for i := first; i < len(cb.Changes); i++ {
 			cb.Changes[i].WABAID = wabaID
+			cb.Changes[i].RawEntryTime = entryTime
+			cb.Changes[i].EntryTime = t
 		}
 	}
 }
@@ -179,17 +188,19 @@ func (r *reader) entries(cb *Callback) {
 // change reads one {value, field} object: Kaleyra's meta_object or one of
 // Meta's entry[].changes[].
 func (r *reader) change(ch *Change) {
-	var hasValue bool
+	var hasValue, untyped bool
 	var start, end int
+	var fieldPath string
 	for name := range r.object() {
 		switch string(name) {
 		case "field":
+			fieldPath = r.path()
 			ch.Field = r.token()
 		case "value":
 			hasValue = true
 			ch.Path = r.path()
 			start = r.nextOffset()
-			r.changeValue(ch)
+			untyped = r.changeValue(ch)
 			end = r.offset()
 		}
 	}
@@ -200,13 +211,84 @@ func (r *reader) change(ch *Change) {
 		r.failAt(CodeMissingField, r.pathTo("value"), "change without value")
 		return
 	}
-	if ch.Field != "messages" {
+	if ch.Field != "messages" || untyped {
 		ch.Raw = bytes.Clone(r.body[start:end])
+	}
+	r.finishChange(ch, fieldPath)
+}
+
+// finishChange applies the rules that need the whole change: call
+// statuses leave Statuses for Calls, a message whose payload Meta withheld
+// (errors on the message or on the value) is a warning, not an error, and
+// an unknown field is reported.
+func (r *reader) finishChange(ch *Change, fieldPath string) {
+	kind := ch.Kind()
+	if kind == KindUnknown {
+		if fieldPath == "" {
+			fieldPath = strings.TrimSuffix(ch.Path, "value") + "field"
+		}
+		msg := "unknown webhook field " + strconv.Quote(ch.Field) + "; value kept in Raw"
+		if ch.Field == "" {
+			msg = "change without field; value kept in Raw"
+		}
+		ch.Problems = append(ch.Problems, Problem{Severity: SeverityWarning, Code: CodeUnknownField, Path: fieldPath, Message: msg})
+	}
+	kept := ch.Statuses[:0]
+	for _, s := range ch.Statuses {
+		if kind == KindCalls || s.typ == "call" || strings.HasPrefix(s.ID, "wacid.") {
+			ch.Calls = append(ch.Calls, callFromStatus(&s))
+			continue
+		}
+		kept = append(kept, s)
+	}
+	clear(ch.Statuses[len(kept):])
+	ch.Statuses = kept
+	if len(ch.Statuses) == 0 {
+		ch.Statuses = nil
+	}
+	for i := range ch.Messages {
+		withheld(&ch.Messages[i], ch.Errors)
+	}
+	for i := range ch.Echoes {
+		withheld(&ch.Echoes[i], ch.Errors)
 	}
 }
 
-// changeValue reads the webhook value of a change.
-func (r *reader) changeValue(ch *Change) {
+// withheld turns the missing-payload error of a known message type into a
+// payload_withheld warning when Meta explains it with errors, on the
+// message or on its change's value: such a message (an "interactive" that
+// Meta could not render, say) is valid and kept, with its errors.
+func withheld(m *Message, changeErrors []Error) {
+	if len(m.Errors) == 0 && len(changeErrors) == 0 {
+		return
+	}
+	path := m.Path + "." + string(m.Type)
+	for i, p := range m.Problems {
+		if p.Code == CodeMissingField && p.Path == path {
+			m.Problems[i] = Problem{
+				Severity: SeverityWarning, Code: CodePayloadWithheld, Path: path,
+				Message: "message of type " + string(m.Type) + " without its " + string(m.Type) + " object; see its errors",
+			}
+		}
+	}
+}
+
+// link points every message, echo and status of ch back at ch.
+func (ch *Change) link() {
+	for i := range ch.Messages {
+		ch.Messages[i].change = ch
+	}
+	for i := range ch.Echoes {
+		ch.Echoes[i].change = ch
+	}
+	for i := range ch.Statuses {
+		ch.Statuses[i].change = ch
+	}
+}
+
+// changeValue reads the webhook value of a change, and reports whether it
+// holds members (of the value or of its contacts) that are not typed.
+func (r *reader) changeValue(ch *Change) (untyped bool) {
 	for name := range r.object() {
 		switch string(name) {
 		case "messaging_product":
@@ -222,7 +304,9 @@ func (r *reader) changeValue(ch *Change) {
 			}
 		case "contacts":
 			for range r.array() {
-				ch.Contacts = append(ch.Contacts, r.contact())
+				c, more := r.contact()
+				ch.Contacts = append(ch.Contacts, c)
+				untyped = untyped || more
 			}
 		case "messages":
 			for range r.array() {
@@ -236,19 +320,45 @@ func (r *reader) changeValue(ch *Change) {
 			}
 		case "errors":
 			ch.Errors = r.errorList()
+		case "message_echoes":
+			for range r.array() {
+				ch.Echoes = append(ch.Echoes, Message{Outbound: true})
+				r.message(&ch.Echoes[len(ch.Echoes)-1])
+			}
+		case "calls":
+			r.problems = &ch.Problems
+			r.calls(ch)
+			r.problems = nil
+		case "user_preferences":
+			r.problems = &ch.Problems
+			r.userPreferences(ch)
+			r.problems = nil
+		case "user_id_update":
+			r.problems = &ch.Problems
+			r.userIDUpdates(ch)
+			r.problems = nil
+		default:
+			if !r.businessMember(ch, string(name)) {
+				untyped = true
+			}
 		}
 	}
+	return untyped
 }
 
-// contact reads one element of value.contacts.
-func (r *reader) contact() Contact {
-	var c Contact
+// contact reads one element of value.contacts, and reports whether it
+// holds members that are not typed.
+func (r *reader) contact() (c Contact, untyped bool) {
 	for name := range r.object() {
 		switch string(name) {
 		case "wa_id":
 			c.WaID = r.str()
 		case "user_id":
 			c.UserID = r.str()
+		case "parent_user_id":
+			c.ParentUserID = r.str()
+		case "identity_key_hash":
+			c.IdentityKeyHash = r.str()
 		case "profile":
 			for name := range r.object() {
 				switch string(name) {
@@ -256,11 +366,15 @@ func (r *reader) contact() Contact {
 					c.Name = r.str()
 				case "username":
 					c.Username = r.str()
+				default:
+					untyped = true
 				}
 			}
+		default:
+			untyped = true
 		}
 	}
-	return c
+	return c, untyped
 }
 
 // extraInfo reads Kaleyra's extra_info object.

@@ -10,7 +10,8 @@
 // {"object", "entry": [{"id", "changes": [{"value", "field"}]}]}. Either way
 // the result is a [Callback] holding a list of [Change] values, each with
 // its metadata, contacts, messages, statuses and errors, plus Kaleyra's
-// [ExtraInfo] (refs, reply_to, trace_id, waba_id) when present.
+// [ExtraInfo] (refs, reply_to, trace_id, waba_id, media_url) when present;
+// a message reaches it through [Message.Extra] and [Message.MediaURL].
 //
 //	cb, err := callback.Decode(body)
 //	if err != nil {
@@ -44,6 +45,41 @@
 // unusable (see [Message.Usable]); warnings, such as the unparseable
 // timestamp of Kaleyra's own sample ("17XXXXXXXX"), do not change its
 // meaning: use the time of receipt instead.
+//
+// # Customers: phone numbers, BSUIDs and usernames
+//
+// A customer who adopts a username may hide their phone number: their
+// messages then carry from_user_id (their business-scoped user id, BSUID)
+// and no from, their contact a user_id and profile.username and no wa_id,
+// and statuses of messages sent to them recipient_user_id and no
+// recipient_id. Every one of these ids is decoded, with the parent BSUID
+// where sent. [Message.Customer] and [Status.Recipient] return an
+// [Identity] (WaID, UserID, ParentUserID, Username, Name) combining the
+// element's own ids with the change's contact that has the same wa_id or
+// user_id; key customers on any of those ids, not on from. A message with
+// no sender id at all is kept with a no_customer_id warning. A status of
+// a group message is one participant's receipt: [Status.Participant] is
+// the key to keep the receipts of one message apart.
+//
+// # Changes other than messages
+//
+// Every change has a [Change.Kind] and a [Change.Summary] saying what it
+// held. Calls ("calls": connect, terminate, and the call statuses Meta
+// sends in statuses[]) are in Change.Calls, never in Statuses; marketing
+// preferences in UserPreferences; BSUID changes in UserIDUpdates; messages
+// the business sent from the WhatsApp Business app (smb_message_echoes)
+// in Echoes, decoded like inbound messages with Outbound set; template,
+// account and phone-number events have their key fields in Event. Group
+// and synchronisation webhooks are kept in Change.Raw, and a field this
+// package does not know is kept there too, with an unknown_field warning
+// in Change.Problems.
+//
+// No field is dropped: Change.Raw holds the value of every change that is
+// not "messages", and of a "messages" change whose value or contacts hold
+// members this package does not type; Message.Raw and Status.Raw hold
+// every message and status. A message whose payload Meta withheld (an
+// "interactive" with only errors, say) is valid: a payload_withheld
+// warning, with Meta's errors on the message or its change.
 //
 // # Orders and money
 //

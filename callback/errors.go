@@ -30,6 +30,9 @@ const (
 	CodeUnknownType         = "unknown_type"          // a message type this package does not type; Raw kept
 	CodeUnknownStatus       = "unknown_status"        // a status value this package does not know
 	CodeInvalidResponseJSON = "invalid_response_json" // nfm_reply.response_json is not JSON
+	CodeNoCustomerID        = "no_customer_id"        // a message with none of from, from_user_id, from_parent_user_id (to* on echoes)
+	CodePayloadWithheld     = "payload_withheld"      // a message without its payload object, explained by Meta's errors (e.g. 131000, 131051)
+	CodeUnknownField        = "unknown_field"         // a change whose webhook field this package does not know; value kept in Change.Raw
 )
 
 // RootPath is the Path of a DecodeError about the body as a whole.

@@ -68,7 +68,7 @@ func ExampleDecode() {
 // code and the JSON path of the offending value.
 func ExampleDecode_problems() {
 	body := []byte(`{"meta_object": {"value": {"messages": [{
-	  "id": "wamid.BAD", "timestamp": "17XXXXXXXX", "type": "order",
+	  "id": "wamid.BAD", "from": "919900000001", "timestamp": "17XXXXXXXX", "type": "order",
 	  "order": {"product_items": [{"product_retailer_id": "a", "quantity": 0, "item_price": 10.999, "currency": "USD"}]}
 	}]}, "field": "messages"}}`)
 
@@ -102,6 +102,27 @@ func ExampleAdvances() {
 	// sent -> read
 	// failed -> failed
 	// delivered -> failed
+}
+
+// A customer who hides their phone number behind a username is identified
+// by their BSUID; Customer combines the message's ids with its contact.
+func ExampleMessage_Customer() {
+	body := []byte(`{"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+	  "contacts": [{"profile": {"name": "Test User", "username": "testuser"}, "user_id": "US.13491208655302741918"}],
+	  "messages": [{"from_user_id": "US.13491208655302741918", "id": "wamid.X", "timestamp": "1750000000",
+	    "type": "text", "text": {"body": "hello"}}]}}]}]}`)
+
+	cb, err := callback.Decode(body)
+	if err != nil {
+		panic(err)
+	}
+	m := cb.Messages()[0]
+	c := m.Customer()
+	fmt.Printf("usable %v, wa_id %q, user_id %s, username %s, name %s\n", m.Usable(), c.WaID, c.UserID, c.Username, c.Name)
+	fmt.Println(cb.Changes[0].Summary())
+	// Output:
+	// usable true, wa_id "", user_id US.13491208655302741918, username testuser, name Test User
+	// messages: 1 message
 }
 
 // Meta's native webhooks are signed and verified with a handshake.

@@ -10,13 +10,16 @@ import (
 )
 
 // FuzzDecode feeds Decode arbitrary bodies, seeded with every body in
-// testdata. It asserts that Decode never panics; that a rejected body comes
+// testdata and in the public corpus of testdata/corpus. It asserts that Decode never panics; that a rejected body comes
 // with a *DecodeError carrying a code and a path; and that an accepted one
 // satisfies checkInvariants: every problem has a code and a path, Raw is
 // the element's exact bytes, and a usable order's totals are the sums of
 // its line totals.
 func FuzzDecode(f *testing.F) {
 	for _, name := range bodies(f) {
+		f.Add(mustRead(f, name))
+	}
+	for _, name := range corpusBodies(f) {
 		f.Add(mustRead(f, name))
 	}
 	f.Add(orderBody(`{"product_retailer_id": "a", "quantity": "2", "item_price": "1.5", "currency": "KWD"}, {"product_retailer_id": "b", "quantity": 1, "item_price": 3, "currency": "USD"}`))

@@ -116,7 +116,23 @@ func checkInvariants(t testing.TB, body []byte, cb *Callback) {
 				t.Errorf("%s: Summary longer than %d runes", m.Path, maxSummary)
 			}
 		}
+		checkProblems(ch.Path, ch.Problems)
+		for _, m := range ch.Echoes {
+			checkProblems(m.Path, m.Problems)
+			checkRaw(m.Path, m.Raw)
+			if !m.Outbound || m.Change() == nil {
+				t.Errorf("%s: echo not outbound or not linked to its change", m.Path)
+			}
+		}
+		for _, c := range ch.Calls {
+			if c.Path == "" {
+				t.Errorf("call without Path")
+			}
+		}
 		for _, s := range ch.Statuses {
+			if s.Change() == nil {
+				t.Errorf("%s: status not linked to its change", s.Path)
+			}
 			if s.Path == "" {
 				t.Errorf("status without Path")
 			}

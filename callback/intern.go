@@ -12,6 +12,10 @@ var interned = func() map[string]string {
 		// interactive and system types
 		"button_reply", "list_reply", "nfm_reply", "flow", "address_message",
 		"user_changed_number", "user_changed_user_id",
+		// identity, calls, preferences
+		"individual", "group", "call", "connect", "terminate", "USER_INITIATED", "BUSINESS_INITIATED",
+		"RINGING", "ACCEPTED", "REJECTED", "COMPLETED", "FAILED", "marketing_messages", "stop", "resume",
+		"calls", "user_preferences", "user_id_update", "smb_message_echoes",
 		// statuses and pricing
 		"sent", "delivered", "read", "played", "failed", "not-sent",
 		"CBP", "PMP", "regular", "free_customer_service", "free_entry_point",

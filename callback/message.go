@@ -22,12 +22,31 @@ func (r *reader) message(m *Message) {
 	}
 	start := r.nextOffset()
 	var payloads uint16 // payload members read (bits of payloadTypes), to drop those of another type
+	var named bool      // a sender (or, on an echo, recipient) id member was present
 	for name := range r.object() {
 		switch string(name) {
 		case "id":
 			m.ID = r.str()
 		case "from":
+			named = named || !m.Outbound
 			m.From = r.str()
+		case "from_user_id":
+			named = named || !m.Outbound
+			m.FromUserID = r.str()
+		case "from_parent_user_id":
+			named = named || !m.Outbound
+			m.FromParentUserID = r.str()
+		case "to":
+			named = named || m.Outbound
+			m.To = r.str()
+		case "to_user_id":
+			named = named || m.Outbound
+			m.ToUserID = r.str()
+		case "to_parent_user_id":
+			named = named || m.Outbound
+			m.ToParentUserID = r.str()
+		case "group_id":
+			m.GroupID = r.str()
 		case "type":
 			m.Type = MessageType(r.token())
 		case "timestamp":
@@ -54,6 +73,13 @@ func (r *reader) message(m *Message) {
 		}
 	}
 	r.checkMessage(m)
+	if !named && (m.System == nil || (m.System.UserID == "" && m.System.PreviousUserID == "" && m.System.WaID == "" && m.System.Customer == "")) {
+		who, ids := "sender", "from, from_user_id or from_parent_user_id"
+		if m.Outbound {
+			who, ids = "recipient", "to, to_user_id or to_parent_user_id"
+		}
+		r.report(SeverityWarning, CodeNoCustomerID, m.Path, "message without a "+who+" id ("+ids+"); kept, but it cannot be tied to a customer")
+	}
 }
 
 // endElement closes the problem sink of a message or status.

@@ -47,7 +47,7 @@ func TestMessages(t *testing.T) {
 	}{
 		{
 			name:     "UnknownTypeKept",
-			message:  `{"id": "w", "timestamp": "1", "type": "poll", "poll": {"q": 1}}`,
+			message:  `{"id": "w", "from": "1", "timestamp": "1", "type": "poll", "poll": {"q": 1}}`,
 			problems: []want{{CodeUnknownType, msg0 + ".type"}},
 			check: func(t *testing.T, m *Message) {
 				if m.Known() || !m.Usable() || !strings.Contains(string(m.Raw), `"poll": {"q": 1}`) {
@@ -60,7 +60,7 @@ func TestMessages(t *testing.T) {
 		},
 		{
 			name:     "TypeMissing",
-			message:  `{"id": "w", "timestamp": "1", "text": {"body": "hi"}}`,
+			message:  `{"id": "w", "from": "1", "timestamp": "1", "text": {"body": "hi"}}`,
 			problems: []want{{CodeMissingField, msg0 + ".type"}},
 			check: func(t *testing.T, m *Message) {
 				if m.Text != nil {
@@ -90,7 +90,7 @@ func TestMessages(t *testing.T) {
 		},
 		{
 			name:    "TypeAfterPayload",
-			message: `{"text": {"body": "hi"}, "id": "w", "timestamp": "1", "type": "text"}`,
+			message: `{"text": {"body": "hi"}, "id": "w", "from": "1", "timestamp": "1", "type": "text"}`,
 			check: func(t *testing.T, m *Message) {
 				if m.Text == nil || m.Text.Body != "hi" {
 					t.Errorf("Text = %+v", m.Text)
@@ -99,7 +99,7 @@ func TestMessages(t *testing.T) {
 		},
 		{
 			name:    "PayloadOfAnotherTypeDropped",
-			message: `{"id": "w", "timestamp": "1", "type": "text", "text": {"body": "hi"}, "order": {"product_items": [{"quantity": 0}]}, "image": {"id": 5}}`,
+			message: `{"id": "w", "from": "1", "timestamp": "1", "type": "text", "text": {"body": "hi"}, "order": {"product_items": [{"quantity": 0}]}, "image": {"id": 5}}`,
 			check: func(t *testing.T, m *Message) {
 				if m.Order != nil || m.Image != nil || m.Text == nil {
 					t.Errorf("order %v image %v text %v", m.Order, m.Image, m.Text)
@@ -108,17 +108,17 @@ func TestMessages(t *testing.T) {
 		},
 		{
 			name:     "PayloadMissing",
-			message:  `{"id": "w", "timestamp": "1", "type": "text"}`,
+			message:  `{"id": "w", "from": "1", "timestamp": "1", "type": "text"}`,
 			problems: []want{{CodeMissingField, msg0 + ".text"}},
 		},
 		{
 			name:     "PayloadNull",
-			message:  `{"id": "w", "timestamp": "1", "type": "image", "image": null}`,
+			message:  `{"id": "w", "from": "1", "timestamp": "1", "type": "image", "image": null}`,
 			problems: []want{{CodeMissingField, msg0 + ".image"}},
 		},
 		{
 			name:    "ContextAndForwarded",
-			message: `{"id": "w", "timestamp": "1", "type": "text", "text": {"body": "x"}, "context": {"from": "1", "id": "wamid.Q", "forwarded": true, "frequently_forwarded": true, "referred_product": {"catalog_id": "9", "product_retailer_id": "sku"}}}`,
+			message: `{"id": "w", "from": "1", "timestamp": "1", "type": "text", "text": {"body": "x"}, "context": {"from": "1", "id": "wamid.Q", "forwarded": true, "frequently_forwarded": true, "referred_product": {"catalog_id": "9", "product_retailer_id": "sku"}}}`,
 			check: func(t *testing.T, m *Message) {
 				c := m.Context
 				if c == nil || c.From != "1" || c.ID != "wamid.Q" || !c.Forwarded || !c.FrequentlyForwarded ||
@@ -129,12 +129,12 @@ func TestMessages(t *testing.T) {
 		},
 		{
 			name:     "ForwardedNotBoolean",
-			message:  `{"id": "w", "timestamp": "1", "type": "text", "text": {"body": "x"}, "context": {"forwarded": "yes"}}`,
+			message:  `{"id": "w", "from": "1", "timestamp": "1", "type": "text", "text": {"body": "x"}, "context": {"forwarded": "yes"}}`,
 			problems: []want{{CodeInvalidField, msg0 + ".context.forwarded"}},
 		},
 		{
 			name:    "Referral",
-			message: `{"id": "w", "timestamp": "1", "type": "text", "text": {"body": "x"}, "referral": {"source_url": "u", "source_id": "i", "source_type": "ad", "body": "b", "headline": "h", "media_type": "video", "video_url": "v", "thumbnail_url": "th", "ctwa_clid": "c", "welcome_message": {"text": "w"}}}`,
+			message: `{"id": "w", "from": "1", "timestamp": "1", "type": "text", "text": {"body": "x"}, "referral": {"source_url": "u", "source_id": "i", "source_type": "ad", "body": "b", "headline": "h", "media_type": "video", "video_url": "v", "thumbnail_url": "th", "ctwa_clid": "c", "welcome_message": {"text": "w"}}}`,
 			check: func(t *testing.T, m *Message) {
 				want := Referral{SourceURL: "u", SourceID: "i", SourceType: "ad", Body: "b", Headline: "h", MediaType: "video",
 					VideoURL: "v", ThumbnailURL: "th", CtwaClid: "c", WelcomeMessageText: "w"}
@@ -145,7 +145,7 @@ func TestMessages(t *testing.T) {
 		},
 		{
 			name:    "LocationKeepsNumberText",
-			message: `{"id": "w", "timestamp": "1", "type": "location", "location": {"latitude": 12.97159870000000001, "longitude": -77.5e0, "name": "N", "address": "A", "url": "U"}}`,
+			message: `{"id": "w", "from": "1", "timestamp": "1", "type": "location", "location": {"latitude": 12.97159870000000001, "longitude": -77.5e0, "name": "N", "address": "A", "url": "U"}}`,
 			check: func(t *testing.T, m *Message) {
 				if l := m.Location; l == nil || l.Latitude != "12.97159870000000001" || l.Longitude != "-77.5e0" || l.Name != "N" || l.URL != "U" {
 					t.Errorf("Location = %+v", l)
@@ -154,7 +154,7 @@ func TestMessages(t *testing.T) {
 		},
 		{
 			name:    "ContactPhonesArray",
-			message: `{"id": "w", "timestamp": "1", "type": "contacts", "contacts": [{"name": {"formatted_name": "A B", "first_name": "A", "last_name": "B"}, "phones": [{"phone": "+1", "wa_id": "1", "type": "CELL"}, {"phone": "+2"}]}]}`,
+			message: `{"id": "w", "from": "1", "timestamp": "1", "type": "contacts", "contacts": [{"name": {"formatted_name": "A B", "first_name": "A", "last_name": "B"}, "phones": [{"phone": "+1", "wa_id": "1", "type": "CELL"}, {"phone": "+2"}]}]}`,
 			check: func(t *testing.T, m *Message) {
 				if len(m.Contacts) != 1 || len(m.Contacts[0].Phones) != 2 || m.Contacts[0].Phones[0] != (ContactPhone{Phone: "+1", WaID: "1", Type: "CELL"}) {
 					t.Errorf("Contacts = %+v", m.Contacts)
@@ -166,7 +166,7 @@ func TestMessages(t *testing.T) {
 		},
 		{
 			name:    "ContactPhonesObject",
-			message: `{"id": "w", "timestamp": "1", "type": "contacts", "contacts": [{"name": {"formatted_name": "A"}, "phones": {"phone": "+1", "wa_id": "1", "type": "MOBILE"}}]}`,
+			message: `{"id": "w", "from": "1", "timestamp": "1", "type": "contacts", "contacts": [{"name": {"formatted_name": "A"}, "phones": {"phone": "+1", "wa_id": "1", "type": "MOBILE"}}]}`,
 			check: func(t *testing.T, m *Message) {
 				if len(m.Contacts) != 1 || len(m.Contacts[0].Phones) != 1 || m.Contacts[0].Phones[0].WaID != "1" {
 					t.Errorf("Contacts = %+v", m.Contacts)
@@ -175,7 +175,7 @@ func TestMessages(t *testing.T) {
 		},
 		{
 			name:    "ListReply",
-			message: `{"id": "w", "timestamp": "1", "type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": "r", "title": "T", "description": "D"}}}`,
+			message: `{"id": "w", "from": "1", "timestamp": "1", "type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": "r", "title": "T", "description": "D"}}}`,
 			check: func(t *testing.T, m *Message) {
 				if in := m.Interactive; in.ListReply == nil || *in.ListReply != (ListReply{ID: "r", Title: "T", Description: "D"}) {
 					t.Errorf("Interactive = %+v", in)
@@ -184,7 +184,7 @@ func TestMessages(t *testing.T) {
 		},
 		{
 			name:    "NFMReplyDecodesResponseJSON",
-			message: `{"id": "w", "timestamp": "1", "type": "interactive", "interactive": {"type": "nfm_reply", "nfm_reply": {"name": "flow", "body": "Sent", "response_json": "{\"flow_token\": \"t\", \"n\": 1.50}"}}}`,
+			message: `{"id": "w", "from": "1", "timestamp": "1", "type": "interactive", "interactive": {"type": "nfm_reply", "nfm_reply": {"name": "flow", "body": "Sent", "response_json": "{\"flow_token\": \"t\", \"n\": 1.50}"}}}`,
 			check: func(t *testing.T, m *Message) {
 				n := m.Interactive.NFMReply
 				if n == nil || n.Name != "flow" || string(n.Response) != `{"flow_token": "t", "n": 1.50}` || n.ResponseJSON != string(n.Response) {
@@ -194,7 +194,7 @@ func TestMessages(t *testing.T) {
 		},
 		{
 			name:     "NFMReplyInvalidResponseJSON",
-			message:  `{"id": "w", "timestamp": "1", "type": "interactive", "interactive": {"type": "nfm_reply", "nfm_reply": {"name": "flow", "response_json": "{\"a\":"}}}`,
+			message:  `{"id": "w", "from": "1", "timestamp": "1", "type": "interactive", "interactive": {"type": "nfm_reply", "nfm_reply": {"name": "flow", "response_json": "{\"a\":"}}}`,
 			problems: []want{{CodeInvalidResponseJSON, msg0 + ".interactive.nfm_reply.response_json"}},
 			check: func(t *testing.T, m *Message) {
 				if n := m.Interactive.NFMReply; n.Response != nil || n.ResponseJSON != `{"a":` || !m.Usable() {
@@ -204,17 +204,17 @@ func TestMessages(t *testing.T) {
 		},
 		{
 			name:     "InteractiveUnknownType",
-			message:  `{"id": "w", "timestamp": "1", "type": "interactive", "interactive": {"type": "call_permission_reply", "call_permission_reply": {}}}`,
+			message:  `{"id": "w", "from": "1", "timestamp": "1", "type": "interactive", "interactive": {"type": "call_permission_reply", "call_permission_reply": {}}}`,
 			problems: []want{{CodeUnknownType, msg0 + ".interactive.type"}},
 		},
 		{
 			name:     "InteractiveReplyMissing",
-			message:  `{"id": "w", "timestamp": "1", "type": "interactive", "interactive": {"type": "button_reply"}}`,
+			message:  `{"id": "w", "from": "1", "timestamp": "1", "type": "interactive", "interactive": {"type": "button_reply"}}`,
 			problems: []want{{CodeMissingField, msg0 + ".interactive.button_reply"}},
 		},
 		{
 			name:    "Button",
-			message: `{"id": "w", "timestamp": "1", "type": "button", "button": {"payload": "P", "text": "T"}}`,
+			message: `{"id": "w", "from": "1", "timestamp": "1", "type": "button", "button": {"payload": "P", "text": "T"}}`,
 			check: func(t *testing.T, m *Message) {
 				if m.Button == nil || *m.Button != (Button{Payload: "P", Text: "T"}) {
 					t.Errorf("Button = %+v", m.Button)
@@ -223,7 +223,7 @@ func TestMessages(t *testing.T) {
 		},
 		{
 			name:    "ReactionRemoved",
-			message: `{"id": "w", "timestamp": "1", "type": "reaction", "reaction": {"message_id": "wamid.X"}}`,
+			message: `{"id": "w", "from": "1", "timestamp": "1", "type": "reaction", "reaction": {"message_id": "wamid.X"}}`,
 			check: func(t *testing.T, m *Message) {
 				if m.Reaction == nil || m.Reaction.Emoji != "" || m.Reaction.MessageID != "wamid.X" {
 					t.Errorf("Reaction = %+v", m.Reaction)
@@ -232,7 +232,7 @@ func TestMessages(t *testing.T) {
 		},
 		{
 			name:    "MediaFields",
-			message: `{"id": "w", "timestamp": "1", "type": "document", "document": {"id": "m", "mime_type": "application/pdf", "sha256": "s", "caption": "c", "filename": "f.pdf"}}`,
+			message: `{"id": "w", "from": "1", "timestamp": "1", "type": "document", "document": {"id": "m", "mime_type": "application/pdf", "sha256": "s", "caption": "c", "filename": "f.pdf"}}`,
 			check: func(t *testing.T, m *Message) {
 				want := Media{ID: "m", MimeType: "application/pdf", SHA256: "s", Caption: "c", Filename: "f.pdf"}
 				if m.Document == nil || *m.Document != want {
@@ -242,7 +242,7 @@ func TestMessages(t *testing.T) {
 		},
 		{
 			name:    "System",
-			message: `{"id": "w", "timestamp": "1", "type": "system", "system": {"body": "B", "type": "user_changed_user_id", "user_id": "US.1", "customer": "c"}}`,
+			message: `{"id": "w", "from": "1", "timestamp": "1", "type": "system", "system": {"body": "B", "type": "user_changed_user_id", "user_id": "US.1", "customer": "c"}}`,
 			check: func(t *testing.T, m *Message) {
 				if s := m.System; s == nil || s.Type != "user_changed_user_id" || s.UserID != "US.1" || s.Customer != "c" {
 					t.Errorf("System = %+v", s)
@@ -251,7 +251,7 @@ func TestMessages(t *testing.T) {
 		},
 		{
 			name:    "UnsupportedWithErrors",
-			message: `{"id": "w", "timestamp": "1", "type": "unsupported", "unsupported": {"type": "edit"}, "errors": [{"code": 131051, "title": "T", "error_data": {"details": "D"}}]}`,
+			message: `{"id": "w", "from": "1", "timestamp": "1", "type": "unsupported", "unsupported": {"type": "edit"}, "errors": [{"code": 131051, "title": "T", "error_data": {"details": "D"}}]}`,
 			check: func(t *testing.T, m *Message) {
 				if m.Unsupported == nil || m.Unsupported.Type != "edit" || len(m.Errors) != 1 || m.Errors[0] != (Error{Code: 131051, Title: "T", Details: "D"}) {
 					t.Errorf("unsupported = %+v %+v", m.Unsupported, m.Errors)
@@ -260,7 +260,7 @@ func TestMessages(t *testing.T) {
 		},
 		{
 			name:    "OldUnknownTypeWithoutPayload",
-			message: `{"id": "w", "timestamp": "1", "type": "unknown", "errors": [{"code": "131051"}]}`,
+			message: `{"id": "w", "from": "1", "timestamp": "1", "type": "unknown", "errors": [{"code": "131051"}]}`,
 			check: func(t *testing.T, m *Message) {
 				if !m.Known() || len(m.Errors) != 1 || m.Errors[0].Code != 131051 {
 					t.Errorf("message = %+v", m)
@@ -269,12 +269,12 @@ func TestMessages(t *testing.T) {
 		},
 		{
 			name:     "ErrorCodeNotInteger",
-			message:  `{"id": "w", "timestamp": "1", "type": "unknown", "errors": [{"code": "x"}]}`,
+			message:  `{"id": "w", "from": "1", "timestamp": "1", "type": "unknown", "errors": [{"code": "x"}]}`,
 			problems: []want{{CodeInvalidField, msg0 + ".errors[0].code"}},
 		},
 		{
 			name:    "UnknownFieldsIgnored",
-			message: `{"id": "w", "new": {"deep": [[[{}]]]}, "timestamp": "1", "type": "text", "text": {"body": "x", "preview": true}, "identity": {"acknowledged": true}}`,
+			message: `{"id": "w", "from": "1", "new": {"deep": [[[{}]]]}, "timestamp": "1", "type": "text", "text": {"body": "x", "preview": true}, "identity": {"acknowledged": true}}`,
 			check: func(t *testing.T, m *Message) {
 				if m.Text.Body != "x" {
 					t.Errorf("Text = %+v", m.Text)
@@ -323,7 +323,7 @@ func TestTimestamps(t *testing.T) {
 			if tt.ts != "" {
 				member = `"timestamp": ` + tt.ts + `, `
 			}
-			m := mustDecode(t, messageBody(`{"id": "w", `+member+`"type": "text", "text": {"body": "x"}}`)).Messages()[0]
+			m := mustDecode(t, messageBody(`{"id": "w", "from": "1", `+member+`"type": "text", "text": {"body": "x"}}`)).Messages()[0]
 			if !m.Timestamp.Equal(tt.want) || m.RawTimestamp != tt.raw {
 				t.Errorf("Timestamp = %v, RawTimestamp = %q; want %v, %q", m.Timestamp, m.RawTimestamp, tt.want, tt.raw)
 			}
@@ -346,8 +346,8 @@ func TestTimestamps(t *testing.T) {
 // changes.
 func TestMetaPaths(t *testing.T) {
 	body := `{"entry": [{"id": "1", "changes": [{"value": {}}]}, {"id": "2", "changes": [{"value": {}}, {"value": {"messages": [
-		{"id": "a", "timestamp": "1", "type": "text", "text": {"body": "x"}},
-		{"id": "b", "timestamp": "1", "type": "order", "order": {"product_items": [{"product_retailer_id": "s", "quantity": 1, "item_price": 1, "currency": "ABC"}]}}]}}]}]}`
+		{"id": "a", "from": "1", "timestamp": "1", "type": "text", "text": {"body": "x"}},
+		{"id": "b", "from": "1", "timestamp": "1", "type": "order", "order": {"product_items": [{"product_retailer_id": "s", "quantity": 1, "item_price": 1, "currency": "ABC"}]}}]}}]}]}`
 	cb := mustDecode(t, []byte(body))
 	msgs := cb.Messages()
 	if len(msgs) != 2 || msgs[1].Path != "entry[1].changes[1].value.messages[1]" {

@@ -167,7 +167,7 @@ func TestOrderPayload(t *testing.T) {
 	}{
 		{
 			name:    "TextOptional",
-			message: `{"id": "w", "timestamp": "1", "type": "order", "order": {"catalog_id": "1", "product_items": [{"product_retailer_id": "a", "quantity": 1, "item_price": 1, "currency": "INR"}]}}`,
+			message: `{"id": "w", "from": "1", "timestamp": "1", "type": "order", "order": {"catalog_id": "1", "product_items": [{"product_retailer_id": "a", "quantity": 1, "item_price": 1, "currency": "INR"}]}}`,
 			check: func(t *testing.T, o *Order) {
 				if o.Text != "" || o.CatalogID != "1" {
 					t.Errorf("order = %+v", o)
@@ -176,7 +176,7 @@ func TestOrderPayload(t *testing.T) {
 		},
 		{
 			name:    "NumericCatalogIDKeptAsText",
-			message: `{"id": "w", "timestamp": "1", "type": "order", "order": {"catalog_id": 12345678901234567890, "product_items": [{"product_retailer_id": "a", "quantity": 1, "item_price": 1, "currency": "INR"}]}}`,
+			message: `{"id": "w", "from": "1", "timestamp": "1", "type": "order", "order": {"catalog_id": 12345678901234567890, "product_items": [{"product_retailer_id": "a", "quantity": 1, "item_price": 1, "currency": "INR"}]}}`,
 			check: func(t *testing.T, o *Order) {
 				if o.CatalogID != "12345678901234567890" {
 					t.Errorf("CatalogID = %q", o.CatalogID)
@@ -185,27 +185,27 @@ func TestOrderPayload(t *testing.T) {
 		},
 		{
 			name:     "ProductItemsMissing",
-			message:  `{"id": "w", "timestamp": "1", "type": "order", "order": {"catalog_id": "1"}}`,
+			message:  `{"id": "w", "from": "1", "timestamp": "1", "type": "order", "order": {"catalog_id": "1"}}`,
 			problems: []want{{CodeNoItems, msg + ".order.product_items"}},
 		},
 		{
 			name:     "ProductItemsNotArray",
-			message:  `{"id": "w", "timestamp": "1", "type": "order", "order": {"product_items": {}}}`,
+			message:  `{"id": "w", "from": "1", "timestamp": "1", "type": "order", "order": {"product_items": {}}}`,
 			problems: []want{{CodeInvalidField, msg + ".order.product_items"}, {CodeNoItems, msg + ".order.product_items"}},
 		},
 		{
 			name:     "OrderMissing",
-			message:  `{"id": "w", "timestamp": "1", "type": "order"}`,
+			message:  `{"id": "w", "from": "1", "timestamp": "1", "type": "order"}`,
 			problems: []want{{CodeMissingField, msg + ".order"}},
 		},
 		{
 			name:     "OrderNotObject",
-			message:  `{"id": "w", "timestamp": "1", "type": "order", "order": []}`,
+			message:  `{"id": "w", "from": "1", "timestamp": "1", "type": "order", "order": []}`,
 			problems: []want{{CodeInvalidField, msg + ".order"}, {CodeNoItems, msg + ".order.product_items"}},
 		},
 		{
 			name:     "MissingID",
-			message:  `{"timestamp": "1", "type": "order", "order": {"product_items": [{"product_retailer_id": "a", "quantity": 1, "item_price": 1, "currency": "INR"}]}}`,
+			message:  `{"from": "1", "timestamp": "1", "type": "order", "order": {"product_items": [{"product_retailer_id": "a", "quantity": 1, "item_price": 1, "currency": "INR"}]}}`,
 			problems: []want{{CodeMissingID, msg + ".id"}},
 			check: func(t *testing.T, o *Order) {
 				if len(o.Totals) != 1 {
@@ -215,7 +215,7 @@ func TestOrderPayload(t *testing.T) {
 		},
 		{
 			name:     "EmptyID",
-			message:  `{"id": "", "timestamp": "1", "type": "order", "order": {"product_items": [{"product_retailer_id": "a", "quantity": 1, "item_price": 1, "currency": "INR"}]}}`,
+			message:  `{"id": "", "from": "1", "timestamp": "1", "type": "order", "order": {"product_items": [{"product_retailer_id": "a", "quantity": 1, "item_price": 1, "currency": "INR"}]}}`,
 			problems: []want{{CodeMissingID, msg + ".id"}},
 		},
 	}

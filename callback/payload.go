@@ -109,6 +109,8 @@ func (r *reader) media() *Media {
 			m.MimeType = r.token()
 		case "sha256":
 			m.SHA256 = r.str()
+		case "url":
+			m.URL = r.str()
 		case "caption":
 			m.Caption = r.str()
 		case "filename":
@@ -353,6 +355,12 @@ func (r *reader) system() *System {
 			s.NewWaID = r.str()
 		case "user_id":
 			s.UserID = r.str()
+		case "parent_user_id":
+			s.ParentUserID = r.str()
+		case "previous_user_id":
+			s.PreviousUserID = r.str()
+		case "previous_parent_user_id":
+			s.PreviousParentUserID = r.str()
 		}
 	}
 	return s

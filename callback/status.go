@@ -57,11 +57,26 @@ func (r *reader) status(s *Status) {
 		case "id":
 			s.ID = r.str()
 		case "status":
-			s.Status = StatusKind(lowerToken(r.token()))
+			s.rawStatus = r.token()
+			s.Status = StatusKind(lowerToken(s.rawStatus))
+		case "type":
+			s.typ = r.token()
 		case "timestamp":
 			s.RawTimestamp = r.timestamp()
 		case "recipient_id":
 			s.RecipientID = r.str()
+		case "recipient_user_id":
+			s.RecipientUserID = r.str()
+		case "recipient_parent_user_id", "parent_recipient_user_id":
+			s.RecipientParentUserID = r.str()
+		case "recipient_type":
+			s.RecipientType = r.token()
+		case "recipient_participant_id":
+			s.RecipientParticipantID = r.str()
+		case "recipient_participant_user_id":
+			s.RecipientParticipantUserID = r.str()
+		case "recipient_participant_parent_user_id":
+			s.RecipientParticipantParentUserID = r.str()
 		case "biz_opaque_callback_data":
 			s.BizOpaqueCallbackData = r.str()
 		case "conversation":

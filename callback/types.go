@@ -62,24 +62,53 @@ type Change struct {
 	// Path is the JSON path of the change's value in the body, such as
 	// "meta_object.value" or "entry[0].changes[1].value".
 	Path string
-	// Field is the webhook field, "messages" for everything this package types.
+	// Field is the webhook field as sent: "messages", "calls",
+	// "user_preferences", "smb_message_echoes", "account_update", ...
+	// Kind classifies it.
 	Field string
 	// WABAID is the WhatsApp Business Account id: Meta's entry[].id, or
 	// Kaleyra's extra_info.waba_id.
-	WABAID           string
+	WABAID string
+	// EntryTime is Meta's entry[].time, when sent (unix seconds; zero when
+	// absent or unparseable), and RawEntryTime its text.
+	EntryTime        time.Time
+	RawEntryTime     string
 	MessagingProduct string
 	Metadata         Metadata
 	Contacts         []Contact
 	Messages         []Message
 	Statuses         []Status
 	Errors           []Error
+	// Calls holds the call events of a "calls" change: value.calls[]
+	// (connect, terminate) and the call statuses Meta sends in
+	// value.statuses[] (RINGING, ACCEPTED, REJECTED), which are never
+	// returned as message Statuses.
+	Calls []Call
+	// UserPreferences holds value.user_preferences[]: a customer stopping or
+	// resuming marketing messages.
+	UserPreferences []UserPreference
+	// UserIDUpdates holds value.user_id_update[]: a customer's BSUID changed.
+	UserIDUpdates []UserIDUpdate
+	// Echoes holds value.message_echoes[] of an "smb_message_echoes" change:
+	// messages the business sent from the WhatsApp Business app, decoded
+	// like inbound messages but with Outbound set and To* filled.
+	Echoes []Message
+	// Event holds the key fields of a business-account change (template
+	// status, quality or category, account_update, phone number quality,
+	// ...); nil when the value has none of them. Raw keeps the whole value.
+	Event *BusinessEvent
 	// Extra is Kaleyra's extra_info; nil for Meta's envelope.
 	Extra *ExtraInfo
-	// Raw is the change's value exactly as received, kept only when Field
-	// is not "messages": other webhook fields (template status, account
-	// alerts, ...) are not typed by this package, though any messages,
-	// statuses or contacts their value holds are still decoded.
+	// Raw is the change's value exactly as received. It is kept when Field
+	// is not "messages", and for a "messages" change whose value or
+	// contacts hold members this package does not type, so that no field
+	// of a change is ever dropped: every member of the value is either in
+	// a typed field, in the Raw of its message or status, or here.
 	Raw json.RawMessage
+	// Problems lists what is wrong with the change as a whole (an
+	// unknown_field warning for a webhook field this package does not
+	// know) and inside its call, preference and user-id elements.
+	Problems []Problem
 }
 
 // Contact returns the contact whose wa_id is waID, or nil.
@@ -92,18 +121,36 @@ func (c *Change) Contact(waID string) *Contact {
 	return nil
 }
 
+// FindContact returns the first contact whose wa_id is waID or whose
+// user_id or parent_user_id is userID (empty arguments match nothing), or
+// nil. A customer who hides their phone number has a contact with a
+// user_id and no wa_id.
+func (c *Change) FindContact(waID, userID string) *Contact {
+	for i := range c.Contacts {
+		k := &c.Contacts[i]
+		if (waID != "" && k.WaID == waID) || (userID != "" && (k.UserID == userID || k.ParentUserID == userID)) {
+			return k
+		}
+	}
+	return nil
+}
+
 // Metadata identifies the business phone number that received the message.
 type Metadata struct {
 	DisplayPhoneNumber string
 	PhoneNumberID      string
 }
 
-// Contact is a customer who sent a message in the change.
+// Contact is a customer the change is about: the sender of its messages,
+// the recipient of its statuses.
 type Contact struct {
-	WaID     string
-	UserID   string // business-scoped user id (BSUID), when sent
-	Name     string // profile.name; may be empty
-	Username string // profile.username, when sent
+	WaID         string // the phone-based id; absent for a customer who hides their number
+	UserID       string // business-scoped user id (BSUID), when sent
+	ParentUserID string // parent BSUID, shared across a managed business's portfolios
+	Name         string // profile.name; may be empty
+	Username     string // profile.username, when sent
+	// IdentityKeyHash is sent only with the identity-change check enabled.
+	IdentityKeyHash string
 }
 
 // ExtraInfo is Kaleyra's extra_info object.
@@ -152,8 +199,22 @@ type Message struct {
 	// e.g. "meta_object.value.messages[0]".
 	Path string
 	ID   string // wamid: the idempotency key
-	From string
-	Type MessageType
+	// From is the customer's phone-based id. It is absent for a customer
+	// who hides their number behind a username: FromUserID is then the
+	// only id. Use Customer for the customer's whole identity.
+	From             string
+	FromUserID       string // from_user_id: the sender's BSUID
+	FromParentUserID string // from_parent_user_id: the sender's parent BSUID
+	// GroupID is set on a message sent in a group.
+	GroupID string
+	// Outbound is set on an echo (Change.Echoes): a message the business
+	// sent from the WhatsApp Business app. Its customer is the recipient:
+	// To, ToUserID, ToParentUserID.
+	Outbound       bool
+	To             string
+	ToUserID       string
+	ToParentUserID string
+	Type           MessageType
 	// Timestamp is the parsed "timestamp" (unix seconds, UTC); zero when it
 	// was missing or unparseable, in which case Problems holds a warning and
 	// the caller should use the time of receipt.
@@ -186,6 +247,8 @@ type Message struct {
 	// Problems lists what is wrong with the message: errors make it unusable
 	// (see Usable), warnings do not change its meaning.
 	Problems []Problem
+
+	change *Change // the change the message was decoded in
 }
 
 // Usable reports whether the message has no error-severity problem.
@@ -246,6 +309,7 @@ type Media struct {
 	ID       string
 	MimeType string
 	SHA256   string
+	URL      string // a media URL, when Meta sends one
 	Caption  string
 	Filename string // documents
 	Animated bool   // stickers
@@ -340,14 +404,20 @@ type Reaction struct {
 	Emoji     string
 }
 
-// System is a system message (number or user-id change).
+// System is a system message: the customer changed their number
+// (user_changed_number) or their BSUID changed (user_changed_user_id).
 type System struct {
 	Body     string
 	Type     string
 	WaID     string // new wa_id on user_changed_number
 	Customer string
 	NewWaID  string
-	UserID   string
+	// UserID and ParentUserID are the customer's new BSUID and parent BSUID;
+	// PreviousUserID and PreviousParentUserID the ones they replace.
+	UserID               string
+	ParentUserID         string
+	PreviousUserID       string
+	PreviousParentUserID string
 }
 
 // Unsupported describes a message WhatsApp could not deliver in full.
@@ -375,17 +445,35 @@ type Status struct {
 	ID string
 	// MessageID is the key to correlate on: Kaleyra's message_id (top level
 	// or extra_info) when present, else ID.
-	MessageID             string
-	Status                StatusKind
-	Timestamp             time.Time
-	RawTimestamp          string
-	RecipientID           string
-	BizOpaqueCallbackData string
-	Conversation          *Conversation
-	Pricing               *Pricing
-	Errors                []Error
-	Raw                   json.RawMessage
-	Problems              []Problem
+	MessageID    string
+	Status       StatusKind
+	Timestamp    time.Time
+	RawTimestamp string
+	// RecipientID is the customer's phone-based id, or the group id when
+	// RecipientType is "group"; absent when the message was sent to a BSUID.
+	RecipientID string
+	// RecipientUserID and RecipientParentUserID are the recipient's BSUID
+	// and parent BSUID.
+	RecipientUserID       string
+	RecipientParentUserID string
+	// RecipientType is "individual" (or empty) or "group". A status of a
+	// group message is one participant's receipt: RecipientID is the
+	// group, RecipientParticipant* the participant, and statuses of one
+	// message must be kept per participant (see Participant).
+	RecipientType                    string
+	RecipientParticipantID           string
+	RecipientParticipantUserID       string
+	RecipientParticipantParentUserID string
+	BizOpaqueCallbackData            string
+	Conversation                     *Conversation
+	Pricing                          *Pricing
+	Errors                           []Error
+	Raw                              json.RawMessage
+	Problems                         []Problem
+
+	rawStatus string  // status as sent, before lower-casing
+	typ       string  // statuses[].type: "call" for a call status
+	change    *Change // the change the status was decoded in
 }
 
 // Usable reports whether the status has no error-severity problem.
