@@ -20,3 +20,16 @@ type Quarantine interface {
 	// resolved, ResolvedAt = at.
 	MarkQuarantineAttempt(ctx context.Context, id int64, resolved bool, at time.Time) (*waorders.QuarantineEntry, error)
 }
+
+// ListQuarantineParams pages the quarantine.
+type ListQuarantineParams struct {
+	Unresolved bool
+	Cursor     string
+	Limit      int
+}
+
+// QuarantinePage is a page of quarantine entries.
+type QuarantinePage struct {
+	Entries    []*waorders.QuarantineEntry
+	NextCursor string
+}

@@ -15,11 +15,11 @@ import (
 func ValidateInbound(ds []*Inbound) error {
 	for i, d := range ds {
 		if d == nil {
-			return waorders.Errorf(waorders.CodeInvalid, "delivery %d is nil", i)
+			return waorders.Errorf(waorders.CodeInvalid, "inbound %d is nil", i)
 		}
 		for j, mw := range d.Messages {
 			if mw.Message == nil || mw.Message.ID == "" {
-				return waorders.Errorf(waorders.CodeInvalid, "delivery %d message %d has no id", i, j)
+				return waorders.Errorf(waorders.CodeInvalid, "inbound %d message %d has no id", i, j)
 			}
 			if mw.Order != nil {
 				if err := validateOrder(mw.Message.ID, mw.Order); err != nil {
@@ -29,12 +29,12 @@ func ValidateInbound(ds []*Inbound) error {
 		}
 		for j, sw := range d.Statuses {
 			if sw.Update == nil || sw.Update.MessageID == "" || sw.Update.Status == "" {
-				return waorders.Errorf(waorders.CodeInvalid, "delivery %d status %d has no message id or status", i, j)
+				return waorders.Errorf(waorders.CodeInvalid, "inbound %d status %d has no message id or status", i, j)
 			}
 		}
 		for j, q := range d.Quarantine {
 			if q == nil {
-				return waorders.Errorf(waorders.CodeInvalid, "delivery %d quarantine entry %d is nil", i, j)
+				return waorders.Errorf(waorders.CodeInvalid, "inbound %d quarantine entry %d is nil", i, j)
 			}
 		}
 	}

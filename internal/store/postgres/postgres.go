@@ -5,7 +5,7 @@
 // Every write of a call to WriteInbound goes to the server as one batch
 // of set-based statements (arrays unnested into INSERT ... ON CONFLICT DO
 // NOTHING), which PostgreSQL runs as one implicit transaction: a group of
-// 256 deliveries costs one round trip and one commit. Deduplication is by
+// 256 inbound callbacks costs one round trip and one commit. Deduplication is by
 // UNIQUE keys only, so concurrent instances never both store the same
 // message, and a group whose connection broke can be written again safely.
 // Migrations are embedded and applied under a transaction-scoped advisory

@@ -528,7 +528,7 @@ func TestRawStoredAsSpan(t *testing.T) {
 	s := openStore(t, postgres.Options{Schema: schema})
 	inBody := storetest.NewOrderInbound(storetest.NewOrder("wamid.span", storetest.Base))
 	notInBody := storetest.NewMessageInbound(storetest.NewTextMessage("wamid.text", storetest.Base, "hi"))
-	// A second delivery under an existing callback id (a quarantine retry)
+	// A second Inbound under an existing callback id (a quarantine retry)
 	// whose raw is in its own body, not in the stored one.
 	retry := storetest.NewOrderInbound(storetest.NewOrder("wamid.retry", storetest.Base))
 	retry.Callback.ID = inBody.Callback.ID

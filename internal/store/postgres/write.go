@@ -18,9 +18,9 @@ import (
 // when it failed in a way a new attempt can avoid.
 const maxWriteAttempts = 3
 
-// WriteInbound writes every delivery in one transaction: one batch of
+// WriteInbound writes every inbound callback in one transaction: one batch of
 // set-based statements (one per table), so the cost in round trips does not
-// grow with the number of deliveries. Rows are inserted in key order so
+// grow with the number of callbacks. Rows are inserted in key order so
 // that concurrent callers lock in the same order; a deadlock or
 // serialization failure that happens anyway is retried as a whole.
 func (s *Store) WriteInbound(ctx context.Context, ds []*store.Inbound) ([]store.InboundResult, error) {
@@ -29,7 +29,7 @@ func (s *Store) WriteInbound(ctx context.Context, ds []*store.Inbound) ([]store.
 	}
 	p, err := planWrite(ds, s.nowUTC())
 	if err != nil {
-		return nil, fmt.Errorf("write deliveries: %w", err)
+		return nil, fmt.Errorf("write inbound: %w", err)
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
@@ -42,7 +42,7 @@ func (s *Store) WriteInbound(ctx context.Context, ds []*store.Inbound) ([]store.
 			s.log.Debug("retrying write transaction", "attempt", attempt, "err", err)
 			continue
 		}
-		return nil, fmt.Errorf("write deliveries: %w", interpretError(err))
+		return nil, fmt.Errorf("write inbound: %w", interpretError(err))
 	}
 }
 
@@ -144,16 +144,16 @@ func (s *Store) writePlan(ctx context.Context, p *writePlan) ([]store.InboundRes
 
 	for _, r := range p.msgRefs {
 		if r.first && insertedMsgs[r.key] {
-			res[r.delivery].Messages[r.index] = store.Stored
+			res[r.inbound].Messages[r.index] = store.Stored
 		}
 	}
 	for _, r := range p.statusRefs {
 		if r.first && insertedStatuses[r.key] {
-			res[r.delivery].Statuses[r.index] = store.Stored
+			res[r.inbound].Statuses[r.index] = store.Stored
 		}
 	}
 	for _, r := range p.quarantineRefs {
-		q := &res[r.delivery].Quarantine[r.index]
+		q := &res[r.inbound].Quarantine[r.index]
 		switch {
 		case r.row < 0: // a repeat, within this call, of a message's entry
 			q.ID, q.Outcome = existing[r.key], store.Duplicate
@@ -181,11 +181,11 @@ func collectStrings(rows pgx.Rows, into map[string]bool) error {
 
 func statusKey(messageID, status string) string { return messageID + "\x00" + status }
 
-// ref places one record of the input in the results: delivery ds[delivery],
+// ref places one record of the input in the results: Inbound in[inbound],
 // slice position index. first is false for a repeat, within the call, of
 // an earlier record's key (a duplicate before the database is asked).
 type ref struct {
-	delivery, index int
+	inbound, index int
 	key             string
 	first           bool
 	row             int // quarantine: row in the insert, -1 for a repeat
@@ -235,7 +235,7 @@ func (p *writePlan) newResults() []store.InboundResult {
 	return res
 }
 
-// planWrite validates the deliveries and lays them out as columns. Nothing
+// planWrite validates the inbound callbacks and lays them out as columns. Nothing
 // is written when one is invalid (CodeInvalid). A time the caller left
 // zero falls back to the callback's receipt time, or now.
 func planWrite(ds []*store.Inbound, now time.Time) (*writePlan, error) {
@@ -276,7 +276,7 @@ func planWrite(ds []*store.Inbound, now time.Time) (*writePlan, error) {
 		for j, mw := range d.Messages {
 			m := mw.Message
 			key := clean(m.ID)
-			r := ref{delivery: i, index: j, key: key, first: !seenMsgs[key]}
+			r := ref{inbound: i, index: j, key: key, first: !seenMsgs[key]}
 			p.msgRefs = append(p.msgRefs, r)
 			if r.first {
 				seenMsgs[key] = true
@@ -294,7 +294,7 @@ func planWrite(ds []*store.Inbound, now time.Time) (*writePlan, error) {
 		for j, sw := range d.Statuses {
 			u := sw.Update
 			key := statusKey(clean(u.MessageID), clean(u.Status))
-			r := ref{delivery: i, index: j, key: key, first: !seenStatuses[key]}
+			r := ref{inbound: i, index: j, key: key, first: !seenStatuses[key]}
 			p.statusRefs = append(p.statusRefs, r)
 			if r.first {
 				seenStatuses[key] = true
@@ -315,7 +315,7 @@ func planWrite(ds []*store.Inbound, now time.Time) (*writePlan, error) {
 		}
 		for j, q := range d.Quarantine {
 			key := clean(q.MessageID)
-			r := ref{delivery: i, index: j, key: key, first: true, row: len(p.quarantine.kind)}
+			r := ref{inbound: i, index: j, key: key, first: true, row: len(p.quarantine.kind)}
 			if key != "" {
 				if seenQuarantine[key] {
 					r.first, r.row = false, -1

@@ -156,7 +156,7 @@ func (ws *writeStmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
 	return st
 }
 
-// WriteInbound writes every delivery in one transaction on the writer
+// WriteInbound writes every inbound callback in one transaction on the writer
 // connection (group commit: one fsync for the whole slice) and reports per
 // record whether it was stored, a duplicate or quarantined. Orders are
 // checked with Order.Validate first; an invalid one fails the whole call
@@ -173,13 +173,13 @@ func (s *Store) WriteInbound(ctx context.Context, ds []*store.Inbound) ([]store.
 		st := s.stmts.bind(ctx, tx)
 		for i, d := range ds {
 			if err := st.writeInbound(d, &results[i], s.now); err != nil {
-				return fmt.Errorf("delivery %d (callback %s): %w", i, d.Callback.ID, err)
+				return fmt.Errorf("inbound %d (callback %s): %w", i, d.Callback.ID, err)
 			}
 		}
 		return st.flushRollup()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("write deliveries: %w", err)
+		return nil, fmt.Errorf("write inbound: %w", err)
 	}
 	s.ckpt.notify()
 	return results, nil
@@ -188,7 +188,7 @@ func (s *Store) WriteInbound(ctx context.Context, ds []*store.Inbound) ([]store.
 func (st *txStmts) writeInbound(d *store.Inbound, res *store.InboundResult, now func() time.Time) error {
 	cb := &d.Callback
 	// Raw JSON is stored as a span of the callback's body when that body is
-	// the one this call stores (not one kept from an earlier delivery).
+	// the one this call stores (not one kept by an earlier callback).
 	var msgSpans, statusSpans *rawSpans
 	if cb.ID != "" {
 		headers, err := headersText(cb.Headers)

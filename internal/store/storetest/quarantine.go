@@ -28,7 +28,7 @@ func testQuarantineDedup(t *testing.T, s store.Store) {
 	diff(t, "redelivered q1", []store.QuarantineResult{{ID: first.ID, Outcome: store.Duplicate}}, res[0].Quarantine)
 	q2 := res[1].Quarantine
 	if len(q2) != 2 || q2[0].Outcome != store.Stored || q2[1] != (store.QuarantineResult{ID: q2[0].ID, Outcome: store.Duplicate}) {
-		t.Errorf("q2 twice in one delivery = %+v, want stored then duplicate of the same id", q2)
+		t.Errorf("q2 twice in one Inbound = %+v, want stored then duplicate of the same id", q2)
 	}
 	b1, b2 := res[2].Quarantine[0], res[3].Quarantine[0]
 	if b1.Outcome != store.Stored || b2.Outcome != store.Stored || b1.ID == b2.ID {

@@ -3,7 +3,7 @@
 // Run. When a driver changes, extend this suite, not a driver's own tests.
 //
 // The suite also exports fixtures (NewOrder, NewOrderInbound, ...) that
-// tests and benchmarks of other packages reuse to build deliveries.
+// tests and benchmarks of other packages reuse to build Inbound values.
 //
 // Where the contract's comments leave a choice open, the suite fixes it, so
 // that every driver answers alike:
@@ -12,7 +12,7 @@
 //     invalid order fails the whole call with CodeInvalid.
 //   - A new order is pending at version 1 with one history entry {At:
 //     ReceivedAt, Actor: "intake", From: "", To: pending}; a duplicate
-//     delivery changes nothing, whatever it carries.
+//     inbound callback changes nothing, whatever it carries.
 //   - Raw JSON (Message.Raw, StatusUpdate.Raw and Errors) and bodies come
 //     back byte for byte, and every time comes back in UTC with microsecond
 //     precision.
@@ -129,7 +129,7 @@ func mustWrite(t *testing.T, s store.Store, ds ...*store.Inbound) []store.Inboun
 		t.Fatalf("WriteInbound: %v", err)
 	}
 	if len(res) != len(ds) {
-		t.Fatalf("WriteInbound returned %d results for %d deliveries", len(res), len(ds))
+		t.Fatalf("WriteInbound returned %d results for %d inbound", len(res), len(ds))
 	}
 	return res
 }
