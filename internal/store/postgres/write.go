@@ -186,9 +186,9 @@ func statusKey(messageID, status string) string { return messageID + "\x00" + st
 // an earlier record's key (a duplicate before the database is asked).
 type ref struct {
 	inbound, index int
-	key             string
-	first           bool
-	row             int // quarantine: row in the insert, -1 for a repeat
+	key            string
+	first          bool
+	row            int // quarantine: row in the insert, -1 for a repeat
 }
 
 // writePlan is the input of WriteInbound turned into one column array
