@@ -51,7 +51,7 @@ var ErrStopped = waorders.Errorf(waorders.CodeUnavailable, "the service is shutt
 // Intake is the pipeline. Create it with New, then Start it; Stop it after
 // the HTTP server has stopped calling Process.
 type Intake struct {
-	store store.Store
+	store Store
 	cfg   Config
 	log   *slog.Logger
 	m     *metrics.Metrics
@@ -75,8 +75,19 @@ type writeResult struct {
 	err error
 }
 
+// Store is what the intake needs of storage: it writes inbound callbacks
+// and, to retry a quarantine entry, reads the entry and records the
+// attempt. A store.Store is one.
+type Store interface {
+	store.InboundWriter
+	GetQuarantine(ctx context.Context, id int64) (*waorders.QuarantineEntry, error)
+	MarkQuarantineAttempt(ctx context.Context, p store.MarkQuarantineAttemptParams) (*waorders.QuarantineEntry, error)
+}
+
+var _ Store = store.Store(nil)
+
 // New returns an intake writing to st.
-func New(st store.Store, cfg Config) *Intake {
+func New(st Store, cfg Config) *Intake {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 256
 	}

@@ -9,8 +9,14 @@ import (
 )
 
 // InboundWriter is the intake's area: it writes what accepted callbacks
-// carry.
+// carry. An inbound is one accepted callback and the records decoded from
+// it.
 type InboundWriter interface {
+	InboundTx
+}
+
+// InboundTx is the write of the inbound area; it can join a Tx.
+type InboundTx interface {
 	// WriteInbound writes every inbound callback in ONE transaction and
 	// returns one result per callback, in order. Nothing is visible, and
 	// nothing may be acknowledged, until it returns nil. Deduplication is

@@ -18,6 +18,12 @@ type Orders interface {
 	// ignored), newest first, reading in pages so memory stays constant.
 	// It stops at the first error fn returns and returns it.
 	ExportOrders(ctx context.Context, p ListOrdersParams, fn func(*waorders.Order) error) error
+
+	OrdersTx
+}
+
+// OrdersTx is the write of the orders area; it can join a Tx.
+type OrdersTx interface {
 	// UpdateOrderStatus moves an order to a new status, checking the
 	// lifecycle (CodeConflict) and, when p.IfVersion is set, the version
 	// (CodePrecondition), appends to its history and bumps its version.

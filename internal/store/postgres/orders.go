@@ -265,43 +265,64 @@ func (s *Store) orderPage(ctx context.Context, f store.ListOrdersParams, cur sto
 	return orders, nil
 }
 
-// UpdateOrderStatus moves an order to p.To in one transaction that locks
-// the order row (SELECT ... FOR UPDATE), so concurrent changes serialise:
-// the version check (CodePrecondition) comes first, then the lifecycle
-// (CodeConflict); the change is appended to the history as the new
-// version.
-func (s *Store) UpdateOrderStatus(ctx context.Context, p store.UpdateOrderStatusParams) (*waorders.Order, error) {
+// UpdateOrderStatus moves an order to p.To in a transaction (in autocommit
+// mode, one of its own) that locks the order row (SELECT ... FOR UPDATE),
+// so concurrent changes serialise: the version check (CodePrecondition)
+// comes first, then the lifecycle (CodeConflict); the change is appended
+// to the history as the new version.
+func (t *tx) UpdateOrderStatus(ctx context.Context, p store.UpdateOrderStatusParams) (*waorders.Order, error) {
+	if err := t.guard.Check(); err != nil {
+		return nil, err
+	}
 	if !p.To.Valid() {
 		return nil, waorders.Errorf(waorders.CodeInvalid, "unknown order status %q; use one of %s",
 			p.To, joinStatuses(waorders.OrderStatuses))
 	}
 	at := p.At
 	if at.IsZero() {
-		at = s.nowUTC()
+		at = t.s.nowUTC()
 	}
 	if err := checkTime("status change time", at); err != nil {
 		return nil, err
 	}
-	ctx, cancel := s.bound(ctx)
+	ctx, cancel := t.s.bound(ctx)
 	defer cancel()
-	o, err := s.updateOrderStatus(ctx, p, at.UTC())
+	var o *waorders.Order
+	var err error
+	if t.pgTx != nil {
+		o, err = updateOrderStatus(ctx, t.pgTx, p, at.UTC())
+	} else {
+		o, err = t.s.updateOrderStatusAlone(ctx, p, at.UTC())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("update order status: %w", err)
 	}
 	return o, nil
 }
 
-func (s *Store) updateOrderStatus(ctx context.Context, p store.UpdateOrderStatusParams, at time.Time) (*waorders.Order, error) {
+// updateOrderStatusAlone runs updateOrderStatus in a transaction of its own.
+func (s *Store) updateOrderStatusAlone(ctx context.Context, p store.UpdateOrderStatusParams, at time.Time) (*waorders.Order, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return nil, interpretError(err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) // a no-op after Commit
+	o, err := updateOrderStatus(ctx, tx, p, at)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	return o, nil
+}
 
+// updateOrderStatus changes the order in tx, which it leaves open.
+func updateOrderStatus(ctx context.Context, tx pgx.Tx, p store.UpdateOrderStatusParams, at time.Time) (*waorders.Order, error) {
 	id := clean(p.ID)
 	var from waorders.OrderStatus
 	var version int64
-	err = tx.QueryRow(ctx, `SELECT status, version FROM orders WHERE id = $1 FOR UPDATE`, id).Scan(&from, &version)
+	err := tx.QueryRow(ctx, `SELECT status, version FROM orders WHERE id = $1 FOR UPDATE`, id).Scan(&from, &version)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, waorders.Errorf(waorders.CodeNotFound, "order %q not found", p.ID)
 	}
@@ -322,12 +343,5 @@ func (s *Store) updateOrderStatus(ctx context.Context, p store.UpdateOrderStatus
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, interpretError(err)
 	}
-	o, err := getOrder(ctx, tx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, interpretError(err)
-	}
-	return o, nil
+	return getOrder(ctx, tx, id)
 }

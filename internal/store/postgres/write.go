@@ -18,40 +18,44 @@ import (
 // when it failed in a way a new attempt can avoid.
 const maxWriteAttempts = 3
 
-// WriteInbound writes every inbound callback in one transaction: one batch of
-// set-based statements (one per table), so the cost in round trips does not
-// grow with the number of callbacks. Rows are inserted in key order so
-// that concurrent callers lock in the same order; a deadlock or
-// serialization failure that happens anyway is retried as a whole.
-func (s *Store) WriteInbound(ctx context.Context, ds []*store.Inbound) ([]store.InboundResult, error) {
-	if len(ds) == 0 {
+// WriteInbound writes every inbound callback as one batch of set-based
+// statements (one per table), so the cost in round trips does not grow
+// with the number of callbacks. Rows are inserted in key order so that
+// concurrent callers lock in the same order. In autocommit mode the batch
+// is its own implicit transaction, and a deadlock or serialization failure
+// that happens anyway is retried as a whole here; in InTx, InTx retries.
+func (t *tx) WriteInbound(ctx context.Context, in []*store.Inbound) ([]store.InboundResult, error) {
+	if err := t.guard.Check(); err != nil {
+		return nil, err
+	}
+	if len(in) == 0 {
 		return []store.InboundResult{}, nil
 	}
-	p, err := planWrite(ds, s.nowUTC())
+	p, err := planWrite(in, t.s.nowUTC())
 	if err != nil {
 		return nil, fmt.Errorf("write inbound: %w", err)
 	}
-	ctx, cancel := s.bound(ctx)
+	ctx, cancel := t.s.bound(ctx)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
-		res, err := s.writePlan(ctx, p)
+		res, err := t.s.writePlan(ctx, t.q(), p)
 		if err == nil {
 			return res, nil
 		}
-		if attempt < maxWriteAttempts && retryable(err, p.idempotent()) && ctx.Err() == nil {
-			s.log.Debug("retrying write transaction", "attempt", attempt, "err", err)
+		if t.pgTx == nil && attempt < maxWriteAttempts && retryable(err, p.idempotent()) && ctx.Err() == nil {
+			t.s.log.Debug("retrying write transaction", "attempt", attempt, "err", err)
 			continue
 		}
 		return nil, fmt.Errorf("write inbound: %w", interpretError(err))
 	}
 }
 
-// writePlan runs one attempt of the write transaction: one batch, sent
-// in one round trip, which PostgreSQL runs as one implicit transaction
-// (every statement up to the batch's single Sync message) and commits,
-// durably, before it answers the Sync. If any statement fails, none of
-// the batch is kept.
-func (s *Store) writePlan(ctx context.Context, p *writePlan) ([]store.InboundResult, error) {
+// writePlan runs one attempt of the write: one batch, sent in one round
+// trip. On the pool PostgreSQL runs it as one implicit transaction (every
+// statement up to the batch's single Sync message) and commits it,
+// durably, before it answers the Sync; if any statement fails, none of the
+// batch is kept. In a transaction it joins that transaction.
+func (s *Store) writePlan(ctx context.Context, q querier, p *writePlan) ([]store.InboundResult, error) {
 	b := &pgx.Batch{}
 	var readers []func(pgx.BatchResults) error
 	queue := func(sql string, args []any, read func(pgx.Rows) error) {
@@ -130,7 +134,7 @@ func (s *Store) writePlan(ctx context.Context, p *writePlan) ([]store.InboundRes
 		}
 	}
 
-	br := s.pool.SendBatch(ctx, b)
+	br := q.SendBatch(ctx, b)
 	for _, read := range readers {
 		if err := read(br); err != nil {
 			br.Close()

@@ -256,16 +256,23 @@ func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 // writeTx runs fn in a write transaction on the writer connection and
-// commits it when fn returns nil.
-func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// commits it when fn returns nil. It rolls back when fn fails or panics, so
+// the one writer connection is never left inside a transaction.
+func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return interpretError(err)
 	}
+	committing := false
+	defer func() {
+		if !committing {
+			_ = tx.Rollback() // fn failed or panicked
+		}
+	}()
 	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
 		return err
 	}
+	committing = true
 	if err := tx.Commit(); err != nil {
 		return interpretError(err)
 	}

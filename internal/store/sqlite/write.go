@@ -156,32 +156,33 @@ func (ws *writeStmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
 	return st
 }
 
-// WriteInbound writes every inbound callback in one transaction on the writer
-// connection (group commit: one fsync for the whole slice) and reports per
-// record whether it was stored, a duplicate or quarantined. Orders are
-// checked with Order.Validate first; an invalid one fails the whole call
-// with CodeInvalid before anything is written.
-func (s *Store) WriteInbound(ctx context.Context, ds []*store.Inbound) ([]store.InboundResult, error) {
-	if err := store.ValidateInbound(ds); err != nil {
+// WriteInbound writes every inbound callback in the transaction (on the
+// writer connection; alone in its transaction, a group commit: one fsync
+// for the whole slice) and reports per record whether it was stored, a
+// duplicate or quarantined. Orders are checked with Order.Validate first;
+// an invalid one fails the whole call with CodeInvalid before anything is
+// written. The statements prepared at Open are bound to the transaction.
+func (t *tx) WriteInbound(ctx context.Context, in []*store.Inbound) ([]store.InboundResult, error) {
+	if err := t.guard.Check(); err != nil {
 		return nil, err
 	}
-	if len(ds) == 0 {
+	if err := store.ValidateInbound(in); err != nil {
+		return nil, err
+	}
+	if len(in) == 0 {
 		return []store.InboundResult{}, nil
 	}
-	results := make([]store.InboundResult, len(ds))
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		st := s.stmts.bind(ctx, tx)
-		for i, d := range ds {
-			if err := st.writeInbound(d, &results[i], s.now); err != nil {
-				return fmt.Errorf("inbound %d (callback %s): %w", i, d.Callback.ID, err)
-			}
+	results := make([]store.InboundResult, len(in))
+	st := t.s.stmts.bind(ctx, t.sqlTx)
+	for i, d := range in {
+		if err := st.writeInbound(d, &results[i], t.s.now); err != nil {
+			return nil, fmt.Errorf("write inbound: inbound %d (callback %s): %w", i, d.Callback.ID, err)
 		}
-		return st.flushRollup()
-	})
-	if err != nil {
+	}
+	if err := st.flushRollup(); err != nil {
 		return nil, fmt.Errorf("write inbound: %w", err)
 	}
-	s.ckpt.notify()
+	t.wroteInbound = true
 	return results, nil
 }
 

@@ -81,11 +81,11 @@ func testQuarantineList(t *testing.T, s store.Store) {
 	diff(t, "newest first", want, got)
 
 	for _, id := range []int64{ids[1], ids[4]} {
-		if _, err := s.MarkQuarantineAttempt(t.Context(), id, true, Base.Add(time.Hour)); err != nil {
+		if _, err := s.MarkQuarantineAttempt(t.Context(), store.MarkQuarantineAttemptParams{ID: id, Resolved: true, At: Base.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.MarkQuarantineAttempt(t.Context(), ids[5], false, Base.Add(time.Hour)); err != nil {
+	if _, err := s.MarkQuarantineAttempt(t.Context(), store.MarkQuarantineAttemptParams{ID: ids[5], Resolved: false, At: Base.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	page, err := s.ListQuarantine(t.Context(), store.ListQuarantineParams{Unresolved: true})
@@ -120,14 +120,14 @@ func testQuarantineGetAndMark(t *testing.T, s store.Store) {
 	}
 	wantUTC(t, "entry", got.ReceivedAt)
 
-	got, err = s.MarkQuarantineAttempt(t.Context(), id, false, Base.Add(time.Minute))
+	got, err = s.MarkQuarantineAttempt(t.Context(), store.MarkQuarantineAttemptParams{ID: id, Resolved: false, At: Base.Add(time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Attempts != 1 || got.Resolved() {
 		t.Errorf("after a failed retry: attempts %d, resolved %v; want 1, false", got.Attempts, got.Resolved())
 	}
-	got, err = s.MarkQuarantineAttempt(t.Context(), id, true, Base.Add(time.Hour).In(ist))
+	got, err = s.MarkQuarantineAttempt(t.Context(), store.MarkQuarantineAttemptParams{ID: id, Resolved: true, At: Base.Add(time.Hour).In(ist)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -200,7 +200,7 @@ func testNotFound(t *testing.T, s store.Store) {
 	wantCode(t, "GetCustomer", err, waorders.CodeNotFound)
 	_, err = s.GetQuarantine(ctx, 12345)
 	wantCode(t, "GetQuarantine", err, waorders.CodeNotFound)
-	_, err = s.MarkQuarantineAttempt(ctx, 12345, true, Base)
+	_, err = s.MarkQuarantineAttempt(ctx, store.MarkQuarantineAttemptParams{ID: 12345, Resolved: true, At: Base})
 	wantCode(t, "MarkQuarantineAttempt", err, waorders.CodeNotFound)
 	_, err = s.UpdateOrderStatus(ctx, store.UpdateOrderStatusParams{ID: "wamid.missing", To: waorders.OrderProcessing, Actor: "test", At: Base})
 	wantCode(t, "UpdateOrderStatus", err, waorders.CodeNotFound)
