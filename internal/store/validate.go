@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/waorders/waorders"
 )
@@ -58,4 +59,29 @@ func validateOrder(messageID string, order *waorders.Order) error {
 		return waorders.Errorf(waorders.CodeInvalid, "order %s: totals %v are not the sum of its items %v", o.ID, o.Totals, totals)
 	}
 	return nil
+}
+
+// Validate reports a CodeInvalid error for a filter no driver can run: an
+// unknown Status. (A malformed Cursor is reported when it is decoded.)
+// Both drivers check a filter with it before reading.
+func (p ListOrdersParams) Validate() error {
+	if p.Status != "" {
+		return checkStatus(p.Status)
+	}
+	return nil
+}
+
+// Validate reports a CodeInvalid error for an unknown target status. Both
+// drivers check the change with it before reading the order.
+func (p UpdateOrderStatusParams) Validate() error { return checkStatus(p.To) }
+
+func checkStatus(s waorders.OrderStatus) error {
+	if s.Valid() {
+		return nil
+	}
+	names := make([]string, len(waorders.OrderStatuses))
+	for i, v := range waorders.OrderStatuses {
+		names[i] = string(v)
+	}
+	return waorders.Errorf(waorders.CodeInvalid, "unknown order status %q; use one of %s", s, strings.Join(names, ", "))
 }

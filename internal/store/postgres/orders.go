@@ -176,11 +176,10 @@ func (c *conds) sql() string {
 // orderConds turns a filter (without its cursor) into conditions.
 func orderConds(f store.ListOrdersParams) (*conds, error) {
 	c := &conds{}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
 	if f.Status != "" {
-		if !f.Status.Valid() {
-			return nil, waorders.Errorf(waorders.CodeInvalid, "unknown order status %q; use one of %s",
-				f.Status, joinStatuses(waorders.OrderStatuses))
-		}
 		c.add("o.status = ?", string(f.Status))
 	}
 	for _, eq := range []struct{ col, v string }{
@@ -201,17 +200,9 @@ func orderConds(f store.ListOrdersParams) (*conds, error) {
 		c.add("o.ordered_at < ?", f.Until.UTC())
 	}
 	if f.Q != "" {
-		c.add("strpos(o.search, ?) > 0", strings.ToLower(clean(f.Q)))
+		c.add("strpos(o.search, ?) > 0", store.SearchQuery(f.Q))
 	}
 	return c, nil
-}
-
-func joinStatuses(ss []waorders.OrderStatus) string {
-	parts := make([]string, len(ss))
-	for i, s := range ss {
-		parts[i] = string(s)
-	}
-	return strings.Join(parts, ", ")
 }
 
 // ListOrders returns orders newest first (by OrderedAt, then id) with
@@ -274,9 +265,8 @@ func (t *tx) UpdateOrderStatus(ctx context.Context, p store.UpdateOrderStatusPar
 	if err := t.guard.Check(); err != nil {
 		return nil, err
 	}
-	if !p.To.Valid() {
-		return nil, waorders.Errorf(waorders.CodeInvalid, "unknown order status %q; use one of %s",
-			p.To, joinStatuses(waorders.OrderStatuses))
+	if err := p.Validate(); err != nil {
+		return nil, err
 	}
 	at := p.At
 	if at.IsZero() {

@@ -566,7 +566,7 @@ func (c *orderCols) add(id string, o *waorders.Order, messageReceivedAt time.Tim
 	c.text = append(c.text, clean(o.Text))
 	c.waID = append(c.waID, clean(o.Customer.WaID))
 	c.customerName = append(c.customerName, clean(o.Customer.Name))
-	c.search = append(c.search, searchText(o.Customer.Name, o.Text))
+	c.search = append(c.search, store.SearchText(o.Customer.Name, o.Text))
 	c.phoneNumberID = append(c.phoneNumberID, clean(o.Business.PhoneNumberID))
 	c.displayPhoneNumber = append(c.displayPhoneNumber, clean(o.Business.DisplayPhoneNumber))
 	c.wabaID = append(c.wabaID, clean(o.Business.WABAID))

@@ -17,6 +17,9 @@ func (t *tx) UpdateOrderStatus(ctx context.Context, p store.UpdateOrderStatusPar
 	if err := t.guard.Check(); err != nil {
 		return nil, err
 	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
 	at := p.At
 	if at.IsZero() {
 		at = t.s.now()

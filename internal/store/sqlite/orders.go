@@ -181,10 +181,10 @@ func buildOrderQuery(f store.ListOrdersParams) (orderQuery, error) {
 		q.where = append(q.where, cond)
 		q.args = append(q.args, arg)
 	}
+	if err := f.Validate(); err != nil {
+		return q, err
+	}
 	if f.Status != "" {
-		if !f.Status.Valid() {
-			return q, waorders.Errorf(waorders.CodeInvalid, "unknown order status %q", f.Status)
-		}
 		add("o.status = ?", string(f.Status))
 	}
 	for _, c := range []struct{ col, v string }{
@@ -209,7 +209,7 @@ func buildOrderQuery(f store.ListOrdersParams) (orderQuery, error) {
 		add("o.ordered_at < ?", f.Until.UnixMicro())
 	}
 	if f.Q != "" {
-		add("instr(o.search, ?) > 0", strings.ToLower(f.Q))
+		add("instr(o.search, ?) > 0", store.SearchQuery(f.Q))
 	}
 	return q, nil
 }

@@ -328,7 +328,7 @@ func (st *txStmts) writeOrder(seq int64, id string, o *waorders.Order, received 
 	_, err = st.order.ExecContext(st.ctx, seq, id, o.CatalogID, o.Text,
 		o.Customer.WaID, o.Customer.Name, o.Business.PhoneNumberID, o.Business.DisplayPhoneNumber, o.Business.WABAID,
 		o.Campaign.Ref, o.Campaign.Ref1, o.Campaign.Ref2, o.ReplyTo, o.ContextMessageID, o.TraceID,
-		searchText(o.Customer.Name, o.Text), micros(o.OrderedAt), micros(received), o.Units(),
+		store.SearchText(o.Customer.Name, o.Text), micros(o.OrderedAt), micros(received), o.Units(),
 		first.Currency, first.Minor, warnings)
 	if err != nil {
 		return fmt.Errorf("insert order %s: %w", id, interpretError(err))
@@ -382,12 +382,6 @@ func (st *txStmts) flushRollup() error {
 		}
 	}
 	return flush()
-}
-
-// searchText is what the free-text order filter searches: the customer name
-// and order text, lower-cased here because SQLite's lower() only knows ASCII.
-func searchText(name, text string) string {
-	return strings.ToLower(name) + "\n" + strings.ToLower(text)
 }
 
 func (st *txStmts) writeStatus(sw store.StatusWrite, received time.Time, spans *rawSpans) (store.Outcome, error) {
