@@ -167,3 +167,13 @@ func testQuarantineSharesCallbackBody(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// RunQuarantine checks Quarantine: deduplication, lists, retries, shared bodies.
+func RunQuarantine(t *testing.T, open Open) {
+	runAll(t, open, []subtest{
+		{"QuarantineDedup", testQuarantineDedup},
+		{"QuarantineList", testQuarantineList},
+		{"QuarantineGetAndMark", testQuarantineGetAndMark},
+		{"QuarantineSharesCallbackBody", testQuarantineSharesCallbackBody},
+	})
+}

@@ -352,3 +352,20 @@ func testInvalidOrderWritesNothing(t *testing.T, s store.Store) {
 		wantCode(t, "GetMessage("+id+") after the failed call", err, waorders.CodeNotFound)
 	}
 }
+
+// RunInbound checks InboundWriter: writes, deduplication and raw JSON.
+func RunInbound(t *testing.T, open Open) {
+	runAll(t, open, []subtest{
+		{"MessageRoundTrip", testMessageRoundTrip},
+		{"OrderRoundTrip", testOrderRoundTrip},
+		{"OrderIDDefaultsToMessageID", testOrderIDDefaultsToMessageID},
+		{"EmptyWrite", testEmptyWrite},
+		{"InboundResultsParallelInput", testInboundResults},
+		{"DuplicateAcrossCalls", testDuplicateAcrossCalls},
+		{"DuplicateWithinCall", testDuplicateWithinCall},
+		{"ConcurrentDuplicateCallbacks", testConcurrentDuplicates},
+		{"CallbackIDReused", testCallbackIDReused},
+		{"RawRoundTrip", testRawRoundTrip},
+		{"InvalidOrderWritesNothing", testInvalidOrderWritesNothing},
+	})
+}
