@@ -1,7 +1,8 @@
 // Package store is the storage contract of waorders: one interface that the
 // SQLite and PostgreSQL drivers implement, and that the conformance suite in
 // storetest checks. Everything above storage (intake, server, CLI) depends on
-// this package only; only internal/cli picks a driver.
+// this package only; only internal/cli picks a driver. Store.InTx runs the
+// writes of several areas in one transaction (Tx).
 //
 // Errors: methods return *waorders.Error with CodeNotFound when a looked-up
 // record does not exist, CodeConflict for an illegal order transition,

@@ -4,7 +4,8 @@
 // The file runs in WAL mode with synchronous=FULL, so a committed
 // transaction has reached the disk before any acknowledgement is sent. All
 // writes go through one connection (SQLite allows one writer at a time, and
-// queuing in Go is cheaper than SQLITE_BUSY retries); reads use a separate
+// queuing in Go is cheaper than SQLITE_BUSY retries), and a store.Tx of
+// InTx is a transaction on that connection; reads use a separate
 // pool of query-only connections that never wait for the writer; a third
 // connection copies committed pages back into the database file in the
 // background (checkpoint.go).
