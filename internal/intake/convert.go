@@ -10,7 +10,7 @@ import (
 	"github.com/waorders/waorders/internal/store"
 )
 
-// build turns a decoded callback into the delivery to write: typed messages
+// build turns a decoded callback into the Inbound to write: typed messages
 // and orders for usable messages, status updates for usable statuses, and a
 // quarantine entry for each unusable one. The i-th record of the result
 // always maps back to the i-th message or status of the callback, so the
@@ -59,7 +59,7 @@ func build(req *Request, cb *callback.Callback) (*store.Inbound, []record) {
 }
 
 // record remembers where one message or status of the callback went in the
-// delivery.
+// Inbound.
 type record struct {
 	kind       string // "message" or "status"
 	id         string
@@ -174,7 +174,7 @@ func quarantineEntry(req *Request, cb *callback.Callback, messageID string, ps [
 		Envelope:   string(cb.Envelope),
 		Problems:   toProblems(ps, false),
 		// No Body or Headers: the entry shares those of the callback row
-		// written in the same delivery. A copy per bad message would let
+		// written in the same Inbound. A copy per bad message would let
 		// one small body with thousands of bad messages write gigabytes.
 		ReceivedAt: req.ReceivedAt,
 	}

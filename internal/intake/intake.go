@@ -2,7 +2,7 @@
 // callback, turn it into one store.Inbound, and write it durably through a
 // single group-commit writer, so that many concurrent callbacks share one
 // transaction and one fsync. A caller gets its Result only after the
-// transaction holding its delivery has committed: that is when the HTTP
+// transaction holding its Inbound has committed: that is when the HTTP
 // layer may answer 2xx.
 package intake
 
@@ -51,7 +51,7 @@ var ErrStopped = waorders.Errorf(waorders.CodeUnavailable, "the service is shutt
 // Intake is the pipeline. Create it with New, then Start it; Stop it after
 // the HTTP server has stopped calling Process.
 type Intake struct {
-	store store.Store
+	store Store
 	cfg   Config
 	log   *slog.Logger
 	m     *metrics.Metrics
@@ -64,7 +64,7 @@ type Intake struct {
 	started bool
 }
 
-// pending is one delivery waiting for the writer.
+// pending is one Inbound waiting for the writer.
 type pending struct {
 	d   *store.Inbound
 	res chan writeResult // buffered 1
@@ -75,8 +75,19 @@ type writeResult struct {
 	err error
 }
 
+// Store is what the intake needs of storage: it writes inbound callbacks
+// and, to retry a quarantine entry, reads the entry and records the
+// attempt. A store.Store is one.
+type Store interface {
+	store.InboundWriter
+	GetQuarantine(ctx context.Context, id int64) (*waorders.QuarantineEntry, error)
+	MarkQuarantineAttempt(ctx context.Context, p store.MarkQuarantineAttemptParams) (*waorders.QuarantineEntry, error)
+}
+
+var _ Store = store.Store(nil)
+
 // New returns an intake writing to st.
-func New(st store.Store, cfg Config) *Intake {
+func New(st Store, cfg Config) *Intake {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 256
 	}
@@ -298,13 +309,13 @@ func (in *Intake) write(ctx context.Context, d *store.Inbound) (store.InboundRes
 		in.mu.RUnlock()
 		return store.InboundResult{}, waorders.Wrap(waorders.CodeUnavailable, ctx.Err(), "the request ended before it could be stored; retry")
 	}
-	// Once queued, the delivery will be written whatever happens to ctx:
+	// Once queued, the Inbound will be written whatever happens to ctx:
 	// waiting for the outcome keeps the answer truthful.
 	wr := <-p.res
 	return wr.r, wr.err
 }
 
-// run is one writer: take the first queued delivery, gather what else is
+// run is one writer: take the first queued Inbound, gather what else is
 // queued (up to MaxBatch, lingering at most MaxWait), commit them in one
 // transaction, answer each, repeat until the queue is closed and drained.
 func (in *Intake) run() {
@@ -351,7 +362,7 @@ func (in *Intake) gather(batch []*pending) []*pending {
 }
 
 // commit writes a batch. If the batch fails as a whole and holds more than
-// one delivery, each is retried on its own, so one poisoned delivery cannot
+// one Inbound, each is retried on its own, so one poisoned Inbound cannot
 // fail its neighbours; if storage is down, every one fails fast.
 func (in *Intake) commit(batch []*pending) {
 	ds := make([]*store.Inbound, len(batch))
@@ -385,7 +396,7 @@ func (in *Intake) commit(batch []*pending) {
 // 400, because a 503 would make the provider retry it forever.
 const CodeRejectedByStore = "rejected_by_store"
 
-// failOrReject answers a single delivery the store refused: quarantined and
+// failOrReject answers a single Inbound the store refused: quarantined and
 // rejected when the store found it invalid, 503 for anything else.
 func (in *Intake) failOrReject(batch []*pending, err error) {
 	if len(batch) != 1 || waorders.ErrorCode(err) != waorders.CodeInvalid || batch[0].d.Callback.ID == "" {
@@ -420,7 +431,7 @@ func (in *Intake) writeBatch(ds []*store.Inbound) ([]store.InboundResult, error)
 	if err == nil {
 		in.m.CommitBatch.Observe(float64(len(ds)))
 		if len(results) != len(ds) {
-			return nil, fmt.Errorf("store returned %d results for %d deliveries", len(results), len(ds))
+			return nil, fmt.Errorf("store returned %d results for %d inbound", len(results), len(ds))
 		}
 	}
 	return results, err

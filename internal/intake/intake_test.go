@@ -18,7 +18,7 @@ import (
 )
 
 // newTestIntake returns a started intake on a real SQLite store in a temp dir.
-func newTestIntake(t *testing.T, st store.Store, cfg Config) *Intake {
+func newTestIntake(t *testing.T, st Store, cfg Config) *Intake {
 	t.Helper()
 	if st == nil {
 		st = openSQLite(t)
@@ -327,10 +327,11 @@ func testStop(t *testing.T, writers int) {
 	}
 }
 
-// gatedStore wraps the real store to hold the first commit until released,
-// so the test can see what queues up behind it.
+// gatedStore wraps the real store, as the narrow Store the intake takes,
+// to hold the first commit until released, so the test can see what queues
+// up behind it.
 type gatedStore struct {
-	store.Store
+	Store
 	gate  chan struct{}
 	mu    sync.Mutex
 	sizes []int

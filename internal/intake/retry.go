@@ -49,7 +49,7 @@ func (in *Intake) Retry(ctx context.Context, id int64) (*RetryResult, error) {
 		out.Result = in.answer(&req, cb, recs, wr)
 		out.Resolved = resolved(q, recs, dropped)
 	}
-	e, err := in.store.MarkQuarantineAttempt(ctx, id, out.Resolved, in.Now())
+	e, err := in.store.MarkQuarantineAttempt(ctx, store.MarkQuarantineAttemptParams{ID: id, Resolved: out.Resolved, At: in.Now()})
 	if err != nil {
 		return nil, fmt.Errorf("record retry of quarantine entry %d: %w", id, err)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/waorders/waorders"
 )
@@ -17,4 +18,20 @@ type Messages interface {
 	GetMessageState(ctx context.Context, messageID string) (*waorders.MessageState, error)
 	// ListStatuses returns the stored status updates of an outbound message, oldest rank first.
 	ListStatuses(ctx context.Context, messageID string) ([]*waorders.StatusUpdate, error)
+}
+
+// ListMessagesParams selects messages. Zero fields do not filter.
+type ListMessagesParams struct {
+	Type     string
+	Customer string // wa_id
+	Since    time.Time
+	Until    time.Time // exclusive
+	Cursor   string
+	Limit    int
+}
+
+// MessagePage is a page of messages; NextCursor is empty on the last page.
+type MessagePage struct {
+	Messages   []*waorders.Message
+	NextCursor string
 }

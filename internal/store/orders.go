@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/waorders/waorders"
 )
@@ -17,8 +18,47 @@ type Orders interface {
 	// ignored), newest first, reading in pages so memory stays constant.
 	// It stops at the first error fn returns and returns it.
 	ExportOrders(ctx context.Context, p ListOrdersParams, fn func(*waorders.Order) error) error
+
+	OrdersTx
+}
+
+// OrdersTx is the write of the orders area; it can join a Tx.
+type OrdersTx interface {
 	// UpdateOrderStatus moves an order to a new status, checking the
 	// lifecycle (CodeConflict) and, when p.IfVersion is set, the version
 	// (CodePrecondition), appends to its history and bumps its version.
 	UpdateOrderStatus(ctx context.Context, p UpdateOrderStatusParams) (*waorders.Order, error)
+}
+
+// ListOrdersParams selects orders. Zero fields do not filter.
+type ListOrdersParams struct {
+	Status        waorders.OrderStatus
+	Ref           string
+	Ref1          string
+	Ref2          string
+	Customer      string // wa_id
+	PhoneNumberID string
+	CatalogID     string
+	Product       string // product_retailer_id of any item
+	Since         time.Time
+	Until         time.Time // exclusive
+	Q             string    // free text over customer name and order text
+	Cursor        string
+	Limit         int
+}
+
+// OrderPage is a page of orders; NextCursor is empty on the last page.
+type OrderPage struct {
+	Orders     []*waorders.Order
+	NextCursor string
+}
+
+// UpdateOrderStatusParams asks for one status change.
+type UpdateOrderStatusParams struct {
+	ID        string
+	To        waorders.OrderStatus
+	Note      string
+	Actor     string
+	At        time.Time
+	IfVersion *int64 // nil: no version check
 }

@@ -16,7 +16,35 @@ type Quarantine interface {
 	// callback row (CallbackID): a callback with many bad messages keeps its
 	// body once, not once per message.
 	GetQuarantine(ctx context.Context, id int64) (*waorders.QuarantineEntry, error)
-	// MarkQuarantineAttempt records a retry of an entry: Attempts+1 and, when
-	// resolved, ResolvedAt = at.
-	MarkQuarantineAttempt(ctx context.Context, id int64, resolved bool, at time.Time) (*waorders.QuarantineEntry, error)
+
+	QuarantineTx
+}
+
+// QuarantineTx is the write of the quarantine area; it can join a Tx.
+type QuarantineTx interface {
+	// MarkQuarantineAttempt records a retry of entry p.ID: Attempts+1 and,
+	// when p.Resolved, ResolvedAt = p.At (now when zero). It returns the
+	// entry with its body and headers, or CodeNotFound.
+	MarkQuarantineAttempt(ctx context.Context, p MarkQuarantineAttemptParams) (*waorders.QuarantineEntry, error)
+}
+
+// MarkQuarantineAttemptParams asks to record one retry of a quarantine
+// entry.
+type MarkQuarantineAttemptParams struct {
+	ID       int64
+	Resolved bool      // the retry stored everything the entry held
+	At       time.Time // the resolution time; zero means now
+}
+
+// ListQuarantineParams pages the quarantine.
+type ListQuarantineParams struct {
+	Unresolved bool
+	Cursor     string
+	Limit      int
+}
+
+// QuarantinePage is a page of quarantine entries.
+type QuarantinePage struct {
+	Entries    []*waorders.QuarantineEntry
+	NextCursor string
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/waorders/waorders"
 )
@@ -15,11 +16,11 @@ import (
 func ValidateInbound(ds []*Inbound) error {
 	for i, d := range ds {
 		if d == nil {
-			return waorders.Errorf(waorders.CodeInvalid, "delivery %d is nil", i)
+			return waorders.Errorf(waorders.CodeInvalid, "inbound %d is nil", i)
 		}
 		for j, mw := range d.Messages {
 			if mw.Message == nil || mw.Message.ID == "" {
-				return waorders.Errorf(waorders.CodeInvalid, "delivery %d message %d has no id", i, j)
+				return waorders.Errorf(waorders.CodeInvalid, "inbound %d message %d has no id", i, j)
 			}
 			if mw.Order != nil {
 				if err := validateOrder(mw.Message.ID, mw.Order); err != nil {
@@ -29,12 +30,12 @@ func ValidateInbound(ds []*Inbound) error {
 		}
 		for j, sw := range d.Statuses {
 			if sw.Update == nil || sw.Update.MessageID == "" || sw.Update.Status == "" {
-				return waorders.Errorf(waorders.CodeInvalid, "delivery %d status %d has no message id or status", i, j)
+				return waorders.Errorf(waorders.CodeInvalid, "inbound %d status %d has no message id or status", i, j)
 			}
 		}
 		for j, q := range d.Quarantine {
 			if q == nil {
-				return waorders.Errorf(waorders.CodeInvalid, "delivery %d quarantine entry %d is nil", i, j)
+				return waorders.Errorf(waorders.CodeInvalid, "inbound %d quarantine entry %d is nil", i, j)
 			}
 		}
 	}
@@ -58,4 +59,29 @@ func validateOrder(messageID string, order *waorders.Order) error {
 		return waorders.Errorf(waorders.CodeInvalid, "order %s: totals %v are not the sum of its items %v", o.ID, o.Totals, totals)
 	}
 	return nil
+}
+
+// Validate reports a CodeInvalid error for a filter no driver can run: an
+// unknown Status. (A malformed Cursor is reported when it is decoded.)
+// Both drivers check a filter with it before reading.
+func (p ListOrdersParams) Validate() error {
+	if p.Status != "" {
+		return checkStatus(p.Status)
+	}
+	return nil
+}
+
+// Validate reports a CodeInvalid error for an unknown target status. Both
+// drivers check the change with it before reading the order.
+func (p UpdateOrderStatusParams) Validate() error { return checkStatus(p.To) }
+
+func checkStatus(s waorders.OrderStatus) error {
+	if s.Valid() {
+		return nil
+	}
+	names := make([]string, len(waorders.OrderStatuses))
+	for i, v := range waorders.OrderStatuses {
+		names[i] = string(v)
+	}
+	return waorders.Errorf(waorders.CodeInvalid, "unknown order status %q; use one of %s", s, strings.Join(names, ", "))
 }

@@ -5,69 +5,20 @@ import (
 	"embed"
 	"fmt"
 	"hash/fnv"
-	"io/fs"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/waorders/waorders/internal/store/migrate"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one numbered schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations are the embedded migrations in version order; numbering
-// starts at 1 without gaps.
-var migrations = mustLoadMigrations()
-
-func mustLoadMigrations() []migration {
-	ms, err := loadMigrations(migrationFiles)
-	if err != nil {
-		panic(err)
-	}
-	return ms
-}
-
-// loadMigrations reads files named NNNN_name.sql from fsys's migrations
-// directory.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, rest, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must be NNNN_name.sql", base)
-		}
-		b, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: strings.TrimSuffix(rest, ".sql"), sql: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %d_%s: expected version %d", m.version, m.name, i+1)
-		}
-	}
-	return ms, nil
-}
+// migrations are the embedded migrations in version order.
+var migrations = migrate.MustLoad(migrationFiles, "migrations")
 
 // LatestVersion is the schema version this build needs.
-func LatestVersion() int { return len(migrations) }
+func LatestVersion() int { return migrate.Latest(migrations) }
 
 // lockKey is the advisory lock that serialises migrations of one schema
 // across every instance and process.
@@ -82,17 +33,41 @@ func (s *Store) lockKey() int64 {
 // wait for each other, and the ones that come second find nothing to do.
 // A failed migration leaves the schema as it was.
 func (s *Store) Migrate(ctx context.Context) error {
-	tx, err := s.pool.Begin(ctx)
+	var from int
+	applied, err := migrate.Run(ctx, migrations, migrator{s, &from}, false)
 	if err != nil {
-		return fmt.Errorf("migrate: %w", interpretError(err))
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if len(applied) > 0 {
+		s.log.Info("database migrated", "from_version", from, "to_version", applied[len(applied)-1].Version)
+	}
+	return nil
+}
+
+// migrator is the PostgreSQL migrate.Dialect; from receives the version
+// the schema was at.
+type migrator struct {
+	s    *Store
+	from *int
+}
+
+type migrationTx struct {
+	tx   pgx.Tx
+	from *int // -1 until read
+}
+
+func (m migrator) Locked(ctx context.Context, fn func(migrate.Tx) error) error {
+	tx, err := m.s.pool.Begin(ctx)
+	if err != nil {
+		return interpretError(err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) // a no-op after Commit
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.lockKey()); err != nil {
-		return fmt.Errorf("migrate: lock: %w", interpretError(err))
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, m.s.lockKey()); err != nil {
+		return fmt.Errorf("lock: %w", interpretError(err))
 	}
-	if s.schema != "" {
-		if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{s.schema}.Sanitize()); err != nil {
-			return fmt.Errorf("migrate: create schema: %w", interpretError(err))
+	if m.s.schema != "" {
+		if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{m.s.schema}.Sanitize()); err != nil {
+			return fmt.Errorf("create schema: %w", interpretError(err))
 		}
 	}
 	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -100,27 +75,35 @@ func (s *Store) Migrate(ctx context.Context) error {
 		name       text        NOT NULL,
 		applied_at timestamptz NOT NULL DEFAULT now()
 	)`); err != nil {
-		return fmt.Errorf("migrate: %w", interpretError(err))
+		return interpretError(err)
 	}
-	var current int
-	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return fmt.Errorf("migrate: read version: %w", interpretError(err))
-	}
-	var applied []int
-	for _, m := range migrations[min(current, len(migrations)):] {
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("migrate: apply %04d_%s: %w", m.version, m.name, interpretError(err))
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-			return fmt.Errorf("migrate: record %04d_%s: %w", m.version, m.name, interpretError(err))
-		}
-		applied = append(applied, m.version)
+	*m.from = -1
+	if err := fn(migrationTx{tx, m.from}); err != nil {
+		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("migrate: commit: %w", interpretError(err))
+		return fmt.Errorf("commit: %w", interpretError(err))
 	}
-	if len(applied) > 0 {
-		s.log.Info("database migrated", "from_version", current, "to_version", applied[len(applied)-1])
+	return nil
+}
+
+// Applied compares m with the highest version applied, read once under
+// the lock.
+func (t migrationTx) Applied(ctx context.Context, m migrate.Migration) (bool, error) {
+	if *t.from < 0 {
+		if err := t.tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(t.from); err != nil {
+			return false, interpretError(err)
+		}
+	}
+	return m.Version <= *t.from, nil
+}
+
+func (t migrationTx) Apply(ctx context.Context, m migrate.Migration) error {
+	if _, err := t.tx.Exec(ctx, m.SQL); err != nil {
+		return interpretError(err)
+	}
+	if _, err := t.tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
+		return fmt.Errorf("record: %w", interpretError(err))
 	}
 	return nil
 }

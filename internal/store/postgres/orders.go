@@ -176,11 +176,10 @@ func (c *conds) sql() string {
 // orderConds turns a filter (without its cursor) into conditions.
 func orderConds(f store.ListOrdersParams) (*conds, error) {
 	c := &conds{}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
 	if f.Status != "" {
-		if !f.Status.Valid() {
-			return nil, waorders.Errorf(waorders.CodeInvalid, "unknown order status %q; use one of %s",
-				f.Status, joinStatuses(waorders.OrderStatuses))
-		}
 		c.add("o.status = ?", string(f.Status))
 	}
 	for _, eq := range []struct{ col, v string }{
@@ -201,17 +200,9 @@ func orderConds(f store.ListOrdersParams) (*conds, error) {
 		c.add("o.ordered_at < ?", f.Until.UTC())
 	}
 	if f.Q != "" {
-		c.add("strpos(o.search, ?) > 0", strings.ToLower(clean(f.Q)))
+		c.add("strpos(o.search, ?) > 0", store.SearchQuery(f.Q))
 	}
 	return c, nil
-}
-
-func joinStatuses(ss []waorders.OrderStatus) string {
-	parts := make([]string, len(ss))
-	for i, s := range ss {
-		parts[i] = string(s)
-	}
-	return strings.Join(parts, ", ")
 }
 
 // ListOrders returns orders newest first (by OrderedAt, then id) with
@@ -265,43 +256,63 @@ func (s *Store) orderPage(ctx context.Context, f store.ListOrdersParams, cur sto
 	return orders, nil
 }
 
-// UpdateOrderStatus moves an order to p.To in one transaction that locks
-// the order row (SELECT ... FOR UPDATE), so concurrent changes serialise:
-// the version check (CodePrecondition) comes first, then the lifecycle
-// (CodeConflict); the change is appended to the history as the new
-// version.
-func (s *Store) UpdateOrderStatus(ctx context.Context, p store.UpdateOrderStatusParams) (*waorders.Order, error) {
-	if !p.To.Valid() {
-		return nil, waorders.Errorf(waorders.CodeInvalid, "unknown order status %q; use one of %s",
-			p.To, joinStatuses(waorders.OrderStatuses))
+// UpdateOrderStatus moves an order to p.To in a transaction (in autocommit
+// mode, one of its own) that locks the order row (SELECT ... FOR UPDATE),
+// so concurrent changes serialise: the version check (CodePrecondition)
+// comes first, then the lifecycle (CodeConflict); the change is appended
+// to the history as the new version.
+func (t *tx) UpdateOrderStatus(ctx context.Context, p store.UpdateOrderStatusParams) (*waorders.Order, error) {
+	if err := t.guard.Check(); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
 	}
 	at := p.At
 	if at.IsZero() {
-		at = s.nowUTC()
+		at = t.s.nowUTC()
 	}
 	if err := checkTime("status change time", at); err != nil {
 		return nil, err
 	}
-	ctx, cancel := s.bound(ctx)
+	ctx, cancel := t.s.bound(ctx)
 	defer cancel()
-	o, err := s.updateOrderStatus(ctx, p, at.UTC())
+	var o *waorders.Order
+	var err error
+	if t.pgTx != nil {
+		o, err = updateOrderStatus(ctx, t.pgTx, p, at.UTC())
+	} else {
+		o, err = t.s.updateOrderStatusAlone(ctx, p, at.UTC())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("update order status: %w", err)
 	}
 	return o, nil
 }
 
-func (s *Store) updateOrderStatus(ctx context.Context, p store.UpdateOrderStatusParams, at time.Time) (*waorders.Order, error) {
+// updateOrderStatusAlone runs updateOrderStatus in a transaction of its own.
+func (s *Store) updateOrderStatusAlone(ctx context.Context, p store.UpdateOrderStatusParams, at time.Time) (*waorders.Order, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return nil, interpretError(err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) // a no-op after Commit
+	o, err := updateOrderStatus(ctx, tx, p, at)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	return o, nil
+}
 
+// updateOrderStatus changes the order in tx, which it leaves open.
+func updateOrderStatus(ctx context.Context, tx pgx.Tx, p store.UpdateOrderStatusParams, at time.Time) (*waorders.Order, error) {
 	id := clean(p.ID)
 	var from waorders.OrderStatus
 	var version int64
-	err = tx.QueryRow(ctx, `SELECT status, version FROM orders WHERE id = $1 FOR UPDATE`, id).Scan(&from, &version)
+	err := tx.QueryRow(ctx, `SELECT status, version FROM orders WHERE id = $1 FOR UPDATE`, id).Scan(&from, &version)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, waorders.Errorf(waorders.CodeNotFound, "order %q not found", p.ID)
 	}
@@ -322,12 +333,5 @@ func (s *Store) updateOrderStatus(ctx context.Context, p store.UpdateOrderStatus
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, interpretError(err)
 	}
-	o, err := getOrder(ctx, tx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, interpretError(err)
-	}
-	return o, nil
+	return getOrder(ctx, tx, id)
 }

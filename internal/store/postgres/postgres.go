@@ -5,11 +5,15 @@
 // Every write of a call to WriteInbound goes to the server as one batch
 // of set-based statements (arrays unnested into INSERT ... ON CONFLICT DO
 // NOTHING), which PostgreSQL runs as one implicit transaction: a group of
-// 256 deliveries costs one round trip and one commit. Deduplication is by
+// 256 inbound callbacks costs one round trip and one commit. Deduplication is by
 // UNIQUE keys only, so concurrent instances never both store the same
 // message, and a group whose connection broke can be written again safely.
-// Migrations are embedded and applied under a transaction-scoped advisory
-// lock, so instances starting together never race.
+// The Store's own write methods run in autocommit mode (WriteInbound keeps
+// that single round trip); Store.InTx runs several writes in one explicit
+// transaction and retries it on a deadlock or serialization failure.
+// Migrations are embedded and applied by package migrate under a
+// transaction-scoped advisory lock, so instances starting together never
+// race.
 //
 // Errors follow the store contract; a database that cannot be reached, is
 // restarting, or is a read-only standby after a failover gives

@@ -77,9 +77,7 @@ func redact(url string) string {
 // it holds, when the test ends. The schema itself is created by Migrate.
 func newSchema(tb testing.TB, url string) string {
 	tb.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "waorders_test_" + hex.EncodeToString(b)
+	name := schemaName()
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -96,13 +94,26 @@ func newSchema(tb testing.TB, url string) string {
 	return name
 }
 
+// schemaName returns a new, random schema name.
+func schemaName() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return "waorders_test_" + hex.EncodeToString(b)
+}
+
 // openStore opens a migrated store on a schema of its own, closed when the
-// test ends.
+// test ends. Unless opts.Schema names one, a test gets an emptied schema
+// from the pool (pooledSchema); a benchmark gets a new one, so that its
+// figures do not depend on what ran before.
 func openStore(tb testing.TB, opts postgres.Options) *postgres.Store {
 	tb.Helper()
 	url := requireServer(tb)
 	if opts.Schema == "" {
-		opts.Schema = newSchema(tb, url)
+		if _, bench := tb.(*testing.B); bench {
+			opts.Schema = newSchema(tb, url)
+		} else {
+			opts.Schema = pooledSchema(tb, url)
+		}
 	}
 	if opts.MaxConns == 0 {
 		opts.MaxConns = 4
@@ -528,7 +539,7 @@ func TestRawStoredAsSpan(t *testing.T) {
 	s := openStore(t, postgres.Options{Schema: schema})
 	inBody := storetest.NewOrderInbound(storetest.NewOrder("wamid.span", storetest.Base))
 	notInBody := storetest.NewMessageInbound(storetest.NewTextMessage("wamid.text", storetest.Base, "hi"))
-	// A second delivery under an existing callback id (a quarantine retry)
+	// A second Inbound under an existing callback id (a quarantine retry)
 	// whose raw is in its own body, not in the stored one.
 	retry := storetest.NewOrderInbound(storetest.NewOrder("wamid.retry", storetest.Base))
 	retry.Callback.ID = inBody.Callback.ID

@@ -110,25 +110,29 @@ func (s *Store) GetQuarantine(ctx context.Context, id int64) (*waorders.Quaranti
 	return q, nil
 }
 
-// MarkQuarantineAttempt records a retry of an entry: Attempts+1 and, when
-// resolved, ResolvedAt = at. It returns
-// the entry with its body and headers.
-func (s *Store) MarkQuarantineAttempt(ctx context.Context, id int64, resolved bool, at time.Time) (*waorders.QuarantineEntry, error) {
+// MarkQuarantineAttempt records a retry of entry p.ID: Attempts+1 and,
+// when p.Resolved, ResolvedAt = p.At (now when zero). It returns the entry
+// with its body and headers.
+func (t *tx) MarkQuarantineAttempt(ctx context.Context, p store.MarkQuarantineAttemptParams) (*waorders.QuarantineEntry, error) {
+	if err := t.guard.Check(); err != nil {
+		return nil, err
+	}
+	at := p.At
 	if at.IsZero() {
-		at = s.nowUTC()
+		at = t.s.nowUTC()
 	}
 	if err := checkTime("resolution time", at); err != nil {
 		return nil, err
 	}
-	ctx, cancel := s.bound(ctx)
+	ctx, cancel := t.s.bound(ctx)
 	defer cancel()
-	q, err := scanQuarantine(s.pool.QueryRow(ctx, `UPDATE quarantine q
+	q, err := scanQuarantine(t.q().QueryRow(ctx, `UPDATE quarantine q
 		SET attempts = q.attempts + 1,
 			resolved_at = CASE WHEN $2 THEN $3 ELSE q.resolved_at END
 		WHERE q.id = $1
-		RETURNING `+quarantineColumns+`, q.body, q.headers`, id, resolved, at.UTC()), true)
+		RETURNING `+quarantineColumns+`, q.body, q.headers`, p.ID, p.Resolved, at.UTC()), true)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, waorders.Errorf(waorders.CodeNotFound, "quarantine entry %d not found", id)
+		return nil, waorders.Errorf(waorders.CodeNotFound, "quarantine entry %d not found", p.ID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("mark quarantine attempt: %w", interpretError(err))

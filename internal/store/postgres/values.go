@@ -4,22 +4,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/internal/store"
 )
 
 // clean makes s storable in a PostgreSQL text column, which refuses NUL
 // and invalid UTF-8 (SQLSTATE 22021): one such byte in a customer's text
 // would otherwise fail the whole group commit, over and over. Both become
 // U+FFFD. The raw bytes are kept untouched in bytea columns.
-func clean(s string) string {
-	if strings.IndexByte(s, 0) >= 0 {
-		s = strings.ReplaceAll(s, "\x00", "\uFFFD")
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
-}
+func clean(s string) string { return store.CleanText(s) }
 
 // problemsJSON encodes problems for a jsonb column ("[]" for none).
 func problemsJSON(ps []waorders.Problem) (string, error) {
@@ -114,12 +109,4 @@ func bytesOrEmpty(b []byte) []byte {
 		return []byte{}
 	}
 	return b
-}
-
-// searchText is what the free-text order filter searches: the customer
-// name and the order text, lower-cased by Go (strings.ToLower, the same
-// folding as the SQLite driver) so the filter does not depend on the
-// database's collation.
-func searchText(name, text string) string {
-	return strings.ToLower(clean(name)) + "\n" + strings.ToLower(clean(text))
 }

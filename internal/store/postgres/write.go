@@ -18,40 +18,44 @@ import (
 // when it failed in a way a new attempt can avoid.
 const maxWriteAttempts = 3
 
-// WriteInbound writes every delivery in one transaction: one batch of
-// set-based statements (one per table), so the cost in round trips does not
-// grow with the number of deliveries. Rows are inserted in key order so
-// that concurrent callers lock in the same order; a deadlock or
-// serialization failure that happens anyway is retried as a whole.
-func (s *Store) WriteInbound(ctx context.Context, ds []*store.Inbound) ([]store.InboundResult, error) {
-	if len(ds) == 0 {
+// WriteInbound writes every inbound callback as one batch of set-based
+// statements (one per table), so the cost in round trips does not grow
+// with the number of callbacks. Rows are inserted in key order so that
+// concurrent callers lock in the same order. In autocommit mode the batch
+// is its own implicit transaction, and a deadlock or serialization failure
+// that happens anyway is retried as a whole here; in InTx, InTx retries.
+func (t *tx) WriteInbound(ctx context.Context, in []*store.Inbound) ([]store.InboundResult, error) {
+	if err := t.guard.Check(); err != nil {
+		return nil, err
+	}
+	if len(in) == 0 {
 		return []store.InboundResult{}, nil
 	}
-	p, err := planWrite(ds, s.nowUTC())
+	p, err := planWrite(in, t.s.nowUTC())
 	if err != nil {
-		return nil, fmt.Errorf("write deliveries: %w", err)
+		return nil, fmt.Errorf("write inbound: %w", err)
 	}
-	ctx, cancel := s.bound(ctx)
+	ctx, cancel := t.s.bound(ctx)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
-		res, err := s.writePlan(ctx, p)
+		res, err := t.s.writePlan(ctx, t.q(), p)
 		if err == nil {
 			return res, nil
 		}
-		if attempt < maxWriteAttempts && retryable(err, p.idempotent()) && ctx.Err() == nil {
-			s.log.Debug("retrying write transaction", "attempt", attempt, "err", err)
+		if t.pgTx == nil && attempt < maxWriteAttempts && retryable(err, p.idempotent()) && ctx.Err() == nil {
+			t.s.log.Debug("retrying write transaction", "attempt", attempt, "err", err)
 			continue
 		}
-		return nil, fmt.Errorf("write deliveries: %w", interpretError(err))
+		return nil, fmt.Errorf("write inbound: %w", interpretError(err))
 	}
 }
 
-// writePlan runs one attempt of the write transaction: one batch, sent
-// in one round trip, which PostgreSQL runs as one implicit transaction
-// (every statement up to the batch's single Sync message) and commits,
-// durably, before it answers the Sync. If any statement fails, none of
-// the batch is kept.
-func (s *Store) writePlan(ctx context.Context, p *writePlan) ([]store.InboundResult, error) {
+// writePlan runs one attempt of the write: one batch, sent in one round
+// trip. On the pool PostgreSQL runs it as one implicit transaction (every
+// statement up to the batch's single Sync message) and commits it,
+// durably, before it answers the Sync; if any statement fails, none of the
+// batch is kept. In a transaction it joins that transaction.
+func (s *Store) writePlan(ctx context.Context, q querier, p *writePlan) ([]store.InboundResult, error) {
 	b := &pgx.Batch{}
 	var readers []func(pgx.BatchResults) error
 	queue := func(sql string, args []any, read func(pgx.Rows) error) {
@@ -130,7 +134,7 @@ func (s *Store) writePlan(ctx context.Context, p *writePlan) ([]store.InboundRes
 		}
 	}
 
-	br := s.pool.SendBatch(ctx, b)
+	br := q.SendBatch(ctx, b)
 	for _, read := range readers {
 		if err := read(br); err != nil {
 			br.Close()
@@ -144,16 +148,16 @@ func (s *Store) writePlan(ctx context.Context, p *writePlan) ([]store.InboundRes
 
 	for _, r := range p.msgRefs {
 		if r.first && insertedMsgs[r.key] {
-			res[r.delivery].Messages[r.index] = store.Stored
+			res[r.inbound].Messages[r.index] = store.Stored
 		}
 	}
 	for _, r := range p.statusRefs {
 		if r.first && insertedStatuses[r.key] {
-			res[r.delivery].Statuses[r.index] = store.Stored
+			res[r.inbound].Statuses[r.index] = store.Stored
 		}
 	}
 	for _, r := range p.quarantineRefs {
-		q := &res[r.delivery].Quarantine[r.index]
+		q := &res[r.inbound].Quarantine[r.index]
 		switch {
 		case r.row < 0: // a repeat, within this call, of a message's entry
 			q.ID, q.Outcome = existing[r.key], store.Duplicate
@@ -181,14 +185,14 @@ func collectStrings(rows pgx.Rows, into map[string]bool) error {
 
 func statusKey(messageID, status string) string { return messageID + "\x00" + status }
 
-// ref places one record of the input in the results: delivery ds[delivery],
+// ref places one record of the input in the results: Inbound in[inbound],
 // slice position index. first is false for a repeat, within the call, of
 // an earlier record's key (a duplicate before the database is asked).
 type ref struct {
-	delivery, index int
-	key             string
-	first           bool
-	row             int // quarantine: row in the insert, -1 for a repeat
+	inbound, index int
+	key            string
+	first          bool
+	row            int // quarantine: row in the insert, -1 for a repeat
 }
 
 // writePlan is the input of WriteInbound turned into one column array
@@ -235,7 +239,7 @@ func (p *writePlan) newResults() []store.InboundResult {
 	return res
 }
 
-// planWrite validates the deliveries and lays them out as columns. Nothing
+// planWrite validates the inbound callbacks and lays them out as columns. Nothing
 // is written when one is invalid (CodeInvalid). A time the caller left
 // zero falls back to the callback's receipt time, or now.
 func planWrite(ds []*store.Inbound, now time.Time) (*writePlan, error) {
@@ -276,7 +280,7 @@ func planWrite(ds []*store.Inbound, now time.Time) (*writePlan, error) {
 		for j, mw := range d.Messages {
 			m := mw.Message
 			key := clean(m.ID)
-			r := ref{delivery: i, index: j, key: key, first: !seenMsgs[key]}
+			r := ref{inbound: i, index: j, key: key, first: !seenMsgs[key]}
 			p.msgRefs = append(p.msgRefs, r)
 			if r.first {
 				seenMsgs[key] = true
@@ -294,7 +298,7 @@ func planWrite(ds []*store.Inbound, now time.Time) (*writePlan, error) {
 		for j, sw := range d.Statuses {
 			u := sw.Update
 			key := statusKey(clean(u.MessageID), clean(u.Status))
-			r := ref{delivery: i, index: j, key: key, first: !seenStatuses[key]}
+			r := ref{inbound: i, index: j, key: key, first: !seenStatuses[key]}
 			p.statusRefs = append(p.statusRefs, r)
 			if r.first {
 				seenStatuses[key] = true
@@ -315,7 +319,7 @@ func planWrite(ds []*store.Inbound, now time.Time) (*writePlan, error) {
 		}
 		for j, q := range d.Quarantine {
 			key := clean(q.MessageID)
-			r := ref{delivery: i, index: j, key: key, first: true, row: len(p.quarantine.kind)}
+			r := ref{inbound: i, index: j, key: key, first: true, row: len(p.quarantine.kind)}
 			if key != "" {
 				if seenQuarantine[key] {
 					r.first, r.row = false, -1
@@ -562,7 +566,7 @@ func (c *orderCols) add(id string, o *waorders.Order, messageReceivedAt time.Tim
 	c.text = append(c.text, clean(o.Text))
 	c.waID = append(c.waID, clean(o.Customer.WaID))
 	c.customerName = append(c.customerName, clean(o.Customer.Name))
-	c.search = append(c.search, searchText(o.Customer.Name, o.Text))
+	c.search = append(c.search, store.SearchText(o.Customer.Name, o.Text))
 	c.phoneNumberID = append(c.phoneNumberID, clean(o.Business.PhoneNumberID))
 	c.displayPhoneNumber = append(c.displayPhoneNumber, clean(o.Business.DisplayPhoneNumber))
 	c.wabaID = append(c.wabaID, clean(o.Business.WABAID))

@@ -9,16 +9,22 @@ import (
 	"github.com/waorders/waorders/internal/store"
 )
 
-// UpdateOrderStatus moves an order to p.To in one write transaction: it
+// UpdateOrderStatus moves an order to p.To in the transaction: it
 // checks p.IfVersion (CodePrecondition, naming the current version), then
 // the lifecycle (CodeConflict, naming the allowed states), bumps the version
 // and appends the change to the history. p.At defaults to now.
-func (s *Store) UpdateOrderStatus(ctx context.Context, p store.UpdateOrderStatusParams) (*waorders.Order, error) {
+func (t *tx) UpdateOrderStatus(ctx context.Context, p store.UpdateOrderStatusParams) (*waorders.Order, error) {
+	if err := t.guard.Check(); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
 	at := p.At
 	if at.IsZero() {
-		at = s.now()
+		at = t.s.now()
 	}
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := func(tx *sql.Tx) error {
 		var (
 			seq     int64
 			status  string
@@ -53,9 +59,15 @@ VALUES (?, ?, ?, ?, ?, ?, ?)`, seq, version+1, micros(at), p.Actor,
 			return interpretError(err)
 		}
 		return nil
-	})
+	}(t.sqlTx)
 	if err != nil {
 		return nil, fmt.Errorf("update order status: %w", err)
 	}
-	return s.GetOrder(ctx, p.ID)
+	// Read back in the transaction: the read pool cannot see the change
+	// before the commit.
+	o, err := getOrder(ctx, t.sqlTx, p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("get order: %w", err)
+	}
+	return o, nil
 }

@@ -5,60 +5,18 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
+
+	"github.com/waorders/waorders/internal/store/migrate"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one numbered schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in order. Their numbers must
-// run 1, 2, 3, ... without gaps.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("read migrations: %w", err)
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name is not NNNN_name.sql", e.Name())
-		}
-		body, err := fs.ReadFile(migrationFiles, path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", e.Name(), err)
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %04d_%s: expected number %04d", m.version, m.name, i+1)
-		}
-	}
-	return ms, nil
-}
+// migrations are the embedded migrations in version order.
+var migrations = migrate.MustLoad(migrationFiles, "migrations")
 
 // LatestVersion is the schema version this build migrates to.
-func LatestVersion() int {
-	ms, err := migrations()
-	if err != nil || len(ms) == 0 {
-		return 0
-	}
-	return ms[len(ms)-1].version
-}
+func LatestVersion() int { return migrate.Latest(migrations) }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER NOT NULL PRIMARY KEY,
@@ -70,41 +28,49 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 // own transaction, and records it in schema_migrations. Running it again is
 // a no-op; two processes running it at once apply each migration once.
 func (s *Store) Migrate(ctx context.Context) error {
-	ms, err := migrations()
-	if err != nil {
-		return err
-	}
 	if _, err := s.w.ExecContext(ctx, createMigrationsTable); err != nil {
 		return fmt.Errorf("migrate: %w", interpretError(err))
 	}
-	for _, m := range ms {
-		applied := false
-		err := s.writeTx(ctx, func(tx *sql.Tx) error {
-			// The transaction holds the write lock (BEGIN IMMEDIATE), so this
-			// check cannot race another migrating process.
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
-				return interpretError(err)
-			}
-			if n > 0 {
-				return nil
-			}
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-				return interpretError(err)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-				m.version, m.name, micros(s.now())); err != nil {
-				return interpretError(err)
-			}
-			applied = true
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("migrate %04d_%s: %w", m.version, m.name, err)
-		}
-		if applied {
-			s.log.Info("applied database migration", "version", m.version, "name", m.name)
-		}
+	applied, err := migrate.Run(ctx, migrations, migrator{s}, true)
+	for _, m := range applied {
+		s.log.Info("applied database migration", "version", m.Version, "name", m.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// migrator is the SQLite migrate.Dialect: each transaction holds the
+// write lock (BEGIN IMMEDIATE), so reading the version cannot race another
+// migrating process.
+type migrator struct{ s *Store }
+
+type migrationTx struct {
+	s  *Store
+	tx *sql.Tx
+}
+
+func (m migrator) Locked(ctx context.Context, fn func(migrate.Tx) error) error {
+	return m.s.writeTx(ctx, func(tx *sql.Tx) error { return fn(migrationTx{m.s, tx}) })
+}
+
+// Applied looks m up, so a migration whose record was removed runs again.
+func (t migrationTx) Applied(ctx context.Context, m migrate.Migration) (bool, error) {
+	var n int
+	if err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
+		return false, interpretError(err)
+	}
+	return n > 0, nil
+}
+
+func (t migrationTx) Apply(ctx context.Context, m migrate.Migration) error {
+	if _, err := t.tx.ExecContext(ctx, m.SQL); err != nil {
+		return interpretError(err)
+	}
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		m.Version, m.Name, micros(t.s.now())); err != nil {
+		return interpretError(err)
 	}
 	return nil
 }

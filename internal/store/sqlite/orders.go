@@ -49,29 +49,34 @@ func scanOrder(sc interface{ Scan(...any) error }) (*waorders.Order, int64, erro
 // CodeNotFound.
 func (s *Store) GetOrder(ctx context.Context, id string) (*waorders.Order, error) {
 	var o *waorders.Order
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		var (
-			seq int64
-			err error
-		)
-		o, seq, err = scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders o
-WHERE o.seq = (SELECT seq FROM messages WHERE id = ?)`, id))
-		if err != nil {
-			return notFound(err, "order %s not found", id)
-		}
-		bySeq := map[int64]*waorders.Order{seq: o}
-		seqs := "[" + strconv.FormatInt(seq, 10) + "]"
-		if err := loadItems(ctx, tx, seqs, bySeq); err != nil {
-			return err
-		}
-		if err := loadTotals(ctx, tx, seqs, bySeq); err != nil {
-			return err
-		}
-		o.History, err = loadHistory(ctx, tx, o, seq)
+	err := s.readTx(ctx, func(tx *sql.Tx) (err error) {
+		o, err = getOrder(ctx, tx, id)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("get order: %w", err)
+	}
+	return o, nil
+}
+
+// getOrder reads an order with its items, totals and history in tx (a read
+// transaction, or the write transaction that just changed it).
+func getOrder(ctx context.Context, tx *sql.Tx, id string) (*waorders.Order, error) {
+	o, seq, err := scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders o
+WHERE o.seq = (SELECT seq FROM messages WHERE id = ?)`, id))
+	if err != nil {
+		return nil, notFound(err, "order %s not found", id)
+	}
+	bySeq := map[int64]*waorders.Order{seq: o}
+	seqs := "[" + strconv.FormatInt(seq, 10) + "]"
+	if err := loadItems(ctx, tx, seqs, bySeq); err != nil {
+		return nil, err
+	}
+	if err := loadTotals(ctx, tx, seqs, bySeq); err != nil {
+		return nil, err
+	}
+	if o.History, err = loadHistory(ctx, tx, o, seq); err != nil {
+		return nil, err
 	}
 	return o, nil
 }
@@ -176,10 +181,10 @@ func buildOrderQuery(f store.ListOrdersParams) (orderQuery, error) {
 		q.where = append(q.where, cond)
 		q.args = append(q.args, arg)
 	}
+	if err := f.Validate(); err != nil {
+		return q, err
+	}
 	if f.Status != "" {
-		if !f.Status.Valid() {
-			return q, waorders.Errorf(waorders.CodeInvalid, "unknown order status %q", f.Status)
-		}
 		add("o.status = ?", string(f.Status))
 	}
 	for _, c := range []struct{ col, v string }{
@@ -204,7 +209,7 @@ func buildOrderQuery(f store.ListOrdersParams) (orderQuery, error) {
 		add("o.ordered_at < ?", f.Until.UnixMicro())
 	}
 	if f.Q != "" {
-		add("instr(o.search, ?) > 0", strings.ToLower(f.Q))
+		add("instr(o.search, ?) > 0", store.SearchQuery(f.Q))
 	}
 	return q, nil
 }

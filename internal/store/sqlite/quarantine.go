@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/internal/store"
@@ -92,9 +91,18 @@ func (s *Store) ListQuarantine(ctx context.Context, f store.ListQuarantineParams
 
 // GetQuarantine returns one entry with its body and headers, or CodeNotFound.
 func (s *Store) GetQuarantine(ctx context.Context, id int64) (*waorders.QuarantineEntry, error) {
+	return getQuarantine(ctx, s.r, id)
+}
+
+// rowQuerier is what getQuarantine needs of a pool or a transaction.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func getQuarantine(ctx context.Context, q rowQuerier, id int64) (*waorders.QuarantineEntry, error) {
 	var headers sql.NullString
 	var body []byte
-	row := s.r.QueryRowContext(ctx, `SELECT `+quarantineColumns+`, body, headers FROM quarantine WHERE id = ?`, id)
+	row := q.QueryRowContext(ctx, `SELECT `+quarantineColumns+`, body, headers FROM quarantine WHERE id = ?`, id)
 	e, err := scanQuarantine(row, &body, &headers)
 	if err != nil {
 		return nil, fmt.Errorf("get quarantine: %w", notFound(err, "quarantine entry %d not found", id))
@@ -102,7 +110,7 @@ func (s *Store) GetQuarantine(ctx context.Context, id int64) (*waorders.Quaranti
 	if len(body) == 0 && e.Kind == waorders.QuarantineMessage {
 		// Message entries share their callback row's body and headers
 		// instead of each keeping a copy (see store.Store.GetQuarantine).
-		err := s.r.QueryRowContext(ctx, `SELECT body, headers FROM callbacks WHERE id = ?`, e.CallbackID).Scan(&body, &headers)
+		err := q.QueryRowContext(ctx, `SELECT body, headers FROM callbacks WHERE id = ?`, e.CallbackID).Scan(&body, &headers)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("get quarantine %d body: %w", id, interpretError(err))
 		}
@@ -114,19 +122,24 @@ func (s *Store) GetQuarantine(ctx context.Context, id int64) (*waorders.Quaranti
 	return e, nil
 }
 
-// MarkQuarantineAttempt adds one attempt to an entry and, when resolved,
-// sets its ResolvedAt to at; it returns the updated entry or CodeNotFound.
-func (s *Store) MarkQuarantineAttempt(ctx context.Context, id int64, resolved bool, at time.Time) (*waorders.QuarantineEntry, error) {
-	if resolved && at.IsZero() {
-		at = s.now()
+// MarkQuarantineAttempt adds one attempt to entry p.ID and, when
+// p.Resolved, sets its ResolvedAt to p.At (now when zero); it returns the
+// updated entry, read in the transaction, or CodeNotFound.
+func (t *tx) MarkQuarantineAttempt(ctx context.Context, p store.MarkQuarantineAttemptParams) (*waorders.QuarantineEntry, error) {
+	if err := t.guard.Check(); err != nil {
+		return nil, err
 	}
-	r, err := s.w.ExecContext(ctx, `UPDATE quarantine SET attempts = attempts + 1,
-    resolved_at = CASE WHEN ? THEN ? ELSE resolved_at END WHERE id = ?`, resolved, micros(at), id)
+	at := p.At
+	if p.Resolved && at.IsZero() {
+		at = t.s.now()
+	}
+	r, err := t.sqlTx.ExecContext(ctx, `UPDATE quarantine SET attempts = attempts + 1,
+    resolved_at = CASE WHEN ? THEN ? ELSE resolved_at END WHERE id = ?`, p.Resolved, micros(at), p.ID)
 	if err != nil {
 		return nil, fmt.Errorf("mark quarantine attempt: %w", interpretError(err))
 	}
 	if n, _ := r.RowsAffected(); n == 0 {
-		return nil, waorders.Errorf(waorders.CodeNotFound, "quarantine entry %d not found", id)
+		return nil, waorders.Errorf(waorders.CodeNotFound, "quarantine entry %d not found", p.ID)
 	}
-	return s.GetQuarantine(ctx, id)
+	return getQuarantine(ctx, t.sqlTx, p.ID)
 }

@@ -4,7 +4,8 @@
 // The file runs in WAL mode with synchronous=FULL, so a committed
 // transaction has reached the disk before any acknowledgement is sent. All
 // writes go through one connection (SQLite allows one writer at a time, and
-// queuing in Go is cheaper than SQLITE_BUSY retries); reads use a separate
+// queuing in Go is cheaper than SQLITE_BUSY retries), and a store.Tx of
+// InTx is a transaction on that connection; reads use a separate
 // pool of query-only connections that never wait for the writer; a third
 // connection copies committed pages back into the database file in the
 // background (checkpoint.go).
@@ -256,16 +257,23 @@ func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 // writeTx runs fn in a write transaction on the writer connection and
-// commits it when fn returns nil.
-func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// commits it when fn returns nil. It rolls back when fn fails or panics, so
+// the one writer connection is never left inside a transaction.
+func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return interpretError(err)
 	}
+	committing := false
+	defer func() {
+		if !committing {
+			_ = tx.Rollback() // fn failed or panicked
+		}
+	}()
 	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
 		return err
 	}
+	committing = true
 	if err := tx.Commit(); err != nil {
 		return interpretError(err)
 	}

@@ -196,7 +196,7 @@ func TestRawStoredAsSpan(t *testing.T) {
 	s := openTest(t, path, sqlite.Options{})
 	inBody := storetest.NewOrderInbound(storetest.NewOrder("wamid.span", storetest.Base))
 	notInBody := storetest.NewMessageInbound(storetest.NewTextMessage("wamid.text", storetest.Base, "hi"))
-	// A second delivery under an existing callback id (a quarantine retry):
+	// A second Inbound under an existing callback id (a quarantine retry):
 	// its raw is in its own body, not in the stored one.
 	retry := storetest.NewOrderInbound(storetest.NewOrder("wamid.retry", storetest.Base))
 	retry.Callback.ID = inBody.Callback.ID

@@ -156,39 +156,40 @@ func (ws *writeStmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
 	return st
 }
 
-// WriteInbound writes every delivery in one transaction on the writer
-// connection (group commit: one fsync for the whole slice) and reports per
-// record whether it was stored, a duplicate or quarantined. Orders are
-// checked with Order.Validate first; an invalid one fails the whole call
-// with CodeInvalid before anything is written.
-func (s *Store) WriteInbound(ctx context.Context, ds []*store.Inbound) ([]store.InboundResult, error) {
-	if err := store.ValidateInbound(ds); err != nil {
+// WriteInbound writes every inbound callback in the transaction (on the
+// writer connection; alone in its transaction, a group commit: one fsync
+// for the whole slice) and reports per record whether it was stored, a
+// duplicate or quarantined. Orders are checked with Order.Validate first;
+// an invalid one fails the whole call with CodeInvalid before anything is
+// written. The statements prepared at Open are bound to the transaction.
+func (t *tx) WriteInbound(ctx context.Context, in []*store.Inbound) ([]store.InboundResult, error) {
+	if err := t.guard.Check(); err != nil {
 		return nil, err
 	}
-	if len(ds) == 0 {
+	if err := store.ValidateInbound(in); err != nil {
+		return nil, err
+	}
+	if len(in) == 0 {
 		return []store.InboundResult{}, nil
 	}
-	results := make([]store.InboundResult, len(ds))
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		st := s.stmts.bind(ctx, tx)
-		for i, d := range ds {
-			if err := st.writeInbound(d, &results[i], s.now); err != nil {
-				return fmt.Errorf("delivery %d (callback %s): %w", i, d.Callback.ID, err)
-			}
+	results := make([]store.InboundResult, len(in))
+	st := t.s.stmts.bind(ctx, t.sqlTx)
+	for i, d := range in {
+		if err := st.writeInbound(d, &results[i], t.s.now); err != nil {
+			return nil, fmt.Errorf("write inbound: inbound %d (callback %s): %w", i, d.Callback.ID, err)
 		}
-		return st.flushRollup()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("write deliveries: %w", err)
 	}
-	s.ckpt.notify()
+	if err := st.flushRollup(); err != nil {
+		return nil, fmt.Errorf("write inbound: %w", err)
+	}
+	t.wroteInbound = true
 	return results, nil
 }
 
 func (st *txStmts) writeInbound(d *store.Inbound, res *store.InboundResult, now func() time.Time) error {
 	cb := &d.Callback
 	// Raw JSON is stored as a span of the callback's body when that body is
-	// the one this call stores (not one kept from an earlier delivery).
+	// the one this call stores (not one kept by an earlier callback).
 	var msgSpans, statusSpans *rawSpans
 	if cb.ID != "" {
 		headers, err := headersText(cb.Headers)
@@ -327,7 +328,7 @@ func (st *txStmts) writeOrder(seq int64, id string, o *waorders.Order, received 
 	_, err = st.order.ExecContext(st.ctx, seq, id, o.CatalogID, o.Text,
 		o.Customer.WaID, o.Customer.Name, o.Business.PhoneNumberID, o.Business.DisplayPhoneNumber, o.Business.WABAID,
 		o.Campaign.Ref, o.Campaign.Ref1, o.Campaign.Ref2, o.ReplyTo, o.ContextMessageID, o.TraceID,
-		searchText(o.Customer.Name, o.Text), micros(o.OrderedAt), micros(received), o.Units(),
+		store.SearchText(o.Customer.Name, o.Text), micros(o.OrderedAt), micros(received), o.Units(),
 		first.Currency, first.Minor, warnings)
 	if err != nil {
 		return fmt.Errorf("insert order %s: %w", id, interpretError(err))
@@ -381,12 +382,6 @@ func (st *txStmts) flushRollup() error {
 		}
 	}
 	return flush()
-}
-
-// searchText is what the free-text order filter searches: the customer name
-// and order text, lower-cased here because SQLite's lower() only knows ASCII.
-func searchText(name, text string) string {
-	return strings.ToLower(name) + "\n" + strings.ToLower(text)
 }
 
 func (st *txStmts) writeStatus(sw store.StatusWrite, received time.Time, spans *rawSpans) (store.Outcome, error) {

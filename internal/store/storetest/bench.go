@@ -12,7 +12,7 @@ import (
 	"github.com/waorders/waorders/internal/store"
 )
 
-// BenchInbound returns the single-order delivery both drivers' write
+// BenchInbound returns the single-order Inbound both drivers' write
 // benchmarks clone: Kaleyra's catalogue order sample (two lines) with its
 // campaign references, about 1.6 KB of body. One template for both drivers
 // keeps their figures comparable.

@@ -76,7 +76,7 @@ func NewOrder(id string, orderedAt time.Time, items ...waorders.Item) *waorders.
 	}
 }
 
-// NewOrderInbound returns the delivery of one Kaleyra callback carrying o
+// NewOrderInbound returns the Inbound of one Kaleyra callback carrying o
 // as an order message: a fresh callback id, a realistic raw body (about
 // 1.3 KB for two items), the message and the order. It recomputes o.Totals
 // from o.Items.
@@ -116,7 +116,7 @@ func NewOrderInbound(o *waorders.Order) *store.Inbound {
 	}
 }
 
-// NewOrderInbounds returns one delivery per order.
+// NewOrderInbounds returns one Inbound per order.
 func NewOrderInbounds(orders ...*waorders.Order) []*store.Inbound {
 	ds := make([]*store.Inbound, len(orders))
 	for i, o := range orders {
@@ -145,7 +145,7 @@ func NewTextMessage(id string, sentAt time.Time, body string) *waorders.Message 
 	}
 }
 
-// NewMessageInbound returns the delivery of one callback carrying msgs
+// NewMessageInbound returns the Inbound of one callback carrying msgs
 // (none of them an order). Each message gets the callback's id.
 func NewMessageInbound(msgs ...*waorders.Message) *store.Inbound {
 	d := &store.Inbound{Callback: store.RawCallback{
@@ -183,7 +183,7 @@ func NewStatus(messageID, status string, rank int, ts time.Time) store.StatusWri
 	}}
 }
 
-// NewStatusInbound returns the delivery of one callback carrying statuses.
+// NewStatusInbound returns the Inbound of one callback carrying statuses.
 func NewStatusInbound(statuses ...store.StatusWrite) *store.Inbound {
 	d := &store.Inbound{Callback: store.RawCallback{
 		ID: NewCallbackID(), Envelope: "kaleyra", ReceivedAt: Base, Body: []byte(`{"status":"sent"}`),
@@ -215,7 +215,7 @@ func NewQuarantineEntry(kind, messageID string, receivedAt time.Time) *waorders.
 	}
 }
 
-// NewQuarantineInbound returns the delivery of one callback carrying
+// NewQuarantineInbound returns the Inbound of one callback carrying
 // entries, each given the callback's id.
 func NewQuarantineInbound(entries ...*waorders.QuarantineEntry) *store.Inbound {
 	d := &store.Inbound{Callback: store.RawCallback{

@@ -180,3 +180,13 @@ func CheckStoredCreationEntry(t *testing.T, s store.Store, storeLegacy func(orde
 		t.Errorf("version %d, want 2", got.Version)
 	}
 }
+
+// RunLifecycle checks UpdateOrderStatus: transitions, versions, concurrency.
+func RunLifecycle(t *testing.T, open Open) {
+	runAll(t, open, []subtest{
+		{"OrderLifecycle", testOrderLifecycle},
+		{"OrderTransitionRules", testOrderTransitionRules},
+		{"OrderStaleVersion", testOrderStaleVersion},
+		{"OrderConcurrentUpdates", testOrderConcurrentUpdates},
+	})
+}

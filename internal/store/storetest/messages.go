@@ -178,3 +178,14 @@ func testListMessagesPagination(t *testing.T, s store.Store) {
 	_, err := s.ListMessages(t.Context(), store.ListMessagesParams{Cursor: "not a cursor!"})
 	wantCode(t, "bad cursor", err, waorders.CodeInvalid)
 }
+
+// RunMessages checks Messages: statuses and their forward-only state, message lists.
+func RunMessages(t *testing.T, open Open) {
+	runAll(t, open, []subtest{
+		{"StatusDedup", testStatusDedup},
+		{"StatusStateForwardOnly", testStatusStateForwardOnly},
+		{"StatusFailedIsTerminal", testStatusFailedIsTerminal},
+		{"ListMessages", testListMessages},
+		{"ListMessagesPagination", testListMessagesPagination},
+	})
+}

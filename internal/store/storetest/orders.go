@@ -371,3 +371,19 @@ func testExportMatchesList(t *testing.T, s store.Store) {
 		diff(t, fmt.Sprintf("export with filter %+v", f), listed, exported)
 	}
 }
+
+// RunOrders checks the reads of Orders: lists, filters, pages and exports.
+func RunOrders(t *testing.T, open Open) {
+	runAll(t, open, []subtest{
+		{"ListOrdersFilters", testListOrdersFilters},
+		{"ListOrdersFreeText", testListOrdersFreeText},
+		{"ListOrdersInvalidFilter", testListOrdersInvalidFilter},
+		{"ListOrdersCarriesItemsAndTotals", testListOrdersCarriesItems},
+		{"ListOrdersPaginationWhileInserting", testListOrdersPagination},
+		{"ListOrdersLimits", testListOrdersLimits},
+		{"ExportOrders", testExportOrders},
+		{"ExportMatchesList", testExportMatchesList},
+		{"ExportOrdersWhileInserting", testExportOrdersWhileInserting},
+		{"ExportOrdersStopsOnError", testExportOrdersStopsOnError},
+	})
+}

@@ -28,7 +28,7 @@ func testQuarantineDedup(t *testing.T, s store.Store) {
 	diff(t, "redelivered q1", []store.QuarantineResult{{ID: first.ID, Outcome: store.Duplicate}}, res[0].Quarantine)
 	q2 := res[1].Quarantine
 	if len(q2) != 2 || q2[0].Outcome != store.Stored || q2[1] != (store.QuarantineResult{ID: q2[0].ID, Outcome: store.Duplicate}) {
-		t.Errorf("q2 twice in one delivery = %+v, want stored then duplicate of the same id", q2)
+		t.Errorf("q2 twice in one Inbound = %+v, want stored then duplicate of the same id", q2)
 	}
 	b1, b2 := res[2].Quarantine[0], res[3].Quarantine[0]
 	if b1.Outcome != store.Stored || b2.Outcome != store.Stored || b1.ID == b2.ID {
@@ -81,11 +81,11 @@ func testQuarantineList(t *testing.T, s store.Store) {
 	diff(t, "newest first", want, got)
 
 	for _, id := range []int64{ids[1], ids[4]} {
-		if _, err := s.MarkQuarantineAttempt(t.Context(), id, true, Base.Add(time.Hour)); err != nil {
+		if _, err := s.MarkQuarantineAttempt(t.Context(), store.MarkQuarantineAttemptParams{ID: id, Resolved: true, At: Base.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.MarkQuarantineAttempt(t.Context(), ids[5], false, Base.Add(time.Hour)); err != nil {
+	if _, err := s.MarkQuarantineAttempt(t.Context(), store.MarkQuarantineAttemptParams{ID: ids[5], Resolved: false, At: Base.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	page, err := s.ListQuarantine(t.Context(), store.ListQuarantineParams{Unresolved: true})
@@ -120,14 +120,14 @@ func testQuarantineGetAndMark(t *testing.T, s store.Store) {
 	}
 	wantUTC(t, "entry", got.ReceivedAt)
 
-	got, err = s.MarkQuarantineAttempt(t.Context(), id, false, Base.Add(time.Minute))
+	got, err = s.MarkQuarantineAttempt(t.Context(), store.MarkQuarantineAttemptParams{ID: id, Resolved: false, At: Base.Add(time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Attempts != 1 || got.Resolved() {
 		t.Errorf("after a failed retry: attempts %d, resolved %v; want 1, false", got.Attempts, got.Resolved())
 	}
-	got, err = s.MarkQuarantineAttempt(t.Context(), id, true, Base.Add(time.Hour).In(ist))
+	got, err = s.MarkQuarantineAttempt(t.Context(), store.MarkQuarantineAttemptParams{ID: id, Resolved: true, At: Base.Add(time.Hour).In(ist)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,4 +166,14 @@ func testQuarantineSharesCallbackBody(t *testing.T, s store.Store) {
 			t.Errorf("entry %d headers = %v, want the callback's", i, got.Headers)
 		}
 	}
+}
+
+// RunQuarantine checks Quarantine: deduplication, lists, retries, shared bodies.
+func RunQuarantine(t *testing.T, open Open) {
+	runAll(t, open, []subtest{
+		{"QuarantineDedup", testQuarantineDedup},
+		{"QuarantineList", testQuarantineList},
+		{"QuarantineGetAndMark", testQuarantineGetAndMark},
+		{"QuarantineSharesCallbackBody", testQuarantineSharesCallbackBody},
+	})
 }

@@ -302,3 +302,14 @@ func CheckRollupRebuild(t *testing.T, s store.Store, rebuild func()) {
 	rebuild()
 	diff(t, "reports after the rollup was rebuilt", before, reports())
 }
+
+// RunReports checks Reports: customer summaries and campaign reports.
+func RunReports(t *testing.T, open Open) {
+	runAll(t, open, []subtest{
+		{"CustomerSummary", testCustomerSummary},
+		{"CampaignReport", testCampaignReport},
+		{"CampaignReportByDay", testCampaignReportByDay},
+		{"CampaignReportInvalid", testCampaignReportInvalid},
+		{"CampaignReportWindows", testCampaignReportWindows},
+	})
+}

@@ -1,9 +1,13 @@
 // Package storetest is the conformance suite of the storage contract: every
 // behaviour a store.Store must have, as subtests that any driver runs with
-// Run. When a driver changes, extend this suite, not a driver's own tests.
+// Run. The subtests are grouped by area, one runner per area file
+// (RunInbound in writes.go, RunMessages, RunOrders, RunLifecycle,
+// RunReports, RunQuarantine, RunTx, RunHousekeeping), so a new area brings
+// its own runner and Run calls it. When a driver changes, extend this
+// suite, not a driver's own tests.
 //
 // The suite also exports fixtures (NewOrder, NewOrderInbound, ...) that
-// tests and benchmarks of other packages reuse to build deliveries.
+// tests and benchmarks of other packages reuse to build Inbound values.
 //
 // Where the contract's comments leave a choice open, the suite fixes it, so
 // that every driver answers alike:
@@ -12,7 +16,7 @@
 //     invalid order fails the whole call with CodeInvalid.
 //   - A new order is pending at version 1 with one history entry {At:
 //     ReceivedAt, Actor: "intake", From: "", To: pending}; a duplicate
-//     delivery changes nothing, whatever it carries.
+//     inbound callback changes nothing, whatever it carries.
 //   - Raw JSON (Message.Raw, StatusUpdate.Raw and Errors) and bodies come
 //     back byte for byte, and every time comes back in UTC with microsecond
 //     precision.
@@ -29,6 +33,12 @@
 //     unknown GroupBy or Interval is CodeInvalid.
 //   - Quarantine lists are newest first by id; whole-body entries (no
 //     message id) are never deduplicated.
+//   - InTx: the writes of every area made through one Tx are all visible
+//     after InTx returns nil, and none of them after fn returns an error
+//     (InTx returns that error) or panics (the panic goes on, and the store
+//     stays usable). A Tx method reads its own transaction's writes (an
+//     order written and moved in one Tx). A Tx used after fn returned
+//     fails with store.ErrTxDone, whether InTx committed or not.
 package storetest
 
 import (
@@ -42,73 +52,52 @@ import (
 	"github.com/waorders/waorders/internal/store"
 )
 
-// Run runs every subtest of the suite against stores made by open. open
-// must return a new, empty, migrated store that shares no data with any
-// other store it returned, and close it when the test ends (t.Cleanup);
-// closing it twice must be harmless. Subtests run in parallel, so open is
+// Open returns a new, empty, migrated store that shares no data with any
+// other store it returned, and closes it when the test ends (t.Cleanup);
+// closing it twice must be harmless. Subtests run in parallel, so Open is
 // called concurrently.
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s store.Store)
-	}{
-		// Writes and deduplication.
-		{"MessageRoundTrip", testMessageRoundTrip},
-		{"OrderRoundTrip", testOrderRoundTrip},
-		{"OrderIDDefaultsToMessageID", testOrderIDDefaultsToMessageID},
-		{"EmptyWrite", testEmptyWrite},
-		{"InboundResultsParallelInput", testInboundResults},
-		{"DuplicateAcrossCalls", testDuplicateAcrossCalls},
-		{"DuplicateWithinCall", testDuplicateWithinCall},
-		{"ConcurrentDuplicateCallbacks", testConcurrentDuplicates},
-		{"CallbackIDReused", testCallbackIDReused},
-		{"RawRoundTrip", testRawRoundTrip},
-		{"InvalidOrderWritesNothing", testInvalidOrderWritesNothing},
-		// Statuses.
-		{"StatusDedup", testStatusDedup},
-		{"StatusStateForwardOnly", testStatusStateForwardOnly},
-		{"StatusFailedIsTerminal", testStatusFailedIsTerminal},
-		// Messages.
-		{"ListMessages", testListMessages},
-		{"ListMessagesPagination", testListMessagesPagination},
-		// Orders.
-		{"ListOrdersFilters", testListOrdersFilters},
-		{"ListOrdersFreeText", testListOrdersFreeText},
-		{"ListOrdersInvalidFilter", testListOrdersInvalidFilter},
-		{"ListOrdersCarriesItemsAndTotals", testListOrdersCarriesItems},
-		{"ListOrdersPaginationWhileInserting", testListOrdersPagination},
-		{"ListOrdersLimits", testListOrdersLimits},
-		{"ExportOrders", testExportOrders},
-		{"ExportMatchesList", testExportMatchesList},
-		{"ExportOrdersWhileInserting", testExportOrdersWhileInserting},
-		{"ExportOrdersStopsOnError", testExportOrdersStopsOnError},
-		// Lifecycle.
-		{"OrderLifecycle", testOrderLifecycle},
-		{"OrderTransitionRules", testOrderTransitionRules},
-		{"OrderStaleVersion", testOrderStaleVersion},
-		{"OrderConcurrentUpdates", testOrderConcurrentUpdates},
-		// Customers and reports.
-		{"CustomerSummary", testCustomerSummary},
-		{"CampaignReport", testCampaignReport},
-		{"CampaignReportByDay", testCampaignReportByDay},
-		{"CampaignReportInvalid", testCampaignReportInvalid},
-		{"CampaignReportWindows", testCampaignReportWindows},
-		// Quarantine.
-		{"QuarantineDedup", testQuarantineDedup},
-		{"QuarantineList", testQuarantineList},
-		{"QuarantineGetAndMark", testQuarantineGetAndMark},
-		{"QuarantineSharesCallbackBody", testQuarantineSharesCallbackBody},
-		// Housekeeping.
-		{"NotFound", testNotFound},
-		{"Ping", testPing},
-		{"CloseTwice", testCloseTwice},
-	}
+type Open func(t *testing.T) store.Store
+
+// Run runs every subtest of the suite against stores made by open: one
+// runner per area of the contract (RunInbound, RunMessages, RunOrders,
+// RunLifecycle, RunReports, RunQuarantine, RunTx, RunHousekeeping), each in
+// the file of its area. A driver, or a new area, plugs in area by area.
+func Run(t *testing.T, open Open) {
+	RunInbound(t, open)
+	RunMessages(t, open)
+	RunOrders(t, open)
+	RunLifecycle(t, open)
+	RunReports(t, open)
+	RunQuarantine(t, open)
+	RunTx(t, open)
+	RunHousekeeping(t, open)
+}
+
+// subtest is one behaviour: a name and a body run on a fresh store.
+type subtest struct {
+	name string
+	fn   func(t *testing.T, s store.Store)
+}
+
+// runAll runs each subtest in parallel on its own store.
+func runAll(t *testing.T, open Open, tests []subtest) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			tt.fn(t, open(t))
 		})
 	}
+}
+
+// RunHousekeeping checks what every store does whatever its area: lookups
+// of what does not exist, Ping, Close.
+func RunHousekeeping(t *testing.T, open Open) {
+	runAll(t, open, []subtest{
+		{"NotFound", testNotFound},
+		{"Ping", testPing},
+		{"CloseTwice", testCloseTwice},
+	})
 }
 
 // cmpOpts compare domain values: times by instant (UTC is checked apart),
@@ -129,7 +118,7 @@ func mustWrite(t *testing.T, s store.Store, ds ...*store.Inbound) []store.Inboun
 		t.Fatalf("WriteInbound: %v", err)
 	}
 	if len(res) != len(ds) {
-		t.Fatalf("WriteInbound returned %d results for %d deliveries", len(res), len(ds))
+		t.Fatalf("WriteInbound returned %d results for %d inbound", len(res), len(ds))
 	}
 	return res
 }
@@ -200,7 +189,7 @@ func testNotFound(t *testing.T, s store.Store) {
 	wantCode(t, "GetCustomer", err, waorders.CodeNotFound)
 	_, err = s.GetQuarantine(ctx, 12345)
 	wantCode(t, "GetQuarantine", err, waorders.CodeNotFound)
-	_, err = s.MarkQuarantineAttempt(ctx, 12345, true, Base)
+	_, err = s.MarkQuarantineAttempt(ctx, store.MarkQuarantineAttemptParams{ID: 12345, Resolved: true, At: Base})
 	wantCode(t, "MarkQuarantineAttempt", err, waorders.CodeNotFound)
 	_, err = s.UpdateOrderStatus(ctx, store.UpdateOrderStatusParams{ID: "wamid.missing", To: waorders.OrderProcessing, Actor: "test", At: Base})
 	wantCode(t, "UpdateOrderStatus", err, waorders.CodeNotFound)

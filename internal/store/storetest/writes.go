@@ -119,7 +119,7 @@ func testEmptyWrite(t *testing.T, s store.Store) {
 	}
 	d := &store.Inbound{Callback: store.RawCallback{ID: NewCallbackID(), Envelope: "meta", ReceivedAt: Base, Body: []byte(`{}`)}}
 	res = mustWrite(t, s, d)
-	diff(t, "result of a delivery without records", store.InboundResult{}, res[0])
+	diff(t, "result of an Inbound without records", store.InboundResult{}, res[0])
 }
 
 func testInboundResults(t *testing.T, s store.Store) {
@@ -141,7 +141,7 @@ func testInboundResults(t *testing.T, s store.Store) {
 	if len(res[0].Quarantine) != 1 || res[0].Quarantine[0].Outcome != store.Stored || res[0].Quarantine[0].ID <= 0 {
 		t.Errorf("quarantine results = %+v, want one stored entry with an id", res[0].Quarantine)
 	}
-	diff(t, "empty delivery", store.InboundResult{}, res[1])
+	diff(t, "empty Inbound", store.InboundResult{}, res[1])
 	mustGetOrder(t, s, o.ID)
 	if _, err := s.GetMessage(t.Context(), text.ID); err != nil {
 		t.Errorf("GetMessage(text): %v", err)
@@ -351,4 +351,21 @@ func testInvalidOrderWritesNothing(t *testing.T, s store.Store) {
 		_, err = s.GetMessage(t.Context(), id)
 		wantCode(t, "GetMessage("+id+") after the failed call", err, waorders.CodeNotFound)
 	}
+}
+
+// RunInbound checks InboundWriter: writes, deduplication and raw JSON.
+func RunInbound(t *testing.T, open Open) {
+	runAll(t, open, []subtest{
+		{"MessageRoundTrip", testMessageRoundTrip},
+		{"OrderRoundTrip", testOrderRoundTrip},
+		{"OrderIDDefaultsToMessageID", testOrderIDDefaultsToMessageID},
+		{"EmptyWrite", testEmptyWrite},
+		{"InboundResultsParallelInput", testInboundResults},
+		{"DuplicateAcrossCalls", testDuplicateAcrossCalls},
+		{"DuplicateWithinCall", testDuplicateWithinCall},
+		{"ConcurrentDuplicateCallbacks", testConcurrentDuplicates},
+		{"CallbackIDReused", testCallbackIDReused},
+		{"RawRoundTrip", testRawRoundTrip},
+		{"InvalidOrderWritesNothing", testInvalidOrderWritesNothing},
+	})
 }

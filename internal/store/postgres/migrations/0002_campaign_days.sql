@@ -1,7 +1,7 @@
 -- The campaign rollup: per grouping ('ref', 'ref1', 'ref2'), campaign value
 -- and UTC day, the row with currency '' holds the order count, units and
 -- first and last order time, and one row per currency the revenue in it
--- (orders and units 0 there). WriteDeliveries adds each new order to it in
+-- (orders and units 0 there). WriteInbound adds each new order to it in
 -- the statement that inserts the order, so a campaign report over whole
 -- days reads this table instead of every order.
 CREATE TABLE campaign_days (

@@ -1,7 +1,7 @@
 -- The campaign rollup: per grouping ('ref', 'ref1', 'ref2'), campaign value
 -- and UTC day (micros of its midnight), the row with currency '' holds the
 -- order count, units and first and last order time, and one row per
--- currency the revenue in it (orders and units 0 there). WriteDeliveries
+-- currency the revenue in it (orders and units 0 there). WriteInbound
 -- adds each new order to it in the same transaction, so a campaign report
 -- over whole days reads this table instead of every order.
 CREATE TABLE campaign_days (
