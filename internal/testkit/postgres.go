@@ -34,10 +34,7 @@ type probe struct {
 // does not parse always fails the test: it is a mistake, not an absence.
 func PostgresURL(tb testing.TB) string {
 	tb.Helper()
-	u := os.Getenv(PostgresURLEnv)
-	if u == "" {
-		u = DefaultPostgresURL
-	}
+	u := PostgresURLSetting()
 	if _, err := pgx.ParseConfig(u); err != nil {
 		tb.Fatalf("%s is not a PostgreSQL URL: %v", PostgresURLEnv, err)
 	}
@@ -63,6 +60,16 @@ func PostgresURL(tb testing.TB) string {
 		tb.Skip(msg)
 	}
 	return u
+}
+
+// PostgresURLSetting returns the configured URL (PostgresURLEnv, or
+// DefaultPostgresURL) without checking that a server answers there: for
+// clean-up code that runs outside a test, such as TestMain.
+func PostgresURLSetting() string {
+	if u := os.Getenv(PostgresURLEnv); u != "" {
+		return u
+	}
+	return DefaultPostgresURL
 }
 
 // RedactURL shows a PostgreSQL URL as user@host:port/database: no

@@ -19,6 +19,7 @@ import (
 	"github.com/waorders/waorders/internal/store"
 	"github.com/waorders/waorders/internal/store/postgres"
 	"github.com/waorders/waorders/internal/store/storetest"
+	"github.com/waorders/waorders/internal/testkit"
 )
 
 // BenchmarkWriteInbound measures durable group commit of single-order
@@ -138,7 +139,7 @@ func BenchmarkReads(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("WAORDERS_BENCH_ORDERS")); err == nil && v > 0 {
 		n = v
 	}
-	url := requireServer(b)
+	url := testkit.PostgresURL(b)
 	schema := newSchema(b, url)
 	s := openStore(b, postgres.Options{Schema: schema})
 	tmpl := storetest.BenchInbound()

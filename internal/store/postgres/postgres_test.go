@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -18,60 +17,8 @@ import (
 	"github.com/waorders/waorders/internal/store"
 	"github.com/waorders/waorders/internal/store/postgres"
 	"github.com/waorders/waorders/internal/store/storetest"
+	"github.com/waorders/waorders/internal/testkit"
 )
-
-// defaultTestURL is the server of this machine: trust auth, database test.
-const defaultTestURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// testURL is the server the tests use: WAORDERS_TEST_POSTGRES_URL, or
-// defaultTestURL.
-func testURL() string {
-	if u := os.Getenv("WAORDERS_TEST_POSTGRES_URL"); u != "" {
-		return u
-	}
-	return defaultTestURL
-}
-
-var (
-	serverOnce sync.Once
-	serverErr  error
-)
-
-// requireServer skips the test when no PostgreSQL answers at testURL, or
-// fails it when CI is set (CI must run the suite, not skip it).
-func requireServer(tb testing.TB) string {
-	tb.Helper()
-	url := testURL()
-	serverOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			serverErr = err
-			return
-		}
-		defer conn.Close(ctx)
-		serverErr = conn.Ping(ctx)
-	})
-	if serverErr != nil {
-		msg := fmt.Sprintf("no PostgreSQL server answers at %s (%v); set WAORDERS_TEST_POSTGRES_URL, or start the local one with: "+
-			"pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start", redact(url), serverErr)
-		if os.Getenv("CI") != "" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
-	}
-	return url
-}
-
-// redact drops the password of a URL for messages.
-func redact(url string) string {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	return fmt.Sprintf("%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
-}
 
 // newSchema returns the name of a fresh schema that is dropped, with all
 // it holds, when the test ends. The schema itself is created by Migrate.
@@ -107,7 +54,7 @@ func schemaName() string {
 // figures do not depend on what ran before.
 func openStore(tb testing.TB, opts postgres.Options) *postgres.Store {
 	tb.Helper()
-	url := requireServer(tb)
+	url := testkit.PostgresURL(tb)
 	if opts.Schema == "" {
 		if _, bench := tb.(*testing.B); bench {
 			opts.Schema = newSchema(tb, url)
@@ -127,7 +74,7 @@ func openStore(tb testing.TB, opts postgres.Options) *postgres.Store {
 }
 
 func TestConformance(t *testing.T) {
-	requireServer(t)
+	testkit.PostgresURL(t)
 	storetest.Run(t, func(t *testing.T) store.Store { return openStore(t, postgres.Options{}) })
 }
 
@@ -135,7 +82,7 @@ func TestConformance(t *testing.T) {
 // goroutines at once: the advisory lock must serialise them so that each
 // migration is applied exactly once and every Open succeeds.
 func TestConcurrentOpenMigratesOnce(t *testing.T) {
-	url := requireServer(t)
+	url := testkit.PostgresURL(t)
 	schema := newSchema(t, url)
 	const n = 4
 	stores := make([]*postgres.Store, n)
@@ -219,7 +166,7 @@ func exec(tb testing.TB, url, schema, sql string) {
 // schema that was never migrated or is behind, saying what to run, and
 // accepts it once migrated.
 func TestNoMigrateRefusesOutdatedSchema(t *testing.T) {
-	url := requireServer(t)
+	url := testkit.PostgresURL(t)
 	schema := newSchema(t, url)
 	exec(t, url, "public", `CREATE SCHEMA `+pgx.Identifier{schema}.Sanitize())
 
@@ -280,7 +227,7 @@ func TestUnreachableServerIsUnavailable(t *testing.T) {
 // a new connection (its writes are idempotent), so no call fails, and
 // other calls fail, if at all, with CodeUnavailable.
 func TestRecoversFromLostConnections(t *testing.T) {
-	url := requireServer(t)
+	url := testkit.PostgresURL(t)
 	app := "waorders_test_kill_" + strings.ReplaceAll(t.Name(), "/", "_")
 	sep := "?"
 	if strings.Contains(url, "?") {
@@ -326,7 +273,7 @@ func TestRecoversFromLostConnections(t *testing.T) {
 // QueryTimeout (here it waits for a row another session holds locked)
 // gives up with CodeUnavailable instead of hanging.
 func TestQueryTimeoutIsUnavailable(t *testing.T) {
-	url := requireServer(t)
+	url := testkit.PostgresURL(t)
 	schema := newSchema(t, url)
 	s := openStore(t, postgres.Options{Schema: schema, QueryTimeout: 300 * time.Millisecond})
 	if _, err := s.WriteInbound(t.Context(), storetest.NewOrderInbounds(storetest.NewOrder("wamid.locked", storetest.Base))); err != nil {
@@ -421,7 +368,7 @@ func TestTimeOutOfRangeWritesNothing(t *testing.T) {
 // Each id must be stored exactly once overall and no call may fail (a
 // deadlock would be retried inside WriteInbound).
 func TestOverlappingBatchesFromManyWriters(t *testing.T) {
-	url := requireServer(t)
+	url := testkit.PostgresURL(t)
 	schema := newSchema(t, url)
 	const writers, batches, size = 4, 10, 32
 	stores := make([]*postgres.Store, writers)
@@ -486,7 +433,7 @@ func TestOverlappingBatchesFromManyWriters(t *testing.T) {
 // run as one transaction, so when a late one fails (here the quarantine
 // insert, made to fail by a trigger), nothing of the call is kept.
 func TestFailedStatementKeepsNothing(t *testing.T) {
-	url := requireServer(t)
+	url := testkit.PostgresURL(t)
 	schema := newSchema(t, url)
 	s := openStore(t, postgres.Options{Schema: schema})
 	exec(t, url, schema, `CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -534,7 +481,7 @@ func TestClosedStoreIsUnavailable(t *testing.T) {
 // callback's stored body keeps where the slice is, not a copy; any other
 // keeps its raw bytes.
 func TestRawStoredAsSpan(t *testing.T) {
-	url := requireServer(t)
+	url := testkit.PostgresURL(t)
 	schema := newSchema(t, url)
 	s := openStore(t, postgres.Options{Schema: schema})
 	inBody := storetest.NewOrderInbound(storetest.NewOrder("wamid.span", storetest.Base))
@@ -568,7 +515,7 @@ func TestRawStoredAsSpan(t *testing.T) {
 // TestStoredCreationEntry: orders written before the creation entry was
 // derived keep the one they stored.
 func TestStoredCreationEntry(t *testing.T) {
-	url := requireServer(t)
+	url := testkit.PostgresURL(t)
 	schema := newSchema(t, url)
 	s := openStore(t, postgres.Options{Schema: schema})
 	storetest.CheckStoredCreationEntry(t, s, func(id string, at time.Time) {
@@ -580,7 +527,7 @@ VALUES ('%s', 1, '%s', '%s', '', 'pending', '')`, id, at.Format(time.RFC3339Nano
 // TestCampaignRollupMigration: migration 0002 builds the campaign rollup
 // from the orders already stored.
 func TestCampaignRollupMigration(t *testing.T) {
-	url := requireServer(t)
+	url := testkit.PostgresURL(t)
 	schema := newSchema(t, url)
 	s := openStore(t, postgres.Options{Schema: schema})
 	storetest.CheckRollupRebuild(t, s, func() {

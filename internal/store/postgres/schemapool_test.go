@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/waorders/waorders/internal/testkit"
+
 	"github.com/waorders/waorders/internal/store/postgres"
 )
 
@@ -98,7 +100,7 @@ func dropPooledSchemas() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, testURL())
+	conn, err := pgx.Connect(ctx, testkit.PostgresURLSetting())
 	if err != nil {
 		return
 	}
