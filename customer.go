@@ -6,14 +6,43 @@ import (
 	"github.com/waorders/waorders/money"
 )
 
-// CustomerSummary is what waorders knows of one customer's orders.
+// The kinds of customer identifier.
+const (
+	IDWa       = "wa_id"          // the phone-based id (wa_id, from)
+	IDUser     = "user_id"        // the business-scoped user id (BSUID)
+	IDParent   = "parent_user_id" // the parent BSUID
+	IDUsername = "username"       // the WhatsApp username
+)
+
+// CustomerID is one identifier of a customer: its kind (IDWa, IDUser,
+// IDParent or IDUsername) and value.
+type CustomerID struct {
+	Kind  string
+	Value string
+}
+
+// CustomerSummary is what waorders knows of one customer: every identifier
+// it was seen with (a customer is the set of identifiers that messages
+// showed together), its names, and its orders over the whole set.
 type CustomerSummary struct {
-	WaID         string
+	// ID is the customer's stable key: its oldest BSUID, else its phone-based
+	// id, else its parent BSUID, else its username.
+	ID           string
+	WaID         string // the newest phone-based id, if any
+	UserID       string // the newest BSUID, if any
+	ParentUserID string // the newest parent BSUID, if any
+	Username     string // as last seen
 	Name         string // as last seen
-	FirstOrderAt time.Time
-	LastOrderAt  time.Time
-	OrderCount   int64
-	Spend        []money.Amount // one per currency
+	Identifiers  []CustomerID
+	Names        []string // every non-empty name seen, newest first
+	// MarketingPreference is the customer's last user_preferences value for
+	// marketing messages ("stop", "resume"), "" if none was received.
+	MarketingPreference string
+	MessageCount        int64
+	FirstOrderAt        time.Time
+	LastOrderAt         time.Time
+	OrderCount          int64
+	Spend               []money.Amount // one per currency
 }
 
 // CampaignRow is one row of the campaign revenue report: the orders whose

@@ -139,10 +139,40 @@ type Item struct {
 	LineTotal         money.Amount
 }
 
-// Customer is the WhatsApp user who placed an order or sent a message.
+// Customer is the WhatsApp user who placed an order or sent a message, with
+// the identifiers that message carried: the phone-based WaID, the
+// business-scoped user id (BSUID, UserID), the parent BSUID and the
+// username. Since usernames, any of them may be missing; see CustomerID.
 type Customer struct {
-	WaID string
-	Name string
+	WaID         string
+	UserID       string
+	ParentUserID string
+	Username     string
+	Name         string
+}
+
+// Key returns the identifier a record of this customer is filed under: the
+// BSUID, else the phone-based id, else the parent BSUID, else the username;
+// "" when the record carried none.
+func (c Customer) Key() string {
+	for _, v := range []string{c.UserID, c.WaID, c.ParentUserID, c.Username} {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// IDs returns the identifiers the customer was seen with, in the order of
+// Key's preference.
+func (c Customer) IDs() []CustomerID {
+	var out []CustomerID
+	for _, id := range []CustomerID{{IDUser, c.UserID}, {IDWa, c.WaID}, {IDParent, c.ParentUserID}, {IDUsername, c.Username}} {
+		if id.Value != "" {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // Business is the business number that received an order.

@@ -21,7 +21,10 @@ type InboundTx interface {
 	// returns one result per callback, in order. Nothing is visible, and
 	// nothing may be acknowledged, until it returns nil. Deduplication is
 	// atomic, by UNIQUE keys: messages and orders by message id, statuses
-	// by (message id, status), message quarantine entries by message id. A
+	// by (message id, participant, status), changes by their Key, customer
+	// links by the pair, message quarantine entries by message id. The
+	// customer links of an Inbound are its Links and those InboundLinks
+	// derives from its records (identifiers seen together). A
 	// duplicate within the same call is a duplicate too. The RawCallback row
 	// of an Inbound whose RawCallback.ID already exists is skipped (a
 	// quarantine retry re-runs one).
@@ -34,7 +37,20 @@ type Inbound struct {
 	Callback   RawCallback
 	Messages   []MessageWrite
 	Statuses   []StatusWrite
+	Changes    []ChangeWrite
 	Quarantine []*waorders.QuarantineEntry
+	// Links are pairs of customer identifiers that the callback shows to
+	// belong to one customer beyond those its records carry (a BSUID change:
+	// the previous and the new BSUID).
+	Links []CustomerLink
+}
+
+// ChangeWrite is one change (not a message or status) to store.
+type ChangeWrite struct {
+	Change *waorders.Change
+	// RawOnly marks a change waorders keeps without typing it (group, sync,
+	// unknown fields): its outcome is Kept rather than Stored.
+	RawOnly bool
 }
 
 // RawCallback is the raw callback log row: every accepted request body is kept,
@@ -70,6 +86,9 @@ const (
 	Stored      Outcome = "stored"
 	Duplicate   Outcome = "duplicate"
 	Quarantined Outcome = "quarantined"
+	// Kept is a change stored as its raw JSON only (a field waorders does
+	// not type).
+	Kept Outcome = "kept"
 )
 
 // InboundResult reports per record what WriteInbound did, parallel to the
@@ -77,6 +96,7 @@ const (
 type InboundResult struct {
 	Messages   []Outcome
 	Statuses   []Outcome
+	Changes    []Outcome
 	Quarantine []QuarantineResult
 }
 

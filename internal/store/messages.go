@@ -16,14 +16,43 @@ type Messages interface {
 	// GetMessageState returns the forward-only delivery state of an
 	// outbound message, derived from its status updates.
 	GetMessageState(ctx context.Context, messageID string) (*waorders.MessageState, error)
-	// ListStatuses returns the stored status updates of an outbound message, oldest rank first.
+	// ListStatuses returns the stored status updates of an outbound message,
+	// oldest rank first (then time, participant).
 	ListStatuses(ctx context.Context, messageID string) ([]*waorders.StatusUpdate, error)
+	// FindStatuses returns stored status updates newest first (by time,
+	// then storage order).
+	FindStatuses(ctx context.Context, p FindStatusesParams) (*StatusPage, error)
+}
+
+// FindStatusesParams selects statuses. Zero fields do not filter.
+type FindStatusesParams struct {
+	MessageID string
+	Status    string
+	// Recipient is any identifier of a customer: the statuses about every
+	// identifier of that customer.
+	Recipient string
+	GroupID   string
+	Since     time.Time
+	Until     time.Time // exclusive
+	Cursor    string
+	Limit     int
+}
+
+// StatusPage is a page of statuses; NextCursor is empty on the last page.
+type StatusPage struct {
+	Statuses   []*waorders.StatusUpdate
+	NextCursor string
 }
 
 // ListMessagesParams selects messages. Zero fields do not filter.
 type ListMessagesParams struct {
-	Type     string
-	Customer string // wa_id
+	Type string
+	// Customer is any identifier of a customer (phone-based id, BSUID,
+	// parent BSUID, username): the messages of every identifier of that
+	// customer.
+	Customer string
+	// Direction is "inbound" or "outbound".
+	Direction string
 	Since    time.Time
 	Until    time.Time // exclusive
 	Cursor   string

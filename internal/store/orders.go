@@ -36,7 +36,7 @@ type ListOrdersParams struct {
 	Ref           string
 	Ref1          string
 	Ref2          string
-	Customer      string // wa_id
+	Customer      string // any identifier of the customer (see ListMessagesParams)
 	PhoneNumberID string
 	CatalogID     string
 	Product       string // product_retailer_id of any item

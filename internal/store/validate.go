@@ -33,6 +33,11 @@ func ValidateInbound(ds []*Inbound) error {
 				return waorders.Errorf(waorders.CodeInvalid, "inbound %d status %d has no message id or status", i, j)
 			}
 		}
+		for j, cw := range d.Changes {
+			if cw.Change == nil || cw.Change.Key == "" || cw.Change.Field == "" {
+				return waorders.Errorf(waorders.CodeInvalid, "inbound %d change %d has no key or field", i, j)
+			}
+		}
 		for j, q := range d.Quarantine {
 			if q == nil {
 				return waorders.Errorf(waorders.CodeInvalid, "inbound %d quarantine entry %d is nil", i, j)

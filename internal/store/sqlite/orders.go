@@ -17,7 +17,8 @@ const exportPage = 1000
 
 const orderColumns = `o.seq, o.id, o.status, o.version, o.catalog_id, o.text, o.customer_wa_id, o.customer_name,
     o.phone_number_id, o.display_phone_number, o.waba_id, o.ref, o.ref1, o.ref2, o.reply_to,
-    o.context_message_id, o.trace_id, o.ordered_at, o.received_at, o.currency, o.total_minor, o.warnings`
+    o.context_message_id, o.trace_id, o.ordered_at, o.received_at, o.currency, o.total_minor, o.warnings,
+    o.customer_user_id, o.customer_parent_user_id, o.customer_username`
 
 // scanOrder reads a row of orderColumns: the order and its seq.
 func scanOrder(sc interface{ Scan(...any) error }) (*waorders.Order, int64, error) {
@@ -32,7 +33,8 @@ func scanOrder(sc interface{ Scan(...any) error }) (*waorders.Order, int64, erro
 	if err := sc.Scan(&seq, &o.ID, &status, &o.Version, &o.CatalogID, &o.Text, &o.Customer.WaID, &o.Customer.Name,
 		&o.Business.PhoneNumberID, &o.Business.DisplayPhoneNumber, &o.Business.WABAID,
 		&o.Campaign.Ref, &o.Campaign.Ref1, &o.Campaign.Ref2, &o.ReplyTo, &o.ContextMessageID, &o.TraceID,
-		&ordered, &received, &first.Currency, &first.Minor, &warnings); err != nil {
+		&ordered, &received, &first.Currency, &first.Minor, &warnings,
+		&o.Customer.UserID, &o.Customer.ParentUserID, &o.Customer.Username); err != nil {
 		return nil, 0, err
 	}
 	o.Status = waorders.OrderStatus(status)
@@ -164,10 +166,18 @@ FROM order_totals WHERE order_seq IN (SELECT value FROM json_each(?)) ORDER BY o
 	return interpretError(rows.Err())
 }
 
-// customerOrders selects the orders of a customer (two parameters, both
-// the wa_id) through the index of messages by customer: orders have none
-// of their own, to spare the intake a second random-key index.
-const customerOrders = "o.seq IN (SELECT m.seq FROM messages m WHERE m.customer_wa_id = ?) AND o.customer_wa_id = ?"
+// customerOrders selects the orders of a customer (one parameter: any of
+// its identifiers) through the index of messages by customer key: orders
+// have none of their own, to spare the intake a second random-key index.
+const customerOrders = "o.seq IN (SELECT m.seq FROM messages m WHERE m.customer_key IN " + customerSet + ")"
+
+// customerSet is a subquery of every identifier of the customer its one
+// parameter is an identifier of: the identifiers connected to it through
+// customer_links, in both directions (UNION stops at a cycle).
+const customerSet = `(WITH RECURSIVE cset(v) AS (SELECT ?
+    UNION SELECT CASE WHEN l.a_value = cset.v THEN l.b_value ELSE l.a_value END
+    FROM cset JOIN customer_links l ON l.a_value = cset.v OR l.b_value = cset.v)
+SELECT v FROM cset)`
 
 // orderQuery is the WHERE clause of a ListOrdersParams, without the cursor.
 type orderQuery struct {
@@ -197,7 +207,7 @@ func buildOrderQuery(f store.ListOrdersParams) (orderQuery, error) {
 	}
 	if f.Customer != "" {
 		q.where = append(q.where, customerOrders)
-		q.args = append(q.args, f.Customer, f.Customer)
+		q.args = append(q.args, f.Customer)
 	}
 	if f.Product != "" {
 		add("EXISTS (SELECT 1 FROM order_items i WHERE i.order_seq = o.seq AND i.product_retailer_id = ?)", f.Product)

@@ -57,7 +57,7 @@ func TestQueryPlans(t *testing.T) {
 		{"Ref1", store.ListOrdersParams{Ref1: "x"}, []string{"USING INDEX orders_ref1 (ref1=? AND"}},
 		{"Ref2", store.ListOrdersParams{Ref2: "x"}, []string{"USING INDEX orders_ref2 (ref2=? AND"}},
 		{"Status", store.ListOrdersParams{Status: "pending"}, []string{"USING INDEX orders_status (status=? AND"}},
-		{"Customer", store.ListOrdersParams{Customer: "9198"}, []string{"USING COVERING INDEX messages_customer (customer_wa_id=?)", "INTEGER PRIMARY KEY"}},
+		{"Customer", store.ListOrdersParams{Customer: "9198"}, []string{"USING COVERING INDEX messages_customer (customer_key=?)", "INTEGER PRIMARY KEY"}},
 		{"Product", store.ListOrdersParams{Product: "p"}, []string{"USING INDEX orders_ordered", "COVERING INDEX order_items_product (product_retailer_id=? AND order_seq=?)"}},
 		{"Ref1Since", store.ListOrdersParams{Ref1: "x", Since: cursor.Time.Add(-time.Hour)}, []string{"USING INDEX orders_ref1 (ref1=? AND ordered_at>? AND"}},
 	}

@@ -15,52 +15,6 @@ import (
 // dayMicros is one UTC day in microseconds.
 const dayMicros = int64(24 * time.Hour / time.Microsecond)
 
-// GetCustomer summarises a customer's orders: the newest non-empty name,
-// first and last order times, the order count and the spend per currency
-// (sorted by code). A customer without orders is CodeNotFound.
-func (s *Store) GetCustomer(ctx context.Context, waID string) (*waorders.CustomerSummary, error) {
-	c := &waorders.CustomerSummary{WaID: waID}
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		var first, last sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT count(*), min(o.ordered_at), max(o.ordered_at)
-FROM orders o WHERE `+customerOrders, waID, waID).Scan(&c.OrderCount, &first, &last); err != nil {
-			return interpretError(err)
-		}
-		if c.OrderCount == 0 {
-			return waorders.Errorf(waorders.CodeNotFound, "customer %s has no orders", waID)
-		}
-		c.FirstOrderAt, c.LastOrderAt = nullMicros(first), nullMicros(last)
-		err := tx.QueryRowContext(ctx, `SELECT o.customer_name FROM orders o
-WHERE `+customerOrders+` AND o.customer_name <> '' ORDER BY o.ordered_at DESC, o.id DESC LIMIT 1`, waID, waID).Scan(&c.Name)
-		if err != nil && err != sql.ErrNoRows {
-			return interpretError(err)
-		}
-		// An order's first total is in its row, further currencies in order_totals.
-		rows, err := tx.QueryContext(ctx, `SELECT currency, sum(amount) FROM (
-    SELECT o.currency AS currency, o.total_minor AS amount FROM orders o WHERE `+customerOrders+`
-    UNION ALL
-    SELECT t.currency, t.amount_minor FROM order_totals t JOIN orders o ON o.seq = t.order_seq WHERE `+customerOrders+`
-) GROUP BY currency ORDER BY currency`, waID, waID, waID, waID)
-		if err != nil {
-			return interpretError(err)
-		}
-		defer rows.Close()
-		c.Spend = []money.Amount{}
-		for rows.Next() {
-			var a money.Amount
-			if err := rows.Scan(&a.Currency, &a.Minor); err != nil {
-				return interpretError(err)
-			}
-			c.Spend = append(c.Spend, a)
-		}
-		return interpretError(rows.Err())
-	})
-	if err != nil {
-		return nil, fmt.Errorf("get customer: %w", err)
-	}
-	return c, nil
-}
-
 // campaignColumns are the columns a campaign report may group by.
 var campaignColumns = map[string]string{"ref": "o.ref", "ref1": "o.ref1", "ref2": "o.ref2"}
 

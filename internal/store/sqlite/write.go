@@ -26,13 +26,17 @@ VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 
 	sqlInsertMessage = `INSERT INTO messages (id, callback_id, type, customer_wa_id, customer_name,
     phone_number_id, display_phone_number, waba_id, ref, ref1, ref2, reply_to, trace_id,
-    context_message_id, summary, sent_at, received_at, raw, raw_offset, raw_length, warnings)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+    context_message_id, summary, sent_at, received_at, raw, raw_offset, raw_length, warnings,
+    customer_key, customer_user_id, customer_parent_user_id, customer_username, direction, group_id, media_url,
+    errors, error_code, error_title)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO NOTHING`
 
 	sqlInsertOrder = `INSERT INTO orders (seq, id, status, version, catalog_id, text, customer_wa_id, customer_name,
     phone_number_id, display_phone_number, waba_id, ref, ref1, ref2, reply_to, context_message_id,
-    trace_id, search, ordered_at, received_at, units, currency, total_minor, warnings)
-VALUES (?, ?, 'pending', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+    trace_id, search, ordered_at, received_at, units, currency, total_minor, warnings,
+    customer_user_id, customer_parent_user_id, customer_username)
+VALUES (?, ?, 'pending', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	sqlInsertItems = `INSERT INTO order_items (order_seq, idx, product_retailer_id, quantity, currency, unit_minor, line_minor)
 VALUES `
@@ -40,9 +44,18 @@ VALUES `
 
 	sqlInsertTotal = `INSERT INTO order_totals (order_seq, idx, currency, amount_minor) VALUES (?, ?, ?, ?)`
 
-	sqlInsertStatus = `INSERT INTO statuses (message_id, status, rank, recipient_id, callback_id, ts, received_at, errors,
+	sqlInsertStatus = `INSERT INTO statuses (message_id, participant, status, rank, recipient_id, recipient_user_id,
+    recipient_parent_user_id, recipient_key, group_id, callback_id, ts, received_at, errors, conversation, pricing,
     raw, raw_offset, raw_length)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id, status) DO NOTHING`
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id, participant, status) DO NOTHING`
+
+	sqlInsertChange = `INSERT INTO changes (key, callback_id, field, kind, event, summary, customer_key, customer_wa_id,
+    customer_user_id, customer_parent_user_id, customer_username, customer_name, at, received_at, raw, raw_offset,
+    raw_length, warnings)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`
+
+	sqlInsertLink = `INSERT INTO customer_links (a_value, a_kind, b_value, b_kind, seen_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING`
 
 	// The state moves only to a higher rank.
 	sqlUpsertState = `INSERT INTO message_states (message_id, status, rank, updated_at) VALUES (?, ?, ?, ?)
@@ -66,7 +79,7 @@ ON CONFLICT (grouping, campaign, day, currency) DO UPDATE SET orders = orders + 
 
 // writeStmts holds the prepared statements of the write path.
 type writeStmts struct {
-	callback, message, order, total, status, state, quarantine, quarantined *sql.Stmt
+	callback, message, order, total, status, state, quarantine, quarantined, change, link *sql.Stmt
 	// items[k-1] inserts k order lines.
 	items [itemsPerStmt]*sql.Stmt
 	// campaignDays[k-1] upserts k rows of the campaign rollup.
@@ -74,7 +87,8 @@ type writeStmts struct {
 }
 
 func (ws *writeStmts) all() []**sql.Stmt {
-	out := []**sql.Stmt{&ws.callback, &ws.message, &ws.order, &ws.total, &ws.status, &ws.state, &ws.quarantine, &ws.quarantined}
+	out := []**sql.Stmt{&ws.callback, &ws.message, &ws.order, &ws.total, &ws.status, &ws.state, &ws.quarantine, &ws.quarantined,
+		&ws.change, &ws.link}
 	for i := range ws.items {
 		out = append(out, &ws.items[i])
 	}
@@ -87,7 +101,7 @@ func (ws *writeStmts) all() []**sql.Stmt {
 func prepareWriteStmts(ctx context.Context, db *sql.DB) (*writeStmts, error) {
 	ws := &writeStmts{}
 	queries := []string{sqlInsertCallback, sqlInsertMessage, sqlInsertOrder, sqlInsertTotal, sqlInsertStatus,
-		sqlUpsertState, sqlInsertQuarantine, sqlQuarantinedMessage}
+		sqlUpsertState, sqlInsertQuarantine, sqlQuarantinedMessage, sqlInsertChange, sqlInsertLink}
 	for k := 1; k <= itemsPerStmt; k++ {
 		queries = append(queries, sqlInsertItems+strings.TrimSuffix(strings.Repeat(sqlItemValues+", ", k), ", "))
 	}
@@ -118,8 +132,8 @@ func (ws *writeStmts) close() error {
 
 // txStmts are the write statements bound to one transaction.
 type txStmts struct {
-	ctx                                                       context.Context
-	callback, message, order, total, status, state, qins, qid *sql.Stmt
+	ctx                                                                     context.Context
+	callback, message, order, total, status, state, qins, qid, change, link *sql.Stmt
 	campaignDays                                              [rollupPerStmt]*sql.Stmt
 	items                                                     [itemsPerStmt]*sql.Stmt
 	args                                                      []any // reused for order lines
@@ -144,6 +158,8 @@ func (ws *writeStmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
 		state:    tx.StmtContext(ctx, ws.state),
 		qins:     tx.StmtContext(ctx, ws.quarantine),
 		qid:      tx.StmtContext(ctx, ws.quarantined),
+		change:   tx.StmtContext(ctx, ws.change),
+		link:     tx.StmtContext(ctx, ws.link),
 		args:     make([]any, 0, 7*itemsPerStmt),
 		rollup:   store.Rollup{},
 	}
@@ -190,7 +206,7 @@ func (st *txStmts) writeInbound(d *store.Inbound, res *store.InboundResult, now 
 	cb := &d.Callback
 	// Raw JSON is stored as a span of the callback's body when that body is
 	// the one this call stores (not one kept by an earlier callback).
-	var msgSpans, statusSpans *rawSpans
+	var msgSpans, statusSpans, changeSpans *rawSpans
 	if cb.ID != "" {
 		headers, err := headersText(cb.Headers)
 		if err != nil {
@@ -210,6 +226,9 @@ func (st *txStmts) writeInbound(d *store.Inbound, res *store.InboundResult, now 
 			}
 			if len(d.Statuses) > 0 {
 				statusSpans = &rawSpans{callbackID: cb.ID, finder: store.NewRawSpans(body)}
+			}
+			if len(d.Changes) > 0 {
+				changeSpans = &rawSpans{callbackID: cb.ID, finder: store.NewRawSpans(body)}
 			}
 		}
 	}
@@ -231,6 +250,21 @@ func (st *txStmts) writeInbound(d *store.Inbound, res *store.InboundResult, now 
 				return err
 			}
 			res.Statuses[i] = out
+		}
+	}
+	if len(d.Changes) > 0 {
+		res.Changes = make([]store.Outcome, len(d.Changes))
+		for i, cw := range d.Changes {
+			out, err := st.writeChange(cw, orNow(cb.ReceivedAt, now), changeSpans)
+			if err != nil {
+				return err
+			}
+			res.Changes[i] = out
+		}
+	}
+	for _, l := range store.InboundLinks(d) {
+		if _, err := st.link.ExecContext(st.ctx, l.A.Value, l.A.Kind, l.B.Value, l.B.Kind, micros(orNow(cb.ReceivedAt, now))); err != nil {
+			return fmt.Errorf("insert customer link: %w", interpretError(err))
 		}
 	}
 	if len(d.Quarantine) > 0 {
@@ -286,7 +320,9 @@ func (st *txStmts) writeMessage(mw store.MessageWrite, received time.Time, spans
 	r, err := st.message.ExecContext(st.ctx, m.ID, m.CallbackID, m.Type, m.Customer.WaID, m.Customer.Name,
 		m.Business.PhoneNumberID, m.Business.DisplayPhoneNumber, m.Business.WABAID,
 		m.Campaign.Ref, m.Campaign.Ref1, m.Campaign.Ref2, m.ReplyTo, m.TraceID, m.ContextMessageID,
-		m.Summary, micros(m.SentAt), micros(received), raw, rawOffset, rawLength, warnings)
+		m.Summary, micros(m.SentAt), micros(received), raw, rawOffset, rawLength, warnings,
+		m.Customer.Key(), m.Customer.UserID, m.Customer.ParentUserID, m.Customer.Username, direction(m.Direction),
+		m.GroupID, m.MediaURL, rawText(m.Errors), m.ErrorCode, m.ErrorTitle)
 	if err != nil {
 		return "", fmt.Errorf("insert message %s: %w", m.ID, interpretError(err))
 	}
@@ -329,7 +365,7 @@ func (st *txStmts) writeOrder(seq int64, id string, o *waorders.Order, received 
 		o.Customer.WaID, o.Customer.Name, o.Business.PhoneNumberID, o.Business.DisplayPhoneNumber, o.Business.WABAID,
 		o.Campaign.Ref, o.Campaign.Ref1, o.Campaign.Ref2, o.ReplyTo, o.ContextMessageID, o.TraceID,
 		store.SearchText(o.Customer.Name, o.Text), micros(o.OrderedAt), micros(received), o.Units(),
-		first.Currency, first.Minor, warnings)
+		first.Currency, first.Minor, warnings, o.Customer.UserID, o.Customer.ParentUserID, o.Customer.Username)
 	if err != nil {
 		return fmt.Errorf("insert order %s: %w", id, interpretError(err))
 	}
@@ -390,8 +426,11 @@ func (st *txStmts) writeStatus(sw store.StatusWrite, received time.Time, spans *
 		received = u.ReceivedAt
 	}
 	raw, rawOffset, rawLength := spans.args(u.CallbackID, u.Raw)
-	r, err := st.status.ExecContext(st.ctx, u.MessageID, u.Status, sw.Rank, u.RecipientID, u.CallbackID,
-		micros(u.Timestamp), micros(received), rawText(u.Errors), raw, rawOffset, rawLength)
+	recipient := waorders.Customer{WaID: u.RecipientID, UserID: u.RecipientUserID, ParentUserID: u.RecipientParentUserID}
+	r, err := st.status.ExecContext(st.ctx, u.MessageID, u.Participant, u.Status, sw.Rank, u.RecipientID,
+		u.RecipientUserID, u.RecipientParentUserID, recipient.Key(), u.GroupID, u.CallbackID,
+		micros(u.Timestamp), micros(received), rawText(u.Errors), rawText(u.Conversation), rawText(u.Pricing),
+		raw, rawOffset, rawLength)
 	if err != nil {
 		return "", fmt.Errorf("insert status %s %s: %w", u.MessageID, u.Status, interpretError(err))
 	}
@@ -434,4 +473,41 @@ func (st *txStmts) writeQuarantine(q *waorders.QuarantineEntry, received time.Ti
 		return store.QuarantineResult{}, fmt.Errorf("find quarantined message %s: %w", q.MessageID, interpretError(err))
 	}
 	return store.QuarantineResult{ID: id, Outcome: store.Duplicate}, nil
+}
+
+// direction stores "" as inbound.
+func direction(d string) string {
+	if d == "" {
+		return waorders.DirectionInbound
+	}
+	return d
+}
+
+func (st *txStmts) writeChange(cw store.ChangeWrite, received time.Time, spans *rawSpans) (store.Outcome, error) {
+	c := cw.Change
+	warnings, err := problemsText(c.Warnings)
+	if err != nil {
+		return "", err
+	}
+	if !c.ReceivedAt.IsZero() {
+		received = c.ReceivedAt
+	}
+	at := c.At
+	if at.IsZero() {
+		at = received
+	}
+	raw, rawOffset, rawLength := spans.args(c.CallbackID, c.Raw)
+	r, err := st.change.ExecContext(st.ctx, c.Key, c.CallbackID, c.Field, c.Kind, c.Event, c.Summary, c.Customer.Key(),
+		c.Customer.WaID, c.Customer.UserID, c.Customer.ParentUserID, c.Customer.Username, c.Customer.Name,
+		micros(at), micros(received), raw, rawOffset, rawLength, warnings)
+	if err != nil {
+		return "", fmt.Errorf("insert change %s: %w", c.Field, interpretError(err))
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return store.Duplicate, nil
+	}
+	if cw.RawOnly {
+		return store.Kept, nil
+	}
+	return store.Stored, nil
 }
