@@ -26,6 +26,7 @@ func (s *Server) Handler() http.Handler {
 		op = &ops.Handler{Ping: s.cfg.Store.Ping, Metrics: s.cfg.Metrics}
 		v1 = &api.Handler{
 			Messages: s.cfg.Store, Orders: s.cfg.Store, Reports: s.cfg.Store, Quarantine: s.cfg.Store,
+			Customers: s.cfg.Store, Changes: s.cfg.Store,
 			Retry: s.cfg.Intake.Retry, Log: s.log, WriteTimeout: s.cfg.WriteTimeout,
 		}
 	)

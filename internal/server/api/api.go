@@ -20,6 +20,8 @@ type Handler struct {
 	Messages   store.Messages
 	Orders     store.Orders
 	Reports    store.Reports
+	Customers  store.Customers
+	Changes    store.Changes
 	Quarantine store.Quarantine
 	// Retry re-runs a quarantined body through the intake (intake.Intake.Retry).
 	Retry func(ctx context.Context, id int64) (*intake.RetryResult, error)

@@ -18,7 +18,7 @@ func (h *Handler) CustomerGet(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	waID := r.PathValue("wa_id")
-	c, err := h.Reports.GetCustomer(r.Context(), waID)
+	c, err := h.Customers.GetCustomer(r.Context(), waID)
 	if err != nil {
 		return err
 	}

@@ -22,17 +22,24 @@ func rawColumn(t string) string {
 
 var messageColumns = `m.id, m.callback_id, m.type, m.wa_id, m.customer_name, m.phone_number_id,
 	m.display_phone_number, m.waba_id, m.ref, m.ref1, m.ref2, m.reply_to, m.trace_id,
-	m.context_message_id, m.summary, m.sent_at, m.received_at, ` + rawColumn("m") + `, m.warnings`
+	m.context_message_id, m.summary, m.sent_at, m.received_at, ` + rawColumn("m") + `, m.warnings,
+	m.customer_user_id, m.customer_parent_user_id, m.customer_username, m.direction, m.group_id, m.media_url,
+	m.errors, m.error_code, m.error_title`
 
 func scanMessage(row pgx.Row) (*waorders.Message, error) {
 	var m waorders.Message
-	var raw, warnings []byte
+	var raw, warnings, errs []byte
 	err := row.Scan(&m.ID, &m.CallbackID, &m.Type, &m.Customer.WaID, &m.Customer.Name,
 		&m.Business.PhoneNumberID, &m.Business.DisplayPhoneNumber, &m.Business.WABAID,
 		&m.Campaign.Ref, &m.Campaign.Ref1, &m.Campaign.Ref2, &m.ReplyTo, &m.TraceID,
-		&m.ContextMessageID, &m.Summary, &m.SentAt, &m.ReceivedAt, &raw, &warnings)
+		&m.ContextMessageID, &m.Summary, &m.SentAt, &m.ReceivedAt, &raw, &warnings,
+		&m.Customer.UserID, &m.Customer.ParentUserID, &m.Customer.Username, &m.Direction, &m.GroupID, &m.MediaURL,
+		&errs, &m.ErrorCode, &m.ErrorTitle)
 	if err != nil {
 		return nil, err
+	}
+	if len(errs) > 0 {
+		m.Errors = json.RawMessage(errs)
 	}
 	m.SentAt, m.ReceivedAt = utc(m.SentAt), utc(m.ReceivedAt)
 	if len(raw) > 0 {
@@ -70,7 +77,10 @@ func (s *Store) ListMessages(ctx context.Context, f store.ListMessagesParams) (*
 		c.add("m.type = ?", clean(f.Type))
 	}
 	if f.Customer != "" {
-		c.add("m.wa_id = ?", clean(f.Customer))
+		c.add("m.customer_key IN "+customerSet, clean(f.Customer))
+	}
+	if f.Direction != "" {
+		c.add("m.direction = ?", clean(f.Direction))
 	}
 	if !f.Since.IsZero() {
 		c.add("m.sent_at >= ?", f.Since.UTC())
@@ -122,33 +132,117 @@ func (s *Store) GetMessageState(ctx context.Context, messageID string) (*waorder
 	return &st, nil
 }
 
+// customerSet is a subquery of every identifier of the customer its one
+// parameter is an identifier of: the identifiers connected to it through
+// customer_links, both ways (UNION stops at a cycle). The OR join uses both
+// indexes of customer_links (a bitmap OR); sets are tiny.
+const customerSet = `(WITH RECURSIVE cset(v) AS (SELECT ?::text
+	UNION SELECT CASE WHEN l.a_value = cset.v THEN l.b_value ELSE l.a_value END
+	FROM cset JOIN customer_links l ON l.a_value = cset.v OR l.b_value = cset.v)
+SELECT v FROM cset)`
+
+var statusColumns = `s.seq, s.message_id, s.participant, s.status, s.recipient_id, s.recipient_user_id,
+	s.recipient_parent_user_id, s.group_id, s.callback_id, s.ts, s.received_at, s.errors, s.conversation, s.pricing, ` +
+	rawColumn("s")
+
+func scanStatus(r pgx.Row) (*waorders.StatusUpdate, int64, error) {
+	var u waorders.StatusUpdate
+	var seq int64
+	var errs, conv, pricing, raw []byte
+	if err := r.Scan(&seq, &u.MessageID, &u.Participant, &u.Status, &u.RecipientID, &u.RecipientUserID,
+		&u.RecipientParentUserID, &u.GroupID, &u.CallbackID, &u.Timestamp, &u.ReceivedAt, &errs, &conv, &pricing, &raw); err != nil {
+		return nil, 0, err
+	}
+	u.Timestamp, u.ReceivedAt = utc(u.Timestamp), utc(u.ReceivedAt)
+	u.Errors, u.Conversation, u.Pricing, u.Raw = rawOrNil(errs), rawOrNil(conv), rawOrNil(pricing), rawOrNil(raw)
+	return &u, seq, nil
+}
+
+func rawOrNil(b []byte) json.RawMessage {
+	if len(b) == 0 {
+		return nil
+	}
+	return json.RawMessage(b)
+}
+
 // ListStatuses returns the stored status updates of an outbound message,
 // oldest rank first (an empty list when there are none).
 func (s *Store) ListStatuses(ctx context.Context, messageID string) ([]*waorders.StatusUpdate, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT s.message_id, s.status, s.recipient_id, s.callback_id, s.ts, s.received_at, s.errors, `+
-		rawColumn("s")+` FROM statuses s WHERE s.message_id = $1 ORDER BY s.rank, s.ts, s.status`, clean(messageID))
+	rows, err := s.pool.Query(ctx, `SELECT `+statusColumns+` FROM statuses s WHERE s.message_id = $1
+		ORDER BY s.rank, s.ts, s.participant, s.status`, clean(messageID))
 	if err != nil {
 		return nil, fmt.Errorf("list statuses: %w", interpretError(err))
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*waorders.StatusUpdate, error) {
-		var u waorders.StatusUpdate
-		var errs, raw []byte
-		if err := r.Scan(&u.MessageID, &u.Status, &u.RecipientID, &u.CallbackID, &u.Timestamp, &u.ReceivedAt, &errs, &raw); err != nil {
-			return nil, err
-		}
-		u.Timestamp, u.ReceivedAt = utc(u.Timestamp), utc(u.ReceivedAt)
-		if len(errs) > 0 {
-			u.Errors = json.RawMessage(errs)
-		}
-		if len(raw) > 0 {
-			u.Raw = json.RawMessage(raw)
-		}
-		return &u, nil
+		u, _, err := scanStatus(r)
+		return u, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list statuses: %w", interpretError(err))
 	}
 	return out, nil
+}
+
+// FindStatuses returns statuses newest first (by time, then storage order).
+func (s *Store) FindStatuses(ctx context.Context, f store.FindStatusesParams) (*store.StatusPage, error) {
+	cur, err := store.DecodeCursor(f.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	var curSeq int64
+	if !cur.IsZero() {
+		if curSeq, err = strconv.ParseInt(cur.ID, 10, 64); err != nil {
+			return nil, waorders.Errorf(waorders.CodeInvalid, "malformed cursor")
+		}
+	}
+	limit := store.NormalizeLimit(f.Limit)
+	c := &conds{}
+	for _, eq := range []struct{ col, v string }{{"s.message_id", f.MessageID}, {"s.status", f.Status}, {"s.group_id", f.GroupID}} {
+		if eq.v != "" {
+			c.add(eq.col+" = ?", clean(eq.v))
+		}
+	}
+	if f.Recipient != "" {
+		c.add("s.recipient_key IN "+customerSet, clean(f.Recipient))
+	}
+	if !f.Since.IsZero() {
+		c.add("s.ts >= ?", f.Since.UTC())
+	}
+	if !f.Until.IsZero() {
+		c.add("s.ts < ?", f.Until.UTC())
+	}
+	if !cur.IsZero() {
+		c.args = append(c.args, cur.Time, curSeq)
+		n := len(c.args)
+		c.where = append(c.where, fmt.Sprintf("(s.ts, s.seq) < ($%d, $%d)", n-1, n))
+	}
+	c.args = append(c.args, limit+1)
+	q := `SELECT ` + statusColumns + ` FROM statuses s` + c.sql() +
+		` ORDER BY s.ts DESC, s.seq DESC LIMIT $` + strconv.Itoa(len(c.args))
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, q, c.args...)
+	if err != nil {
+		return nil, fmt.Errorf("find statuses: %w", interpretError(err))
+	}
+	var seqs []int64
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*waorders.StatusUpdate, error) {
+		u, seq, err := scanStatus(r)
+		seqs = append(seqs, seq)
+		return u, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find statuses: %w", interpretError(err))
+	}
+	page := &store.StatusPage{Statuses: out}
+	if page.Statuses == nil {
+		page.Statuses = []*waorders.StatusUpdate{}
+	}
+	if len(out) > limit {
+		page.Statuses = out[:limit]
+		page.NextCursor = store.Cursor{Time: out[limit-1].Timestamp, ID: strconv.FormatInt(seqs[limit-1], 10)}.Encode()
+	}
+	return page, nil
 }

@@ -27,7 +27,8 @@ type querier interface {
 
 const orderColumns = `o.id, o.status, o.version, o.catalog_id, o.text, o.wa_id, o.customer_name,
 	o.phone_number_id, o.display_phone_number, o.waba_id, o.ref, o.ref1, o.ref2, o.reply_to,
-	o.context_message_id, o.trace_id, o.ordered_at, o.received_at, o.warnings`
+	o.context_message_id, o.trace_id, o.ordered_at, o.received_at, o.warnings,
+	o.customer_user_id, o.customer_parent_user_id, o.customer_username`
 
 func scanOrder(row pgx.Row) (*waorders.Order, error) {
 	var o waorders.Order
@@ -35,7 +36,8 @@ func scanOrder(row pgx.Row) (*waorders.Order, error) {
 	err := row.Scan(&o.ID, &o.Status, &o.Version, &o.CatalogID, &o.Text, &o.Customer.WaID, &o.Customer.Name,
 		&o.Business.PhoneNumberID, &o.Business.DisplayPhoneNumber, &o.Business.WABAID,
 		&o.Campaign.Ref, &o.Campaign.Ref1, &o.Campaign.Ref2, &o.ReplyTo,
-		&o.ContextMessageID, &o.TraceID, &o.OrderedAt, &o.ReceivedAt, &warnings)
+		&o.ContextMessageID, &o.TraceID, &o.OrderedAt, &o.ReceivedAt, &warnings,
+		&o.Customer.UserID, &o.Customer.ParentUserID, &o.Customer.Username)
 	if err != nil {
 		return nil, err
 	}
@@ -183,12 +185,16 @@ func orderConds(f store.ListOrdersParams) (*conds, error) {
 		c.add("o.status = ?", string(f.Status))
 	}
 	for _, eq := range []struct{ col, v string }{
-		{"o.ref", f.Ref}, {"o.ref1", f.Ref1}, {"o.ref2", f.Ref2}, {"o.wa_id", f.Customer},
+		{"o.ref", f.Ref}, {"o.ref1", f.Ref1}, {"o.ref2", f.Ref2},
 		{"o.phone_number_id", f.PhoneNumberID}, {"o.catalog_id", f.CatalogID},
 	} {
 		if eq.v != "" {
 			c.add(eq.col+" = ?", clean(eq.v))
 		}
+	}
+	if f.Customer != "" {
+		// Through the messages' customer index: an order has its message's id.
+		c.add("o.id IN (SELECT m.id FROM messages m WHERE m.customer_key IN "+customerSet+")", clean(f.Customer))
 	}
 	if f.Product != "" {
 		c.add("EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.product_retailer_id = ?)", clean(f.Product))

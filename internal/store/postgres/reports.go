@@ -12,47 +12,6 @@ import (
 	"github.com/waorders/waorders/money"
 )
 
-// GetCustomer summarises a customer's orders: the name of their latest
-// order that carried one, first and last order times, the count, and the
-// spend per currency (CodeNotFound when they have no order).
-func (s *Store) GetCustomer(ctx context.Context, waID string) (*waorders.CustomerSummary, error) {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	id := clean(waID)
-	b := &pgx.Batch{}
-	b.Queue(`SELECT count(*), min(ordered_at), max(ordered_at),
-		coalesce((SELECT customer_name FROM orders WHERE wa_id = $1 AND customer_name <> ''
-			ORDER BY ordered_at DESC, id DESC LIMIT 1), '')
-		FROM orders WHERE wa_id = $1`, id)
-	b.Queue(`SELECT t.currency, sum(t.amount_minor)::bigint
-		FROM orders o JOIN order_totals t ON t.order_id = o.id
-		WHERE o.wa_id = $1 GROUP BY t.currency ORDER BY t.currency`, id)
-	br := s.pool.SendBatch(ctx, b)
-	defer br.Close()
-
-	c := waorders.CustomerSummary{WaID: waID}
-	var first, last *time.Time
-	if err := br.QueryRow().Scan(&c.OrderCount, &first, &last, &c.Name); err != nil {
-		return nil, fmt.Errorf("get customer: %w", interpretError(err))
-	}
-	if c.OrderCount == 0 {
-		return nil, waorders.Errorf(waorders.CodeNotFound, "customer %q has no orders", waID)
-	}
-	c.FirstOrderAt, c.LastOrderAt = first.UTC(), last.UTC()
-	var a money.Amount
-	rows, _ := br.Query()
-	if _, err := pgx.ForEachRow(rows, []any{&a.Currency, &a.Minor}, func() error {
-		c.Spend = append(c.Spend, a)
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("get customer: %w", interpretError(err))
-	}
-	if err := br.Close(); err != nil {
-		return nil, fmt.Errorf("get customer: %w", interpretError(err))
-	}
-	return &c, nil
-}
-
 // campaignColumns are the columns CampaignReportParams.GroupBy may name.
 var campaignColumns = map[string]string{"ref": "o.ref", "ref1": "o.ref1", "ref2": "o.ref2"}
 

@@ -93,9 +93,9 @@ func (s *Store) writePlan(ctx context.Context, q querier, p *writePlan) ([]store
 	insertedStatuses := map[string]bool{}
 	if len(p.statuses.messageID) > 0 {
 		queue(insertStatusesSQL, p.statuses.args(), func(rows pgx.Rows) error {
-			var id, status string
-			_, err := pgx.ForEachRow(rows, []any{&id, &status}, func() error {
-				insertedStatuses[statusKey(id, status)] = true
+			var id, participant, status string
+			_, err := pgx.ForEachRow(rows, []any{&id, &participant, &status}, func() error {
+				insertedStatuses[statusKey(id, participant, status)] = true
 				return nil
 			})
 			return err
@@ -103,6 +103,15 @@ func (s *Store) writePlan(ctx context.Context, q querier, p *writePlan) ([]store
 	}
 	if len(p.states.messageID) > 0 {
 		queue(upsertStatesSQL, p.states.args(), nil)
+	}
+	insertedChanges := map[string]bool{}
+	if len(p.changes.key) > 0 {
+		queue(insertChangesSQL, p.changes.args(), func(rows pgx.Rows) error {
+			return collectStrings(rows, insertedChanges)
+		})
+	}
+	if len(p.links.aValue) > 0 {
+		queue(insertLinksSQL, p.links.args(), nil)
 	}
 	// Per quarantine row (by ordinality): its new id and whether it was inserted.
 	qIDs := make([]int64, len(p.quarantine.kind))
@@ -156,6 +165,14 @@ func (s *Store) writePlan(ctx context.Context, q querier, p *writePlan) ([]store
 			res[r.inbound].Statuses[r.index] = store.Stored
 		}
 	}
+	for _, r := range p.changeRefs {
+		if r.first && insertedChanges[r.key] {
+			res[r.inbound].Changes[r.index] = store.Stored
+			if r.row == 1 {
+				res[r.inbound].Changes[r.index] = store.Kept
+			}
+		}
+	}
 	for _, r := range p.quarantineRefs {
 		q := &res[r.inbound].Quarantine[r.index]
 		switch {
@@ -183,7 +200,9 @@ func collectStrings(rows pgx.Rows, into map[string]bool) error {
 	return err
 }
 
-func statusKey(messageID, status string) string { return messageID + "\x00" + status }
+func statusKey(messageID, participant, status string) string {
+	return messageID + "\x00" + participant + "\x00" + status
+}
 
 // ref places one record of the input in the results: Inbound in[inbound],
 // slice position index. first is false for a repeat, within the call, of
@@ -192,7 +211,7 @@ type ref struct {
 	inbound, index int
 	key            string
 	first          bool
-	row            int // quarantine: row in the insert, -1 for a repeat
+	row            int // quarantine: row in the insert, -1 for a repeat; changes: 1 if kept raw only
 }
 
 // writePlan is the input of WriteInbound turned into one column array
@@ -205,11 +224,14 @@ type writePlan struct {
 	orders     orderCols
 	statuses   statusCols
 	states     stateCols
+	changes    changeCols
+	links      linkCols
 	quarantine quarantineCols
 
 	quarantineMessageIDs []string
 	msgRefs              []ref
 	statusRefs           []ref
+	changeRefs           []ref
 	quarantineRefs       []ref
 }
 
@@ -234,6 +256,10 @@ func (p *writePlan) newResults() []store.InboundResult {
 		for j := range res[i].Statuses {
 			res[i].Statuses[j] = store.Duplicate
 		}
+		res[i].Changes = make([]store.Outcome, len(sh.Changes))
+		for j := range res[i].Changes {
+			res[i].Changes[j] = store.Duplicate
+		}
 		res[i].Quarantine = make([]store.QuarantineResult, len(sh.Quarantine))
 	}
 	return res
@@ -253,6 +279,8 @@ func planWrite(ds []*store.Inbound, now time.Time) (*writePlan, error) {
 	seenStatuses := map[string]bool{}
 	stateAt := map[string]int{} // message id → row in p.states
 	seenQuarantine := map[string]bool{}
+	seenChanges := map[string]bool{}
+	var links []store.CustomerLink
 
 	for i, d := range ds {
 		cb := d.Callback
@@ -262,15 +290,20 @@ func planWrite(ds []*store.Inbound, now time.Time) (*writePlan, error) {
 		p.shape[i] = store.InboundResult{
 			Messages:   make([]store.Outcome, len(d.Messages)),
 			Statuses:   make([]store.Outcome, len(d.Statuses)),
+			Changes:    make([]store.Outcome, len(d.Changes)),
 			Quarantine: make([]store.QuarantineResult, len(d.Quarantine)),
 		}
+		links = append(links, store.InboundLinks(d)...)
 		if cb.ID != "" && !seenCallbacks[clean(cb.ID)] {
 			seenCallbacks[clean(cb.ID)] = true
 			if err := p.callbacks.add(&cb); err != nil {
 				return nil, err
 			}
 		}
-		var msgSpans, statusSpans *store.RawSpans
+		var msgSpans, statusSpans, changeSpans *store.RawSpans
+		if cb.ID != "" && len(d.Changes) > 0 {
+			changeSpans = store.NewRawSpans(cb.Body)
+		}
 		if cb.ID != "" && len(d.Messages) > 0 {
 			msgSpans = store.NewRawSpans(cb.Body)
 		}
@@ -297,7 +330,7 @@ func planWrite(ds []*store.Inbound, now time.Time) (*writePlan, error) {
 		}
 		for j, sw := range d.Statuses {
 			u := sw.Update
-			key := statusKey(clean(u.MessageID), clean(u.Status))
+			key := statusKey(clean(u.MessageID), clean(u.Participant), clean(u.Status))
 			r := ref{inbound: i, index: j, key: key, first: !seenStatuses[key]}
 			p.statusRefs = append(p.statusRefs, r)
 			if r.first {
@@ -315,6 +348,20 @@ func planWrite(ds []*store.Inbound, now time.Time) (*writePlan, error) {
 				p.states.add(mid, clean(u.Status), sw.Rank, at)
 			} else if int32(sw.Rank) > p.states.rank[k] {
 				p.states.status[k], p.states.rank[k], p.states.updatedAt[k] = clean(u.Status), int32(sw.Rank), at
+			}
+		}
+		for j, cw := range d.Changes {
+			key := clean(cw.Change.Key)
+			r := ref{inbound: i, index: j, key: key, first: !seenChanges[key]}
+			if cw.RawOnly {
+				r.row = 1
+			}
+			p.changeRefs = append(p.changeRefs, r)
+			if r.first {
+				seenChanges[key] = true
+				if err := p.changes.add(cw.Change, cb, changeSpans); err != nil {
+					return nil, err
+				}
 			}
 		}
 		for j, q := range d.Quarantine {
@@ -341,6 +388,8 @@ func planWrite(ds []*store.Inbound, now time.Time) (*writePlan, error) {
 	p.orders.sortByKey()
 	p.statuses.sortByKey()
 	p.states.sortByKey()
+	p.changes.sortByKey()
+	p.links.addAll(links, now)
 	return p, nil
 }
 
@@ -417,9 +466,12 @@ ON CONFLICT (id) DO NOTHING`
 type messageCols struct {
 	id, callbackID, typ, waID, customerName, phoneNumberID, displayPhoneNumber, wabaID,
 	ref, ref1, ref2, replyTo, traceID, contextMessageID, summary []string
-	sentAt, receivedAt []time.Time
-	raw                [][]byte
-	warnings           []string
+	sentAt, receivedAt                                                                    []time.Time
+	raw                                                                                   [][]byte
+	warnings                                                                              []string
+	customerKey, userID, parentUserID, username, direction, groupID, mediaURL, errorTitle []string
+	errors                                                                                [][]byte
+	errorCode                                                                             []int64
 	// Where raw lies in the callback's body, when it does (NULL otherwise);
 	// the insert keeps only the span if the stored body holds those bytes.
 	rawOffset, rawLength []*int32
@@ -462,6 +514,24 @@ func (c *messageCols) add(m *waorders.Message, cb store.RawCallback, spans *stor
 	off, n := span(spans, m.Raw)
 	c.rawOffset, c.rawLength = append(c.rawOffset, off), append(c.rawLength, n)
 	c.warnings = append(c.warnings, w)
+	c.customerKey = append(c.customerKey, clean(m.Customer.Key()))
+	c.userID = append(c.userID, clean(m.Customer.UserID))
+	c.parentUserID = append(c.parentUserID, clean(m.Customer.ParentUserID))
+	c.username = append(c.username, clean(m.Customer.Username))
+	dir := m.Direction
+	if dir == "" {
+		dir = waorders.DirectionInbound
+	}
+	c.direction = append(c.direction, clean(dir))
+	c.groupID = append(c.groupID, clean(m.GroupID))
+	c.mediaURL = append(c.mediaURL, clean(m.MediaURL))
+	var errs []byte
+	if len(m.Errors) > 0 {
+		errs = m.Errors
+	}
+	c.errors = append(c.errors, errs)
+	c.errorCode = append(c.errorCode, m.ErrorCode)
+	c.errorTitle = append(c.errorTitle, clean(m.ErrorTitle))
 	return nil
 }
 
@@ -482,9 +552,11 @@ func (c *messageCols) sortByKey() {
 	p := keyOrder(c.id)
 	for _, col := range []*[]string{&c.id, &c.callbackID, &c.typ, &c.waID, &c.customerName, &c.phoneNumberID,
 		&c.displayPhoneNumber, &c.wabaID, &c.ref, &c.ref1, &c.ref2, &c.replyTo, &c.traceID, &c.contextMessageID,
-		&c.summary, &c.warnings} {
+		&c.summary, &c.warnings, &c.customerKey, &c.userID, &c.parentUserID, &c.username, &c.direction, &c.groupID,
+		&c.mediaURL, &c.errorTitle} {
 		*col = permute(*col, p)
 	}
+	c.errors, c.errorCode = permute(c.errors, p), permute(c.errorCode, p)
 	c.sentAt, c.receivedAt, c.raw = permute(c.sentAt, p), permute(c.receivedAt, p), permute(c.raw, p)
 	c.rawOffset, c.rawLength = permute(c.rawOffset, p), permute(c.rawLength, p)
 }
@@ -492,7 +564,9 @@ func (c *messageCols) sortByKey() {
 func (c *messageCols) args() []any {
 	return []any{c.id, c.callbackID, c.typ, c.waID, c.customerName, c.phoneNumberID, c.displayPhoneNumber,
 		c.wabaID, c.ref, c.ref1, c.ref2, c.replyTo, c.traceID, c.contextMessageID, c.summary,
-		c.sentAt, c.receivedAt, c.raw, c.warnings, c.rawOffset, c.rawLength}
+		c.sentAt, c.receivedAt, c.raw, c.warnings, c.rawOffset, c.rawLength,
+		c.customerKey, c.userID, c.parentUserID, c.username, c.direction, c.groupID, c.mediaURL, c.errors, c.errorCode,
+		c.errorTitle}
 }
 
 // insertMessagesSQL inserts the new messages. A message whose raw JSON is
@@ -501,17 +575,23 @@ func (c *messageCols) args() []any {
 const insertMessagesSQL = `
 INSERT INTO messages (id, callback_id, type, wa_id, customer_name, phone_number_id, display_phone_number,
 	waba_id, ref, ref1, ref2, reply_to, trace_id, context_message_id, summary, sent_at, received_at, raw, warnings,
-	raw_offset, raw_length)
+	raw_offset, raw_length, customer_key, customer_user_id, customer_parent_user_id, customer_username, direction,
+	group_id, media_url, errors, error_code, error_title)
 SELECT t.id, t.callback_id, t.type, t.wa_id, t.customer_name, t.phone_number_id, t.display_phone_number,
 	t.waba_id, t.ref, t.ref1, t.ref2, t.reply_to, t.trace_id, t.context_message_id, t.summary, t.sent_at, t.received_at,
 	CASE WHEN s.ok THEN NULL ELSE t.raw END, t.warnings::jsonb,
-	CASE WHEN s.ok THEN t.raw_offset END, CASE WHEN s.ok THEN t.raw_length END
+	CASE WHEN s.ok THEN t.raw_offset END, CASE WHEN s.ok THEN t.raw_length END,
+	t.customer_key, t.customer_user_id, t.customer_parent_user_id, t.customer_username, t.direction,
+	t.group_id, t.media_url, t.errors, t.error_code, t.error_title
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 	$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-	$16::timestamptz[], $17::timestamptz[], $18::bytea[], $19::text[], $20::integer[], $21::integer[])
+	$16::timestamptz[], $17::timestamptz[], $18::bytea[], $19::text[], $20::integer[], $21::integer[],
+	$22::text[], $23::text[], $24::text[], $25::text[], $26::text[], $27::text[], $28::text[], $29::bytea[],
+	$30::bigint[], $31::text[])
 	AS t(id, callback_id, type, wa_id, customer_name, phone_number_id, display_phone_number,
 	waba_id, ref, ref1, ref2, reply_to, trace_id, context_message_id, summary, sent_at, received_at, raw, warnings,
-	raw_offset, raw_length)
+	raw_offset, raw_length, customer_key, customer_user_id, customer_parent_user_id, customer_username, direction,
+	group_id, media_url, errors, error_code, error_title)
 CROSS JOIN LATERAL (SELECT ` + spanStored + ` AS ok) s
 ON CONFLICT (id) DO NOTHING
 RETURNING id`
@@ -524,20 +604,21 @@ const spanStored = `t.raw_length IS NOT NULL AND EXISTS (SELECT 1 FROM callbacks
 type orderCols struct {
 	id, status, catalogID, text, waID, customerName, phoneNumberID, displayPhoneNumber, wabaID,
 	ref, ref1, ref2, replyTo, contextMessageID, traceID []string
-	units                      []int64
-	soleCurrency               []*string // nil for an order in several currencies
-	soleTotal                  []*int64
-	orderedAt, receivedAt      []time.Time
-	warnings                   []string
-	search                     []string
-	itemOrder, itemProduct     []string
-	itemPosition               []int32
-	itemQuantity               []int64
-	itemCurrency               []string
-	itemUnitMinor, itemLineMin []int64
-	totalOrder, totalCurrency  []string
-	totalPosition              []int32
-	totalMinor                 []int64
+	units                          []int64
+	soleCurrency                   []*string // nil for an order in several currencies
+	soleTotal                      []*int64
+	orderedAt, receivedAt          []time.Time
+	warnings                       []string
+	search                         []string
+	itemOrder, itemProduct         []string
+	itemPosition                   []int32
+	itemQuantity                   []int64
+	itemCurrency                   []string
+	itemUnitMinor, itemLineMin     []int64
+	totalOrder, totalCurrency      []string
+	totalPosition                  []int32
+	totalMinor                     []int64
+	userID, parentUserID, username []string
 }
 
 // add lays out a new order: id is its message's id, its status is pending
@@ -586,6 +667,9 @@ func (c *orderCols) add(id string, o *waorders.Order, messageReceivedAt time.Tim
 	c.orderedAt = append(c.orderedAt, o.OrderedAt.UTC())
 	c.receivedAt = append(c.receivedAt, received.UTC())
 	c.warnings = append(c.warnings, w)
+	c.userID = append(c.userID, clean(o.Customer.UserID))
+	c.parentUserID = append(c.parentUserID, clean(o.Customer.ParentUserID))
+	c.username = append(c.username, clean(o.Customer.Username))
 
 	for k, it := range o.Items {
 		c.itemOrder = append(c.itemOrder, id)
@@ -610,7 +694,7 @@ func (c *orderCols) sortByKey() {
 	p := keyOrder(c.id)
 	for _, col := range []*[]string{&c.id, &c.status, &c.catalogID, &c.text, &c.waID, &c.customerName,
 		&c.phoneNumberID, &c.displayPhoneNumber, &c.wabaID, &c.ref, &c.ref1, &c.ref2, &c.replyTo,
-		&c.contextMessageID, &c.traceID, &c.warnings, &c.search} {
+		&c.contextMessageID, &c.traceID, &c.warnings, &c.search, &c.userID, &c.parentUserID, &c.username} {
 		*col = permute(*col, p)
 	}
 	c.units, c.orderedAt, c.receivedAt = permute(c.units, p), permute(c.orderedAt, p), permute(c.receivedAt, p)
@@ -623,7 +707,7 @@ func (c *orderCols) args() []any {
 		c.units, c.orderedAt, c.receivedAt, c.warnings, c.search,
 		c.itemOrder, c.itemPosition, c.itemProduct, c.itemQuantity, c.itemCurrency, c.itemUnitMinor, c.itemLineMin,
 		c.totalOrder, c.totalPosition, c.totalCurrency, c.totalMinor,
-		c.soleCurrency, c.soleTotal}
+		c.soleCurrency, c.soleTotal, c.userID, c.parentUserID, c.username}
 }
 
 // insertOrdersSQL inserts the orders that are new and, for those only (the
@@ -635,17 +719,20 @@ WITH input AS (
 	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 		$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
 		$16::bigint[], $17::timestamptz[], $18::timestamptz[], $19::text[], $20::text[],
-		$32::text[], $33::bigint[])
+		$32::text[], $33::bigint[], $34::text[], $35::text[], $36::text[])
 	AS t(id, status, catalog_id, text, wa_id, customer_name, phone_number_id,
 		display_phone_number, waba_id, ref, ref1, ref2, reply_to, context_message_id, trace_id,
-		units, ordered_at, received_at, warnings, search, total_currency, total_minor)
+		units, ordered_at, received_at, warnings, search, total_currency, total_minor,
+		customer_user_id, customer_parent_user_id, customer_username)
 ), new AS (
 	INSERT INTO orders (id, status, version, catalog_id, text, wa_id, customer_name, phone_number_id,
 		display_phone_number, waba_id, ref, ref1, ref2, reply_to, context_message_id, trace_id,
-		units, ordered_at, received_at, warnings, search, total_currency, total_minor)
+		units, ordered_at, received_at, warnings, search, total_currency, total_minor,
+		customer_user_id, customer_parent_user_id, customer_username)
 	SELECT id, status, 1, catalog_id, text, wa_id, customer_name, phone_number_id,
 		display_phone_number, waba_id, ref, ref1, ref2, reply_to, context_message_id, trace_id,
-		units, ordered_at, received_at, warnings::jsonb, search, total_currency, total_minor
+		units, ordered_at, received_at, warnings::jsonb, search, total_currency, total_minor,
+		customer_user_id, customer_parent_user_id, customer_username
 	FROM input
 	ON CONFLICT (id) DO NOTHING
 	RETURNING id, status, received_at, ref, ref1, ref2, units, ordered_at
@@ -683,11 +770,13 @@ WITH input AS (
 SELECT count(*) FROM new`
 
 type statusCols struct {
-	messageID, status, recipientID, callbackID []string
-	rank                                       []int32
-	ts, receivedAt                             []time.Time
-	errors, raw                                [][]byte
-	rawOffset, rawLength                       []*int32 // as in messageCols
+	messageID, status, recipientID, callbackID                                 []string
+	participant, recipientUserID, recipientParentUserID, recipientKey, groupID []string
+	conversation, pricing                                                      [][]byte
+	rank                                                                       []int32
+	ts, receivedAt                                                             []time.Time
+	errors, raw                                                                [][]byte
+	rawOffset, rawLength                                                       []*int32 // as in messageCols
 }
 
 func (c *statusCols) add(sw store.StatusWrite, cb store.RawCallback, spans *store.RawSpans) error {
@@ -712,6 +801,14 @@ func (c *statusCols) add(sw store.StatusWrite, cb store.RawCallback, spans *stor
 	c.rank = append(c.rank, int32(sw.Rank))
 	c.recipientID = append(c.recipientID, clean(u.RecipientID))
 	c.callbackID = append(c.callbackID, clean(cbID))
+	c.participant = append(c.participant, clean(u.Participant))
+	c.recipientUserID = append(c.recipientUserID, clean(u.RecipientUserID))
+	c.recipientParentUserID = append(c.recipientParentUserID, clean(u.RecipientParentUserID))
+	c.recipientKey = append(c.recipientKey, clean(waorders.Customer{WaID: u.RecipientID, UserID: u.RecipientUserID,
+		ParentUserID: u.RecipientParentUserID}.Key()))
+	c.groupID = append(c.groupID, clean(u.GroupID))
+	c.conversation = append(c.conversation, nilIfEmpty(u.Conversation))
+	c.pricing = append(c.pricing, nilIfEmpty(u.Pricing))
 	c.ts = append(c.ts, u.Timestamp.UTC())
 	c.receivedAt = append(c.receivedAt, received.UTC())
 	c.errors = append(c.errors, errs)
@@ -724,12 +821,14 @@ func (c *statusCols) add(sw store.StatusWrite, cb store.RawCallback, spans *stor
 func (c *statusCols) sortByKey() {
 	keys := make([]string, len(c.messageID))
 	for i := range keys {
-		keys[i] = statusKey(c.messageID[i], c.status[i])
+		keys[i] = statusKey(c.messageID[i], c.participant[i], c.status[i])
 	}
 	p := keyOrder(keys)
-	for _, col := range []*[]string{&c.messageID, &c.status, &c.recipientID, &c.callbackID} {
+	for _, col := range []*[]string{&c.messageID, &c.status, &c.recipientID, &c.callbackID, &c.participant,
+		&c.recipientUserID, &c.recipientParentUserID, &c.recipientKey, &c.groupID} {
 		*col = permute(*col, p)
 	}
+	c.conversation, c.pricing = permute(c.conversation, p), permute(c.pricing, p)
 	c.rank, c.ts, c.receivedAt = permute(c.rank, p), permute(c.ts, p), permute(c.receivedAt, p)
 	c.errors, c.raw = permute(c.errors, p), permute(c.raw, p)
 	c.rawOffset, c.rawLength = permute(c.rawOffset, p), permute(c.rawLength, p)
@@ -737,20 +836,25 @@ func (c *statusCols) sortByKey() {
 
 func (c *statusCols) args() []any {
 	return []any{c.messageID, c.status, c.rank, c.recipientID, c.callbackID, c.ts, c.receivedAt, c.errors, c.raw,
-		c.rawOffset, c.rawLength}
+		c.rawOffset, c.rawLength, c.participant, c.recipientUserID, c.recipientParentUserID, c.recipientKey, c.groupID,
+		c.conversation, c.pricing}
 }
 
 const insertStatusesSQL = `
 INSERT INTO statuses (message_id, status, rank, recipient_id, callback_id, ts, received_at, errors, raw,
-	raw_offset, raw_length)
+	raw_offset, raw_length, participant, recipient_user_id, recipient_parent_user_id, recipient_key, group_id,
+	conversation, pricing)
 SELECT t.message_id, t.status, t.rank, t.recipient_id, t.callback_id, t.ts, t.received_at, t.errors,
-	CASE WHEN s.ok THEN NULL ELSE t.raw END, CASE WHEN s.ok THEN t.raw_offset END, CASE WHEN s.ok THEN t.raw_length END
+	CASE WHEN s.ok THEN NULL ELSE t.raw END, CASE WHEN s.ok THEN t.raw_offset END, CASE WHEN s.ok THEN t.raw_length END,
+	t.participant, t.recipient_user_id, t.recipient_parent_user_id, t.recipient_key, t.group_id, t.conversation, t.pricing
 FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[],
-	$6::timestamptz[], $7::timestamptz[], $8::bytea[], $9::bytea[], $10::integer[], $11::integer[])
-	AS t(message_id, status, rank, recipient_id, callback_id, ts, received_at, errors, raw, raw_offset, raw_length)
+	$6::timestamptz[], $7::timestamptz[], $8::bytea[], $9::bytea[], $10::integer[], $11::integer[],
+	$12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::bytea[], $18::bytea[])
+	AS t(message_id, status, rank, recipient_id, callback_id, ts, received_at, errors, raw, raw_offset, raw_length,
+	participant, recipient_user_id, recipient_parent_user_id, recipient_key, group_id, conversation, pricing)
 CROSS JOIN LATERAL (SELECT ` + spanStored + ` AS ok) s
-ON CONFLICT (message_id, status) DO NOTHING
-RETURNING message_id, status`
+ON CONFLICT (message_id, participant, status) DO NOTHING
+RETURNING message_id, participant, status`
 
 type stateCols struct {
 	messageID, status []string
@@ -852,3 +956,116 @@ WITH input AS MATERIALIZED (
 	RETURNING id
 )
 SELECT input.ord, input.id, new.id IS NOT NULL FROM input LEFT JOIN new ON new.id = input.id`
+
+func nilIfEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+type changeCols struct {
+	key, callbackID, field, kind, event, summary, customerKey, waID, userID, parentUserID, username, name []string
+	at, receivedAt                                                                                        []time.Time
+	raw                                                                                                   [][]byte
+	rawOffset, rawLength                                                                                  []*int32
+	warnings                                                                                              []string
+}
+
+func (c *changeCols) add(ch *waorders.Change, cb store.RawCallback, spans *store.RawSpans) error {
+	received := receivedOr(ch.ReceivedAt, cb.ReceivedAt)
+	at := receivedOr(ch.At, received)
+	if err := checkTime("change time", at); err != nil {
+		return err
+	}
+	if err := checkTime("change received time", received); err != nil {
+		return err
+	}
+	w, err := problemsJSON(ch.Warnings)
+	if err != nil {
+		return err
+	}
+	cbID := ch.CallbackID
+	if cbID == "" {
+		cbID = cb.ID
+	}
+	cu := ch.Customer
+	c.key = append(c.key, clean(ch.Key))
+	c.callbackID = append(c.callbackID, clean(cbID))
+	c.field = append(c.field, clean(ch.Field))
+	c.kind = append(c.kind, clean(ch.Kind))
+	c.event = append(c.event, clean(ch.Event))
+	c.summary = append(c.summary, clean(ch.Summary))
+	c.customerKey = append(c.customerKey, clean(cu.Key()))
+	c.waID = append(c.waID, clean(cu.WaID))
+	c.userID = append(c.userID, clean(cu.UserID))
+	c.parentUserID = append(c.parentUserID, clean(cu.ParentUserID))
+	c.username = append(c.username, clean(cu.Username))
+	c.name = append(c.name, clean(cu.Name))
+	c.at = append(c.at, at.UTC())
+	c.receivedAt = append(c.receivedAt, received.UTC())
+	c.raw = append(c.raw, bytesOrEmpty(ch.Raw))
+	off, n := span(spans, ch.Raw)
+	c.rawOffset, c.rawLength = append(c.rawOffset, off), append(c.rawLength, n)
+	c.warnings = append(c.warnings, w)
+	return nil
+}
+
+func (c *changeCols) sortByKey() {
+	p := keyOrder(c.key)
+	for _, col := range []*[]string{&c.key, &c.callbackID, &c.field, &c.kind, &c.event, &c.summary, &c.customerKey,
+		&c.waID, &c.userID, &c.parentUserID, &c.username, &c.name, &c.warnings} {
+		*col = permute(*col, p)
+	}
+	c.at, c.receivedAt, c.raw = permute(c.at, p), permute(c.receivedAt, p), permute(c.raw, p)
+	c.rawOffset, c.rawLength = permute(c.rawOffset, p), permute(c.rawLength, p)
+}
+
+func (c *changeCols) args() []any {
+	return []any{c.key, c.callbackID, c.field, c.kind, c.event, c.summary, c.customerKey, c.waID, c.userID,
+		c.parentUserID, c.username, c.name, c.at, c.receivedAt, c.raw, c.rawOffset, c.rawLength, c.warnings}
+}
+
+// insertChangesSQL inserts the new changes; a raw JSON found in the stored
+// body of its callback keeps only the span, as messages do.
+const insertChangesSQL = `
+INSERT INTO changes (key, callback_id, field, kind, event, summary, customer_key, customer_wa_id, customer_user_id,
+	customer_parent_user_id, customer_username, customer_name, at, received_at, raw, raw_offset, raw_length, warnings)
+SELECT t.key, t.callback_id, t.field, t.kind, t.event, t.summary, t.customer_key, t.wa_id, t.user_id,
+	t.parent_user_id, t.username, t.name, t.at, t.received_at,
+	CASE WHEN s.ok THEN NULL ELSE t.raw END, CASE WHEN s.ok THEN t.raw_offset END, CASE WHEN s.ok THEN t.raw_length END,
+	t.warnings::jsonb
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+	$9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::bytea[],
+	$16::integer[], $17::integer[], $18::text[])
+	AS t(key, callback_id, field, kind, event, summary, customer_key, wa_id, user_id, parent_user_id, username, name,
+	at, received_at, raw, raw_offset, raw_length, warnings)
+CROSS JOIN LATERAL (SELECT ` + spanStored + ` AS ok) s
+ON CONFLICT (key) DO NOTHING
+RETURNING key`
+
+type linkCols struct {
+	aValue, aKind, bValue, bKind []string
+	seenAt                       []time.Time
+}
+
+// addAll lays out the links of the whole call, deduplicated and in key
+// order, so concurrent writers take their locks in the same order.
+func (c *linkCols) addAll(links []store.CustomerLink, now time.Time) {
+	slices.SortFunc(links, func(a, b store.CustomerLink) int { return strings.Compare(a.Key(), b.Key()) })
+	links = slices.Compact(links)
+	for _, l := range links {
+		c.aValue = append(c.aValue, clean(l.A.Value))
+		c.aKind = append(c.aKind, clean(l.A.Kind))
+		c.bValue = append(c.bValue, clean(l.B.Value))
+		c.bKind = append(c.bKind, clean(l.B.Kind))
+		c.seenAt = append(c.seenAt, now.UTC())
+	}
+}
+
+func (c *linkCols) args() []any { return []any{c.aValue, c.aKind, c.bValue, c.bKind, c.seenAt} }
+
+const insertLinksSQL = `
+INSERT INTO customer_links (a_value, a_kind, b_value, b_kind, seen_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+ON CONFLICT DO NOTHING`
