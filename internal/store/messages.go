@@ -53,10 +53,10 @@ type ListMessagesParams struct {
 	Customer string
 	// Direction is "inbound" or "outbound".
 	Direction string
-	Since    time.Time
-	Until    time.Time // exclusive
-	Cursor   string
-	Limit    int
+	Since     time.Time
+	Until     time.Time // exclusive
+	Cursor    string
+	Limit     int
 }
 
 // MessagePage is a page of messages; NextCursor is empty on the last page.

@@ -134,9 +134,9 @@ func (ws *writeStmts) close() error {
 type txStmts struct {
 	ctx                                                                     context.Context
 	callback, message, order, total, status, state, qins, qid, change, link *sql.Stmt
-	campaignDays                                              [rollupPerStmt]*sql.Stmt
-	items                                                     [itemsPerStmt]*sql.Stmt
-	args                                                      []any // reused for order lines
+	campaignDays                                                            [rollupPerStmt]*sql.Stmt
+	items                                                                   [itemsPerStmt]*sql.Stmt
+	args                                                                    []any // reused for order lines
 	// rollup gathers the campaign_days changes of the new orders, upserted
 	// once per row at the end of the batch.
 	rollup store.Rollup

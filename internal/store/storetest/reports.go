@@ -37,7 +37,7 @@ func testCustomerSummary(t *testing.T, s store.Store) {
 		ID: "cust-a", WaID: "cust-a", Name: "Samuel", FirstOrderAt: Base, LastOrderAt: Base.Add(2 * time.Hour), OrderCount: 3,
 		Identifiers: []waorders.CustomerID{{Kind: waorders.IDWa, Value: "cust-a"}}, Names: []string{"Samuel", "Sam"},
 		MessageCount: 3,
-		Spend: []money.Amount{Money("AED", 1000), Money("INR", 410000), Money("USD", 3398)}, // by currency code
+		Spend:        []money.Amount{Money("AED", 1000), Money("INR", 410000), Money("USD", 3398)}, // by currency code
 	}
 	diff(t, "customer", want, got)
 	wantUTC(t, "customer", got.FirstOrderAt, got.LastOrderAt)
