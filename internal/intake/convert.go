@@ -1,6 +1,9 @@
 package intake
 
 import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"time"
@@ -23,8 +26,18 @@ func build(req *Request, cb *callback.Callback) (*store.Inbound, []record) {
 	var recs []record
 	for ci := range cb.Changes {
 		ch := &cb.Changes[ci]
-		for mi := range ch.Messages {
-			m := &ch.Messages[mi]
+		msgs := ch.Messages
+		if ch.Kind() == callback.KindEchoes {
+			msgs = ch.Echoes
+		}
+		changeRec := -1
+		if ch.Kind() != callback.KindMessages {
+			changeRec = len(recs)
+			recs = append(recs, changeRecord(req, d, ch))
+		}
+		for mi := range msgs {
+			m := &msgs[mi]
+			d.Links = append(d.Links, systemLinks(m)...)
 			r := record{kind: "message", id: m.ID, typ: string(m.Type), problems: m.Problems}
 			if m.Usable() {
 				msg := toMessage(req, ch, m)
@@ -40,6 +53,9 @@ func build(req *Request, cb *callback.Callback) (*store.Inbound, []record) {
 				d.Quarantine = append(d.Quarantine, quarantineEntry(req, cb, m.ID, m.Problems))
 			}
 			recs = append(recs, r)
+		}
+		if changeRec >= 0 && recs[changeRec].index2 >= 0 {
+			recs[changeRec].n = len(d.Messages) - recs[changeRec].index2
 		}
 		for si := range ch.Statuses {
 			s := &ch.Statuses[si]
@@ -58,10 +74,13 @@ func build(req *Request, cb *callback.Callback) (*store.Inbound, []record) {
 	return d, recs
 }
 
-// record remembers where one message or status of the callback went in the
-// Inbound.
+// record remembers where one message, status or change of the callback
+// went in the Inbound.
 type record struct {
-	kind       string // "message" or "status"
+	kind       string // "message", "status" or "change"
+	change     *callback.Change
+	index2     int // a change's echoes: the first of them in Inbound.Messages, -1 if none was stored
+	n          int // a change's echoes: how many are in Inbound.Messages
 	id         string
 	typ        string
 	problems   []callback.Problem
@@ -74,13 +93,16 @@ func toMessage(req *Request, ch *callback.Change, m *callback.Message) *waorders
 		ID:         m.ID,
 		CallbackID: req.ID,
 		Type:       string(m.Type),
-		Customer:   customer(ch, m.From),
+		Customer:   customerOf(ch, m),
 		Business: waorders.Business{
 			PhoneNumberID:      ch.Metadata.PhoneNumberID,
 			DisplayPhoneNumber: ch.Metadata.DisplayPhoneNumber,
 			WABAID:             ch.WABAID,
 		},
 		Summary:    m.Summary(),
+		Direction:  waorders.DirectionInbound,
+		GroupID:    m.GroupID,
+		MediaURL:   m.MediaURL(),
 		SentAt:     m.Timestamp,
 		ReceivedAt: req.ReceivedAt,
 		Raw:        m.Raw,
@@ -88,6 +110,13 @@ func toMessage(req *Request, ch *callback.Change, m *callback.Message) *waorders
 	}
 	if msg.SentAt.IsZero() {
 		msg.SentAt = req.ReceivedAt
+	}
+	if m.Outbound {
+		msg.Direction = waorders.DirectionOutbound
+	}
+	if len(m.Errors) > 0 {
+		msg.Errors = marshalErrors(m.Errors)
+		msg.ErrorCode, msg.ErrorTitle = m.Errors[0].Code, m.Errors[0].Title
 	}
 	if m.Context != nil {
 		msg.ContextMessageID = m.Context.ID
@@ -148,10 +177,15 @@ func toOrder(msg *waorders.Message, m *callback.Message) *waorders.Order {
 }
 
 func toStatus(req *Request, s *callback.Status) *waorders.StatusUpdate {
+	rcpt := s.Recipient()
 	u := &waorders.StatusUpdate{
-		MessageID:   s.MessageID,
-		Status:      string(s.Status),
-		RecipientID: s.RecipientID,
+		MessageID:             s.MessageID,
+		Status:                string(s.Status),
+		Participant:           s.Participant(),
+		RecipientID:           strings.TrimPrefix(rcpt.WaID, "+"),
+		RecipientUserID:       rcpt.UserID,
+		RecipientParentUserID: rcpt.ParentUserID,
+		GroupID:               s.GroupID(),
 		CallbackID:  req.ID,
 		Timestamp:   s.Timestamp,
 		ReceivedAt:  req.ReceivedAt,
@@ -162,6 +196,18 @@ func toStatus(req *Request, s *callback.Status) *waorders.StatusUpdate {
 	}
 	if len(s.Errors) > 0 {
 		u.Errors = marshalErrors(s.Errors)
+	}
+	if c := s.Conversation; c != nil {
+		u.Conversation, _ = json.Marshal(map[string]string{"id": c.ID, "expiration_timestamp": c.ExpirationTimestamp,
+			"origin_type": c.OriginType})
+	}
+	if p := s.Pricing; p != nil {
+		u.Pricing, _ = json.Marshal(struct {
+			Billable     *bool  `json:"billable,omitempty"`
+			PricingModel string `json:"pricing_model,omitempty"`
+			Type         string `json:"type,omitempty"`
+			Category     string `json:"category,omitempty"`
+		}{p.Billable, p.PricingModel, p.Type, p.Category})
 	}
 	return u
 }
@@ -235,4 +281,114 @@ func marshalErrors(errs []callback.Error) json.RawMessage {
 // storage engines keep, so what is answered equals what is read back.
 func receivedNow(now func() time.Time) time.Time {
 	return now().UTC().Truncate(time.Microsecond)
+}
+
+// customerOf returns the customer of a message: every identifier it
+// carried (from, from_user_id, from_parent_user_id, or to* on an echo),
+// completed from the change's contacts. For a message with a phone-based
+// sender, the contact is found as before: by wa_id, by wa_id without "+",
+// or the only contact (Meta warns from and wa_id may differ).
+func customerOf(ch *callback.Change, m *callback.Message) waorders.Customer {
+	id := m.Customer()
+	c := waorders.Customer{WaID: strings.TrimPrefix(id.WaID, "+"), UserID: id.UserID, ParentUserID: id.ParentUserID,
+		Username: id.Username, Name: id.Name}
+	if !m.Outbound && m.From != "" && m.FromUserID == "" {
+		old := customer(ch, m.From)
+		c.WaID = old.WaID
+		if c.Name == "" {
+			c.Name = old.Name
+		}
+	}
+	return c
+}
+
+// systemLinks returns the identifiers a system message shows to be one
+// customer's: the previous and new BSUID (user_changed_user_id), the old
+// and new phone-based id (user_changed_number).
+func systemLinks(m *callback.Message) []store.CustomerLink {
+	sys := m.System
+	if sys == nil {
+		return nil
+	}
+	var out []store.CustomerLink
+	link := func(kind, a, b string) {
+		if a != "" && b != "" && a != b {
+			out = append(out, store.CustomerLink{A: waorders.CustomerID{Kind: kind, Value: a}, B: waorders.CustomerID{Kind: kind, Value: b}})
+		}
+	}
+	link(waorders.IDUser, sys.PreviousUserID, sys.UserID)
+	link(waorders.IDParent, sys.PreviousParentUserID, sys.ParentUserID)
+	oldWa := strings.TrimPrefix(cmp.Or(m.From, sys.Customer), "+")
+	link(waorders.IDWa, oldWa, strings.TrimPrefix(cmp.Or(sys.WaID, sys.NewWaID), "+"))
+	return out
+}
+
+// changeRecord adds the change ch (any field but messages) to d: echoes
+// become outbound messages (the caller adds them), every other field one
+// stored change, deduplicated by a hash of its field and value. A BSUID
+// change also links the previous and the new ids.
+func changeRecord(req *Request, d *store.Inbound, ch *callback.Change) record {
+	r := record{kind: "change", change: ch, problems: ch.Problems, index: -1, index2: -1}
+	if ch.Kind() == callback.KindEchoes {
+		if len(ch.Echoes) > 0 {
+			r.index2 = len(d.Messages)
+		}
+		return r
+	}
+	sum := sha256.Sum256(append([]byte(ch.Field+"\x00"), ch.Raw...))
+	c := &waorders.Change{
+		CallbackID: req.ID,
+		Field:      ch.Field,
+		Kind:       string(ch.Kind()),
+		Key:        hex.EncodeToString(sum[:]),
+		Summary:    ch.Summary(),
+		At:         ch.EntryTime,
+		ReceivedAt: req.ReceivedAt,
+		Raw:        ch.Raw,
+		Warnings:   toProblems(ch.Problems, true),
+	}
+	if c.Field == "" {
+		c.Field = "(none)"
+	}
+	var id callback.Identity
+	switch {
+	case len(ch.Calls) > 0:
+		k := &ch.Calls[0]
+		id = ch.CallCustomer(0)
+		c.Event = strings.TrimSpace(k.Event + " " + k.Status)
+		c.At = cmp.Or(k.Timestamp, c.At)
+	case len(ch.UserPreferences) > 0:
+		p := &ch.UserPreferences[len(ch.UserPreferences)-1]
+		id = ch.PreferenceCustomer(len(ch.UserPreferences) - 1)
+		c.Event = strings.TrimSpace(p.Category + " " + p.Value)
+		c.At = cmp.Or(p.Timestamp, c.At)
+	case len(ch.UserIDUpdates) > 0:
+		u := &ch.UserIDUpdates[0]
+		id = callback.Identity{WaID: u.WaID, UserID: u.CurrentUserID, ParentUserID: u.CurrentParentUserID}
+		c.Event = "user_id changed"
+		c.At = cmp.Or(u.Timestamp, c.At)
+		for _, u := range ch.UserIDUpdates {
+			for _, pair := range [][3]string{{waorders.IDUser, u.PreviousUserID, u.CurrentUserID},
+				{waorders.IDParent, u.PreviousParentUserID, u.CurrentParentUserID}} {
+				if pair[1] != "" && pair[2] != "" && pair[1] != pair[2] {
+					d.Links = append(d.Links, store.CustomerLink{A: waorders.CustomerID{Kind: pair[0], Value: pair[1]},
+						B: waorders.CustomerID{Kind: pair[0], Value: pair[2]}})
+				}
+			}
+			if u.WaID != "" && u.PreviousUserID != "" {
+				d.Links = append(d.Links, store.CustomerLink{A: waorders.CustomerID{Kind: waorders.IDWa, Value: u.WaID},
+					B: waorders.CustomerID{Kind: waorders.IDUser, Value: u.PreviousUserID}})
+			}
+		}
+	case ch.Event != nil:
+		c.Event = ch.Event.Event
+	}
+	c.Customer = waorders.Customer{WaID: strings.TrimPrefix(id.WaID, "+"), UserID: id.UserID, ParentUserID: id.ParentUserID,
+		Username: id.Username, Name: id.Name}
+	r.id = c.Field
+	r.index = len(d.Changes)
+	kind := ch.Kind()
+	d.Changes = append(d.Changes, store.ChangeWrite{Change: c,
+		RawOnly: kind == callback.KindGroup || kind == callback.KindSync || kind == callback.KindUnknown})
+	return r
 }

@@ -173,6 +173,20 @@ type Result struct {
 	Envelope  string       `json:"envelope"`
 	Messages  []ItemResult `json:"messages"`
 	Statuses  []ItemResult `json:"statuses"`
+	// Changes lists every change whose field is not "messages" (calls,
+	// user preferences, user id updates, echoes, business events, group,
+	// sync and unknown fields), in body order.
+	Changes []ChangeResult `json:"changes"`
+}
+
+// ChangeResult is the outcome of one change: stored (typed), kept (stored
+// as raw JSON only), or duplicate.
+type ChangeResult struct {
+	Field    string             `json:"field"`
+	Kind     string             `json:"kind"`
+	Result   store.Outcome      `json:"result"`
+	Summary  string             `json:"summary"`
+	Warnings []callback.Problem `json:"warnings,omitempty"`
 }
 
 // ItemResult is the outcome of one message or status.
@@ -241,8 +255,13 @@ func (in *Intake) Process(ctx context.Context, req Request) (*Result, error) {
 
 // answer builds the Result and counts what happened.
 func (in *Intake) answer(req *Request, cb *callback.Callback, recs []record, wr store.InboundResult) *Result {
-	res := &Result{RequestID: req.ID, Envelope: string(cb.Envelope), Messages: []ItemResult{}, Statuses: []ItemResult{}}
+	res := &Result{RequestID: req.ID, Envelope: string(cb.Envelope), Messages: []ItemResult{}, Statuses: []ItemResult{},
+		Changes: []ChangeResult{}}
 	for _, r := range recs {
+		if r.kind == "change" {
+			res.Changes = append(res.Changes, changeResult(r, wr))
+			continue
+		}
 		ir := ItemResult{ID: r.id}
 		if r.kind == "message" {
 			ir.Type = r.typ
@@ -444,4 +463,27 @@ func (in *Intake) fail(batch []*pending, err error) {
 	for _, p := range batch {
 		p.res <- writeResult{err: e}
 	}
+}
+
+// changeResult is the answer for one change: its stored row's outcome, or
+// for echoes the outcome of their messages (stored if any was new).
+func changeResult(r record, wr store.InboundResult) ChangeResult {
+	ch := r.change
+	cr := ChangeResult{Field: ch.Field, Kind: string(ch.Kind()), Summary: ch.Summary(), Result: store.Duplicate}
+	for _, p := range ch.Problems {
+		if p.Severity == callback.SeverityWarning {
+			cr.Warnings = append(cr.Warnings, p)
+		}
+	}
+	switch {
+	case r.index >= 0:
+		cr.Result = wr.Changes[r.index]
+	case r.index2 >= 0:
+		for _, o := range wr.Messages[r.index2 : r.index2+r.n] {
+			if o == store.Stored {
+				cr.Result = store.Stored
+			}
+		}
+	}
+	return cr
 }
