@@ -186,10 +186,10 @@ func toStatus(req *Request, s *callback.Status) *waorders.StatusUpdate {
 		RecipientUserID:       rcpt.UserID,
 		RecipientParentUserID: rcpt.ParentUserID,
 		GroupID:               s.GroupID(),
-		CallbackID:  req.ID,
-		Timestamp:   s.Timestamp,
-		ReceivedAt:  req.ReceivedAt,
-		Raw:         s.Raw,
+		CallbackID:            req.ID,
+		Timestamp:             s.Timestamp,
+		ReceivedAt:            req.ReceivedAt,
+		Raw:                   s.Raw,
 	}
 	if u.Timestamp.IsZero() {
 		u.Timestamp = req.ReceivedAt
