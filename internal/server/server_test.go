@@ -467,6 +467,21 @@ var examples = []example{
 		{"wamid.ALL16", "poll", "stored"}, {"wamid.ALL17", "system", "stored"},
 		{"", "", "quarantined"}, // a message that is a string, not an object
 	}},
+	// Identity, errors, group receipts and the change fields (issue 12);
+	// their changes are checked in changes_test.go.
+	{file: "bsuid_username_only_text.json", meta: true, messages: []wantRecord{{"wamid.HBgNMTU1NTEyMzQ1NjcVAgASGBQzQUYwMDAwMDAwMDAwMDAwMDAB", "text", "stored"}}},
+	{file: "meta_interactive_errors_only.json", meta: true, messages: []wantRecord{{"wamid.wegrchytvwcggt=", "interactive", "stored"}}},
+	{file: "meta_smb_message_echo.json", meta: true, messages: []wantRecord{{"<WHATSAPP_MESSAGE_ID>", "text", "stored"}}},
+	{file: "meta_system_user_changed_user_id.json", meta: true, messages: []wantRecord{{"wamid.HBgNMTU1NTEyMzQ1NjcVAgASGBQzQUYwMDAwMDAwMDAwMDAwMDAD", "system", "stored"}}},
+	{file: "meta_group_statuses.json", meta: true, statuses: []wantRecord{
+		{"wamid.HBgNMTU1NTEyMzQ1NjcVAgARGBI0QUYwMDAwMDAwMDAwMDAwMDAG", "read", "stored"},
+		{"wamid.HBgNMTU1NTEyMzQ1NjcVAgARGBI0QUYwMDAwMDAwMDAwMDAwMDAG", "read", "stored"}, // another participant
+	}},
+	{file: "meta_call_status.json", meta: true},
+	{file: "meta_call_terminate.json", meta: true},
+	{file: "meta_unknown_field.json", meta: true},
+	{file: "meta_user_id_update.json", meta: true},
+	{file: "meta_user_preferences.json", meta: true},
 }
 
 // goldenTotals returns the order totals the decoder's golden file records
@@ -609,8 +624,15 @@ func TestExamplesEndToEnd(t *testing.T) {
 				if err != nil {
 					t.Fatalf("statuses of %s: %v", w.id, err)
 				}
-				if len(sts) != 1 || sts[0].Status != w.kind {
-					t.Errorf("statuses of %s = %+v, want one %s", w.id, sts, w.kind)
+				// One per status of the message in the example (group receipts: one per participant).
+				n := 0
+				for _, x := range ex.statuses {
+					if x.id == w.id {
+						n++
+					}
+				}
+				if len(sts) != n || sts[0].Status != w.kind {
+					t.Errorf("statuses of %s = %+v, want %d %s", w.id, sts, n, w.kind)
 				}
 			}
 			// Redelivery: every stored record is a duplicate, nothing new.
