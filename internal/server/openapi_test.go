@@ -119,6 +119,23 @@ func TestOpenAPI(t *testing.T) {
 	a.call(t, 400, "GET", "/v1/messages?typ=order", nil) // a misspelt filter must not match everything
 	a.call(t, 400, "GET", "/v1/messages?since=2026-02-01&until=2026-01-01", nil)
 	a.call(t, 200, "GET", "/v1/messages/"+url.PathEscape(seedID), nil)
+	// Identity, errors, group receipts, echoes and every change field (issue 12).
+	for _, f := range []string{"bsuid_username_only_text.json", "meta_interactive_errors_only.json", "meta_group_statuses.json",
+		"meta_smb_message_echo.json", "meta_call_terminate.json", "meta_user_preferences.json", "meta_user_id_update.json",
+		"meta_unknown_field.json"} {
+		body := callbackTestdata(t, f)
+		a.call(t, 200, "POST", "/v1/callbacks/meta", body, "Authorization", "", callback.SignatureHeader, callback.Sign(body, testMetaSecret))
+	}
+	a.call(t, 200, "GET", "/v1/messages?direction=outbound", nil)
+	a.call(t, 400, "GET", "/v1/messages?direction=sideways", nil)
+	a.call(t, 200, "GET", "/v1/messages/wamid.wegrchytvwcggt=", nil)
+	a.call(t, 200, "GET", "/v1/messages/wamid.TESTCONFIRM0000000000000000002/statuses", nil)
+	a.call(t, 200, "GET", "/v1/messages/wamid.HBgNMTU1NTEyMzQ1NjcVAgARGBI0QUYwMDAwMDAwMDAwMDAwMDAG/statuses", nil)
+	a.call(t, 200, "GET", "/v1/statuses?status=read&limit=1", nil)
+	a.call(t, 400, "GET", "/v1/statuses?state=read", nil)
+	a.call(t, 200, "GET", "/v1/changes", nil)
+	a.call(t, 200, "GET", "/v1/changes?field=user_preferences", nil)
+	a.call(t, 400, "GET", "/v1/changes?since=later", nil)
 	a.call(t, 404, "GET", "/v1/messages/wamid.NOPE", nil)
 	a.call(t, 401, "GET", "/v1/messages", nil, "Authorization", "")
 

@@ -49,6 +49,9 @@ func (s *Server) Handler() http.Handler {
 	// The API (package api): Bearer API token.
 	s.route(mux, "/v1/messages", map[string]http.Handler{"GET": token(handle(v1.MessageList))})
 	s.route(mux, "/v1/messages/{id}", map[string]http.Handler{"GET": token(handle(v1.MessageGet))})
+	s.route(mux, "/v1/messages/{id}/statuses", map[string]http.Handler{"GET": token(handle(v1.MessageStatuses))})
+	s.route(mux, "/v1/statuses", map[string]http.Handler{"GET": token(handle(v1.StatusList))})
+	s.route(mux, "/v1/changes", map[string]http.Handler{"GET": token(handle(v1.ChangeList))})
 	s.route(mux, "/v1/orders", map[string]http.Handler{"GET": token(handle(v1.OrderList))})
 	s.route(mux, "/v1/orders/{id}", map[string]http.Handler{"GET": token(handle(v1.OrderGet))})
 	// Only GET: other methods on /v1/orders/export fall through to the
@@ -56,7 +59,7 @@ func (s *Server) Handler() http.Handler {
 	// method-less pattern here would conflict with "GET /v1/orders/{id}".
 	mux.Handle("GET /v1/orders/export", token(handle(v1.OrderExport)))
 	s.route(mux, "/v1/orders/{id}/status", map[string]http.Handler{"POST": token(handle(v1.OrderStatus))})
-	s.route(mux, "/v1/customers/{wa_id}", map[string]http.Handler{"GET": token(handle(v1.CustomerGet))})
+	s.route(mux, "/v1/customers/{id}", map[string]http.Handler{"GET": token(handle(v1.CustomerGet))})
 	s.route(mux, "/v1/reports/campaigns", map[string]http.Handler{"GET": token(handle(v1.CampaignReport))})
 	s.route(mux, "/v1/quarantine", map[string]http.Handler{"GET": token(handle(v1.QuarantineList))})
 	s.route(mux, "/v1/quarantine/{id}", map[string]http.Handler{"GET": token(handle(v1.QuarantineGet))})

@@ -18,10 +18,20 @@ import (
 	"github.com/waorders/waorders/money"
 )
 
-// Customer is the customer of an order or message.
+// Customer is the customer of an order or message, with the identifiers
+// that order or message carried: the phone-based wa_id, the business-scoped
+// user_id (BSUID), the parent_user_id and the username; any may be "".
 type Customer struct {
-	WaID string `json:"wa_id"`
-	Name string `json:"name"`
+	WaID         string `json:"wa_id"`
+	UserID       string `json:"user_id"`
+	ParentUserID string `json:"parent_user_id"`
+	Username     string `json:"username"`
+	Name         string `json:"name"`
+}
+
+// NewCustomer returns the wire form of c.
+func NewCustomer(c waorders.Customer) Customer {
+	return Customer{WaID: c.WaID, UserID: c.UserID, ParentUserID: c.ParentUserID, Username: c.Username, Name: c.Name}
 }
 
 // Business is the WhatsApp business number a message was sent to.
@@ -82,7 +92,7 @@ type Order struct {
 func NewOrder(o *waorders.Order) Order {
 	v := Order{
 		ID: o.ID, Status: string(o.Status), Version: o.Version, CatalogID: o.CatalogID, Text: o.Text,
-		Customer:         Customer{WaID: o.Customer.WaID, Name: o.Customer.Name},
+		Customer:         NewCustomer(o.Customer),
 		Business:         Business(o.Business),
 		Campaign:         Campaign(o.Campaign),
 		ReplyTo:          o.ReplyTo,
@@ -125,24 +135,43 @@ func NewOrderList(orders []*waorders.Order, nextCursor string) OrderList {
 	return out
 }
 
-// CustomerSummary is the answer of GET /v1/customers/{wa_id}: the
-// customer's totals and their newest orders.
+// CustomerSummary is the answer of GET /v1/customers/{id}: who the customer
+// is (every identifier it was seen with), its totals over all of them and
+// its newest orders. FirstOrderAt and LastOrderAt are the zero time when
+// it has no order.
 type CustomerSummary struct {
-	WaID         string         `json:"wa_id"`
-	Name         string         `json:"name"`
-	FirstOrderAt time.Time      `json:"first_order_at"`
-	LastOrderAt  time.Time      `json:"last_order_at"`
-	OrderCount   int64          `json:"order_count"`
-	Spend        []money.Amount `json:"spend"`
-	Orders       []Order        `json:"orders"`
-	NextCursor   string         `json:"next_cursor,omitempty"`
+	ID                  string               `json:"id"`
+	WaID                string               `json:"wa_id"`
+	UserID              string               `json:"user_id"`
+	ParentUserID        string               `json:"parent_user_id"`
+	Username            string               `json:"username"`
+	Name                string               `json:"name"`
+	Identifiers         []CustomerIdentifier `json:"identifiers"`
+	Names               []string             `json:"names"`
+	MarketingPreference string               `json:"marketing_preference"`
+	MessageCount        int64                `json:"message_count"`
+	FirstOrderAt        time.Time            `json:"first_order_at"`
+	LastOrderAt         time.Time            `json:"last_order_at"`
+	OrderCount          int64                `json:"order_count"`
+	Spend               []money.Amount       `json:"spend"`
+	Orders              []Order              `json:"orders"`
+	NextCursor          string               `json:"next_cursor,omitempty"`
 }
 
 // NewCustomerSummary returns the wire form of c with one page of its orders.
 func NewCustomerSummary(c *waorders.CustomerSummary, orders OrderList) CustomerSummary {
 	out := CustomerSummary{
-		WaID: c.WaID, Name: c.Name, FirstOrderAt: c.FirstOrderAt.UTC(), LastOrderAt: c.LastOrderAt.UTC(),
+		ID: c.ID, WaID: c.WaID, UserID: c.UserID, ParentUserID: c.ParentUserID, Username: c.Username,
+		Name: c.Name, Names: c.Names, MarketingPreference: c.MarketingPreference, MessageCount: c.MessageCount,
+		Identifiers:  make([]CustomerIdentifier, len(c.Identifiers)),
+		FirstOrderAt: c.FirstOrderAt.UTC(), LastOrderAt: c.LastOrderAt.UTC(),
 		OrderCount: c.OrderCount, Spend: c.Spend, Orders: orders.Orders, NextCursor: orders.NextCursor,
+	}
+	for i, id := range c.Identifiers {
+		out.Identifiers[i] = CustomerIdentifier(id)
+	}
+	if out.Names == nil {
+		out.Names = []string{}
 	}
 	if out.Spend == nil {
 		out.Spend = []money.Amount{}
@@ -198,6 +227,12 @@ type Message struct {
 	ContextMessageID string             `json:"context_message_id"`
 	TraceID          string             `json:"trace_id"`
 	Summary          string             `json:"summary"`
+	Direction        string             `json:"direction"`
+	GroupID          string             `json:"group_id"`
+	MediaURL         string             `json:"media_url"`
+	Errors           json.RawMessage    `json:"errors,omitempty"`
+	ErrorCode        int64              `json:"error_code"`
+	ErrorTitle       string             `json:"error_title"`
 	SentAt           time.Time          `json:"sent_at"`
 	ReceivedAt       time.Time          `json:"received_at"`
 	Warnings         []waorders.Problem `json:"warnings"`
@@ -209,13 +244,18 @@ type Message struct {
 func NewMessage(m *waorders.Message, withRaw bool) Message {
 	v := Message{
 		ID: m.ID, Type: m.Type, CallbackID: m.CallbackID,
-		Customer:         Customer{WaID: m.Customer.WaID, Name: m.Customer.Name},
+		Customer:         NewCustomer(m.Customer),
 		Business:         Business(m.Business),
 		Campaign:         Campaign(m.Campaign),
 		ReplyTo:          m.ReplyTo,
 		ContextMessageID: m.ContextMessageID,
 		TraceID:          m.TraceID,
 		Summary:          m.Summary,
+		Direction:        m.Direction,
+		GroupID:          m.GroupID,
+		MediaURL:         m.MediaURL,
+		ErrorCode:        m.ErrorCode,
+		ErrorTitle:       m.ErrorTitle,
 		SentAt:           m.SentAt.UTC(),
 		ReceivedAt:       m.ReceivedAt.UTC(),
 		Warnings:         m.Warnings,
@@ -223,10 +263,125 @@ func NewMessage(m *waorders.Message, withRaw bool) Message {
 	if v.Warnings == nil {
 		v.Warnings = []waorders.Problem{}
 	}
+	if v.Direction == "" {
+		v.Direction = waorders.DirectionInbound
+	}
+	if json.Valid(m.Errors) {
+		v.Errors = m.Errors
+	}
 	if withRaw && json.Valid(m.Raw) {
 		v.Raw = m.Raw
 	}
 	return v
+}
+
+// CustomerIdentifier is one identifier of a customer: kind is wa_id,
+// user_id, parent_user_id or username.
+type CustomerIdentifier struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
+}
+
+// Recipient is who a status is about: the customer a message was sent to,
+// or the participant of a group.
+type Recipient struct {
+	WaID         string `json:"wa_id"`
+	UserID       string `json:"user_id"`
+	ParentUserID string `json:"parent_user_id"`
+}
+
+// Status is a stored status of an outbound message: an element of GET
+// /v1/messages/{id}/statuses and of GET /v1/statuses.
+type Status struct {
+	MessageID string `json:"message_id"`
+	Status    string `json:"status"`
+	// Participant is "" for a message sent to one customer, the
+	// participant's id for a receipt of a group message.
+	Participant  string          `json:"participant"`
+	Recipient    Recipient       `json:"recipient"`
+	GroupID      string          `json:"group_id"`
+	Timestamp    time.Time       `json:"timestamp"`
+	ReceivedAt   time.Time       `json:"received_at"`
+	CallbackID   string          `json:"callback_id"`
+	Errors       json.RawMessage `json:"errors,omitempty"`
+	Conversation json.RawMessage `json:"conversation,omitempty"`
+	Pricing      json.RawMessage `json:"pricing,omitempty"`
+	Raw          json.RawMessage `json:"raw,omitempty"`
+}
+
+// NewStatus returns the wire form of u, with its raw JSON.
+func NewStatus(u *waorders.StatusUpdate) Status {
+	v := Status{
+		MessageID: u.MessageID, Status: u.Status, Participant: u.Participant,
+		Recipient: Recipient{WaID: u.RecipientID, UserID: u.RecipientUserID, ParentUserID: u.RecipientParentUserID},
+		GroupID:   u.GroupID, Timestamp: u.Timestamp.UTC(), ReceivedAt: u.ReceivedAt.UTC(), CallbackID: u.CallbackID,
+	}
+	for _, f := range []struct {
+		dst *json.RawMessage
+		src json.RawMessage
+	}{{&v.Errors, u.Errors}, {&v.Conversation, u.Conversation}, {&v.Pricing, u.Pricing}, {&v.Raw, u.Raw}} {
+		if json.Valid(f.src) {
+			*f.dst = f.src
+		}
+	}
+	return v
+}
+
+// StatusList is the answer of GET /v1/messages/{id}/statuses and GET
+// /v1/statuses.
+type StatusList struct {
+	Statuses   []Status `json:"statuses"`
+	NextCursor string   `json:"next_cursor,omitempty"`
+}
+
+// NewStatusList returns the wire form of statuses.
+func NewStatusList(statuses []*waorders.StatusUpdate, nextCursor string) StatusList {
+	out := StatusList{Statuses: make([]Status, len(statuses)), NextCursor: nextCursor}
+	for i, u := range statuses {
+		out.Statuses[i] = NewStatus(u)
+	}
+	return out
+}
+
+// Change is a stored change (a call, a marketing preference, a BSUID
+// update, a business event, a group, sync or unknown field): an element of
+// GET /v1/changes, with its raw JSON.
+type Change struct {
+	ID         int64              `json:"id"`
+	Field      string             `json:"field"`
+	Kind       string             `json:"kind"`
+	Event      string             `json:"event"`
+	Summary    string             `json:"summary"`
+	Customer   Customer           `json:"customer"`
+	At         time.Time          `json:"at"`
+	ReceivedAt time.Time          `json:"received_at"`
+	CallbackID string             `json:"callback_id"`
+	Warnings   []waorders.Problem `json:"warnings"`
+	Raw        json.RawMessage    `json:"raw,omitempty"`
+}
+
+// ChangeList is the answer of GET /v1/changes.
+type ChangeList struct {
+	Changes    []Change `json:"changes"`
+	NextCursor string   `json:"next_cursor,omitempty"`
+}
+
+// NewChangeList returns the wire form of changes.
+func NewChangeList(changes []*waorders.Change, nextCursor string) ChangeList {
+	out := ChangeList{Changes: make([]Change, len(changes)), NextCursor: nextCursor}
+	for i, c := range changes {
+		v := Change{ID: c.ID, Field: c.Field, Kind: c.Kind, Event: c.Event, Summary: c.Summary,
+			Customer: NewCustomer(c.Customer), At: c.At.UTC(), ReceivedAt: c.ReceivedAt.UTC(),
+			CallbackID: c.CallbackID, Warnings: c.Warnings}
+		if v.Warnings == nil {
+			v.Warnings = []waorders.Problem{}
+		}
+		if json.Valid(c.Raw) {
+			v.Raw = c.Raw
+		}
+		out.Changes[i] = v
+	}
+	return out
 }
 
 // MessageList is the answer of GET /v1/messages.

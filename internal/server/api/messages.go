@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/internal/server/httpx"
 	"github.com/waorders/waorders/internal/store"
 	"github.com/waorders/waorders/internal/wire"
@@ -21,10 +22,11 @@ func (h *Handler) MessageGet(w http.ResponseWriter, r *http.Request) error {
 // MessageList serves GET /v1/messages.
 func (h *Handler) MessageList(w http.ResponseWriter, r *http.Request) error {
 	q := httpx.NewQuery(r)
-	q.Only("type", "customer", "since", "until", "cursor", "limit")
+	q.Only("type", "customer", "direction", "since", "until", "cursor", "limit")
 	f := store.ListMessagesParams{
-		Type:     q.Text("type", maxFilterLen),
-		Customer: q.Text("customer", maxFilterLen),
+		Type:      q.Text("type", maxFilterLen),
+		Customer:  q.Text("customer", maxFilterLen),
+		Direction: q.Text("direction", maxFilterLen),
 		Since:    q.Time("since"),
 		Until:    q.Time("until"),
 		Cursor:   q.Str("cursor"),
@@ -33,6 +35,11 @@ func (h *Handler) MessageList(w http.ResponseWriter, r *http.Request) error {
 	q.CheckRange(f.Since, f.Until)
 	if err := q.Err(); err != nil {
 		return err
+	}
+	switch f.Direction {
+	case "", waorders.DirectionInbound, waorders.DirectionOutbound:
+	default:
+		return waorders.Errorf(waorders.CodeInvalid, "unknown direction %q; use inbound or outbound", f.Direction)
 	}
 	page, err := h.Messages.ListMessages(r.Context(), f)
 	if err != nil {
