@@ -27,10 +27,10 @@ func (h *Handler) MessageList(w http.ResponseWriter, r *http.Request) error {
 		Type:      q.Text("type", maxFilterLen),
 		Customer:  q.Text("customer", maxFilterLen),
 		Direction: q.Text("direction", maxFilterLen),
-		Since:    q.Time("since"),
-		Until:    q.Time("until"),
-		Cursor:   q.Str("cursor"),
-		Limit:    limit(q),
+		Since:     q.Time("since"),
+		Until:     q.Time("until"),
+		Cursor:    q.Str("cursor"),
+		Limit:     limit(q),
 	}
 	q.CheckRange(f.Since, f.Until)
 	if err := q.Err(); err != nil {
