@@ -38,6 +38,7 @@ func commands() []command {
 		{"send", "simulate Kaleyra/Meta callbacks against a server: a trial or a load test", runSend},
 		{"orders", "list, show, move and export orders of a running server", runOrders},
 		{"report", "campaign revenue reports of a running server", runReport},
+		{"customers", "a customer's summary, orders and export from a running server", runCustomers},
 		{"quarantine", "list, show and retry quarantined callbacks of a running server", runQuarantine},
 		{"migrate", "apply database migrations (needed before serve on an out-of-date PostgreSQL)", runMigrate},
 		{"version", "print the version", runVersion},
