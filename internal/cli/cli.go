@@ -155,37 +155,52 @@ shared with the client commands); the default shown above.
 	}
 	lines := map[string]string{
 		"config": "the flag or WAORDERS_CONFIG: a file of name = value lines (names as the\n" +
-			"               flags), the same file serve reads",
+			"                flags), the same file serve reads",
 		"url": "the flag, WAORDERS_URL, url in the config file; else http://<addr> of the\n" +
-			"               local server (WAORDERS_ADDR, addr in the config file, else 127.0.0.1:8080)",
+			"                local server (WAORDERS_ADDR, addr in the config file, else 127.0.0.1:8080)",
 		"server": "deprecated alias of --url, with a warning: the flag, WAORDERS_SERVER,\n" +
-			"               server in the config file (used only where --url is not set at its level)",
+			"                server in the config file (used only where --url is not set at its level)",
 		"api-token": "the flag, WAORDERS_API_TOKEN, the file named by WAORDERS_API_TOKEN_FILE,\n" +
-			"               api-token in the config file; else the credentials.env of --data-dir",
+			"                api-token in the config file; else the credentials.env of --data-dir",
 		"data-dir": "the flag, WAORDERS_DATA_DIR, data-dir in the config file; else the directory\n" +
-			"               of the local SQLite database (WAORDERS_DATABASE_URL, database-url), else ./data",
+			"                of the local SQLite database (WAORDERS_DATABASE_URL, database-url), else ./data",
 		"tz": "the flag, WAORDERS_TZ, tz in the config file; else the local time zone\n" +
-			"               (TZ or /etc/localtime; UTC when neither). The API's times stay RFC 3339",
+			"                (TZ or /etc/localtime; UTC when neither). The API's times stay RFC 3339",
 		"callback-secret": "the flag, WAORDERS_CALLBACK_SECRET, the file named by\n" +
-			"               WAORDERS_CALLBACK_SECRET_FILE, callback-secret in the config file; else\n" +
-			"               the credentials.env of --data-dir",
+			"                WAORDERS_CALLBACK_SECRET_FILE, callback-secret in the config file; else\n" +
+			"                the credentials.env of --data-dir",
 		"callback-secret-header": "the flag, WAORDERS_CALLBACK_SECRET_HEADER, callback-secret-header in\n" +
-			"               the config file",
+			"                the config file",
 		"meta-app-secret": "the flag, WAORDERS_META_APP_SECRET, the file named by\n" +
-			"               WAORDERS_META_APP_SECRET_FILE, meta-app-secret in the config file",
+			"                WAORDERS_META_APP_SECRET_FILE, meta-app-secret in the config file",
 	}
 	var b strings.Builder
 	b.WriteString("Where options come from, first found wins:\n")
 	var rest []string
 	fs.VisitAll(func(f *flag.Flag) {
 		if l, ok := lines[f.Name]; ok {
-			fmt.Fprintf(&b, "  --%-11s %s\n", f.Name, l)
+			if len(f.Name) > 11 {
+				fmt.Fprintf(&b, "  --%s\n                %s\n", f.Name, l)
+			} else {
+				fmt.Fprintf(&b, "  --%-11s %s\n", f.Name, l)
+			}
 		} else {
 			rest = append(rest, "--"+f.Name)
 		}
 	})
 	if len(rest) > 0 {
-		fmt.Fprintf(&b, "  the command line only: %s\n", strings.Join(rest, ", "))
+		line := "  the command line only:"
+		for i, r := range rest {
+			if i < len(rest)-1 {
+				r += ","
+			}
+			if len(line)+1+len(r) > 78 {
+				b.WriteString(line + "\n")
+				line = "   "
+			}
+			line += " " + r
+		}
+		b.WriteString(line + "\n")
 	}
 	return b.String()
 }

@@ -22,7 +22,7 @@ const ordersSynopsis = `Usage: waorders orders list [filters] [options]
        waorders orders export [filters] [--format csv|ndjson] [--output FILE]
 
 Works with the orders of a running waorders server over its /v1 API
-(--server, token from WAORDERS_API_TOKEN or --api-token).
+(--url, default the local server; the API token as --help says below).
 
   list        orders newest first, as a table (--json: the API's answer)
   show        one order with its items, totals and status history

@@ -48,7 +48,7 @@ var ClientSecrets = []string{"api-token"}
 func (c *Client) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ConfigFile, "config", "", "read settings from this `file` of name = value lines, the same file serve reads")
 	c.URLFlag(fs, &c.URL)
-	fs.StringVar(&c.Server, "server", "", "deprecated name of --url (`URL`)")
+	fs.StringVar(&c.Server, "server", "", "deprecated: the server's base `URL`, as --url")
 	fs.StringVar(&c.APIToken, "api-token", "", "API `token` sent as Authorization: Bearer")
 	c.DataDirFlag(fs, &c.DataDir)
 	fs.StringVar(&c.TZ, "tz", "", "show times in this IANA time `zone`, e.g. Asia/Kolkata or UTC (default: the local zone)")
