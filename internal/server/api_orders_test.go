@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,16 +18,10 @@ import (
 
 	"github.com/waorders/waorders/internal/testkit"
 	"github.com/waorders/waorders/internal/wire"
-	"github.com/waorders/waorders/money"
 )
 
 // t0 is when the first test order was placed.
 var t0 = time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
-
-// amountText shows an amount as "INR 1600.00 160000".
-func amountText(a money.Amount) string {
-	return a.Currency + " " + a.Decimal() + " " + strconv.FormatInt(a.Minor, 10)
-}
 
 // orderIDs returns the ids of a list answer and its next_cursor, failing
 // when next_cursor is present but empty.
@@ -342,10 +335,17 @@ func TestOrderListRejects(t *testing.T) {
 	})
 }
 
+// setupOrder is setup with one order, id, placed at t0.
+func setupOrder(t *testing.T, id string) *bundle {
+	t.Helper()
+	b := setup(t)
+	b.post(t, testkit.Kaleyra(testkit.Order(id).At(t0)))
+	return b
+}
+
 func TestOrderLifecycle(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	b.post(t, testkit.Kaleyra(testkit.Order("wamid.L").At(t0)))
+	b := setupOrder(t, "wamid.L")
 
 	// One order walks the lifecycle; each step sees the state the previous
 	// steps left.
@@ -428,8 +428,7 @@ func TestOrderLifecycle(t *testing.T) {
 
 func TestOrderStatusOtherAnswers(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	b.post(t, testkit.Kaleyra(testkit.Order("wamid.X").At(t0)))
+	b := setupOrder(t, "wamid.X")
 	tests := []struct {
 		name       string
 		target     string

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/internal/callbackauth"
 	"github.com/waorders/waorders/internal/intake"
 	"github.com/waorders/waorders/internal/metrics"
@@ -26,6 +27,7 @@ import (
 	"github.com/waorders/waorders/internal/store/sqlite"
 	"github.com/waorders/waorders/internal/testkit"
 	"github.com/waorders/waorders/internal/wire"
+	"github.com/waorders/waorders/money"
 )
 
 // The one harness of the server tests (River's setup(t) pattern): setup
@@ -467,23 +469,16 @@ type cbAnswer struct {
 }
 
 type cbItem struct {
-	ID           string       `json:"id"`
-	Type         string       `json:"type"`
-	Status       string       `json:"status"`
-	Result       string       `json:"result"`
-	QuarantineID int64        `json:"quarantine_id"`
-	Errors       []apiProblem `json:"errors"`
-	Warnings     []apiProblem `json:"warnings"`
+	ID           string             `json:"id"`
+	Type         string             `json:"type"`
+	Status       string             `json:"status"`
+	Result       string             `json:"result"`
+	QuarantineID int64              `json:"quarantine_id"`
+	Errors       []waorders.Problem `json:"errors"`
+	Warnings     []waorders.Problem `json:"warnings"`
 }
 
-type apiProblem struct {
-	Severity string `json:"severity"`
-	Code     string `json:"code"`
-	Path     string `json:"path"`
-	Message  string `json:"message"`
-}
-
-func codes(ps []apiProblem) []string {
+func codes(ps []waorders.Problem) []string {
 	var out []string
 	for _, p := range ps {
 		out = append(out, p.Code)
@@ -545,6 +540,11 @@ func readTestdata(tb testing.TB, name string) []byte {
 		tb.Fatal(err)
 	}
 	return b
+}
+
+// amountText shows an amount as "INR 1600.00 160000".
+func amountText(a money.Amount) string {
+	return a.Currency + " " + a.Decimal() + " " + strconv.FormatInt(a.Minor, 10)
 }
 
 // order is a Kaleyra callback with one default order (two items, 5200 INR).

@@ -828,13 +828,7 @@ func (h *corpus) checkKept(tb testing.TB, sent []byte, r reply, before, after ma
 	default:
 		tb.Fatalf("checkKept on %s", r)
 	}
-	var a cbAnswer
-	if err := json.Unmarshal(r.body, &a); err != nil {
-		tb.Fatalf("callback answer %s: %v", r, err)
-	}
-	if a.RequestID == "" || a.RequestID != r.header.Get("X-Request-ID") {
-		tb.Errorf("request_id %q, X-Request-ID %q: want equal and set", a.RequestID, r.header.Get("X-Request-ID"))
-	}
+	a := wantAnswer(tb, r)
 	var raw []byte
 	if err := h.db.QueryRow("SELECT body FROM callbacks WHERE id = ?", a.RequestID).Scan(&raw); err != nil {
 		tb.Fatalf("callback row %s: %v", a.RequestID, err)
