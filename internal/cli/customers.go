@@ -189,27 +189,7 @@ func customersOrders(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	q := url.Values{"customer": {cu.orderKey(id)}, "limit": {strconv.Itoa(*limit)}}
-	if *cursor != "" {
-		q.Set("cursor", *cursor)
-	}
-	if *asJSON {
-		return copyJSON(ctx, c, env.Stdout, http.MethodGet, "/v1/orders", q, nil, nil)
-	}
-	var page wire.OrderList
-	if _, err := c.getJSON(ctx, http.MethodGet, "/v1/orders", q, nil, &page, nil); err != nil {
-		return err
-	}
-	if err := orderTable(env.Stdout, c, page.Orders); err != nil {
-		return err
-	}
-	if len(page.Orders) == 0 {
-		fmt.Fprintln(env.Stdout, "(no orders)")
-	}
-	if page.NextCursor != "" {
-		fmt.Fprintf(env.Stdout, "more: add --cursor %s\n", page.NextCursor)
-	}
-	return nil
+	return printOrderPage(ctx, env, c, url.Values{"customer": {cu.orderKey(id)}}, *limit, *cursor, *asJSON, "(no orders)")
 }
 
 func customersExport(ctx context.Context, env Env, args []string) error {

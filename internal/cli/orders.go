@@ -137,11 +137,17 @@ func ordersList(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("%w: orders list takes no arguments, only options (got %q)", ErrUsage, fs.Arg(0))
 	}
 	q := of.values()
-	q.Set("limit", strconv.Itoa(*limit))
-	if *cursor != "" {
-		q.Set("cursor", *cursor)
+	return printOrderPage(ctx, env, c, q, *limit, *cursor, *asJSON, "(no orders match)")
+}
+
+// printOrderPage asks GET /v1/orders for one page matching q and prints it:
+// the API's JSON with asJSON, else a table (empty says so) and how to go on.
+func printOrderPage(ctx context.Context, env Env, c *apiClient, q url.Values, limit int, cursor string, asJSON bool, empty string) error {
+	q.Set("limit", strconv.Itoa(limit))
+	if cursor != "" {
+		q.Set("cursor", cursor)
 	}
-	if *asJSON {
+	if asJSON {
 		return copyJSON(ctx, c, env.Stdout, http.MethodGet, "/v1/orders", q, nil, nil)
 	}
 	var page wire.OrderList
@@ -152,7 +158,7 @@ func ordersList(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if len(page.Orders) == 0 {
-		fmt.Fprintln(env.Stdout, "(no orders match)")
+		fmt.Fprintln(env.Stdout, empty)
 	}
 	if page.NextCursor != "" {
 		fmt.Fprintf(env.Stdout, "more: add --cursor %s\n", page.NextCursor)
