@@ -11,8 +11,6 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
-
-	"github.com/waorders/waorders/internal/config"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3";
@@ -40,7 +38,8 @@ func commands() []command {
 		{"send", "simulate Kaleyra/Meta callbacks against a server: a trial or a load test", runSend},
 		{"orders", "list, show, move and export orders of a running server", runOrders},
 		{"report", "campaign revenue reports of a running server", runReport},
-		{"quarantine", "list and retry quarantined callbacks of a running server", runQuarantine},
+		{"customers", "a customer's summary, orders and export from a running server", runCustomers},
+		{"quarantine", "list, show and retry quarantined callbacks of a running server", runQuarantine},
 		{"migrate", "apply database migrations (needed before serve on an out-of-date PostgreSQL)", runMigrate},
 		{"version", "print the version", runVersion},
 	}
@@ -89,13 +88,19 @@ Commands:
 		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, `
-Run "waorders <command> --help" for a command's options. Every option can
-also be set with a WAORDERS_* environment variable (--api-token is
-WAORDERS_API_TOKEN) or in a config file (--config).
+Run "waorders <command> --help" for a command's options and where each
+can come from. serve's options, and the connection options of the other
+commands (--url, --api-token, --tz, ...), can also be set with WAORDERS_*
+environment variables (--api-token is WAORDERS_API_TOKEN; secrets also
+from WAORDERS_*_FILE) or in one config file (--config or WAORDERS_CONFIG)
+that serve and the client commands share. With no options the client
+commands talk to the local server (its addr, default 127.0.0.1:8080) with
+the token it generated into data/credentials.env.
 
 Start here:
   waorders serve                       # SQLite under ./data, http://127.0.0.1:8080
-  waorders send --example order        # what a Kaleyra order callback looks like
+  waorders send --example order        # post an example Kaleyra order to it
+  waorders orders list                 # and see the order it created
 `)
 }
 
@@ -131,19 +136,71 @@ func newFlagSet(env Env, name, synopsis string, args []string) *flag.FlagSet {
 		out := fs.Output()
 		fmt.Fprintf(out, "%s\n\nOptions:\n", synopsis)
 		fs.PrintDefaults()
-		if name == "serve" || name == "migrate" {
-			fmt.Fprintln(out, "\nEvery option also reads WAORDERS_<NAME> from the environment (--api-token: WAORDERS_API_TOKEN).")
-			return
-		}
-		var names []string
-		fs.VisitAll(func(f *flag.Flag) {
-			if envFlags[f.Name] {
-				names = append(names, config.EnvName(f.Name))
-			}
-		})
-		if len(names) > 0 {
-			fmt.Fprintf(out, "\nFrom the environment: %s.\n", strings.Join(names, ", "))
-		}
+		fmt.Fprintln(out)
+		fmt.Fprint(out, optionSources(fs, name))
 	}
 	return fs
+}
+
+// optionSources is the part of a command's --help that says where each
+// option can come from, first found wins.
+func optionSources(fs *flag.FlagSet, name string) string {
+	if name == "serve" || name == "migrate" {
+		return `Where options come from, first found wins: the command line; the
+WAORDERS_<NAME> environment variable (--database-url: WAORDERS_DATABASE_URL);
+for secrets, the file named by WAORDERS_<NAME>_FILE; the config file
+(--config FILE or WAORDERS_CONFIG: name = value lines, names as the flags,
+shared with the client commands); the default shown above.
+`
+	}
+	lines := map[string]string{
+		"config": "the flag or WAORDERS_CONFIG: a file of name = value lines (names as the\n" +
+			"                flags), the same file serve reads",
+		"url": "the flag, WAORDERS_URL, url in the config file; else http://<addr> of the\n" +
+			"                local server (WAORDERS_ADDR, addr in the config file, else 127.0.0.1:8080)",
+		"server": "deprecated alias of --url, with a warning: the flag, WAORDERS_SERVER,\n" +
+			"                server in the config file (used only where --url is not set at its level)",
+		"api-token": "the flag, WAORDERS_API_TOKEN, the file named by WAORDERS_API_TOKEN_FILE,\n" +
+			"                api-token in the config file; else the credentials.env of --data-dir",
+		"data-dir": "the flag, WAORDERS_DATA_DIR, data-dir in the config file; else the directory\n" +
+			"                of the local SQLite database (WAORDERS_DATABASE_URL, database-url), else ./data",
+		"tz": "the flag, WAORDERS_TZ, tz in the config file; else the local time zone\n" +
+			"                (TZ or /etc/localtime; UTC when neither). The API's times stay RFC 3339",
+		"callback-secret": "the flag, WAORDERS_CALLBACK_SECRET, the file named by\n" +
+			"                WAORDERS_CALLBACK_SECRET_FILE, callback-secret in the config file; else\n" +
+			"                the credentials.env of --data-dir",
+		"callback-secret-header": "the flag, WAORDERS_CALLBACK_SECRET_HEADER, callback-secret-header in\n" +
+			"                the config file",
+		"meta-app-secret": "the flag, WAORDERS_META_APP_SECRET, the file named by\n" +
+			"                WAORDERS_META_APP_SECRET_FILE, meta-app-secret in the config file",
+	}
+	var b strings.Builder
+	b.WriteString("Where options come from, first found wins:\n")
+	var rest []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if l, ok := lines[f.Name]; ok {
+			if len(f.Name) > 11 {
+				fmt.Fprintf(&b, "  --%s\n                %s\n", f.Name, l)
+			} else {
+				fmt.Fprintf(&b, "  --%-11s %s\n", f.Name, l)
+			}
+		} else {
+			rest = append(rest, "--"+f.Name)
+		}
+	})
+	if len(rest) > 0 {
+		line := "  the command line only:"
+		for i, r := range rest {
+			if i < len(rest)-1 {
+				r += ","
+			}
+			if len(line)+1+len(r) > 78 {
+				b.WriteString(line + "\n")
+				line = "   "
+			}
+			line += " " + r
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
 }

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"unicode"
 	"unicode/utf8"
 
@@ -23,7 +22,7 @@ const ordersSynopsis = `Usage: waorders orders list [filters] [options]
        waorders orders export [filters] [--format csv|ndjson] [--output FILE]
 
 Works with the orders of a running waorders server over its /v1 API
-(--server, token from WAORDERS_API_TOKEN or --api-token).
+(--url, default the local server; the API token as --help says below).
 
   list        orders newest first, as a table (--json: the API's answer)
   show        one order with its items, totals and status history
@@ -109,13 +108,15 @@ func amounts(as []money.Amount) string {
 	return strings.Join(parts, ", ")
 }
 
-// clientCommand parses a client subcommand's flags and builds the client.
+// clientCommand parses a client subcommand's flags (options may come
+// between its arguments), resolves the connection settings and builds the
+// client.
 func clientCommand(env Env, fs *flag.FlagSet, cf *clientFlags, args []string) (*apiClient, error) {
 	cf.register(fs)
-	if err := parseClientArgs(fs, args, env); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return nil, err
 	}
-	return cf.client()
+	return cf.client(env, fs)
 }
 
 func ordersList(ctx context.Context, env Env, args []string) error {
@@ -136,22 +137,28 @@ func ordersList(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("%w: orders list takes no arguments, only options (got %q)", ErrUsage, fs.Arg(0))
 	}
 	q := of.values()
-	q.Set("limit", strconv.Itoa(*limit))
-	if *cursor != "" {
-		q.Set("cursor", *cursor)
+	return printOrderPage(ctx, env, c, q, *limit, *cursor, *asJSON, "(no orders match)")
+}
+
+// printOrderPage asks GET /v1/orders for one page matching q and prints it:
+// the API's JSON with asJSON, else a table (empty says so) and how to go on.
+func printOrderPage(ctx context.Context, env Env, c *apiClient, q url.Values, limit int, cursor string, asJSON bool, empty string) error {
+	q.Set("limit", strconv.Itoa(limit))
+	if cursor != "" {
+		q.Set("cursor", cursor)
 	}
-	if *asJSON {
+	if asJSON {
 		return copyJSON(ctx, c, env.Stdout, http.MethodGet, "/v1/orders", q, nil, nil)
 	}
 	var page wire.OrderList
 	if _, err := c.getJSON(ctx, http.MethodGet, "/v1/orders", q, nil, &page, nil); err != nil {
 		return err
 	}
-	if err := orderTable(env.Stdout, page.Orders); err != nil {
+	if err := orderTable(env.Stdout, c, page.Orders); err != nil {
 		return err
 	}
 	if len(page.Orders) == 0 {
-		fmt.Fprintln(env.Stdout, "(no orders match)")
+		fmt.Fprintln(env.Stdout, empty)
 	}
 	if page.NextCursor != "" {
 		fmt.Fprintf(env.Stdout, "more: add --cursor %s\n", page.NextCursor)
@@ -159,15 +166,14 @@ func ordersList(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-// orderTable prints orders one per line.
-func orderTable(w io.Writer, orders []wire.Order) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ORDERED (UTC)\tID\tSTATUS\tCUSTOMER\tNAME\tUNITS\tTOTAL\tREF1")
+// orderTable prints orders one per line, times in the zone of --tz.
+func orderTable(w io.Writer, c *apiClient, orders []wire.Order) error {
+	t := newTable("ORDERED ("+c.zone()+")", "ID", "STATUS", "CUSTOMER", "NAME", "UNITS", "TOTAL", "REF1").alignRight(5)
 	for _, o := range orders {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", shortTime(o.OrderedAt), clean(o.ID, 80), clean(o.Status, 20),
-			clean(o.Customer.WaID, 20), clean(o.Customer.Name, 24), o.Units, clean(amounts(o.Totals), 40), clean(o.Campaign.Ref1, 24))
+		t.row(c.shortTime(o.OrderedAt), clean(o.ID, 80), clean(o.Status, 20), clean(o.Customer.WaID, 20),
+			clean(o.Customer.Name, 24), strconv.FormatInt(o.Units, 10), clean(amounts(o.Totals), 40), clean(o.Campaign.Ref1, 24))
 	}
-	return tw.Flush()
+	return t.write(w)
 }
 
 func ordersShow(ctx context.Context, env Env, args []string) error {
@@ -189,52 +195,50 @@ func ordersShow(ctx context.Context, env Env, args []string) error {
 	if _, err := c.getJSON(ctx, http.MethodGet, path, nil, nil, &o, nil); err != nil {
 		return err
 	}
-	return orderDetail(env.Stdout, &o)
+	return orderDetail(env.Stdout, c, &o)
 }
 
 // orderDetail prints one order: its fields, items and history.
-func orderDetail(w io.Writer, o *wire.Order) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	field := func(name, value string) { fmt.Fprintf(tw, "%s:\t%s\n", name, orDash(clean(value, 200))) }
-	field("Order", o.ID)
-	field("Status", fmt.Sprintf("%s (version %d)", o.Status, o.Version))
-	field("Ordered", shortTime(o.OrderedAt))
-	field("Received", shortTime(o.ReceivedAt))
-	field("Customer", strings.TrimSpace(o.Customer.Name+" ("+o.Customer.WaID+")"))
-	field("Business", fmt.Sprintf("%s (phone_number_id %s, waba_id %s)", o.Business.DisplayPhoneNumber, o.Business.PhoneNumberID, o.Business.WABAID))
-	field("Catalog", o.CatalogID)
-	field("Campaign", fmt.Sprintf("ref=%q ref1=%q ref2=%q", o.Campaign.Ref, o.Campaign.Ref1, o.Campaign.Ref2))
-	field("Text", o.Text)
-	field("Total", amounts(o.Totals))
-	for _, p := range o.Warnings {
-		field("Warning", p.Code+": "+p.Message)
+func orderDetail(w io.Writer, c *apiClient, o *wire.Order) error {
+	f := [][2]string{
+		{"Order", o.ID},
+		{"Status", fmt.Sprintf("%s (version %d)", o.Status, o.Version)},
+		{"Ordered", c.shortTime(o.OrderedAt) + " " + c.zone()},
+		{"Received", c.shortTime(o.ReceivedAt) + " " + c.zone()},
+		{"Customer", strings.TrimSpace(o.Customer.Name + " (" + o.Customer.WaID + ")")},
+		{"Business", fmt.Sprintf("%s (phone_number_id %s, waba_id %s)", o.Business.DisplayPhoneNumber, o.Business.PhoneNumberID, o.Business.WABAID)},
+		{"Catalog", o.CatalogID},
+		{"Campaign", fmt.Sprintf("ref=%q ref1=%q ref2=%q", o.Campaign.Ref, o.Campaign.Ref1, o.Campaign.Ref2)},
+		{"Text", o.Text},
+		{"Total", amounts(o.Totals)},
 	}
-	if err := tw.Flush(); err != nil {
+	for _, p := range o.Warnings {
+		f = append(f, [2]string{"Warning", p.Code + ": " + p.Message})
+	}
+	if err := fields(w, f); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "PRODUCT\tQTY\tUNIT PRICE\tLINE TOTAL\t")
+	t := newTable("PRODUCT", "QTY", "UNIT PRICE", "LINE TOTAL").alignRight(1, 2, 3)
 	for _, it := range o.Items {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t\n", clean(it.ProductRetailerID, 40), it.Quantity, clean(amount(it.UnitPrice), 30), clean(amount(it.LineTotal), 30))
+		t.row(clean(it.ProductRetailerID, 40), strconv.FormatInt(it.Quantity, 10), clean(amount(it.UnitPrice), 30), clean(amount(it.LineTotal), 30))
 	}
-	if err := tw.Flush(); err != nil {
+	if err := t.write(w); err != nil {
 		return err
 	}
 	if len(o.History) == 0 {
 		return nil
 	}
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "WHEN (UTC)\tWHO\tCHANGE\tNOTE")
+	t = newTable("WHEN ("+c.zone()+")", "WHO", "CHANGE", "NOTE")
 	for _, h := range o.History {
 		change := h.To
 		if h.From != "" {
 			change = h.From + " → " + h.To
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", shortTime(h.At), clean(h.Actor, 32), clean(change, 40), orDash(clean(h.Note, 80)))
+		t.row(c.shortTime(h.At), clean(h.Actor, 32), clean(change, 40), orDash(clean(h.Note, 80)))
 	}
-	return tw.Flush()
+	return t.write(w)
 }
 
 func ordersSetStatus(ctx context.Context, env Env, args []string) error {
@@ -294,11 +298,22 @@ func copyJSON(ctx context.Context, c *apiClient, w io.Writer, method, path strin
 
 // clean makes server-provided text safe for a terminal table: control
 // characters (escape sequences included), invisible format characters such
-// as bidi overrides and tabs become nothing or a space, and text longer
-// than max characters is cut with "…". Customer names are hostile input.
+// as bidi overrides and tabs become nothing or a space, and text wider than
+// max terminal columns (CJK characters and emoji take two) is cut with "…".
+// Customer names are hostile input.
 func clean(s string, max int) string {
+	s = strip(s, false)
+	if width.StringWidth(s) <= max {
+		return s
+	}
+	return strings.TrimRight(width.Truncate(s, max-1, ""), " ") + "…"
+}
+
+// strip removes control and invisible format characters; tabs and line
+// ends become spaces, or with keepLines, line ends stay (for a body shown
+// as text).
+func strip(s string, keepLines bool) string {
 	var b strings.Builder
-	n := 0
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
@@ -306,16 +321,15 @@ func clean(s string, max int) string {
 		case r == 0x1b: // ESC: drop a CSI/OSC sequence whole, not only the ESC
 			i = skipEscape(s, i)
 			continue
+		case r == '\n' && keepLines:
+		case r == '\r' && keepLines:
+			continue
 		case r == '\t' || r == '\n' || r == '\r':
 			r = ' '
 		case r == utf8.RuneError || unicode.IsControl(r) || unicode.In(r, unicode.Cf):
 			continue
 		}
-		if n == max {
-			return strings.TrimRight(b.String(), " ") + "…"
-		}
 		b.WriteRune(r)
-		n++
 	}
 	return b.String()
 }

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -18,11 +20,10 @@ func ordersExport(ctx context.Context, env Env, args []string) error {
 	var (
 		cf clientFlags
 		of orderFilterFlags
+		xf exportFlags
 	)
 	of.register(fs)
-	format := fs.String("format", "csv", "`csv` (one row per item, the order's fields repeated) or ndjson (one order JSON per line)")
-	output := fs.String("output", "", "write to this `file` (default: stdout); it appears only once complete")
-	quiet := fs.Bool("quiet", false, "no progress line on stderr")
+	xf.register(fs)
 	c, err := clientCommand(env, fs, &cf, args)
 	if err != nil {
 		return err
@@ -30,26 +31,43 @@ func ordersExport(ctx context.Context, env Env, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: orders export takes no arguments, only options (got %q)", ErrUsage, fs.Arg(0))
 	}
-	if *format != "csv" && *format != "ndjson" {
-		return fmt.Errorf("%w: --format %q: use csv or ndjson", ErrUsage, *format)
+	return xf.export(ctx, env, c, of.values())
+}
+
+// exportFlags are the options of orders export and customers export.
+type exportFlags struct {
+	format, output string
+	quiet          bool
+}
+
+func (x *exportFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&x.format, "format", "csv", "`csv` (one row per item, the order's fields repeated) or ndjson (one order JSON per line)")
+	fs.StringVar(&x.output, "output", "", "write to this `file` (default: stdout); it appears only once complete")
+	fs.BoolVar(&x.quiet, "quiet", false, "no progress line on stderr")
+}
+
+// export streams GET /v1/orders/export with the filters q to --output or
+// stdout, with progress on stderr.
+func (x *exportFlags) export(ctx context.Context, env Env, c *apiClient, q url.Values) error {
+	if x.format != "csv" && x.format != "ndjson" {
+		return fmt.Errorf("%w: --format %q: use csv or ndjson", ErrUsage, x.format)
 	}
-	q := of.values()
-	q.Set("format", *format)
+	q.Set("format", x.format)
 	resp, err := c.do(ctx, http.MethodGet, "/v1/orders/export", q, nil, nil)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 
-	dst, commit, discard, err := openOutput(env.Stdout, *output)
+	dst, commit, discard, err := openOutput(env.Stdout, x.output)
 	if err != nil {
 		return err
 	}
 	unit := "rows"
-	if *format == "ndjson" {
+	if x.format == "ndjson" {
 		unit = "orders"
 	}
-	p := &progress{w: env.Stderr, unit: unit, quiet: *quiet, start: time.Now(), csv: *format == "csv"}
+	p := &progress{w: env.Stderr, unit: unit, quiet: x.quiet, start: time.Now(), csv: x.format == "csv"}
 	p.last = p.start
 	if _, err := io.Copy(io.MultiWriter(dst, p), resp.Body); err != nil {
 		discard()
@@ -58,10 +76,10 @@ func ordersExport(ctx context.Context, env Env, args []string) error {
 	if err := commit(); err != nil {
 		return err
 	}
-	if *output != "" || p.reported {
+	if !x.quiet && (x.output != "" || p.reported) {
 		where := "stdout"
-		if *output != "" {
-			where = *output
+		if x.output != "" {
+			where = x.output
 		}
 		fmt.Fprintf(env.Stderr, "exported %d %s to %s in %s\n", p.records(), unit, where, time.Since(p.start).Round(time.Millisecond))
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -46,19 +47,27 @@ func newOrdersTestServer(t *testing.T, orders ...cliTestOrder) string {
 		_ = st.Close()
 	})
 	for _, o := range orders {
-		req, _ := http.NewRequest(http.MethodPost, hs.URL+"/v1/callbacks/kaleyra", bytes.NewReader(o.body()))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(testkit.CallbackSecretHeader, testkit.CallbackSecret)
-		resp, err := hs.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("post order %s: %d", o.id, resp.StatusCode)
+		if status, answer := postCallback(t, hs.URL, o.body()); status != http.StatusOK {
+			t.Fatalf("post order %s: %d %s", o.id, status, answer)
 		}
 	}
 	return hs.URL
+}
+
+// postCallback posts a Kaleyra callback body with the test credentials and
+// returns the answer.
+func postCallback(t *testing.T, url string, body []byte) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url+"/v1/callbacks/kaleyra", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(testkit.CallbackSecretHeader, testkit.CallbackSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, answer
 }
 
 // cliTestOrder is an order message posted by the CLI tests.
@@ -95,15 +104,30 @@ var cliOrders = []cliTestOrder{
 		[]cliTestItem{{"SKU-BAG", 1, "2500", "INR"}}},
 }
 
-// runCLI runs the program with the server and token given as flags.
+// runCLI runs the program with the server and token given as flags (the
+// token unless env has WAORDERS_API_TOKEN) and times shown in UTC unless
+// env has WAORDERS_TZ: the tests do not depend on the machine's zone.
 func runCLI(t *testing.T, url string, env map[string]string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	full := append(append([]string{}, args...), "--server", url)
+	full := append(append([]string{}, args...), "--url", url)
 	if _, ok := env["WAORDERS_API_TOKEN"]; !ok {
 		full = append(full, "--api-token", testkit.APIToken)
 	}
-	getenv := func(k string) string { return env[k] }
+	return runEnv(t, env, full...)
+}
+
+// runEnv runs the program with exactly args and env (plus WAORDERS_TZ=UTC
+// unless env sets it).
+func runEnv(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	getenv := func(k string) string {
+		if v, ok := env[k]; ok || k != "WAORDERS_TZ" {
+			return v
+		}
+		return "UTC"
+	}
+	full := args
 	err = Run(context.Background(), full, getenv, strings.NewReader(""), &out, &errb)
 	return out.String(), errb.String(), err
 }

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/waorders/waorders/internal/wire"
@@ -18,7 +18,8 @@ Campaign revenue of a running waorders server: orders grouped by the
 campaign reference Kaleyra passes in extra_info (--group-by ref1, ref2 or
 ref; default ref1), with orders, units and revenue per currency (never
 summed across currencies). Orders without a reference form the "(none)"
-row. --interval day splits each campaign by UTC day.
+row. --interval day splits each campaign by UTC day; first and last order
+times are shown in the zone of --tz.
 
 Examples:
   waorders report campaigns
@@ -62,28 +63,32 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	if _, err := c.getJSON(ctx, http.MethodGet, "/v1/reports/campaigns", q, nil, &rep, nil); err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	daily := *interval != ""
+	head := []string{strings.ToUpper(clean(*groupBy, 8)), "ORDERS", "UNITS", "REVENUE", "FIRST ORDER (" + c.zone() + ")", "LAST ORDER (" + c.zone() + ")"}
+	right := []int{1, 2}
 	if daily {
-		fmt.Fprint(tw, "DAY\t")
+		// Buckets are UTC days (the API's), whatever --tz says.
+		head = append([]string{"DAY (UTC)"}, head...)
+		right = []int{2, 3}
 	}
-	fmt.Fprintf(tw, "%s\tORDERS\tUNITS\tREVENUE\tFIRST ORDER (UTC)\tLAST ORDER (UTC)\n", strings.ToUpper(clean(*groupBy, 8)))
+	t := newTable(head...).alignRight(right...)
 	for _, r := range rep.Campaigns {
+		name := clean(r.Campaign, 40)
+		if name == "" {
+			name = "(none)"
+		}
+		row := []string{name, strconv.FormatInt(r.Orders, 10), strconv.FormatInt(r.Units, 10), clean(amounts(r.Revenue), 80),
+			c.shortTime(r.FirstOrderAt), c.shortTime(r.LastOrderAt)}
 		if daily {
 			day := "-"
 			if r.Bucket != nil {
 				day = r.Bucket.UTC().Format(time.DateOnly)
 			}
-			fmt.Fprintf(tw, "%s\t", day)
+			row = append([]string{day}, row...)
 		}
-		name := clean(r.Campaign, 40)
-		if name == "" {
-			name = "(none)"
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\n", name, r.Orders, r.Units, clean(amounts(r.Revenue), 80),
-			shortTime(r.FirstOrderAt), shortTime(r.LastOrderAt))
+		t.row(row...)
 	}
-	if err := tw.Flush(); err != nil {
+	if err := t.write(env.Stdout); err != nil {
 		return err
 	}
 	if len(rep.Campaigns) == 0 {

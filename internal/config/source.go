@@ -50,7 +50,9 @@ func Resolve(fs *flag.FlagSet, args []string, getenv func(string) string, secret
 				return err
 			}
 			for k := range file {
-				if fs.Lookup(k) == nil || k == "config" {
+				// One file configures every command: a setting of another
+				// command (url for the CLI, addr for serve) is not an error.
+				if (fs.Lookup(k) == nil && !KnownSetting(k)) || k == "config" {
 					return fmt.Errorf("config file %s: unknown setting %q; the names are those of the flags (see --help)", path, k)
 				}
 			}

@@ -25,6 +25,7 @@ import (
 	"github.com/waorders/waorders/internal/server"
 	"github.com/waorders/waorders/internal/store"
 	"github.com/waorders/waorders/internal/store/sqlite"
+	"github.com/waorders/waorders/internal/testkit"
 	"github.com/waorders/waorders/money"
 )
 
@@ -90,7 +91,7 @@ func benchServer(b *testing.B) http.Handler {
 				time.Since(start).Round(time.Millisecond), float64(*seedOrders)/time.Since(start).Seconds(), path, size>>20)
 		}
 		in := intake.New(st, intake.Config{})
-		srv, err := server.New(server.Config{Store: st, Intake: in, InsecureNoAuth: true, APITokens: []string{testAPIToken}})
+		srv, err := server.New(server.Config{Store: st, Intake: in, InsecureNoAuth: true, APITokens: []string{testkit.APIToken}})
 		if err != nil {
 			benchErr = err
 			return
@@ -193,7 +194,7 @@ func (w *discardWriter) Write(b []byte) (int, error) { w.n += int64(len(b)); ret
 
 func benchGet(b *testing.B, h http.Handler, target string) *discardWriter {
 	req := httptest.NewRequest(http.MethodGet, target, nil)
-	req.Header.Set("Authorization", "Bearer "+testAPIToken)
+	req.Header.Set("Authorization", "Bearer "+testkit.APIToken)
 	w := &discardWriter{h: http.Header{}}
 	h.ServeHTTP(w, req)
 	if w.status != http.StatusOK && w.status != 0 {
@@ -226,7 +227,7 @@ func BenchmarkOrdersListRef1(b *testing.B) {
 		}
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodGet, fmt.Sprintf("/v1/orders?ref1=campaign-%02d&limit=50", c), nil)
-		req.Header.Set("Authorization", "Bearer "+testAPIToken)
+		req.Header.Set("Authorization", "Bearer "+testkit.APIToken)
 		h.ServeHTTP(rec, req)
 		_ = json.NewDecoder(rec.Body).Decode(&page)
 		cursor[c] = page.NextCursor

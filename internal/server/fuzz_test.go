@@ -10,9 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/waorders/waorders/callback"
 	"github.com/waorders/waorders/internal/callbackauth"
-	"github.com/waorders/waorders/internal/server"
+	"github.com/waorders/waorders/internal/testkit"
 )
 
 // hostileFuzzCap is the body cap of the fuzzed server: small, so that the
@@ -59,24 +58,26 @@ func FuzzCallbackHandler(f *testing.F) {
 		f.Fatal("no seed bodies in callback/testdata")
 	}
 	for _, c := range hostileCases() {
-		if c.req.path == hostileKaleyra && c.req.method == http.MethodPost && !c.req.chunked &&
+		if c.req.path == kaleyraPath && c.req.method == http.MethodPost && !c.req.chunked &&
 			(c.status == http.StatusOK || c.status == http.StatusBadRequest) && len(c.req.body) <= 16<<10 &&
 			len(c.req.header) == 4 { // the default headers only
 			f.Add(c.req.body)
 		}
 	}
 
-	h := newHostileEnv(f, false, func(c *server.Config) { c.MaxBodyBytes = hostileFuzzCap })
+	// Through the handler (no listener), on memory-backed storage: the
+	// fuzzer runs many inputs a second.
+	h := newCorpus(setup(f, inDir(hostileShmDir(f)), secretOnly(), bodyLimit(hostileFuzzCap)))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		r := h.do(t, hostileCallbackRequest(hostileKaleyra, body))
+		r := h.do(t, kaleyraRequest(body))
 		hostileNoRawMarkup(t, "answer", r)
 		switch {
 		case len(body) > hostileFuzzCap:
-			hostileErrorBody(t, r, http.StatusRequestEntityTooLarge, "body_too_large")
+			wantError(t, r, http.StatusRequestEntityTooLarge, "body_too_large")
 			return
 		case r.status == http.StatusOK:
 		case r.status == http.StatusBadRequest:
-			hostileErrorBody(t, r, http.StatusBadRequest, "")
+			wantError(t, r, http.StatusBadRequest, "")
 		default:
 			t.Fatalf("status %s, want 200 or 400", r)
 		}
@@ -107,13 +108,6 @@ var apiTargets = []struct {
 	{http.MethodPost, "/v1/callbacks/meta", false},  // body + X-Hub-Signature-256 (the fuzzed header)
 }
 
-// Credentials of the FuzzAPI server beyond the hostile ones.
-const (
-	fuzzVerifyToken  = "fuzz-verify-token"
-	fuzzClientID     = "kaleyra-profile"
-	fuzzClientSecret = "fuzz-client-secret-0123456789"
-)
-
 // FuzzAPI sends arbitrary queries, path segments, status-change bodies and
 // If-Match headers, with the API token, to every read endpoint and to the
 // lifecycle endpoint of one real server (real SQLite store holding a few
@@ -143,33 +137,17 @@ func FuzzAPI(f *testing.F) {
 	f.Add(uint8(9), "", []byte(`{"status":"completed"}`), `W/"1", "2"`)
 	f.Add(uint8(9), "", []byte(`{"status":1e999}`), "")
 
-	f.Add(uint8(10), "hub.mode=subscribe&hub.verify_token="+fuzzVerifyToken+"&hub.challenge=%3Cscript%3E", []byte(nil), "")
-	f.Add(uint8(11), "", []byte("grant_type=client_credentials&client_id="+fuzzClientID+"&client_secret="+fuzzClientSecret),
+	f.Add(uint8(10), "hub.mode=subscribe&hub.verify_token="+testkit.MetaVerifyToken+"&hub.challenge=%3Cscript%3E", []byte(nil), "")
+	f.Add(uint8(11), "", []byte("grant_type=client_credentials&client_id="+testkit.TokenClientID+"&client_secret="+testkit.TokenClientSecret),
 		"application/x-www-form-urlencoded")
-	f.Add(uint8(11), "", []byte(`{"client_id":"`+fuzzClientID+`","client_secret":"x"}`), "application/json; charset=utf-8")
+	f.Add(uint8(11), "", []byte(`{"client_id":"`+testkit.TokenClientID+`","client_secret":"x"}`), "application/json; charset=utf-8")
 	f.Add(uint8(12), "", []byte(`{"object":"whatsapp_business_account","entry":[]}`), "sha256=00")
 
-	s := newStack(f, stackConfig{
-		dir: hostileShmDir(f),
-		auth: &callbackauth.Config{
-			Secrets:      []string{hostileSecret},
-			TokenClients: []callbackauth.TokenClient{{ID: fuzzClientID, Secret: fuzzClientSecret}},
-		},
-		server: server.Config{
-			Addr:            "127.0.0.1:0",
-			APITokens:       []string{hostileAPIToken},
-			MetaAppSecrets:  []string{hostileMetaSecret},
-			MetaVerifyToken: fuzzVerifyToken,
-		},
-	})
-	h := &hostileEnv{srv: s.srv, store: s.store, handler: s.srv.Handler(), db: s.inspect, kept: map[int64][]byte{}}
+	// Only the secret header and the token client authenticate callbacks.
+	h := newCorpus(setup(f, inDir(hostileShmDir(f)), withAuth(func(ac *callbackauth.Config) { ac.BasicUsers = nil })))
 	var order string
 	for _, name := range []string{"i1_order_inr.json", "i4_text_reply.json", "kaleyra_order_problems.json"} {
-		body, err := os.ReadFile(filepath.Join("..", "..", "callback", "testdata", name))
-		if err != nil {
-			f.Fatal(err)
-		}
-		r := h.do(f, hostileCallbackRequest(hostileKaleyra, body))
+		r := h.do(f, kaleyraRequest(readTestdata(f, name)))
 		var a cbAnswer
 		if r.status != http.StatusOK || json.Unmarshal(r.body, &a) != nil {
 			f.Fatalf("seed %s: %s", name, r)
@@ -180,7 +158,7 @@ func FuzzAPI(f *testing.F) {
 			}
 		}
 	}
-	if r := h.do(f, hostileCallbackRequest(hostileKaleyra, []byte(`{"meta_object":`))); r.status != http.StatusBadRequest {
+	if r := h.do(f, kaleyraRequest([]byte(`{"meta_object":`))); r.status != http.StatusBadRequest {
 		f.Fatalf("seed quarantine: %s", r)
 	}
 	if order == "" {
@@ -198,18 +176,18 @@ func FuzzAPI(f *testing.F) {
 		case input != "":
 			path += "?" + input
 		}
-		req := hostileRequest{method: tg.method, path: path}
+		req := request{method: tg.method, path: path}
 		switch tg.path {
 		case "/v1/callbacks/meta":
 			if tg.method == http.MethodPost {
 				req.body = body
-				req.header = []string{"Content-Type", "application/json", callback.SignatureHeader, ifMatch}
+				req.header = []string{"Content-Type", "application/json", testkit.SignatureHeader, ifMatch}
 			}
 		case "/v1/callbacks/token":
 			req.body = body
 			req.header = []string{"Content-Type", ifMatch}
 		default:
-			req.header = []string{"Authorization", "Bearer " + hostileAPIToken}
+			req.header = []string{"Authorization", "Bearer " + testkit.APIToken}
 			if tg.method == http.MethodPost {
 				req.body = body
 				req.header = append(req.header, "Content-Type", "application/json", "If-Match", ifMatch)
@@ -224,7 +202,7 @@ func FuzzAPI(f *testing.F) {
 		case r.status >= 500:
 			t.Fatalf("%s %s: %s", tg.method, path, r)
 		case r.status >= 400:
-			hostileErrorBody(t, r, r.status, "")
+			wantError(t, r, r.status, "")
 		case r.status == http.StatusOK && strings.HasPrefix(ct, "application/json"):
 			if !json.Valid(r.body) {
 				t.Fatalf("%s %s: invalid JSON: %s", tg.method, path, r)

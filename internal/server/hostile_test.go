@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -23,10 +22,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/waorders/waorders"
-	"github.com/waorders/waorders/callback"
 	"github.com/waorders/waorders/internal/callbackauth"
 	"github.com/waorders/waorders/internal/server"
-	"github.com/waorders/waorders/internal/store/sqlite"
+	"github.com/waorders/waorders/internal/testkit"
+	"github.com/waorders/waorders/internal/wire"
 )
 
 // The hostile-input corpus (issue 6, item 3). Every case goes through one
@@ -78,17 +77,20 @@ import (
 //     ("." and ".." as %2E, which url.PathEscape does not do).
 //   - Only the first of repeated X-Callback-Secret headers is checked.
 func TestHostileCorpus(t *testing.T) {
-	h := newHostileEnv(t, true, nil)
+	t.Parallel()
+	// One server for the whole corpus: cases run in order, and some build on
+	// the ones before (a duplicate, a message quarantined again).
+	h := newCorpus(setup(t, listen(), secretOnly()))
 	for _, c := range hostileCases() {
 		t.Run(c.name, func(t *testing.T) {
-			before := h.counts(t)
+			before := h.storedRows(t)
 			r := h.do(t, c.req)
-			after := h.counts(t)
+			after := h.storedRows(t)
 			if r.status >= 500 {
 				t.Fatalf("server error: %s", r)
 			}
 			hostileNoRawMarkup(t, "answer", r)
-			reached := (c.req.path == hostileKaleyra || c.req.path == hostileMeta) &&
+			reached := (c.req.path == kaleyraPath || c.req.path == metaPath) &&
 				(r.status == http.StatusOK || r.status == http.StatusBadRequest)
 			switch {
 			case c.status == http.StatusOK:
@@ -96,8 +98,8 @@ func TestHostileCorpus(t *testing.T) {
 					t.Fatalf("status %s, want 200", r)
 				}
 			default:
-				e := hostileErrorBody(t, r, c.status, c.code)
-				if c.status == http.StatusBadRequest && e.Error.QuarantineID == 0 {
+				e := wantError(t, r, c.status, c.code)
+				if c.status == http.StatusBadRequest && e.QuarantineID == 0 {
 					t.Errorf("a 400 of the decoder without quarantine_id: %s", r)
 				}
 			}
@@ -134,11 +136,11 @@ func TestHostileCorpus(t *testing.T) {
 			t.Errorf("integrity_check: %q %v", ok, err)
 		}
 		for _, p := range []string{"/readyz", "/v1/orders?limit=500", "/v1/messages?limit=500", "/v1/quarantine?limit=500"} {
-			if r := h.api(t, p); r.status != http.StatusOK {
+			if r := h.read(t, p); r.status != http.StatusOK {
 				t.Errorf("GET %s: %s", p, r)
 			}
 		}
-		if n := h.counts(t)["orders"]; n < 10 {
+		if n := h.storedRows(t)["orders"]; n < 10 {
 			t.Errorf("%d orders after the corpus, want the stored ones", n)
 		}
 	})
@@ -147,7 +149,7 @@ func TestHostileCorpus(t *testing.T) {
 // hostileCase is one entry of the corpus.
 type hostileCase struct {
 	name    string
-	req     hostileRequest
+	req     request
 	status  int    // the documented status
 	code    string // error.code of an error answer
 	allow   string // Allow header of a 405
@@ -155,7 +157,7 @@ type hostileCase struct {
 	// problem must be the code of some error or warning of a 200 answer.
 	problem string
 	// check runs after the generic checks; a is nil unless the answer is 200.
-	check func(t *testing.T, h *hostileEnv, a *cbAnswer)
+	check func(t *testing.T, h *corpus, a *cbAnswer)
 }
 
 // hostileShort abbreviates a long result list for messages.
@@ -182,27 +184,18 @@ const (
 )
 
 func hostileCases() []hostileCase {
-	good := hkItem("SKU-1", "1", "1600", `"INR"`)
-	order := func(n string, items ...string) []byte {
-		return hkEnvelope(hostileFields{}, hkOrder("wamid.H-"+n, items...))
-	}
-	valid := order("VALID", good)
-	kal := func(body []byte, hdr ...string) hostileRequest {
-		return hostileCallbackRequest(hostileKaleyra, body, hdr...)
-	}
-	met := func(body []byte, hdr ...string) hostileRequest {
-		return hostileCallbackRequest(hostileMeta, body, hdr...)
-	}
+	kal, met := kaleyraRequest, metaRequest
 	invalid := func(name string, body []byte) hostileCase {
 		return hostileCase{name: name, req: kal(body), status: http.StatusBadRequest, code: "invalid_json"}
 	}
+	valid := hkBody(hkGood("VALID"))
 	overCap := bytes.Repeat([]byte(" "), 4<<20+1)
-	copy(overCap, order("OVERCAP", good))
+	copy(overCap, hkBody(hkGood("OVERCAP")))
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	_, _ = zw.Write(bytes.Repeat([]byte(`{"meta_object":{}}`), 100000))
 	_ = zw.Close()
-	dupBody := hkEnvelope(hostileFields{}, hkOrder("wamid.H-DUP1", good), hkText("wamid.H-DUP2", "hi"))
+	dupBody := hkBody(hkGood("DUP1"), testkit.Text("wamid.H-DUP2", "hi"))
 
 	cases := []hostileCase{
 		// Not JSON: 400, whole body in quarantine.
@@ -224,13 +217,13 @@ func hostileCases() []hostileCase {
 		invalid("RawNULAfterBody", append(bytes.Clone(valid), 0)),
 		invalid("RawControlInString", hostileRaw("Sa\tm")),
 		invalid("DuplicateTopLevelKeys", []byte(`{"meta_object":{"value":{}},"meta_object":{"value":{"messages":[]}}}`)),
-		invalid("DuplicateKeysInMessage", hkEnvelope(hostileFields{}, `{"id":"wamid.H-DK1","id":"wamid.H-DK2","type":"text","text":{"body":"x"}}`)),
-		invalid("DuplicateKeysInIgnoredField", hkEnvelope(hostileFields{}, `{"id":"wamid.H-DK3","type":"text","text":{"body":"x"},"zz":{"a":1,"a":2}}`)),
-		invalid("DuplicateKeysInItem", order("DK4", `{"product_retailer_id":"a","quantity":1,"quantity":100,"item_price":1,"currency":"INR"}`)),
+		invalid("DuplicateKeysInMessage", hkRaw(`{"id":"wamid.H-DK1","id":"wamid.H-DK2","type":"text","text":{"body":"x"}}`)),
+		invalid("DuplicateKeysInIgnoredField", hkRaw(`{"id":"wamid.H-DK3","type":"text","text":{"body":"x"},"zz":{"a":1,"a":2}}`)),
+		invalid("DuplicateKeysInItem", hkBody(testkit.Order("wamid.H-DK4").RawItems(`{"product_retailer_id":"a","quantity":1,"quantity":100,"item_price":1,"currency":"INR"}`))),
 		{name: "Nesting10000ArraysTopLevel", req: kal([]byte(strings.Repeat("[", 10000) + strings.Repeat("]", 10000))),
 			status: http.StatusBadRequest, code: "unknown_envelope"},
 		invalid("Nesting10001ArraysTopLevel", []byte(strings.Repeat("[", 10001)+strings.Repeat("]", 10001))),
-		invalid("Nesting10000ObjectsInMessage", hkEnvelope(hostileFields{},
+		invalid("Nesting10000ObjectsInMessage", hkRaw(
 			`{"id":"wamid.H-DEEPOBJ","type":"text","x":`+strings.Repeat(`{"a":`, 10000)+`1`+strings.Repeat(`}`, 10000)+`}`)),
 		invalid("Nesting10000ArraysAsMessages", []byte(`{"meta_object":{"value":{"messages":`+strings.Repeat("[", 10000)+strings.Repeat("]", 10000)+`}}}`)),
 		invalid("Nesting10000ArraysUnclosed", []byte(strings.Repeat("[", 10000))),
@@ -250,51 +243,51 @@ func hostileCases() []hostileCase {
 		{name: "MetaObjectWithoutValue", req: kal([]byte(`{"meta_object":{"field":"messages"}}`)), status: http.StatusBadRequest, code: "missing_field"},
 
 		// Well-formed callbacks with unusable parts: 200, the part quarantined.
-		{name: "Price400Digits", req: kal(order("P400", hkItem("SKU-1", "1", strings.Repeat("9", 400), `"INR"`))),
+		{name: "Price400Digits", req: kal(hkBody(hkItem("P400", "1", strings.Repeat("9", 400), `"INR"`))),
 			status: http.StatusOK, results: []string{"quarantined"}, problem: "amount_overflow"},
-		{name: "Quantity400Digits", req: kal(order("Q400", hkItem("SKU-1", strings.Repeat("9", 400), "1", `"INR"`))),
+		{name: "Quantity400Digits", req: kal(hkBody(hkItem("Q400", strings.Repeat("9", 400), "1", `"INR"`))),
 			status: http.StatusOK, results: []string{"quarantined"}, problem: "invalid_quantity"},
-		{name: "HugeExponents", req: kal(hkEnvelope(hostileFields{},
-			hkOrder("wamid.H-EXP1", hkItem("SKU-1", "1e400", "1", `"INR"`)),
-			hkOrder("wamid.H-EXP2", hkItem("SKU-1", "1", "1e-400", `"INR"`)),
-			hkOrder("wamid.H-EXP3", hkItem("SKU-1", "1", "0e999999999999", `"INR"`)))),
+		{name: "HugeExponents", req: kal(hkBody(
+			hkItem("EXP1", "1e400", "1", `"INR"`),
+			hkItem("EXP2", "1", "1e-400", `"INR"`),
+			hkItem("EXP3", "1", "0e999999999999", `"INR"`))),
 			status: http.StatusOK, results: []string{"quarantined", "quarantined", "stored"}},
-		{name: "Price20Decimals", req: kal(order("P20", hkItem("SKU-1", "1", "1600.12345678901234567890", `"INR"`))),
+		{name: "Price20Decimals", req: kal(hkBody(hkItem("P20", "1", "1600.12345678901234567890", `"INR"`))),
 			status: http.StatusOK, results: []string{"quarantined"}, problem: "too_many_decimals"},
-		{name: "Price20ZeroDecimals", req: kal(order("P20Z", hkItem("SKU-1", "2", "1600.00000000000000000000", `"INR"`))),
+		{name: "Price20ZeroDecimals", req: kal(hkBody(hkItem("P20Z", "2", "1600.00000000000000000000", `"INR"`))),
 			status: http.StatusOK, results: []string{"stored"}, check: hostileTotal("wamid.H-P20Z", "INR", 320000)},
-		{name: "NegativeQuantity", req: kal(order("QNEG", hkItem("SKU-1", "-1", "1600", `"INR"`))),
+		{name: "NegativeQuantity", req: kal(hkBody(hkItem("QNEG", "-1", "1600", `"INR"`))),
 			status: http.StatusOK, results: []string{"quarantined"}, problem: "invalid_quantity"},
-		{name: "ZeroQuantity", req: kal(order("QZERO", hkItem("SKU-1", "0", "1600", `"INR"`))),
+		{name: "ZeroQuantity", req: kal(hkBody(hkItem("QZERO", "0", "1600", `"INR"`))),
 			status: http.StatusOK, results: []string{"quarantined"}, problem: "invalid_quantity"},
-		{name: "FractionalQuantity", req: kal(hkEnvelope(hostileFields{},
-			hkOrder("wamid.H-QFRAC", hkItem("SKU-1", "2.5", "1600", `"INR"`)),
-			hkOrder("wamid.H-QINT", hkItem("SKU-1", "2.0", "1600", `"INR"`)))),
+		{name: "FractionalQuantity", req: kal(hkBody(
+			hkItem("QFRAC", "2.5", "1600", `"INR"`),
+			hkItem("QINT", "2.0", "1600", `"INR"`))),
 			status: http.StatusOK, results: []string{"quarantined", "stored"}, problem: "invalid_quantity",
 			check: hostileTotal("wamid.H-QINT", "INR", 320000)},
-		{name: "NegativePrice", req: kal(order("PNEG", hkItem("SKU-1", "1", "-1600", `"INR"`))),
+		{name: "NegativePrice", req: kal(hkBody(hkItem("PNEG", "1", "-1600", `"INR"`))),
 			status: http.StatusOK, results: []string{"quarantined"}, problem: "negative_price"},
-		{name: "UnknownCurrency", req: kal(order("CURXYZ", hkItem("SKU-1", "1", "1600", `"XYZ"`))),
+		{name: "UnknownCurrency", req: kal(hkBody(hkItem("CURXYZ", "1", "1600", `"XYZ"`))),
 			status: http.StatusOK, results: []string{"quarantined"}, problem: "unknown_currency"},
-		{name: "LowercaseCurrency", req: kal(order("CURLOW", hkItem("SKU-1", "1", "1600", `"inr"`))),
+		{name: "LowercaseCurrency", req: kal(hkBody(hkItem("CURLOW", "1", "1600", `"inr"`))),
 			status: http.StatusOK, results: []string{"quarantined"}, problem: "unknown_currency"},
-		{name: "MissingCurrency", req: kal(order("CURNONE", hkItem("SKU-1", "1", "1600", ""))),
+		{name: "MissingCurrency", req: kal(hkBody(hkItem("CURNONE", "1", "1600", ""))),
 			status: http.StatusOK, results: []string{"quarantined"}, problem: "unknown_currency"},
-		{name: "WrongJSONKinds", req: kal(hkEnvelope(hostileFields{},
-			hkOrder("wamid.H-KIND1", hkItem("SKU-1", "1", `"1600"`, `"INR"`)),
-			hkOrder("wamid.H-KIND2", hkItem("SKU-1", "1", `{"amount":1600}`, `"INR"`)),
-			hkOrder("wamid.H-KIND3", hkItem("SKU-1", "true", "1600", `"INR"`)),
-			hkOrder("wamid.H-KIND4", hkItem("SKU-1", "1", "1600", `840`)),
-			hkOrder("wamid.H-KIND5", `"not an item"`),
-			hkOrder("wamid.H-KIND6"))),
+		{name: "WrongJSONKinds", req: kal(hkBody(
+			hkItem("KIND1", "1", `"1600"`, `"INR"`),
+			hkItem("KIND2", "1", `{"amount":1600}`, `"INR"`),
+			hkItem("KIND3", "true", "1600", `"INR"`),
+			hkItem("KIND4", "1", "1600", `840`),
+			testkit.Order("wamid.H-KIND5").RawItems(`"not an item"`),
+			testkit.Order("wamid.H-KIND6").RawItems())),
 			status: http.StatusOK, results: []string{"stored", "quarantined", "quarantined", "quarantined", "quarantined", "quarantined"},
 			problem: "no_items"},
-		{name: "BadMessageElements", req: kal(hkEnvelope(hostileFields{},
-			`1`, `"text"`, `null`, `[]`, `{"type":"text","text":{"body":"no id"}}`, `{"id":"","type":"text"}`,
-			hkText("wamid.H-GOODAMONGBAD", "fine"))),
-			status: http.StatusOK, results: append(hostileRepeat("quarantined", 6), "stored"), problem: "missing_id"},
-		{name: "GoodAndBadMessages", req: kal(hkEnvelope(hostileFields{},
-			hkOrder("wamid.H-MIX1", good), hkOrder("wamid.H-MIX2", hkItem("SKU-1", "0", "1", `"INR"`)), hkText("wamid.H-MIX3", "hi"))),
+		{name: "BadMessageElements", req: kal(testkit.Kaleyra(testkit.Text("wamid.H-GOODAMONGBAD", "fine")).
+			RawMessage(`1`).RawMessage(`"text"`).RawMessage(`null`).RawMessage(`[]`).
+			RawMessage(`{"type":"text","text":{"body":"no id"}}`).RawMessage(`{"id":"","type":"text"}`).Bytes()),
+			status: http.StatusOK, results: append([]string{"stored"}, hostileRepeat("quarantined", 6)...), problem: "missing_id"},
+		{name: "GoodAndBadMessages", req: kal(hkBody(
+			hkGood("MIX1"), hkItem("MIX2", "0", "1", `"INR"`), testkit.Text("wamid.H-MIX3", "hi"))),
 			status: http.StatusOK, results: []string{"stored", "quarantined", "stored"}},
 		{name: "UnknownTypeAndFields", req: kal(hostileUnknown()), status: http.StatusOK,
 			results: []string{"stored", "stored"}, problem: "unknown_type", check: hostileUnknownKept},
@@ -309,13 +302,13 @@ func hostileCases() []hostileCase {
 		hostileEchoCase("UnicodeEverywhere", hostileFieldsOf("UNI", hostileUni)),
 		hostileEchoCase("EscapedNULEverywhere", hostileFieldsOf("NUL", "a\x00b\u0001\u001f")),
 		hostileEchoCase("EmptyStringsEverywhere", hostileFields{ID: "wamid.H-EMPTYSTR", Product: "SKU-E"}),
-		{name: "PathCharactersInIDs", req: kal(hkEnvelope(hostileFields{},
-			hkText("wamid.H-a/b", "x"), hkText("wamid.H-a?b#c", "x"), hkText("wamid.H-%2e%2e", "x"), hkText(" ", "x"),
-			hkText("wamid.H-"+strings.Repeat("x", 10000), "x"))),
+		{name: "PathCharactersInIDs", req: kal(hkBody(
+			testkit.Text("wamid.H-a/b", "x"), testkit.Text("wamid.H-a?b#c", "x"), testkit.Text("wamid.H-%2e%2e", "x"), testkit.Text(" ", "x"),
+			testkit.Text("wamid.H-"+strings.Repeat("x", 10000), "x"))),
 			status: http.StatusOK, results: hostileRepeat("stored", 5)},
 		// "." and ".." are read back as /v1/messages/%2E and /%2E%2E: unescaped,
 		// they are dot segments that any HTTP stack removes.
-		{name: "DotSegmentIDs", req: kal(hkEnvelope(hostileFields{}, hkText(".", "x"), hkText("..", "x"), hkText("wamid.H-../../x", "x"))),
+		{name: "DotSegmentIDs", req: kal(hkBody(testkit.Text(".", "x"), testkit.Text("..", "x"), testkit.Text("wamid.H-../../x", "x"))),
 			status: http.StatusOK, results: hostileRepeat("stored", 3)},
 
 		// Big, but within the cap: accepted whole.
@@ -323,30 +316,30 @@ func hostileCases() []hostileCase {
 		hostileManyItems(),
 		hostileThreeMB(),
 		hostileManyMessages(),
-		{name: "DeepButWithinLimit", req: kal(hkEnvelope(hostileFields{},
-			`{"id":"wamid.H-DEEPOK","type":"text","text":{"body":"x"},"deep":`+strings.Repeat("[", 9990)+strings.Repeat("]", 9990)+`}`)),
+		{name: "DeepButWithinLimit", req: kal(hkRaw(
+			`{"id":"wamid.H-DEEPOK","type":"text","text":{"body":"x"},"deep":` + strings.Repeat("[", 9990) + strings.Repeat("]", 9990) + `}`)),
 			status: http.StatusOK, results: []string{"stored"}},
 
 		// Duplicates: answered, nothing new created.
 		{name: "DuplicateCallbackFirst", req: kal(dupBody), status: http.StatusOK, results: []string{"stored", "stored"}},
 		{name: "DuplicateCallbackAgain", req: kal(dupBody), status: http.StatusOK, results: []string{"duplicate", "duplicate"}},
-		{name: "SameIDTwiceInOneCallback", req: kal(hkEnvelope(hostileFields{}, hkText("wamid.H-TWICE", "a"), hkText("wamid.H-TWICE", "b"))),
+		{name: "SameIDTwiceInOneCallback", req: kal(hkBody(testkit.Text("wamid.H-TWICE", "a"), testkit.Text("wamid.H-TWICE", "b"))),
 			status: http.StatusOK, results: []string{"stored", "duplicate"}},
 		// The first delivery under a message id wins: a later, different
 		// message under the same id is a duplicate and creates nothing (its
 		// body is still kept as a callback row). So here no order exists.
-		{name: "SameIDOtherContentFirst", req: kal(hkEnvelope(hostileFields{}, hkText("wamid.H-SAMEID", "first"))),
+		{name: "SameIDOtherContentFirst", req: kal(hkBody(testkit.Text("wamid.H-SAMEID", "first"))),
 			status: http.StatusOK, results: []string{"stored"}},
-		{name: "SameIDOtherContentAgain", req: kal(order("SAMEID", good)), status: http.StatusOK, results: []string{"duplicate"},
-			check: func(t *testing.T, h *hostileEnv, _ *cbAnswer) {
-				var m hostileMessage
-				h.apiJSON(t, "/v1/messages/wamid.H-SAMEID", http.StatusOK, &m)
+		{name: "SameIDOtherContentAgain", req: kal(hkBody(hkGood("SAMEID"))), status: http.StatusOK, results: []string{"duplicate"},
+			check: func(t *testing.T, h *corpus, _ *cbAnswer) {
+				var m wire.Message
+				h.readJSON(t, "/v1/messages/wamid.H-SAMEID", http.StatusOK, &m)
 				if m.Type != "text" {
 					t.Errorf("message type %q, want the first delivery's text", m.Type)
 				}
-				h.apiJSON(t, "/v1/orders/wamid.H-SAMEID", http.StatusNotFound, nil)
+				h.readJSON(t, "/v1/orders/wamid.H-SAMEID", http.StatusNotFound, nil)
 			}},
-		{name: "QuarantinedMessageAgain", req: kal(hkEnvelope(hostileFields{}, hkOrder("wamid.H-QZERO", hkItem("SKU-1", "0", "1600", `"INR"`)), hkText("wamid.H-QAGAIN", "x"))),
+		{name: "QuarantinedMessageAgain", req: kal(hkBody(hkItem("QZERO", "0", "1600", `"INR"`), testkit.Text("wamid.H-QAGAIN", "x"))),
 			status: http.StatusOK, results: []string{"quarantined", "stored"}},
 
 		// Size cap (default 4 MiB).
@@ -364,7 +357,7 @@ func hostileCases() []hostileCase {
 		{name: "XML", req: kal(valid, "Content-Type", "application/xml"), status: http.StatusUnsupportedMediaType, code: "unsupported_media_type"},
 		{name: "MalformedContentType", req: kal(valid, "Content-Type", "application/json; charset"), status: http.StatusUnsupportedMediaType, code: "unsupported_media_type"},
 		{name: "JSONLookalike", req: kal(valid, "Content-Type", "application/jsonp"), status: http.StatusUnsupportedMediaType, code: "unsupported_media_type"},
-		{name: "JSONWithCharset", req: kal(order("CT1", good), "Content-Type", "application/json; charset=utf-8"), status: http.StatusOK, results: []string{"stored"}},
+		{name: "JSONWithCharset", req: kal(hkBody(hkGood("CT1")), "Content-Type", "application/json; charset=utf-8"), status: http.StatusOK, results: []string{"stored"}},
 
 		// Methods.
 		{name: "MethodGET", req: hostileMethod(kal(valid), http.MethodGet), status: http.StatusMethodNotAllowed, code: "method_not_allowed", allow: "POST"},
@@ -376,19 +369,19 @@ func hostileCases() []hostileCase {
 		// Credentials.
 		{name: "MissingSecret", req: kal(valid, "X-Callback-Secret", ""), status: http.StatusUnauthorized, code: "unauthorized"},
 		{name: "WrongSecret", req: kal(valid, "X-Callback-Secret", "wrong-secret-0123456789"), status: http.StatusUnauthorized, code: "unauthorized"},
-		{name: "SecretPrefix", req: kal(valid, "X-Callback-Secret", hostileSecret[:len(hostileSecret)-1]), status: http.StatusUnauthorized, code: "unauthorized"},
-		{name: "SecretWithSuffix", req: kal(valid, "X-Callback-Secret", hostileSecret+"0"), status: http.StatusUnauthorized, code: "unauthorized"},
-		{name: "SecretUpperCase", req: kal(valid, "X-Callback-Secret", strings.ToUpper(hostileSecret)), status: http.StatusUnauthorized, code: "unauthorized"},
-		{name: "SecretAsBearer", req: kal(valid, "X-Callback-Secret", "", "Authorization", "Bearer "+hostileSecret), status: http.StatusUnauthorized, code: "unauthorized"},
-		{name: "SecretAsBasic", req: kal(valid, "X-Callback-Secret", "", "Authorization", "Basic "+hostileBasic("kaleyra", hostileSecret)), status: http.StatusUnauthorized, code: "unauthorized"},
-		{name: "SecretInOtherHeader", req: kal(valid, "X-Callback-Secret", "", "X-Api-Key", hostileSecret), status: http.StatusUnauthorized, code: "unauthorized"},
-		{name: "SecretInQuery", req: hostileQuery(kal(valid, "X-Callback-Secret", ""), "secret="+url.QueryEscape(hostileSecret)), status: http.StatusUnauthorized, code: "unauthorized"},
-		{name: "APITokenOnCallback", req: kal(valid, "X-Callback-Secret", "", "Authorization", "Bearer "+hostileAPIToken), status: http.StatusUnauthorized, code: "unauthorized"},
+		{name: "SecretPrefix", req: kal(valid, "X-Callback-Secret", testkit.CallbackSecret[:len(testkit.CallbackSecret)-1]), status: http.StatusUnauthorized, code: "unauthorized"},
+		{name: "SecretWithSuffix", req: kal(valid, "X-Callback-Secret", testkit.CallbackSecret+"0"), status: http.StatusUnauthorized, code: "unauthorized"},
+		{name: "SecretUpperCase", req: kal(valid, "X-Callback-Secret", strings.ToUpper(testkit.CallbackSecret)), status: http.StatusUnauthorized, code: "unauthorized"},
+		{name: "SecretAsBearer", req: kal(valid, "X-Callback-Secret", "", "Authorization", "Bearer "+testkit.CallbackSecret), status: http.StatusUnauthorized, code: "unauthorized"},
+		{name: "SecretAsBasic", req: kal(valid, "X-Callback-Secret", "", "Authorization", basicAuth(testkit.BasicUser, testkit.CallbackSecret)), status: http.StatusUnauthorized, code: "unauthorized"},
+		{name: "SecretInOtherHeader", req: kal(valid, "X-Callback-Secret", "", "X-Api-Key", testkit.CallbackSecret), status: http.StatusUnauthorized, code: "unauthorized"},
+		{name: "SecretInQuery", req: hostileQuery(kal(valid, "X-Callback-Secret", ""), "secret="+url.QueryEscape(testkit.CallbackSecret)), status: http.StatusUnauthorized, code: "unauthorized"},
+		{name: "APITokenOnCallback", req: kal(valid, "X-Callback-Secret", "", "Authorization", "Bearer "+testkit.APIToken), status: http.StatusUnauthorized, code: "unauthorized"},
 		// Only the first of repeated secret headers counts.
-		{name: "WrongSecretThenRight", req: kal(valid, "X-Callback-Secret", "wrong-secret-0123456789", "X-Callback-Secret", hostileSecret), status: http.StatusUnauthorized, code: "unauthorized"},
+		{name: "WrongSecretThenRight", req: kal(valid, "X-Callback-Secret", "wrong-secret-0123456789", "X-Callback-Secret", testkit.CallbackSecret), status: http.StatusUnauthorized, code: "unauthorized"},
 		{name: "MetaUnsigned", req: met(valid, "X-Hub-Signature-256", ""), status: http.StatusUnauthorized, code: "unauthorized"},
 		{name: "MetaWrongSignature", req: met(valid, "X-Hub-Signature-256", "sha256="+strings.Repeat("0", 64)), status: http.StatusUnauthorized, code: "unauthorized"},
-		{name: "MetaSignatureOfOtherBody", req: met(valid, "X-Hub-Signature-256", hostileSign([]byte(`{}`))), status: http.StatusUnauthorized, code: "unauthorized"},
+		{name: "MetaSignatureOfOtherBody", req: met(valid, "X-Hub-Signature-256", testkit.SignMeta([]byte(`{}`))), status: http.StatusUnauthorized, code: "unauthorized"},
 		{name: "MetaSHA1Signature", req: met(valid, "X-Hub-Signature-256", "sha1="+strings.Repeat("0", 40)), status: http.StatusUnauthorized, code: "unauthorized"},
 		{name: "MetaSignedInvalidJSON", req: met([]byte(`{"object":"whatsapp_business_account","entry":[{"changes":[`)), status: http.StatusBadRequest, code: "invalid_json"},
 		{name: "MetaSignedInvalidUTF8", req: met([]byte("{\"object\":\"\xff\"}")), status: http.StatusBadRequest, code: "invalid_json"},
@@ -396,17 +389,11 @@ func hostileCases() []hostileCase {
 	return cases
 }
 
-func hostileChunked(r hostileRequest) hostileRequest { r.chunked = true; return r }
+func hostileChunked(r request) request { r.chunked = true; return r }
 
-func hostileMethod(r hostileRequest, method string) hostileRequest { r.method = method; return r }
+func hostileMethod(r request, method string) request { r.method = method; return r }
 
-func hostileQuery(r hostileRequest, q string) hostileRequest { r.path += "?" + q; return r }
-
-func hostileBasic(user, pass string) string {
-	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
-}
-
-func hostileSign(body []byte) string { return callback.Sign(body, hostileMetaSecret) }
+func hostileQuery(r request, q string) request { r.path += "?" + q; return r }
 
 // hostileFields are the strings of one Kaleyra order callback.
 type hostileFields struct {
@@ -426,88 +413,67 @@ func hostileFieldsOf(tag, s string) hostileFields {
 	}
 }
 
-// hq quotes s as a JSON string, leaving <, > and & as they are.
-func hq(s string) string {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	return strings.TrimSuffix(b.String(), "\n")
+// body is a Kaleyra callback of one order (2 × Product at 1600 INR) with
+// f's strings in every field.
+func (f hostileFields) body() []byte {
+	return testkit.Kaleyra(testkit.Order(f.ID).From(f.WaID).Name(f.Name).CatalogID(f.CatalogID).OrderText(f.Text).
+		Item(f.Product, 2, "1600", "INR")).
+		DisplayPhone(f.DisplayPhone).PhoneNumberID(f.PhoneNumberID).WABAID(f.WABAID).
+		Refs(f.Ref, f.Ref1, f.Ref2).ReplyTo(f.ReplyTo).TraceID(f.TraceID).Bytes()
 }
 
-// hkEnvelope wraps raw message elements in a Kaleyra V2 envelope whose
-// metadata, contact and extra_info come from f.
-func hkEnvelope(f hostileFields, msgs ...string) []byte {
-	return []byte(`{"meta_object":{"value":{"messaging_product":"whatsapp",` +
-		`"metadata":{"display_phone_number":` + hq(f.DisplayPhone) + `,"phone_number_id":` + hq(f.PhoneNumberID) + `},` +
-		`"contacts":[{"profile":{"name":` + hq(f.Name) + `},"wa_id":` + hq(f.WaID) + `}],` +
-		`"messages":[` + strings.Join(msgs, ",") + `]},"field":"messages"},` +
-		`"extra_info":{"media_url":"","ref":` + hq(f.Ref) + `,"ref1":` + hq(f.Ref1) + `,"ref2":` + hq(f.Ref2) +
-		`,"reply_to":` + hq(f.ReplyTo) + `,"trace_id":` + hq(f.TraceID) + `,"waba_id":` + hq(f.WABAID) + `}}`)
+// hkGood is the order wamid.H-<id> with one valid line.
+func hkGood(id string) *testkit.Message {
+	return testkit.Order("wamid.H-"+id).Item("SKU-1", 1, "1600", "INR")
+}
+
+// hkItem is the order wamid.H-<id> with one line of SKU-1 whose quantity,
+// price and currency are raw JSON; an empty currency leaves it out.
+func hkItem(id, qty, price, currency string) *testkit.Message {
+	return testkit.Order("wamid.H-"+id).RawItem(`"SKU-1"`, qty, price, currency)
+}
+
+// hkBody is a Kaleyra callback carrying msgs.
+func hkBody(msgs ...*testkit.Message) []byte { return testkit.Kaleyra(msgs...).Bytes() }
+
+// hkRaw is a Kaleyra callback carrying raw message elements.
+func hkRaw(msgs ...string) []byte {
+	b := testkit.Kaleyra()
+	for _, m := range msgs {
+		b.RawMessage(m)
+	}
+	return b.Bytes()
+}
+
+// hkStatuses is a Kaleyra status callback with the given raw statuses.
+func hkStatuses(statuses ...string) []byte {
+	b := testkit.Kaleyra()
+	for _, st := range statuses {
+		b.RawStatus(st)
+	}
+	return b.Bytes()
 }
 
 // hostileRaw replaces the placeholder name "RAW" of a body with raw bytes
 // that no JSON encoder would write.
 func hostileRaw(raw string) []byte {
-	return bytes.Replace(hkEnvelope(hostileFields{Name: "RAW"}, hkOrder("wamid.H-RAW", hkItem("SKU-1", "1", "1600", `"INR"`))),
-		[]byte(`"RAW"`), []byte(`"`+raw+`"`), 1)
-}
-
-// hkOrder is an order message with the given raw item elements.
-func hkOrder(id string, items ...string) string {
-	return hkOrderOf(hostileFields{ID: id, WaID: "919900000001", CatalogID: "1234567890", Text: "hello"}, items...)
-}
-
-func hkOrderOf(f hostileFields, items ...string) string {
-	return `{"from":` + hq(f.WaID) + `,"id":` + hq(f.ID) + `,"timestamp":"1767225600","type":"order",` +
-		`"order":{"catalog_id":` + hq(f.CatalogID) + `,"text":` + hq(f.Text) + `,"product_items":[` + strings.Join(items, ",") + `]}}`
-}
-
-// hkItem is a product item; quantity, price and currency are raw JSON, and
-// an empty currency leaves the member out. A product id is inserted raw.
-func hkItem(product, qty, price, currency string) string {
-	s := `{"product_retailer_id":"` + product + `","quantity":` + qty + `,"item_price":` + price
-	if currency != "" {
-		s += `,"currency":` + currency
-	}
-	return s + `}`
-}
-
-func hkText(id, body string) string {
-	return `{"from":"919900000001","id":` + hq(id) + `,"timestamp":"1767225600","type":"text","text":{"body":` + hq(body) + `}}`
-}
-
-// hkStatuses is a Kaleyra status callback with the given raw statuses.
-func hkStatuses(statuses ...string) []byte {
-	return []byte(`{"meta_object":{"value":{"messaging_product":"whatsapp",` +
-		`"metadata":{"display_phone_number":"919800000001","phone_number_id":"100000000000001"},` +
-		`"statuses":[` + strings.Join(statuses, ",") + `]},"field":"messages"},` +
-		`"extra_info":{"waba_id":"200000000000001","trace_id":"t"}}`)
-}
-
-// deref is *p, or the zero value when p is nil (the field was absent).
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
+	return bytes.Replace(hkBody(hkGood("RAW").Name("RAW")), []byte(`"RAW"`), []byte(`"`+raw+`"`), 1)
 }
 
 // hostileEchoCase posts an order carrying f's strings in every field and
 // checks that the order, the message and a free-text search give them back
 // exactly.
 func hostileEchoCase(name string, f hostileFields) hostileCase {
-	body := hkEnvelope(f, hkOrderOf(f, `{"product_retailer_id":`+hq(f.Product)+`,"quantity":2,"item_price":1600,"currency":"INR"}`))
+	body := f.body()
 	return hostileCase{
-		name: name, req: hostileCallbackRequest(hostileKaleyra, body), status: http.StatusOK, results: []string{"stored"},
-		check: func(t *testing.T, h *hostileEnv, _ *cbAnswer) {
-			var o apiOrder
-			h.apiJSON(t, "/v1/orders/"+hostileEscape(f.ID), http.StatusOK, &o)
+		name: name, req: kaleyraRequest(body), status: http.StatusOK, results: []string{"stored"},
+		check: func(t *testing.T, h *corpus, _ *cbAnswer) {
+			var o wire.Order
+			h.readJSON(t, "/v1/orders/"+hostileEscape(f.ID), http.StatusOK, &o)
 			got := hostileFields{
 				ID: o.ID, WaID: o.Customer.WaID, Name: o.Customer.Name,
 				PhoneNumberID: o.Business.PhoneNumberID, DisplayPhone: o.Business.DisplayPhoneNumber, WABAID: o.Business.WABAID,
-				Ref: o.Campaign.Ref, Ref1: o.Campaign.Ref1, Ref2: o.Campaign.Ref2, ReplyTo: deref(o.ReplyTo), TraceID: o.TraceID,
+				Ref: o.Campaign.Ref, Ref1: o.Campaign.Ref1, Ref2: o.Campaign.Ref2, ReplyTo: o.ReplyTo, TraceID: o.TraceID,
 				CatalogID: o.CatalogID, Text: o.Text,
 			}
 			if len(o.Items) == 1 {
@@ -516,18 +482,18 @@ func hostileEchoCase(name string, f hostileFields) hostileCase {
 			if got != f {
 				t.Errorf("order came back changed:\n got %+q\nwant %+q", got, f)
 			}
-			if len(o.Totals) != 1 || deref(o.Totals[0].AmountMinor) != 320000 {
+			if len(o.Totals) != 1 || o.Totals[0].Minor != 320000 {
 				t.Errorf("totals %+v, want INR 3200.00", o.Totals)
 			}
-			var m hostileMessage
-			h.apiJSON(t, "/v1/messages/"+hostileEscape(f.ID), http.StatusOK, &m)
+			var m wire.Message
+			h.readJSON(t, "/v1/messages/"+hostileEscape(f.ID), http.StatusOK, &m)
 			if m.Customer.Name != f.Name {
 				t.Errorf("message customer name %q, want %q", m.Customer.Name, f.Name)
 			}
 			if f.Text == "" {
 				return
 			}
-			r := h.apiJSON(t, "/v1/orders?limit=500&q="+url.QueryEscape(f.Text), http.StatusOK, nil)
+			r := h.readJSON(t, "/v1/orders?limit=500&q="+url.QueryEscape(f.Text), http.StatusOK, nil)
 			if !bytes.Contains(r.body, []byte(`"id":`+hostileHTMLQuote(f.ID))) {
 				t.Errorf("GET /v1/orders?q=<the order text> does not find the order: %.500s", r.body)
 			}
@@ -542,11 +508,11 @@ func hostileHTMLQuote(s string) string {
 }
 
 // hostileTotal checks an order's single total.
-func hostileTotal(id, currency string, minor int64) func(*testing.T, *hostileEnv, *cbAnswer) {
-	return func(t *testing.T, h *hostileEnv, _ *cbAnswer) {
-		var o apiOrder
-		h.apiJSON(t, "/v1/orders/"+hostileEscape(id), http.StatusOK, &o)
-		if len(o.Totals) != 1 || o.Totals[0].Currency != currency || deref(o.Totals[0].AmountMinor) != minor {
+func hostileTotal(id, currency string, minor int64) func(*testing.T, *corpus, *cbAnswer) {
+	return func(t *testing.T, h *corpus, _ *cbAnswer) {
+		var o wire.Order
+		h.readJSON(t, "/v1/orders/"+hostileEscape(id), http.StatusOK, &o)
+		if len(o.Totals) != 1 || o.Totals[0].Currency != currency || o.Totals[0].Minor != minor {
 			t.Errorf("order %s totals %+v, want %s %d minor units", id, o.Totals, currency, minor)
 		}
 	}
@@ -561,13 +527,13 @@ func hostileUnknown() []byte {
 		`],"x_value_field":1},"field":"messages","x_change":2},"extra_info":{"x_extra":3},"x_top":{"deep":[1]}}`)
 }
 
-func hostileUnknownKept(t *testing.T, h *hostileEnv, _ *cbAnswer) {
+func hostileUnknownKept(t *testing.T, h *corpus, _ *cbAnswer) {
 	for id, want := range map[string][]string{
 		"wamid.H-UNK1": {`"type":"hologram"`, `"hologram":{"frames":[1,2,3]}`, `"x_future":{"a":[true,null]}`},
 		"wamid.H-UNK2": {`"x_new":1`, `"x_other":"y"`},
 	} {
-		var m hostileMessage
-		h.apiJSON(t, "/v1/messages/"+id, http.StatusOK, &m)
+		var m wire.Message
+		h.readJSON(t, "/v1/messages/"+id, http.StatusOK, &m)
 		for _, w := range want {
 			if !bytes.Contains(m.Raw, []byte(w)) {
 				t.Errorf("message %s: raw %s does not keep %s", id, m.Raw, w)
@@ -580,11 +546,11 @@ func hostileUnknownKept(t *testing.T, h *hostileEnv, _ *cbAnswer) {
 func hostileLongText() hostileCase {
 	text := strings.Repeat("Ab€😀", 1<<20/10)
 	return hostileCase{
-		name: "OneMegabyteText", req: hostileCallbackRequest(hostileKaleyra, hkEnvelope(hostileFields{}, hkText("wamid.H-LONGTEXT", text))),
+		name: "OneMegabyteText", req: kaleyraRequest(hkBody(testkit.Text("wamid.H-LONGTEXT", text))),
 		status: http.StatusOK, results: []string{"stored"},
-		check: func(t *testing.T, h *hostileEnv, _ *cbAnswer) {
-			var m hostileMessage
-			h.apiJSON(t, "/v1/messages/wamid.H-LONGTEXT", http.StatusOK, &m)
+		check: func(t *testing.T, h *corpus, _ *cbAnswer) {
+			var m wire.Message
+			h.readJSON(t, "/v1/messages/wamid.H-LONGTEXT", http.StatusOK, &m)
 			var raw struct {
 				Text struct {
 					Body string `json:"body"`
@@ -599,22 +565,22 @@ func hostileLongText() hostileCase {
 
 // hostileManyItems is one order of 1,000 items.
 func hostileManyItems() hostileCase {
-	items := make([]string, 1000)
+	o := testkit.Order("wamid.H-1000ITEMS")
 	var units int64
-	for i := range items {
-		q := int64(i%5 + 1)
-		units += q
-		items[i] = hkItem(fmt.Sprintf("SKU-%04d", i), strconv.FormatInt(q, 10), "12.34", `"USD"`)
+	for i := range 1000 {
+		q := i%5 + 1
+		units += int64(q)
+		o.Item(fmt.Sprintf("SKU-%04d", i), q, "12.34", "USD")
 	}
 	total := hostileTotal("wamid.H-1000ITEMS", "USD", units*1234)
 	return hostileCase{
 		name:   "ThousandItems",
-		req:    hostileCallbackRequest(hostileKaleyra, hkEnvelope(hostileFields{}, hkOrder("wamid.H-1000ITEMS", items...))),
+		req:    kaleyraRequest(hkBody(o)),
 		status: http.StatusOK, results: []string{"stored"},
-		check: func(t *testing.T, h *hostileEnv, a *cbAnswer) {
+		check: func(t *testing.T, h *corpus, a *cbAnswer) {
 			total(t, h, a)
-			var o apiOrder
-			h.apiJSON(t, "/v1/orders/wamid.H-1000ITEMS", http.StatusOK, &o)
+			var o wire.Order
+			h.readJSON(t, "/v1/orders/wamid.H-1000ITEMS", http.StatusOK, &o)
 			if len(o.Items) != 1000 || o.Items[999].ProductRetailerID != "SKU-0999" || o.Items[999].Quantity != 5 {
 				t.Errorf("order has %d items, want 1,000 in order", len(o.Items))
 			}
@@ -624,15 +590,15 @@ func hostileManyItems() hostileCase {
 
 // hostileThreeMB is a valid callback of about 3 MB (Meta's own limit).
 func hostileThreeMB() hostileCase {
-	msgs := []string{hkOrder("wamid.H-3MB-ORDER", hkItem("SKU-1", "3", "999.99", `"INR"`))}
+	msgs := []*testkit.Message{hkItem("3MB-ORDER", "3", "999.99", `"INR"`)}
 	for i := range 30 {
-		msgs = append(msgs, hkText(fmt.Sprintf("wamid.H-3MB-%02d", i), strings.Repeat(string(rune('a'+i%26)), 100000)))
+		msgs = append(msgs, testkit.Text(fmt.Sprintf("wamid.H-3MB-%02d", i), strings.Repeat(string(rune('a'+i%26)), 100000)))
 	}
-	body := hkEnvelope(hostileFields{}, msgs...)
+	body := hkBody(msgs...)
 	return hostileCase{
-		name: "ThreeMegabytes", req: hostileCallbackRequest(hostileKaleyra, body),
+		name: "ThreeMegabytes", req: kaleyraRequest(body),
 		status: http.StatusOK, results: hostileRepeat("stored", 31),
-		check: func(t *testing.T, h *hostileEnv, _ *cbAnswer) {
+		check: func(t *testing.T, h *corpus, _ *cbAnswer) {
 			if len(body) < 3_000_000 || len(body) > 4<<20 {
 				t.Fatalf("body is %d bytes, want about 3 MB", len(body))
 			}
@@ -643,26 +609,32 @@ func hostileThreeMB() hostileCase {
 // hostileManyMessages is one callback of 10,000 messages: mostly text, an
 // order every 100th, and every 1,000th without an id.
 func hostileManyMessages() hostileCase {
-	msgs := make([]string, 10000)
-	results := make([]string, 10000)
-	for i := range msgs {
+	// The messages without id are raw elements, written after the others.
+	body := testkit.Kaleyra()
+	var ids, results []string
+	for i := range 10000 {
 		id := fmt.Sprintf("wamid.H-MANY-%05d", i)
 		switch {
 		case i%1000 == 999:
-			msgs[i], results[i] = `{"from":"919900000001","type":"text","text":{"body":"lost id"}}`, "quarantined"
+			continue
 		case i%100 == 0:
-			msgs[i], results[i] = hkOrder(id, hkItem("SKU-1", "1", "10", `"INR"`)), "stored"
+			body.Messages(testkit.Order(id).RawItem(`"SKU-1"`, "1", "10", `"INR"`))
 		default:
-			msgs[i], results[i] = hkText(id, "message "+strconv.Itoa(i)), "stored"
+			body.Messages(testkit.Text(id, "message "+strconv.Itoa(i)))
 		}
+		ids, results = append(ids, id), append(results, "stored")
+	}
+	for range 10 {
+		body.RawMessage(`{"from":"919900000001","type":"text","text":{"body":"lost id"}}`)
+		results = append(results, "quarantined")
 	}
 	return hostileCase{
-		name: "TenThousandMessages", req: hostileCallbackRequest(hostileKaleyra, hkEnvelope(hostileFields{}, msgs...)),
+		name: "TenThousandMessages", req: kaleyraRequest(body.Bytes()),
 		status: http.StatusOK, results: results,
-		check: func(t *testing.T, h *hostileEnv, a *cbAnswer) {
-			for i, it := range a.Messages {
-				if results[i] == "stored" && it.ID != fmt.Sprintf("wamid.H-MANY-%05d", i) {
-					t.Fatalf("message %d answered as %q: the answer is not in order", i, it.ID)
+		check: func(t *testing.T, h *corpus, a *cbAnswer) {
+			for i, id := range ids {
+				if a.Messages[i].ID != id {
+					t.Fatalf("message %d answered as %q: the answer is not in order", i, a.Messages[i].ID)
 				}
 			}
 			hostileTotal("wamid.H-MANY-09900", "INR", 1000)(t, h, a)
@@ -678,12 +650,13 @@ func hostileManyMessages() hostileCase {
 // (the body could not be read; it never reached the decoder), stalled
 // headers get net/http's own 400 or nothing.
 func TestHostileSlowClients(t *testing.T) {
-	h := newHostileEnv(t, true, func(c *server.Config) {
+	t.Parallel()
+	h := newCorpus(setup(t, listen(), secretOnly(), withServer(func(c *server.Config) {
 		c.ReadTimeout = 500 * time.Millisecond
 		c.ReadHeaderTimeout = 500 * time.Millisecond
-	})
-	body := string(hkEnvelope(hostileFields{}, hkOrder("wamid.H-SLOW", hkItem("SKU-1", "1", "1600", `"INR"`))))
-	head := "POST " + hostileKaleyra + " HTTP/1.1\r\nHost: hostile.test\r\nContent-Type: application/json\r\nX-Callback-Secret: " + hostileSecret + "\r\n"
+	})))
+	body := string(hkBody(hkGood("SLOW")))
+	head := "POST " + kaleyraPath + " HTTP/1.1\r\nHost: hostile.test\r\nContent-Type: application/json\r\nX-Callback-Secret: " + testkit.CallbackSecret + "\r\n"
 	stalls := []struct{ name, sent string }{
 		{"BodyNeverFinished", head + "Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body[:len(body)/2]},
 		{"ChunkedNeverFinished", head + "Transfer-Encoding: chunked\r\n\r\n" + strconv.FormatInt(int64(len(body)), 16) + "\r\n" + body[:len(body)/2]},
@@ -691,7 +664,7 @@ func TestHostileSlowClients(t *testing.T) {
 		{"HeadersNeverFinished", head[:40]},
 		{"NothingSent", ""},
 	}
-	before := h.counts(t)
+	before := h.storedRows(t)
 	const perKind = 10
 	type stalled struct {
 		name, sent string
@@ -714,7 +687,7 @@ func TestHostileSlowClients(t *testing.T) {
 
 	// The stalled connections hold no one else up.
 	h.healthy(t)
-	ok := hostileCallbackRequest(hostileKaleyra, hkEnvelope(hostileFields{}, hkOrder("wamid.H-NOTSLOW", hkItem("SKU-1", "1", "1600", `"INR"`))))
+	ok := kaleyraRequest(hkBody(hkGood("NOTSLOW")))
 	if r := h.do(t, ok); r.status != http.StatusOK || !bytes.Contains(r.body, []byte(`"stored"`)) {
 		t.Fatalf("a callback beside the stalled ones: %s", r)
 	}
@@ -740,216 +713,50 @@ func TestHostileSlowClients(t *testing.T) {
 		if strings.Contains(s.sent, "\r\n\r\n") {
 			// The handler was reached: its answer is the JSON error.
 			b, _ := io.ReadAll(resp.Body)
-			hostileErrorBody(t, reply{status: resp.StatusCode, header: resp.Header, body: b}, http.StatusBadRequest, "invalid")
+			wantError(t, reply{status: resp.StatusCode, header: resp.Header, body: b}, http.StatusBadRequest, "invalid")
 		}
 	}
-	after := h.counts(t)
+	after := h.storedRows(t)
 	hostileDelta(t, before, after, map[string]int{"callbacks": 1, "messages": 1, "orders": 1, "quarantine": 0})
-	if r := h.api(t, "/v1/messages/wamid.H-SLOW"); r.status != http.StatusNotFound {
+	if r := h.read(t, "/v1/messages/wamid.H-SLOW"); r.status != http.StatusNotFound {
 		t.Errorf("the unfinished body was stored: %s", r)
 	}
 	h.healthy(t)
 }
 
-// Helpers of the corpus above and of the handler fuzz target (fuzz_test.go).
-// Every name starts with "hostile" (or hk, for body builders) so that this
-// file compiles beside the package's other test helpers.
+// Helpers of the corpus above and of the handler fuzz targets
+// (fuzz_test.go).
 
-// Credentials of the hostile servers: only the secret header is enabled for
-// the Kaleyra endpoint, so a secret sent anywhere else is no credential.
-const (
-	hostileSecret     = "hostile-callback-secret-0123456789"
-	hostileAPIToken   = "hostile-api-token-0123456789abcdef"
-	hostileMetaSecret = "hostile-meta-app-secret-0123456789"
-	hostileKaleyra    = "/v1/callbacks/kaleyra"
-	hostileMeta       = "/v1/callbacks/meta"
-)
+// secretOnly enables only the secret header for the Kaleyra endpoint, so
+// that a secret sent anywhere else (Basic, Bearer) is no credential.
+func secretOnly() option {
+	return withAuth(func(ac *callbackauth.Config) { ac.BasicUsers, ac.TokenClients = nil, nil })
+}
 
-// hostileTables are the tables whose row counts must only change when a
-// body reached the decoder.
-var hostileTables = []string{"callbacks", "quarantine", "messages", "orders", "order_items", "statuses"}
-
-// hostileEnv is a real server (real SQLite store in a temp dir, real
-// intake, real authenticator) and a read-only view of its database file.
-type hostileEnv struct {
-	srv     *server.Server
-	store   *sqlite.Store
-	handler http.Handler
-	db      *sql.DB
-	base    string // "" unless listening on TCP
-	client  *http.Client
+// corpus checks the requests of the hostile corpus and of the fuzz
+// targets on one bundle.
+type corpus struct {
+	*bundle
 	// kept maps every quarantine id seen to the body first kept under it: a
 	// message quarantined again later still shows its first body.
 	kept map[int64][]byte
 }
 
-// newHostileEnv builds the server; listen starts it on 127.0.0.1:0 (else
-// only env.handler is usable). configure may adjust the configuration.
-func newHostileEnv(tb testing.TB, listen bool, configure func(*server.Config)) *hostileEnv {
-	tb.Helper()
-	var dir string
-	if _, fuzzing := tb.(*testing.F); fuzzing {
-		dir = hostileShmDir(tb)
-	}
-	cfg := server.Config{
-		Addr:           "127.0.0.1:0",
-		APITokens:      []string{hostileAPIToken},
-		MetaAppSecrets: []string{hostileMetaSecret},
-	}
-	if configure != nil {
-		configure(&cfg)
-	}
-	s := newStack(tb, stackConfig{dir: dir, auth: &callbackauth.Config{Secrets: []string{hostileSecret}}, server: cfg, listen: listen})
-	env := &hostileEnv{
-		srv: s.srv, store: s.store, handler: s.srv.Handler(), db: s.inspect,
-		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{}},
-		kept:   map[int64][]byte{},
-	}
-	if listen {
-		env.base = s.srv.URL()
-	}
-	tb.Cleanup(env.client.CloseIdleConnections) // runs before the stack's teardown
-	return env
-}
+func newCorpus(b *bundle) *corpus { return &corpus{bundle: b, kept: map[int64][]byte{}} }
 
-// hostileRequest is one request to send.
-type hostileRequest struct {
-	method  string
-	path    string
-	body    []byte
-	chunked bool     // send without Content-Length
-	header  []string // name, value pairs; an empty value removes the header
-}
-
-// do sends req over TCP when the server listens, else through the handler.
-func (h *hostileEnv) do(tb testing.TB, req hostileRequest) reply {
-	tb.Helper()
-	var rd io.Reader
-	if req.body != nil {
-		rd = bytes.NewReader(req.body)
-		if req.chunked {
-			rd = io.MultiReader(rd) // hides the length: Transfer-Encoding: chunked
-		}
-	}
-	var r *http.Request
-	if h.base == "" {
-		r = newHostileRecorderRequest(req.method, req.path, rd)
-	} else {
-		var err error
-		if r, err = http.NewRequest(req.method, h.base+req.path, rd); err != nil {
-			tb.Fatalf("new request: %v", err)
-		}
-	}
-	for i := 0; i+1 < len(req.header); i += 2 {
-		if req.header[i+1] == "" {
-			r.Header.Del(req.header[i])
-		} else {
-			r.Header.Add(req.header[i], req.header[i+1])
-		}
-	}
-	if h.base == "" {
-		rec := &hostileRecorder{header: http.Header{}}
-		h.handler.ServeHTTP(rec, r)
-		if rec.status == 0 {
-			rec.status = http.StatusOK
-		}
-		return reply{status: rec.status, header: rec.header, body: rec.body.Bytes()}
-	}
-	resp, err := h.client.Do(r)
-	if err != nil {
-		tb.Fatalf("%s %s: %v", req.method, req.path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		tb.Fatalf("%s %s: read answer: %v", req.method, req.path, err)
-	}
-	return reply{status: resp.StatusCode, header: resp.Header, body: b}
-}
-
-// newHostileRecorderRequest builds a server-side request without
-// httptest.NewRequest, which panics on targets it cannot parse.
-func newHostileRecorderRequest(method, target string, body io.Reader) *http.Request {
-	u := &url.URL{Path: target}
-	if p, err := url.ParseRequestURI(target); err == nil {
-		u = p
-	}
-	r := &http.Request{
-		Method: method, URL: u, RequestURI: target, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: http.Header{}, Host: "hostile.test", RemoteAddr: "192.0.2.1:1234",
-	}
-	r = r.WithContext(context.Background())
-	if body != nil {
-		r.Body = io.NopCloser(body)
-		if br, ok := body.(*bytes.Reader); ok {
-			r.ContentLength = int64(br.Len())
-		} else {
-			r.ContentLength = -1
-		}
-	} else {
-		r.Body = http.NoBody
-	}
-	return r
-}
-
-// hostileRecorder is a minimal http.ResponseWriter; it keeps the first
-// status like a real connection does.
-type hostileRecorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (w *hostileRecorder) Header() http.Header { return w.header }
-
-func (w *hostileRecorder) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-}
-
-func (w *hostileRecorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.body.Write(b)
-}
-
-// callbackRequest is a POST of body to path with what a legitimate sender
-// sends: Content-Type application/json and the secret header (or, on the
-// Meta endpoint, the signature), then the extra header pairs.
-func hostileCallbackRequest(path string, body []byte, header ...string) hostileRequest {
-	def := []string{"Content-Type", "application/json"}
-	if path == hostileMeta {
-		def = append(def, callback.SignatureHeader, callback.Sign(body, hostileMetaSecret))
-	} else {
-		def = append(def, "X-Callback-Secret", hostileSecret)
-	}
-	// Later pairs override earlier ones: drop defaults the caller sets.
-	for i := 0; i+1 < len(header); i += 2 {
-		for j := 0; j+1 < len(def); j += 2 {
-			if http.CanonicalHeaderKey(def[j]) == http.CanonicalHeaderKey(header[i]) {
-				def = slices.Delete(def, j, j+2)
-				break
-			}
-		}
-	}
-	return hostileRequest{method: http.MethodPost, path: path, body: body, header: append(def, header...)}
-}
-
-// api GETs an API path with the API token. Every JSON answer is checked to
+// read GETs an API path with the API token. Every JSON answer is checked to
 // carry no raw '<', '>' or '&': customer text is hostile.
-func (h *hostileEnv) api(tb testing.TB, path string) reply {
+func (h *corpus) read(tb testing.TB, path string) reply {
 	tb.Helper()
-	r := h.do(tb, hostileRequest{method: http.MethodGet, path: path, header: []string{"Authorization", "Bearer " + hostileAPIToken}})
+	r := h.api(tb, http.MethodGet, path, nil)
 	hostileNoRawMarkup(tb, "GET "+path, r)
 	return r
 }
 
-// apiJSON is api for an answer that must be want, decoded into out.
-func (h *hostileEnv) apiJSON(tb testing.TB, path string, want int, out any) reply {
+// readJSON is read for an answer that must be want, decoded into out.
+func (h *corpus) readJSON(tb testing.TB, path string, want int, out any) reply {
 	tb.Helper()
-	r := h.api(tb, path)
+	r := h.read(tb, path)
 	if r.status != want {
 		tb.Fatalf("GET %s: %s, want %d", path, r, want)
 	}
@@ -970,60 +777,12 @@ func hostileNoRawMarkup(tb testing.TB, what string, r reply) {
 }
 
 // healthy checks that the server still answers /healthz.
-func (h *hostileEnv) healthy(tb testing.TB) {
+func (h *corpus) healthy(tb testing.TB) {
 	tb.Helper()
-	r := h.do(tb, hostileRequest{method: http.MethodGet, path: "/healthz"})
+	r := h.send(tb, http.MethodGet, "/healthz", nil)
 	if r.status != http.StatusOK || !bytes.Contains(r.body, []byte(`"ok"`)) {
 		tb.Fatalf("GET /healthz: %s, want 200 ok", r)
 	}
-}
-
-// counts reads the row count of every table in hostileTables.
-func (h *hostileEnv) counts(tb testing.TB) map[string]int {
-	tb.Helper()
-	out := make(map[string]int, len(hostileTables))
-	for _, table := range hostileTables {
-		var n int
-		if err := h.db.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
-			tb.Fatalf("count %s: %v", table, err)
-		}
-		out[table] = n
-	}
-	return out
-}
-
-// hostileError is the one error body shape.
-type hostileError struct {
-	Error struct {
-		Code         string `json:"code"`
-		Message      string `json:"message"`
-		RequestID    string `json:"request_id"`
-		Path         string `json:"path"`
-		QuarantineID int64  `json:"quarantine_id"`
-	} `json:"error"`
-}
-
-// hostileErrorBody checks that r is a JSON error with status and code (any
-// code when code is ""), a message, and a request id equal to X-Request-ID.
-func hostileErrorBody(tb testing.TB, r reply, status int, code string) hostileError {
-	tb.Helper()
-	var e hostileError
-	if r.status != status {
-		tb.Fatalf("status %s, want %d %s", r, status, code)
-	}
-	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		tb.Errorf("Content-Type %q, want JSON", ct)
-	}
-	if err := json.Unmarshal(r.body, &e); err != nil {
-		tb.Fatalf("error body %s: %v", r, err)
-	}
-	if e.Error.Code == "" || (code != "" && e.Error.Code != code) || e.Error.Message == "" {
-		tb.Errorf("error %s: want code %q and a message", r, code)
-	}
-	if e.Error.RequestID == "" || e.Error.RequestID != r.header.Get("X-Request-ID") {
-		tb.Errorf("request_id %q, X-Request-ID %q: want equal and set", e.Error.RequestID, r.header.Get("X-Request-ID"))
-	}
-	return e
 }
 
 func (a *cbAnswer) items() []cbItem { return append(slices.Clip(a.Messages), a.Statuses...) }
@@ -1047,11 +806,11 @@ func (a *cbAnswer) hasProblem(code string) bool {
 // that holds the exact body. before and after are the table counts around
 // the request, or nil to skip that check. It returns the decoded 200 answer
 // (nil on 400).
-func (h *hostileEnv) checkKept(tb testing.TB, sent []byte, r reply, before, after map[string]int) *cbAnswer {
+func (h *corpus) checkKept(tb testing.TB, sent []byte, r reply, before, after map[string]int) *cbAnswer {
 	tb.Helper()
 	switch r.status {
 	case http.StatusBadRequest:
-		var e hostileError
+		var e wire.Error
 		if err := json.Unmarshal(r.body, &e); err != nil || e.Error.Code == "" {
 			tb.Fatalf("400 without an error code: %s", r)
 		}
@@ -1069,13 +828,7 @@ func (h *hostileEnv) checkKept(tb testing.TB, sent []byte, r reply, before, afte
 	default:
 		tb.Fatalf("checkKept on %s", r)
 	}
-	var a cbAnswer
-	if err := json.Unmarshal(r.body, &a); err != nil {
-		tb.Fatalf("callback answer %s: %v", r, err)
-	}
-	if a.RequestID == "" || a.RequestID != r.header.Get("X-Request-ID") {
-		tb.Errorf("request_id %q, X-Request-ID %q: want equal and set", a.RequestID, r.header.Get("X-Request-ID"))
-	}
+	a := wantAnswer(tb, r)
 	var raw []byte
 	if err := h.db.QueryRow("SELECT body FROM callbacks WHERE id = ?", a.RequestID).Scan(&raw); err != nil {
 		tb.Fatalf("callback row %s: %v", a.RequestID, err)
@@ -1162,20 +915,20 @@ func hostileDelta(tb testing.TB, before, after, want map[string]int) {
 // hostileUnchanged checks that a request stored nothing at all.
 func hostileUnchanged(tb testing.TB, before, after map[string]int) {
 	tb.Helper()
-	for _, table := range hostileTables {
+	for _, table := range storedTables {
 		if before[table] != after[table] {
 			tb.Errorf("%s: %d rows before, %d after: a request that never reached the decoder changed storage", table, before[table], after[table])
 		}
 	}
 }
 
-func (h *hostileEnv) knownQuarantine(id int64) bool {
+func (h *corpus) knownQuarantine(id int64) bool {
 	_, ok := h.kept[id]
 	return ok
 }
 
 // listedMessages pages GET /v1/messages and returns every id.
-func (h *hostileEnv) listedMessages(tb testing.TB) map[string]bool {
+func (h *corpus) listedMessages(tb testing.TB) map[string]bool {
 	tb.Helper()
 	ids := map[string]bool{}
 	cursor := ""
@@ -1186,7 +939,7 @@ func (h *hostileEnv) listedMessages(tb testing.TB) map[string]bool {
 			} `json:"messages"`
 			NextCursor string `json:"next_cursor"`
 		}
-		h.apiJSON(tb, "/v1/messages?limit=500&cursor="+url.QueryEscape(cursor), http.StatusOK, &page)
+		h.readJSON(tb, "/v1/messages?limit=500&cursor="+url.QueryEscape(cursor), http.StatusOK, &page)
 		for _, m := range page.Messages {
 			ids[m.ID] = true
 		}
@@ -1197,20 +950,12 @@ func (h *hostileEnv) listedMessages(tb testing.TB) map[string]bool {
 	}
 }
 
-// hostileMessage is the part of GET /v1/messages/{id} the corpus checks.
-type hostileMessage struct {
-	ID       string `json:"id"`
-	Type     string `json:"type"`
-	Customer struct{ Name string }
-	Raw      json.RawMessage `json:"raw"`
-}
-
 // checkMessage reads a stored message back through the API, and its order
 // when it is one.
-func (h *hostileEnv) checkMessage(tb testing.TB, it cbItem) {
+func (h *corpus) checkMessage(tb testing.TB, it cbItem) {
 	tb.Helper()
-	var m hostileMessage
-	r := h.api(tb, "/v1/messages/"+hostileEscape(it.ID))
+	var m wire.Message
+	r := h.read(tb, "/v1/messages/"+hostileEscape(it.ID))
 	if r.status != http.StatusOK {
 		tb.Errorf("message %q (%s) is not readable: %s", it.ID, it.Result, r)
 		return
@@ -1224,37 +969,26 @@ func (h *hostileEnv) checkMessage(tb testing.TB, it cbItem) {
 	// A duplicate is the message first stored under the id, whatever this
 	// delivery says it is: only an order stored as one has an order.
 	if it.Type == "order" && m.Type == "order" {
-		if r := h.api(tb, "/v1/orders/"+hostileEscape(it.ID)); r.status != http.StatusOK {
+		if r := h.read(tb, "/v1/orders/"+hostileEscape(it.ID)); r.status != http.StatusOK {
 			tb.Errorf("order %q (%s) is not readable: %s", it.ID, it.Result, r)
 		}
 	}
 }
 
-// hostileQuarantine is GET /v1/quarantine/{id}.
-type hostileQuarantine struct {
-	ID         int64   `json:"id"`
-	Kind       string  `json:"kind"`
-	CallbackID string  `json:"callback_id"`
-	MessageID  string  `json:"message_id"`
-	Reason     string  `json:"reason"`
-	Body       *string `json:"body"`
-	BodyBase64 string  `json:"body_base64"`
-}
-
 // checkQuarantine reads entry id and checks that it keeps sent exactly (or,
 // for an entry already seen, the body first kept under it).
-func (h *hostileEnv) checkQuarantine(tb testing.TB, id int64, sent []byte) hostileQuarantine {
+func (h *corpus) checkQuarantine(tb testing.TB, id int64, sent []byte) wire.Quarantine {
 	tb.Helper()
 	want, seen := h.kept[id]
 	if !seen {
 		want = sent
 	}
-	var q hostileQuarantine
+	var q wire.Quarantine
 	if id <= 0 {
 		tb.Errorf("quarantine id %d", id)
 		return q
 	}
-	h.apiJSON(tb, "/v1/quarantine/"+strconv.FormatInt(id, 10), http.StatusOK, &q)
+	h.readJSON(tb, "/v1/quarantine/"+strconv.FormatInt(id, 10), http.StatusOK, &q)
 	got := hostileQuarantineBody(tb, q)
 	if !bytes.Equal(got, want) {
 		tb.Errorf("quarantine %d keeps %d bytes %.80q, want the %d bytes sent %.80q", id, len(got), got, len(want), want)
@@ -1265,7 +999,7 @@ func (h *hostileEnv) checkQuarantine(tb testing.TB, id int64, sent []byte) hosti
 
 // hostileQuarantineBody returns the exact bytes of an entry's view: the
 // base64 form when the body is not UTF-8, else the text.
-func hostileQuarantineBody(tb testing.TB, q hostileQuarantine) []byte {
+func hostileQuarantineBody(tb testing.TB, q wire.Quarantine) []byte {
 	tb.Helper()
 	if q.BodyBase64 != "" {
 		b, err := base64.StdEncoding.DecodeString(q.BodyBase64)

@@ -8,8 +8,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,25 +15,25 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/waorders/waorders/callback"
+	"github.com/waorders/waorders/internal/testkit"
 )
 
 // exchange is one real request and its answer, to check against the
 // OpenAPI document.
 type exchange struct {
 	method, path string
-	resp         *response
+	resp         reply
 }
 
 // apiRecorder drives the router and keeps every exchange.
 type apiRecorder struct {
-	b    *orderBundle
+	b    *bundle
 	seen []exchange
 }
 
-func (a *apiRecorder) call(t *testing.T, wantStatus int, method, target string, body any, header ...string) *response {
+func (a *apiRecorder) call(t *testing.T, wantStatus int, method, target string, body any, header ...string) reply {
 	t.Helper()
-	r := a.b.do(t, method, target, body, header...)
+	r := a.b.api(t, method, target, body, header...)
 	if r.status != wantStatus {
 		t.Fatalf("%s %s: status %d, want %d: %s", method, target, r.status, wantStatus, r.body)
 	}
@@ -44,28 +42,19 @@ func (a *apiRecorder) call(t *testing.T, wantStatus int, method, target string, 
 	return r
 }
 
-func callbackTestdata(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "callback", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestOpenAPI drives every endpoint of the real router and validates each
 // real answer against the schema the OpenAPI document gives for its path,
 // method, status and content type. It also fails when an operation of the
 // document was never answered with a 2xx, or an answer is undocumented.
 func TestOpenAPI(t *testing.T) {
 	t.Parallel()
-	b := newOrderBundle(t, nil)
+	b := setup(t)
 	a := &apiRecorder{b: b}
 	const (
 		json415 = "text/plain"
 		form    = "application/x-www-form-urlencoded"
 	)
-	secret := []string{"Authorization", "", "X-Callback-Secret", testCallbackSecret}
+	secret := []string{"Authorization", "", testkit.CallbackSecretHeader, testkit.CallbackSecret}
 
 	// Operations.
 	a.call(t, 200, "GET", "/healthz", nil)
@@ -74,25 +63,25 @@ func TestOpenAPI(t *testing.T) {
 	doc := a.call(t, 200, "GET", "/v1/openapi.json", nil, "Authorization", "")
 
 	// Callbacks: the seed sample and the contract's examples.
-	seed := a.call(t, 200, "POST", "/v1/callbacks/kaleyra", callbackTestdata(t, "kaleyra_seed.json"), secret...)
+	seed := a.call(t, 200, "POST", "/v1/callbacks/kaleyra", readTestdata(t, "kaleyra_seed.json"), secret...)
 	for _, f := range []string{"i1_order_inr.json", "i2_order_usd_decimal.json", "i3_order_eur_no_name.json",
 		"i4_text_reply.json", "i5_button_reply.json", "i6_status_delivered.json", "i7_status_failed.json"} {
-		a.call(t, 200, "POST", "/v1/callbacks/kaleyra", callbackTestdata(t, f), secret...)
+		a.call(t, 200, "POST", "/v1/callbacks/kaleyra", readTestdata(t, f), secret...)
 	}
-	a.call(t, 200, "POST", "/v1/callbacks/kaleyra", callbackTestdata(t, "i1_order_inr.json"), secret...) // duplicate
+	a.call(t, 200, "POST", "/v1/callbacks/kaleyra", readTestdata(t, "i1_order_inr.json"), secret...) // duplicate
 	bad := a.call(t, 400, "POST", "/v1/callbacks/kaleyra", "this is not JSON", secret...)
-	a.call(t, 401, "POST", "/v1/callbacks/kaleyra", callbackTestdata(t, "i1_order_inr.json"), "Authorization", "")
+	a.call(t, 401, "POST", "/v1/callbacks/kaleyra", readTestdata(t, "i1_order_inr.json"), "Authorization", "")
 	a.call(t, 415, "POST", "/v1/callbacks/kaleyra", "x", append(secret, "Content-Type", json415)...)
-	meta := callbackTestdata(t, "i8_meta_order.json")
-	a.call(t, 200, "POST", "/v1/callbacks/meta", meta, "Authorization", "", callback.SignatureHeader, callback.Sign(meta, testMetaSecret))
-	a.call(t, 200, "POST", "/v1/callbacks/meta", callbackTestdata(t, "i9_meta_statuses.json"), "Authorization", "",
-		callback.SignatureHeader, callback.Sign(callbackTestdata(t, "i9_meta_statuses.json"), testMetaSecret))
-	a.call(t, 401, "POST", "/v1/callbacks/meta", meta, "Authorization", "", callback.SignatureHeader, "sha256=00")
-	a.call(t, 200, "GET", "/v1/callbacks/meta?hub.mode=subscribe&hub.verify_token="+testVerifyToken+"&hub.challenge=12345", nil, "Authorization", "")
+	meta := readTestdata(t, "i8_meta_order.json")
+	a.call(t, 200, "POST", "/v1/callbacks/meta", meta, "Authorization", "", testkit.SignatureHeader, testkit.SignMeta(meta))
+	a.call(t, 200, "POST", "/v1/callbacks/meta", readTestdata(t, "i9_meta_statuses.json"), "Authorization", "",
+		testkit.SignatureHeader, testkit.SignMeta(readTestdata(t, "i9_meta_statuses.json")))
+	a.call(t, 401, "POST", "/v1/callbacks/meta", meta, "Authorization", "", testkit.SignatureHeader, "sha256=00")
+	a.call(t, 200, "GET", "/v1/callbacks/meta?hub.mode=subscribe&hub.verify_token="+testkit.MetaVerifyToken+"&hub.challenge=12345", nil, "Authorization", "")
 	a.call(t, 403, "GET", "/v1/callbacks/meta?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1", nil, "Authorization", "")
-	tok := a.call(t, 200, "POST", "/v1/callbacks/token", "client_id="+testClientID+"&client_secret="+testClientSecret,
+	tok := a.call(t, 200, "POST", "/v1/callbacks/token", "client_id="+testkit.TokenClientID+"&client_secret="+testkit.TokenClientSecret,
 		"Authorization", "", "Content-Type", form)
-	a.call(t, 401, "POST", "/v1/callbacks/token", "client_id="+testClientID+"&client_secret=wrong", "Authorization", "", "Content-Type", form)
+	a.call(t, 401, "POST", "/v1/callbacks/token", "client_id="+testkit.TokenClientID+"&client_secret=wrong", "Authorization", "", "Content-Type", form)
 	a.call(t, 400, "POST", "/v1/callbacks/token", "client_id=x&client_secret=y&grant_type=password", "Authorization", "", "Content-Type", form)
 	var issued struct {
 		AccessToken string `json:"access_token"`
@@ -100,7 +89,7 @@ func TestOpenAPI(t *testing.T) {
 	if err := json.Unmarshal(tok.body, &issued); err != nil {
 		t.Fatal(err)
 	}
-	a.call(t, 200, "POST", "/v1/callbacks/kaleyra", kaleyraBody(testOrder{ID: "wamid.TOKEN", At: t0, Ref1: "shoes"}),
+	a.call(t, 200, "POST", "/v1/callbacks/kaleyra", testkit.Kaleyra(testkit.Order("wamid.TOKEN").At(t0)).Refs("", "shoes", "").Bytes(),
 		"Authorization", "Bearer "+issued.AccessToken)
 
 	// Messages.
@@ -123,8 +112,8 @@ func TestOpenAPI(t *testing.T) {
 	for _, f := range []string{"bsuid_username_only_text.json", "meta_interactive_errors_only.json", "meta_group_statuses.json",
 		"meta_smb_message_echo.json", "meta_call_terminate.json", "meta_user_preferences.json", "meta_user_id_update.json",
 		"meta_unknown_field.json"} {
-		body := callbackTestdata(t, f)
-		a.call(t, 200, "POST", "/v1/callbacks/meta", body, "Authorization", "", callback.SignatureHeader, callback.Sign(body, testMetaSecret))
+		body := readTestdata(t, f)
+		a.call(t, 200, "POST", "/v1/callbacks/meta", body, "Authorization", "", testkit.SignatureHeader, testkit.SignMeta(body))
 	}
 	a.call(t, 200, "GET", "/v1/messages?direction=outbound", nil)
 	a.call(t, 400, "GET", "/v1/messages?direction=sideways", nil)
@@ -188,10 +177,10 @@ func TestOpenAPI(t *testing.T) {
 
 	// Answers outside any operation still use the documented error body.
 	v := newOpenAPIValidator(t, doc.body)
-	for _, r := range []*response{
-		b.do(t, http.MethodGet, "/v1/nothing-here", nil),
-		b.do(t, http.MethodDelete, "/v1/orders", nil),
-		b.do(t, http.MethodPut, "/v1/orders/export", nil),
+	for _, r := range []reply{
+		b.api(t, http.MethodGet, "/v1/nothing-here", nil),
+		b.api(t, http.MethodDelete, "/v1/orders", nil),
+		b.api(t, http.MethodPut, "/v1/orders/export", nil),
 	} {
 		v.validate(t, "#/components/schemas/Error", "unrouted answer", r.body)
 	}

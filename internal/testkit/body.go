@@ -268,6 +268,7 @@ type Message struct {
 	catalogID string
 	text      *string
 	items     []string // raw product_items elements
+	rawItems  bool     // items is exactly what to send, even when empty
 
 	// text
 	body string
@@ -354,6 +355,15 @@ func (m *Message) RawItem(product, quantity, price, currency string) *Message {
 	return m
 }
 
+// RawItems sets the order's product_items to exactly the raw JSON
+// elements given, for input no line builder makes: an element that is not
+// an object (`"not an item"`), one with duplicate members. Without
+// elements product_items is sent empty (no default lines).
+func (m *Message) RawItems(elems ...string) *Message {
+	m.items, m.rawItems = elems, true
+	return m
+}
+
 func (m *Message) write(w *writer) {
 	w.raw(`{`)
 	if m.hasContext {
@@ -381,7 +391,7 @@ func (m *Message) write(w *writer) {
 		}
 		w.raw(`,"product_items":[`)
 		items := m.items
-		if len(items) == 0 {
+		if len(items) == 0 && !m.rawItems {
 			items = defaultItems
 		}
 		w.raw(strings.Join(items, ","))

@@ -307,3 +307,22 @@ func TestMetaBodyRefusesKaleyraFields(t *testing.T) {
 	}()
 	testkit.Meta().Ref("x")
 }
+
+// TestRawItemsAreSentExactly: RawItems replaces the lines with exactly the
+// elements given, none included (then product_items is empty, not the
+// default lines).
+func TestRawItemsAreSentExactly(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		elems []string
+		want  string
+	}{
+		{nil, `"product_items":[]`},
+		{[]string{`"not an item"`, `{"a":1,"a":2}`}, `"product_items":["not an item",{"a":1,"a":2}]`},
+	} {
+		body := testkit.Kaleyra(testkit.Order("wamid.RAWITEMS").RawItems(tt.elems...)).Bytes()
+		if !bytes.Contains(body, []byte(tt.want)) {
+			t.Errorf("RawItems(%q): body %s has no %s", tt.elems, body, tt.want)
+		}
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,28 +16,36 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/waorders/waorders/internal/testkit"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata")
 
+// fixedNow is the receipt time of every callback of the golden tests.
+var fixedNow = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+
 // goldenOrders cover the CSV edge cases: several items, two currencies in
 // one order, decimals, and customer text meant to attack a spreadsheet.
-var goldenOrders = []testOrder{
-	{ID: "wamid.G1", At: t0, WaID: "919900000001", Name: "Test Buyer One", Text: "Please deliver after 6pm",
-		Ref: "cart-campaign-0001", Ref1: "catalog-send-0001",
-		Items: []testItem{{"SKU-SHIRT-M", 2, "1600", "INR"}, {"SKU-PANT-32", 1, "2000", "INR"}}},
-	{ID: "wamid.G2", At: t0.Add(time.Minute), WaID: "15550000099", Name: `=HYPERLINK("http://evil.example","click")`,
-		Text: "+SUM(A1:A9)\nsecond line, with a comma and \"quotes\"", Ref1: "-10", Ref2: "@cmd",
-		Items: []testItem{{"=1+1", 3, "16.99", "USD"}, {"coaster-set", 1, "7.5", "USD"}}},
-	{ID: "wamid.G3", At: t0.Add(2 * time.Minute), WaID: "491700000003", Name: "\tTabbed", Text: "\rcarriage",
-		Items: []testItem{{"SKU-MUG", 1, "1600", "INR"}, {"SKU-CUP", 1, "7.50", "USD"}, {"SKU-JPY", 2, "500", "JPY"}}},
+func goldenOrders() []*testkit.Body {
+	return []*testkit.Body{
+		testkit.Kaleyra(testkit.Order("wamid.G1").At(t0).From("919900000001").Name("Test Buyer One").
+			OrderText("Please deliver after 6pm").Item("SKU-SHIRT-M", 2, "1600", "INR").Item("SKU-PANT-32", 1, "2000", "INR")).
+			Refs("cart-campaign-0001", "catalog-send-0001", "").TraceID("trace-G1"),
+		testkit.Kaleyra(testkit.Order("wamid.G2").At(t0.Add(time.Minute)).From("15550000099").Name(`=HYPERLINK("http://evil.example","click")`).
+			OrderText("+SUM(A1:A9)\nsecond line, with a comma and \"quotes\"").Item("=1+1", 3, "16.99", "USD").Item("coaster-set", 1, "7.5", "USD")).
+			Refs("", "-10", "@cmd").TraceID("trace-G2"),
+		testkit.Kaleyra(testkit.Order("wamid.G3").At(t0.Add(2*time.Minute)).From("491700000003").Name("\tTabbed").
+			OrderText("\rcarriage").Item("SKU-MUG", 1, "1600", "INR").Item("SKU-CUP", 1, "7.50", "USD").Item("SKU-JPY", 2, "500", "JPY")).
+			TraceID("trace-G3"),
+	}
 }
 
-func newGoldenBundle(t *testing.T) *orderBundle {
+func newGoldenBundle(t *testing.T) *bundle {
 	t.Helper()
-	b := newOrderBundle(t, func() time.Time { return fixedNow })
-	b.post(t, goldenOrders...)
-	if r := b.do(t, http.MethodPost, "/v1/orders/wamid.G1/status", map[string]string{"status": "processing"}); r.status != 200 {
+	b := setup(t, clock(func() time.Time { return fixedNow }))
+	b.post(t, goldenOrders()...)
+	if r := b.api(t, http.MethodPost, "/v1/orders/wamid.G1/status", map[string]string{"status": "processing"}); r.status != http.StatusOK {
 		t.Fatalf("move G1: %s", r)
 	}
 	return b
@@ -55,7 +62,7 @@ func TestExportGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.format, func(t *testing.T) {
-			r := b.do(t, http.MethodGet, "/v1/orders/export?format="+tt.format, nil)
+			r := b.api(t, http.MethodGet, "/v1/orders/export?format="+tt.format, nil)
 			if r.status != http.StatusOK {
 				t.Fatalf("export: %s", r)
 			}
@@ -70,7 +77,7 @@ func TestExportGolden(t *testing.T) {
 		})
 	}
 	// Without a format, CSV.
-	if r := b.do(t, http.MethodGet, "/v1/orders/export", nil); !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") {
+	if r := b.api(t, http.MethodGet, "/v1/orders/export", nil); !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") {
 		t.Errorf("default format: %s", r.header.Get("Content-Type"))
 	}
 }
@@ -95,7 +102,7 @@ func checkGolden(t *testing.T, path string, got []byte) {
 func TestExportCSVFormulaInjection(t *testing.T) {
 	t.Parallel()
 	b := newGoldenBundle(t)
-	r := b.do(t, http.MethodGet, "/v1/orders/export?format=csv", nil)
+	r := b.api(t, http.MethodGet, "/v1/orders/export?format=csv", nil)
 	rows, err := csv.NewReader(bytes.NewReader(r.body)).ReadAll()
 	if err != nil {
 		t.Fatalf("export is not CSV: %v", err)
@@ -164,12 +171,12 @@ func TestExportFiltersAndErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := b.do(t, http.MethodGet, "/v1/orders/export?"+tt.query, nil)
+			r := b.api(t, http.MethodGet, "/v1/orders/export?"+tt.query, nil)
 			if r.status != tt.wantStatus {
 				t.Fatalf("status %d, want %d: %s", r.status, tt.wantStatus, r.body)
 			}
 			if tt.wantStatus != 200 {
-				errorAnswer(t, r) // a JSON error, not a broken file
+				wantError(t, r, tt.wantStatus, "") // a JSON error, not a broken file
 				return
 			}
 			if diff := cmp.Diff(tt.wantIDs, ndjsonIDs(t, r.body)); diff != "" {
@@ -178,19 +185,19 @@ func TestExportFiltersAndErrors(t *testing.T) {
 		})
 	}
 	t.Run("EmptyCSVHasHeader", func(t *testing.T) {
-		r := b.do(t, http.MethodGet, "/v1/orders/export?customer=0", nil)
+		r := b.api(t, http.MethodGet, "/v1/orders/export?customer=0", nil)
 		if lines := strings.Split(strings.TrimSpace(string(r.body)), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "order_id,") {
 			t.Errorf("empty CSV export: %q", r.body)
 		}
 	})
 	t.Run("Head", func(t *testing.T) {
-		r := b.do(t, http.MethodHead, "/v1/orders/export?format=ndjson", nil)
+		r := b.api(t, http.MethodHead, "/v1/orders/export?format=ndjson", nil)
 		if r.status != 200 || len(r.body) != 0 || !strings.HasPrefix(r.header.Get("Content-Type"), "application/x-ndjson") {
 			t.Errorf("HEAD: %d %q %v", r.status, r.body, r.header)
 		}
 	})
 	t.Run("MethodNotAllowed", func(t *testing.T) {
-		r := b.do(t, http.MethodPost, "/v1/orders/export", nil)
+		r := b.api(t, http.MethodPost, "/v1/orders/export", nil)
 		if r.status != http.StatusMethodNotAllowed {
 			t.Errorf("POST: %s", r)
 		}
@@ -218,24 +225,22 @@ func ndjsonIDs(t *testing.T, body []byte) []string {
 // one flush, over a real connection.
 func TestExportStreamsManyPages(t *testing.T) {
 	t.Parallel()
-	b := newOrderBundle(t, nil)
+	b := setup(t, listen())
 	const n = 2600
 	var want []string
 	for start := 0; start < n; start += 500 {
-		var batch []testOrder
+		batch := testkit.Kaleyra()
 		for i := start; i < min(start+500, n); i++ {
-			o := testOrder{ID: fmt.Sprintf("wamid.M%05d", i), At: t0.Add(time.Duration(i) * time.Second), WaID: fmt.Sprintf("9199%08d", i)}
-			batch = append(batch, o)
-			want = append([]string{o.ID}, want...)
+			id := fmt.Sprintf("wamid.M%05d", i)
+			batch.Messages(testkit.Order(id).At(t0.Add(time.Duration(i) * time.Second)).From(fmt.Sprintf("9199%08d", i)))
+			want = append([]string{id}, want...)
 		}
-		b.postCallback(t, kaleyraBody(batch...))
+		b.post(t, batch)
 	}
-	srv := httptest.NewServer(b.handler)
-	t.Cleanup(srv.Close)
 	get := func(query string) []byte {
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/orders/export?"+query, nil)
-		req.Header.Set("Authorization", "Bearer "+testAPIToken)
-		resp, err := srv.Client().Do(req)
+		req, _ := http.NewRequest(http.MethodGet, b.base+"/v1/orders/export?"+query, nil)
+		req.Header.Set("Authorization", "Bearer "+testkit.APIToken)
+		resp, err := b.client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
