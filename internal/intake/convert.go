@@ -129,23 +129,6 @@ func toMessage(req *Request, ch *callback.Change, m *callback.Message) *waorders
 	return msg
 }
 
-// customer finds the sender among the change's contacts. The sender's
-// "from" and the contact's wa_id usually match; when they do not (Meta warns
-// they may differ) a single contact is taken as the sender.
-func customer(ch *callback.Change, from string) waorders.Customer {
-	if c := ch.Contact(from); c != nil {
-		return waorders.Customer{WaID: c.WaID, Name: c.Name}
-	}
-	if c := ch.Contact(strings.TrimPrefix(from, "+")); c != nil {
-		return waorders.Customer{WaID: c.WaID, Name: c.Name}
-	}
-	if len(ch.Contacts) == 1 {
-		c := ch.Contacts[0]
-		return waorders.Customer{WaID: c.WaID, Name: c.Name}
-	}
-	return waorders.Customer{WaID: strings.TrimPrefix(from, "+")}
-}
-
 func toOrder(msg *waorders.Message, m *callback.Message) *waorders.Order {
 	o := &waorders.Order{
 		ID:               m.ID,
@@ -285,19 +268,19 @@ func receivedNow(now func() time.Time) time.Time {
 
 // customerOf returns the customer of a message: every identifier it
 // carried (from, from_user_id, from_parent_user_id, or to* on an echo),
-// completed from the change's contacts. For a message with a phone-based
-// sender, the contact is found as before: by wa_id, by wa_id without "+",
-// or the only contact (Meta warns from and wa_id may differ).
+// completed from the change's contact with one of them. When no contact
+// matches a phone-based sender and the change has exactly one contact,
+// that contact is the sender, as before identities (Meta warns from and
+// wa_id may differ): its wa_id stays the customer's key.
 func customerOf(ch *callback.Change, m *callback.Message) waorders.Customer {
 	id := m.Customer()
 	c := waorders.Customer{WaID: strings.TrimPrefix(id.WaID, "+"), UserID: id.UserID, ParentUserID: id.ParentUserID,
 		Username: id.Username, Name: id.Name}
-	if !m.Outbound && m.From != "" && m.FromUserID == "" {
-		old := customer(ch, m.From)
-		c.WaID = old.WaID
-		if c.Name == "" {
-			c.Name = old.Name
-		}
+	if !m.Outbound && m.From != "" && m.FromUserID == "" && ch.FindContact(id.WaID, "") == nil &&
+		ch.FindContact(strings.TrimPrefix(id.WaID, "+"), "") == nil && len(ch.Contacts) == 1 {
+		k := ch.Contacts[0]
+		c = waorders.Customer{WaID: cmp.Or(k.WaID, c.WaID), UserID: k.UserID, ParentUserID: k.ParentUserID,
+			Username: k.Username, Name: k.Name}
 	}
 	return c
 }

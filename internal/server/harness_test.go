@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/callback"
 	"github.com/waorders/waorders/internal/callbackauth"
 	"github.com/waorders/waorders/internal/intake"
 	"github.com/waorders/waorders/internal/metrics"
@@ -462,10 +463,19 @@ func sampleValue(tb testing.TB, exposition []byte, name string, labels ...string
 
 // cbAnswer is the 200 body of a callback.
 type cbAnswer struct {
-	RequestID string   `json:"request_id"`
-	Envelope  string   `json:"envelope"`
-	Messages  []cbItem `json:"messages"`
-	Statuses  []cbItem `json:"statuses"`
+	RequestID string     `json:"request_id"`
+	Envelope  string     `json:"envelope"`
+	Messages  []cbItem   `json:"messages"`
+	Statuses  []cbItem   `json:"statuses"`
+	Changes   []cbChange `json:"changes"`
+}
+
+type cbChange struct {
+	Field    string             `json:"field"`
+	Kind     string             `json:"kind"`
+	Result   string             `json:"result"`
+	Summary  string             `json:"summary"`
+	Warnings []callback.Problem `json:"warnings"`
 }
 
 type cbItem struct {
