@@ -158,15 +158,27 @@ func BuildCustomer(id string, links []CustomerRow, sightings []CustomerSighting)
 			first[cid] = at
 		}
 	}
-	for _, r := range links {
-		seen(r.ID, r.SeenAt)
-	}
-	c = &waorders.CustomerSummary{Identifiers: []waorders.CustomerID{}, Names: []string{}}
+	// An identifier's age is its oldest record's time; one that no record
+	// carried yet (a BSUID first seen in a BSUID change) takes its link's.
 	for _, s := range sightings {
 		at := s.At.UnixMicro()
 		for _, cid := range s.Customer.IDs() {
 			seen(cid, at)
 		}
+	}
+	linked := map[waorders.CustomerID]int64{}
+	for _, r := range links {
+		if old, ok := linked[r.ID]; !ok || r.SeenAt < old {
+			linked[r.ID] = r.SeenAt
+		}
+	}
+	for cid, at := range linked {
+		if _, ok := first[cid]; !ok && cid.Value != "" {
+			first[cid] = at
+		}
+	}
+	c = &waorders.CustomerSummary{Identifiers: []waorders.CustomerID{}, Names: []string{}}
+	for _, s := range sightings {
 		cu := s.Customer
 		c.WaID = cmp.Or(c.WaID, cu.WaID)
 		c.UserID = cmp.Or(c.UserID, cu.UserID)

@@ -11,9 +11,9 @@ import (
 	"github.com/waorders/waorders/internal/store"
 )
 
-var changeColumns = `c.id, c.callback_id, c.field, c.kind, c.key, c.event, c.summary, c.customer_wa_id,
-	c.customer_user_id, c.customer_parent_user_id, c.customer_username, c.customer_name, c.at, c.received_at, ` +
-	rawColumn("c") + `, c.warnings`
+var changeColumns = `ch.id, ch.callback_id, ch.field, ch.kind, ch.key, ch.event, ch.summary, ch.customer_wa_id,
+	ch.customer_user_id, ch.customer_parent_user_id, ch.customer_username, ch.customer_name, ch.at, ch.received_at, ` +
+	rawColumn("ch") + `, ch.warnings`
 
 // ListChanges returns changes newest first (by At, then id).
 func (s *Store) ListChanges(ctx context.Context, f store.ListChangesParams) (*store.ChangePage, error) {
@@ -29,28 +29,28 @@ func (s *Store) ListChanges(ctx context.Context, f store.ListChangesParams) (*st
 	}
 	limit := store.NormalizeLimit(f.Limit)
 	c := &conds{}
-	for _, eq := range []struct{ col, v string }{{"c.field", f.Field}, {"c.kind", f.Kind}} {
+	for _, eq := range []struct{ col, v string }{{"ch.field", f.Field}, {"ch.kind", f.Kind}} {
 		if eq.v != "" {
 			c.add(eq.col+" = ?", clean(eq.v))
 		}
 	}
 	if f.Customer != "" {
-		c.add("c.customer_key IN "+customerSet, clean(f.Customer))
+		c.add("ch.customer_key IN "+customerSet, clean(f.Customer))
 	}
 	if !f.Since.IsZero() {
-		c.add("c.at >= ?", f.Since.UTC())
+		c.add("ch.at >= ?", f.Since.UTC())
 	}
 	if !f.Until.IsZero() {
-		c.add("c.at < ?", f.Until.UTC())
+		c.add("ch.at < ?", f.Until.UTC())
 	}
 	if !cur.IsZero() {
 		c.args = append(c.args, cur.Time, curID)
 		n := len(c.args)
-		c.where = append(c.where, fmt.Sprintf("(c.at, c.id) < ($%d, $%d)", n-1, n))
+		c.where = append(c.where, fmt.Sprintf("(ch.at, ch.id) < ($%d, $%d)", n-1, n))
 	}
 	c.args = append(c.args, limit+1)
-	q := `SELECT ` + changeColumns + ` FROM changes c` + c.sql() +
-		` ORDER BY c.at DESC, c.id DESC LIMIT $` + strconv.Itoa(len(c.args))
+	q := `SELECT ` + changeColumns + ` FROM changes ch` + c.sql() +
+		` ORDER BY ch.at DESC, ch.id DESC LIMIT $` + strconv.Itoa(len(c.args))
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	rows, err := s.pool.Query(ctx, q, c.args...)

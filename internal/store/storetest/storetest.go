@@ -69,6 +69,8 @@ func Run(t *testing.T, open Open) {
 	RunLifecycle(t, open)
 	RunReports(t, open)
 	RunQuarantine(t, open)
+	RunCustomers(t, open)
+	RunChanges(t, open)
 	RunTx(t, open)
 	RunHousekeeping(t, open)
 }
