@@ -51,6 +51,15 @@ func (l CustomerLink) Key() string {
 // linksOf appends the links that join the identifiers of c: each to the
 // first (a star; the set is what matters, not the edges).
 func linksOf(out []CustomerLink, c waorders.Customer) []CustomerLink {
+	n := 0
+	for _, v := range []string{c.UserID, c.WaID, c.ParentUserID, c.Username} {
+		if v != "" {
+			n++
+		}
+	}
+	if n < 2 { // one identifier needs no link: the common case costs nothing
+		return out
+	}
 	ids := c.IDs()
 	for _, id := range ids[min(1, len(ids)):] {
 		out = append(out, CustomerLink{A: ids[0], B: id})
@@ -74,6 +83,9 @@ func InboundLinks(d *Inbound) []CustomerLink {
 	}
 	for _, cw := range d.Changes {
 		out = linksOf(out, cw.Change.Customer)
+	}
+	if len(out) == 0 && len(d.Links) == 0 {
+		return nil
 	}
 	out = append(out, d.Links...)
 	return normalLinks(out)
