@@ -21,7 +21,8 @@ import (
 // only the total in its row; the rare others have theirs read apart.
 const exportColumn = `json_array(o.seq, o.id, o.status, o.version, o.catalog_id, o.text, o.customer_wa_id, o.customer_name,
     o.phone_number_id, o.display_phone_number, o.waba_id, o.ref, o.ref1, o.ref2, o.reply_to,
-    o.context_message_id, o.trace_id, o.ordered_at, o.received_at, o.currency, o.total_minor, o.warnings) ||
+    o.context_message_id, o.trace_id, o.ordered_at, o.received_at, o.currency, o.total_minor, o.warnings,
+    o.customer_user_id, o.customer_parent_user_id, o.customer_username) ||
     (SELECT json_group_array(json_array(i.product_retailer_id, i.quantity, i.currency, i.unit_minor, i.line_minor) ORDER BY i.idx)
         FROM order_items i WHERE i.order_seq = o.seq)`
 
@@ -109,6 +110,7 @@ func decodeExportOrder(b []byte) (*waorders.Order, int64, error) {
 	first.Currency, first.Minor = d.str(), d.int()
 	o.Totals = []money.Amount{first}
 	warnings, ok := d.optStr()
+	o.Customer.UserID, o.Customer.ParentUserID, o.Customer.Username = d.str(), d.str(), d.str()
 	d.close()
 	for d.open(); d.more(); {
 		var it waorders.Item

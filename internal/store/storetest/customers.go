@@ -98,6 +98,16 @@ func testCustomerPhoneThenBSUID(t *testing.T, s store.Store) {
 	if o.Customer.UserID != "IN.1" || o.Customer.Username != "asha" || o.Customer.WaID != "" {
 		t.Errorf("order p3 customer %+v; want the identifiers it carried", o.Customer)
 	}
+	var exported []waorders.Customer
+	if err := s.ExportOrders(t.Context(), store.ListOrdersParams{Customer: "asha"}, func(o *waorders.Order) error {
+		exported = append(exported, o.Customer)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(exported) != 3 || exported[0] != (waorders.Customer{UserID: "IN.1", Username: "asha"}) {
+		t.Errorf("exported customers %+v; want 3, the newest with its BSUID and username", exported)
+	}
 }
 
 // A customer who never shows a phone number is stored and found by BSUID.
