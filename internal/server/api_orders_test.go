@@ -230,7 +230,7 @@ func TestOrderListFilters(t *testing.T) {
 		{"Combined", "ref1=shoes&customer=911000000002", []string{"wamid.E", "wamid.B"}, false},
 		{"NoMatch", "ref1=nothing", []string{}, false},
 		{"Limit", "limit=2", []string{"wamid.E", "wamid.D"}, true},
-		{"LimitCapped", "limit=100000", []string{"wamid.E", "wamid.D", "wamid.C", "wamid.B", "wamid.A"}, false},
+		{"LimitMax", "limit=500", []string{"wamid.E", "wamid.D", "wamid.C", "wamid.B", "wamid.A"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -315,8 +315,14 @@ func TestOrderListRejects(t *testing.T) {
 		{"BadSince", "since=yesterday", []string{"since", "RFC 3339", "2026-01-31"}},
 		{"BadUntil", "until=2026-13-01", []string{"until", "RFC 3339"}},
 		{"SinceAfterUntil", "since=2026-02-01&until=2026-01-01", []string{"before until"}},
-		{"ZeroLimit", "limit=0", []string{"limit", "positive"}},
+		{"ZeroLimit", "limit=0", []string{"limit", "from 1 to 500"}},
 		{"TextLimit", "limit=ten", []string{"limit"}},
+		{"LimitOverMax", "limit=501", []string{`limit="501"`, "from 1 to 500"}},
+		{"EmptyLimit", "limit=", []string{"limit is empty"}},
+		{"EmptyStatus", "status=", []string{"status is empty"}},
+		{"EmptyRef1", "ref1=", []string{"ref1 is empty"}},
+		{"EmptySince", "since=", []string{"since is empty"}},
+		{"EmptyCursor", "cursor=", []string{"cursor is empty"}},
 		{"BadCursor", "cursor=not-a-cursor!", []string{"cursor", "next_cursor"}},
 		{"UnknownParameter", "stauts=pending", []string{`"stauts"`, "status"}},
 		{"RepeatedParameter", "ref1=a&ref1=b", []string{"ref1", "once"}},
