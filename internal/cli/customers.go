@@ -211,5 +211,5 @@ func customersExport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return xf.export(ctx, env, c, url.Values{"customer": {cu.orderKey(id)}})
+	return xf.export(ctx, env, fs, c, url.Values{"customer": {cu.orderKey(id)}})
 }

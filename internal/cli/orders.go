@@ -19,7 +19,7 @@ import (
 const ordersSynopsis = `Usage: waorders orders list [filters] [options]
        waorders orders show [options] ID
        waorders orders set-status [options] ID STATUS
-       waorders orders export [filters] [--format csv|ndjson] [--output FILE]
+       waorders orders export [filters] [--format csv|ndjson] [--rows item|order] [--excel] [--output FILE]
 
 Works with the orders of a running waorders server over its /v1 API
 (--url, default the local server; the API token as --help says below).
@@ -30,9 +30,10 @@ Works with the orders of a running waorders server over its /v1 API
               → shipped → completed, or to canceled (not after completed);
               --if-version N refuses the change if someone else moved the
               order since you saw version N
-  export      every matching order as CSV (one row per item) or NDJSON
-              (one order per line), streamed to --output or stdout, with a
-              progress line on stderr
+  export      every matching order as CSV (one row per item, or per order
+              with --rows order; --excel for a file Excel opens with every
+              digit of the ids) or NDJSON (one order per line), streamed to
+              --output or stdout, with a progress line on stderr
 
 Filters (list and export) take the API's names: --status, --ref, --ref1,
 --ref2, --customer (wa_id), --phone-number-id, --catalog-id, --product
@@ -42,7 +43,8 @@ exclusive), --q (text in the customer name or order text).
 Examples:
   waorders orders list --status pending --ref1 "shoes campaign"
   waorders orders set-status wamid.HBgM... processing --note "packed" --if-version 1
-  waorders orders export --since 2026-01-01 --format csv --output jan.csv`
+  waorders orders export --since 2026-01-01 --format csv --output jan.csv
+  waorders orders export --since 2026-01-01 --rows order --excel --output jan-orders.csv`
 
 func runOrders(ctx context.Context, env Env, args []string) error {
 	subs := map[string]func(context.Context, Env, []string) error{

@@ -31,28 +31,58 @@ func ordersExport(ctx context.Context, env Env, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: orders export takes no arguments, only options (got %q)", ErrUsage, fs.Arg(0))
 	}
-	return xf.export(ctx, env, c, of.values())
+	return xf.export(ctx, env, fs, c, of.values())
 }
 
 // exportFlags are the options of orders export and customers export.
 type exportFlags struct {
-	format, output string
-	quiet          bool
+	format, rows, output string
+	excel, quiet         bool
 }
 
 func (x *exportFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&x.format, "format", "csv", "`csv` (one row per item, the order's fields repeated) or ndjson (one order JSON per line)")
+	fs.StringVar(&x.format, "format", "csv", "`csv` or ndjson (one order JSON per line)")
+	fs.StringVar(&x.rows, "rows", "item", "CSV rows: `item` (one per item; order_units and order_totals on each order's first row only) or order (one per order, with currency and total)")
+	fs.BoolVar(&x.excel, "excel", false, "CSV for Excel: a UTF-8 byte order mark, and ids written as =\"…\" so they keep every digit (see docs/export.md)")
 	fs.StringVar(&x.output, "output", "", "write to this `file` (default: stdout); it appears only once complete")
 	fs.BoolVar(&x.quiet, "quiet", false, "no progress line on stderr")
 }
 
-// export streams GET /v1/orders/export with the filters q to --output or
-// stdout, with progress on stderr.
-func (x *exportFlags) export(ctx context.Context, env Env, c *apiClient, q url.Values) error {
-	if x.format != "csv" && x.format != "ndjson" {
+// query adds the export's options to q, or says which option is wrong.
+func (x *exportFlags) query(q url.Values, set map[string]bool) error {
+	switch x.format {
+	case "csv":
+	case "ndjson":
+		if set["rows"] || set["excel"] {
+			return fmt.Errorf("%w: --rows and --excel shape CSV files; --format ndjson writes whole orders", ErrUsage)
+		}
+	default:
 		return fmt.Errorf("%w: --format %q: use csv or ndjson", ErrUsage, x.format)
 	}
 	q.Set("format", x.format)
+	if x.format == "ndjson" {
+		return nil
+	}
+	if x.rows != "item" && x.rows != "order" {
+		return fmt.Errorf("%w: --rows %q: use item or order", ErrUsage, x.rows)
+	}
+	if x.rows != "item" { // the default: not sent, so older servers still answer
+		q.Set("rows", x.rows)
+	}
+	if x.excel {
+		q.Set("excel", "true")
+	}
+	return nil
+}
+
+// export streams GET /v1/orders/export with the filters q to --output or
+// stdout, with progress on stderr.
+func (x *exportFlags) export(ctx context.Context, env Env, fs *flag.FlagSet, c *apiClient, q url.Values) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := x.query(q, set); err != nil {
+		return err
+	}
 	resp, err := c.do(ctx, http.MethodGet, "/v1/orders/export", q, nil, nil)
 	if err != nil {
 		return err
@@ -64,7 +94,7 @@ func (x *exportFlags) export(ctx context.Context, env Env, c *apiClient, q url.V
 		return err
 	}
 	unit := "rows"
-	if x.format == "ndjson" {
+	if x.format == "ndjson" || x.rows == "order" {
 		unit = "orders"
 	}
 	p := &progress{w: env.Stderr, unit: unit, quiet: x.quiet, start: time.Now(), csv: x.format == "csv"}

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -311,6 +312,40 @@ func TestOrdersExport(t *testing.T) {
 	if _, _, err := runCLI(t, url, nil, "orders", "export", "--format", "xml"); !errors.Is(err, ErrUsage) {
 		t.Errorf("--format xml: %v", err)
 	}
+	// --rows order: one row per order; --excel: the byte order mark and
+	// ids as ="…".
+	perOrder := filepath.Join(dir, "per-order.csv")
+	_, stderr, err = runCLI(t, url, nil, "orders", "export", "--rows", "order", "--excel", "--output", perOrder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err = os.ReadFile(perOrder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(data, []byte("\ufefforder_id,")) {
+		t.Errorf("--excel: no byte order mark: %.40q", data)
+	}
+	rows, err = csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || !slices.Contains(rows[0], "item_count") || rows[1][0] != `="wamid.THREE"` {
+		t.Errorf("--rows order --excel: %q", rows)
+	}
+	if !strings.Contains(stderr, "exported 3 orders to "+perOrder) {
+		t.Errorf("stderr %q lacks the summary in orders", stderr)
+	}
+	for _, args := range [][]string{
+		{"--rows", "line"},
+		{"--format", "ndjson", "--rows", "order"},
+		{"--format", "ndjson", "--excel"},
+	} {
+		if _, _, err := runCLI(t, url, nil, append([]string{"orders", "export"}, args...)...); !errors.Is(err, ErrUsage) {
+			t.Errorf("%v: %v, want a usage error", args, err)
+		}
+	}
+
 	bad := filepath.Join(dir, "bad.csv")
 	if _, _, err := runCLI(t, url, nil, "orders", "export", "--output", bad, "--since", "never"); err == nil {
 		t.Errorf("export with a bad filter succeeded")
@@ -382,7 +417,7 @@ func TestOrdersHelp(t *testing.T) {
 	}
 	var out bytes.Buffer
 	_ = Run(context.Background(), []string{"orders", "export", "--help"}, func(string) string { return "" }, nil, &out, &out)
-	for _, flag := range []string{"-format", "-output", "-status", "-ref1", "-phone-number-id", "-since"} {
+	for _, flag := range []string{"-format", "-rows", "-excel", "-output", "-status", "-ref1", "-phone-number-id", "-since"} {
 		if !strings.Contains(out.String(), flag) {
 			t.Errorf("export help lacks %s", flag)
 		}

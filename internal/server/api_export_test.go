@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -55,14 +57,17 @@ func TestExportGolden(t *testing.T) {
 	t.Parallel()
 	b := newGoldenBundle(t)
 	tests := []struct {
-		format, contentType, golden string
+		query, contentType, golden string
 	}{
-		{"csv", "text/csv; charset=utf-8", "export.csv"},
-		{"ndjson", "application/x-ndjson; charset=utf-8", "export.ndjson"},
+		{"format=csv", "text/csv; charset=utf-8", "export.csv"},
+		{"format=csv&rows=order", "text/csv; charset=utf-8", "export_orders.csv"},
+		{"format=csv&excel=true", "text/csv; charset=utf-8", "export_excel.csv"},
+		{"format=csv&rows=order&excel=true", "text/csv; charset=utf-8", "export_orders_excel.csv"},
+		{"format=ndjson", "application/x-ndjson; charset=utf-8", "export.ndjson"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.format, func(t *testing.T) {
-			r := b.api(t, http.MethodGet, "/v1/orders/export?format="+tt.format, nil)
+		t.Run(tt.query, func(t *testing.T) {
+			r := b.api(t, http.MethodGet, "/v1/orders/export?"+tt.query, nil)
 			if r.status != http.StatusOK {
 				t.Fatalf("export: %s", r)
 			}
@@ -70,7 +75,7 @@ func TestExportGolden(t *testing.T) {
 				t.Errorf("Content-Type %q, want %q", got, tt.contentType)
 			}
 			if cd := r.header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="waorders-orders-`) ||
-				!strings.HasSuffix(cd, "."+tt.format+`"`) {
+				!strings.HasSuffix(cd, filepath.Ext(tt.golden)+`"`) {
 				t.Errorf("Content-Disposition %q", cd)
 			}
 			checkGolden(t, filepath.Join("testdata", tt.golden), r.body)
@@ -103,22 +108,7 @@ func TestExportCSVFormulaInjection(t *testing.T) {
 	t.Parallel()
 	b := newGoldenBundle(t)
 	r := b.api(t, http.MethodGet, "/v1/orders/export?format=csv", nil)
-	rows, err := csv.NewReader(bytes.NewReader(r.body)).ReadAll()
-	if err != nil {
-		t.Fatalf("export is not CSV: %v", err)
-	}
-	col := map[string]int{}
-	for i, name := range rows[0] {
-		col[name] = i
-	}
-	cells := map[string]map[string]string{} // order id + item index → column → cell
-	for _, row := range rows[1:] {
-		m := map[string]string{}
-		for name, i := range col {
-			m[name] = row[i]
-		}
-		cells[row[col["order_id"]]+"#"+row[col["item_index"]]] = m
-	}
+	cells := csvCells(t, r.body, "item_index")
 	tests := []struct {
 		row, column, want string
 	}{
@@ -132,7 +122,8 @@ func TestExportCSVFormulaInjection(t *testing.T) {
 		{"wamid.G3#1", "order_text", "'\rcarriage"},
 		{"wamid.G1#1", "customer_name", "Test Buyer One"}, // harmless text untouched
 		{"wamid.G1#1", "order_totals", "INR 5200.00"},
-		{"wamid.G3#3", "order_totals", "INR 1600.00; USD 7.50; JPY 1000"},
+		{"wamid.G3#1", "order_totals", "INR 1600.00; USD 7.50; JPY 1000"},
+		{"wamid.G3#3", "order_totals", ""}, // on the order's first row only
 		{"wamid.G2#1", "unit_price", "16.99"},
 		{"wamid.G2#1", "line_total", "50.97"},
 		{"wamid.G2#2", "unit_price", "7.50"},
@@ -147,6 +138,130 @@ func TestExportCSVFormulaInjection(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("%s %s = %q, want %q", tt.row, tt.column, got, tt.want)
 		}
+	}
+}
+
+// csvCells reads a CSV export into order id + "#" + the cell of column
+// sub (when sub is not "") → column name → cell.
+func csvCells(t *testing.T, body []byte, sub string) map[string]map[string]string {
+	t.Helper()
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\ufeff")))).ReadAll()
+	if err != nil {
+		t.Fatalf("export is not CSV: %v", err)
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	cells := map[string]map[string]string{}
+	for _, row := range rows[1:] {
+		m := map[string]string{}
+		for name, i := range col {
+			m[name] = row[i]
+		}
+		key := row[col["order_id"]]
+		if sub != "" {
+			key += "#" + row[col[sub]]
+		}
+		if _, dup := cells[key]; dup {
+			t.Fatalf("two rows for %s", key)
+		}
+		cells[key] = m
+	}
+	return cells
+}
+
+// TestExportCSVSums: a SUM() over any numeric column of either layout
+// counts each order once, which the order-level columns repeated on
+// every item row used to break.
+func TestExportCSVSums(t *testing.T) {
+	t.Parallel()
+	b := newGoldenBundle(t)
+	const wantUnits = 3 + 4 + 4 // G1, G2, G3
+	sum := func(body []byte, column string) (total float64, rows int) {
+		t.Helper()
+		recs, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.Index(recs[0], column)
+		if i < 0 {
+			t.Fatalf("no column %s in %v", column, recs[0])
+		}
+		for _, rec := range recs[1:] {
+			if rec[i] == "" {
+				continue
+			}
+			f, err := strconv.ParseFloat(rec[i], 64)
+			if err != nil {
+				t.Fatalf("%s cell %q is not a number", column, rec[i])
+			}
+			total += f
+		}
+		return total, len(recs) - 1
+	}
+	items := b.api(t, http.MethodGet, "/v1/orders/export", nil).body
+	if got, n := sum(items, "order_units"); got != wantUnits || n != 7 {
+		t.Errorf("rows=item: SUM(order_units) = %v over %d rows, want %d over 7", got, n, wantUnits)
+	}
+	if got, _ := sum(items, "quantity"); got != wantUnits {
+		t.Errorf("rows=item: SUM(quantity) = %v, want %d", got, wantUnits)
+	}
+	orders := b.api(t, http.MethodGet, "/v1/orders/export?rows=order", nil).body
+	if got, n := sum(orders, "order_units"); got != wantUnits || n != 3 {
+		t.Errorf("rows=order: SUM(order_units) = %v over %d rows, want %d over 3", got, n, wantUnits)
+	}
+	if got, _ := sum(orders, "item_count"); got != 7 {
+		t.Errorf("rows=order: SUM(item_count) = %v, want 7", got)
+	}
+	cells := csvCells(t, orders, "")
+	for id, want := range map[string][3]string{
+		"wamid.G1": {"INR", "5200.00", "INR 5200.00"},
+		"wamid.G2": {"USD", "58.47", "USD 58.47"},
+		"wamid.G3": {"", "", "INR 1600.00; USD 7.50; JPY 1000"}, // several currencies: no single total
+	} {
+		c := cells[id]
+		if got := [3]string{c["currency"], c["total"], c["order_totals"]}; got != want {
+			t.Errorf("rows=order %s: currency, total, order_totals = %q, want %q", id, got, want)
+		}
+	}
+}
+
+// TestExportCSVExcel: excel=true adds the byte order mark and writes
+// identifiers as ="…" so Excel keeps every digit; other text stays guarded.
+func TestExportCSVExcel(t *testing.T) {
+	t.Parallel()
+	b := newGoldenBundle(t)
+	for _, query := range []string{"excel=true", "excel=true&rows=order"} {
+		r := b.api(t, http.MethodGet, "/v1/orders/export?"+query, nil)
+		if !bytes.HasPrefix(r.body, []byte("\ufefforder_id,")) {
+			t.Fatalf("%s: no byte order mark before the header: %.40q", query, r.body)
+		}
+		key := `="wamid.G2"` // order_id is an identifier too
+		if !strings.Contains(query, "rows=order") {
+			key += "#1"
+			if got := csvCells(t, r.body, "item_index")[key]["product_retailer_id"]; got != `="=1+1"` {
+				t.Errorf("%s: product_retailer_id %q, want the string constant", query, got)
+			}
+		}
+		c := csvCells(t, r.body, map[bool]string{true: "", false: "item_index"}[strings.Contains(query, "rows=order")])[key]
+		for column, want := range map[string]string{
+			"catalog_id":     `="1234567890123456"`,
+			"customer_wa_id": `="15550000099"`,
+			"waba_id":        `="200000000000001"`,
+			"ref":            "", // empty stays empty
+			"ref1":           `="-10"`,
+			"customer_name":  `'=HYPERLINK("http://evil.example","click")`, // text: guarded as ever
+			"ordered_at":     "2026-01-05T10:01:00Z",
+		} {
+			if c[column] != want {
+				t.Errorf("%s: %s = %q, want %q", query, column, c[column], want)
+			}
+		}
+	}
+	if r := b.api(t, http.MethodGet, "/v1/orders/export?excel=false", nil); bytes.HasPrefix(r.body, []byte("\ufeff")) ||
+		strings.Contains(string(r.body), `="`) {
+		t.Errorf("excel=false: %.80q, want plain cells and no byte order mark", r.body)
 	}
 }
 
@@ -168,6 +283,12 @@ func TestExportFiltersAndErrors(t *testing.T) {
 		{"BadStatus", "format=csv&status=lost", 400, nil},
 		{"BadSince", "since=tomorrow", 400, nil},
 		{"PagingIsNotAFilter", "cursor=abc", 400, nil},
+		{"BadRows", "rows=line", 400, nil},
+		{"EmptyRows", "rows=", 400, nil},
+		{"ExcelNotBoolean", "excel=1", 400, nil},
+		{"EmptyFormat", "format=", 400, nil},
+		{"RowsWithNDJSON", "format=ndjson&rows=order", 400, nil},
+		{"ExcelWithNDJSON", "format=ndjson&excel=false", 400, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -94,6 +94,9 @@ func TestCampaignReport(t *testing.T) {
 	for _, q := range []string{"group_by=campaign", "interval=week", "since=soon", "since=2026-02-01&until=2026-01-01", "groupby=ref"} {
 		wantError(t, b.api(t, http.MethodGet, "/v1/reports/campaigns?"+q, nil), http.StatusBadRequest, "")
 	}
+	// An empty value is refused like any invalid one, not read as absent.
+	wantError(t, b.api(t, http.MethodGet, "/v1/reports/campaigns?group_by=", nil), http.StatusBadRequest, "invalid", "group_by is empty")
+	wantError(t, b.api(t, http.MethodGet, "/v1/reports/campaigns?interval=", nil), http.StatusBadRequest, "invalid", "interval is empty")
 	// The message lists the choices.
 	wantError(t, b.api(t, http.MethodGet, "/v1/reports/campaigns?group_by=campaign", nil), http.StatusBadRequest, "", "ref or ref1 or ref2")
 }

@@ -414,11 +414,29 @@ func TestMetaEndpoint(t *testing.T) {
 		if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 			t.Errorf("Content-Type %q, want text/plain", ct)
 		}
-		q.Set("hub.verify_token", "wrong-token")
-		wantError(t, b.send(t, http.MethodGet, metaPath+"?"+q.Encode(), nil), http.StatusForbidden, "forbidden")
-		q.Set("hub.verify_token", testkit.MetaVerifyToken)
-		q.Set("hub.mode", "unsubscribe")
-		wantError(t, b.send(t, http.MethodGet, metaPath+"?"+q.Encode(), nil), http.StatusForbidden, "forbidden")
+		// Each failure names the parameter that was wrong, never the token.
+		for _, tt := range []struct {
+			name, param, value string
+			msg                []string
+		}{
+			{"WrongToken", "hub.verify_token", "wrong-token", []string{"hub.verify_token does not match", "--meta-verify-token"}},
+			{"NoToken", "hub.verify_token", "", []string{"hub.verify_token is missing"}},
+			{"OtherMode", "hub.mode", "unsubscribe", []string{`hub.mode is "unsubscribe"`, "subscribe"}},
+			{"NoMode", "hub.mode", "", []string{"hub.mode is missing"}},
+			{"NoChallenge", "hub.challenge", "", []string{"hub.challenge is missing"}},
+		} {
+			bad := url.Values{}
+			for k, v := range q {
+				bad[k] = v
+			}
+			if bad.Del(tt.param); tt.value != "" {
+				bad.Set(tt.param, tt.value)
+			}
+			e := wantError(t, b.send(t, http.MethodGet, metaPath+"?"+bad.Encode(), nil), http.StatusForbidden, "forbidden", tt.msg...)
+			if strings.Contains(e.Message, testkit.MetaVerifyToken) {
+				t.Errorf("%s: the message shows the verify token: %s", tt.name, e.Message)
+			}
+		}
 	})
 
 	t.Run("BadSignature", func(t *testing.T) {

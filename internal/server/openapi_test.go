@@ -8,6 +8,8 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -140,12 +142,19 @@ func TestOpenAPI(t *testing.T) {
 	a.call(t, 200, "GET", order, nil)
 	a.call(t, 409, "POST", order+"/status", map[string]string{"status": "pending"})
 	a.call(t, 412, "POST", order+"/status", map[string]string{"status": "shipped"}, "If-Match", "1")
+	a.call(t, 400, "POST", order+"/status", map[string]string{"status": "shipped"}, "If-Match", `"2", "3"`)
+	a.call(t, 200, "POST", order+"/status", map[string]string{"status": "shipped"}, "If-Match", `W/"2"`)
 	a.call(t, 400, "POST", order+"/status", `{"status":`)
 	a.call(t, 404, "POST", "/v1/orders/wamid.NOPE/status", map[string]string{"status": "shipped"})
 	a.call(t, 415, "POST", order+"/status", "status=shipped", "Content-Type", form)
 	a.call(t, 200, "GET", "/v1/orders/export?format=csv", nil)
 	a.call(t, 200, "GET", "/v1/orders/export?format=ndjson&ref1=shoes", nil)
 	a.call(t, 400, "GET", "/v1/orders/export?format=pdf", nil)
+	a.call(t, 200, "GET", "/v1/orders/export?format=csv&rows=order&excel=true", nil)
+	a.call(t, 200, "GET", "/v1/orders/export?rows=item&excel=false", nil)
+	a.call(t, 400, "GET", "/v1/orders/export?format=ndjson&rows=order", nil)
+	a.call(t, 400, "GET", "/v1/orders?limit=501", nil)
+	a.call(t, 400, "GET", "/v1/orders?status=", nil)
 	a.call(t, 200, "GET", "/v1/customers/919900000001", nil)
 	a.call(t, 404, "GET", "/v1/customers/0", nil)
 	a.call(t, 400, "GET", "/v1/customers/919900000001?limit=-1", nil)
@@ -166,6 +175,7 @@ func TestOpenAPI(t *testing.T) {
 	a.call(t, 200, "GET", "/v1/quarantine", nil)
 	a.call(t, 200, "GET", "/v1/quarantine?unresolved=true&limit=5", nil)
 	a.call(t, 400, "GET", "/v1/quarantine?unresolved=maybe", nil)
+	a.call(t, 400, "GET", "/v1/quarantine?unresolved=1", nil)
 	a.call(t, 400, "GET", "/v1/quarantine?unresolved=true&unresolved=false", nil)
 	a.call(t, 200, "GET", "/v1/quarantine/"+qid, nil)
 	a.call(t, 404, "GET", "/v1/quarantine/999999", nil)
@@ -184,6 +194,186 @@ func TestOpenAPI(t *testing.T) {
 	} {
 		v.validate(t, "#/components/schemas/Error", "unrouted answer", r.body)
 	}
+}
+
+// TestOpenAPIParameters is a small schema-driven negative test: for every
+// query parameter of every API read, it derives from the document values
+// the schema forbids (empty, a boolean other than true/false, an integer
+// past its bounds, a value outside the enum, a time the pattern refuses)
+// and checks the server answers 400, and that the bounds themselves are
+// accepted. The document then states what the server enforces.
+func TestOpenAPIParameters(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.post(t, testkit.Kaleyra(testkit.Order("wamid.P1").At(t0).From("919900000001")))
+	v := newOpenAPIValidator(t, openAPIDocument(t, b))
+	paths, _ := v.doc["paths"].(map[string]any)
+	checked := 0
+	for _, tpl := range sortedKeys(paths) {
+		op, _ := v.lookup("#/paths/" + escapePtr(tpl) + "/get")
+		m, _ := op.(map[string]any)
+		if m == nil || !strings.HasPrefix(tpl, "/v1/") || strings.HasPrefix(tpl, "/v1/callbacks/") {
+			continue
+		}
+		path := strings.ReplaceAll(tpl, "{wa_id}", "919900000001")
+		if strings.Contains(path, "{") {
+			continue // path parameters only: nothing to vary in the query
+		}
+		params, _ := m["parameters"].([]any)
+		for _, p := range params {
+			pm, _ := p.(map[string]any)
+			if ref, ok := pm["$ref"].(string); ok {
+				r, _ := v.lookup(ref)
+				pm, _ = r.(map[string]any)
+			}
+			if pm["in"] != "query" {
+				continue
+			}
+			name := pm["name"].(string)
+			sch, _ := pm["schema"].(map[string]any)
+			if ref, ok := sch["$ref"].(string); ok {
+				r, _ := v.lookup(ref)
+				sch, _ = r.(map[string]any)
+			}
+			bad := []string{""} // every parameter: an empty value is refused
+			var good []string
+			switch sch["type"] {
+			case "boolean":
+				bad = append(bad, "1", "TRUE", "yes")
+				good = append(good, "true", "false")
+			case "integer":
+				if lo, ok := sch["minimum"].(json.Number); ok {
+					n, _ := lo.Int64()
+					bad, good = append(bad, strconv.FormatInt(n-1, 10)), append(good, lo.String())
+				}
+				if hi, ok := sch["maximum"].(json.Number); ok {
+					n, _ := hi.Int64()
+					bad, good = append(bad, strconv.FormatInt(n+1, 10)), append(good, hi.String())
+				}
+				bad = append(bad, "ten")
+			}
+			if enum, ok := sch["enum"].([]any); ok {
+				bad = append(bad, "not-"+fmt.Sprint(enum[0]))
+				for _, e := range enum {
+					good = append(good, fmt.Sprint(e))
+				}
+			}
+			if _, ok := sch["pattern"]; ok {
+				bad = append(bad, "yesterday", "2026-01-31 10:00")
+				good = append(good, "2026-01-31", "2026-01-31T18:00:00Z", "2026-01-31T18:00:00.5+05:30")
+			}
+			if ml, ok := sch["maxLength"].(json.Number); ok {
+				n, _ := ml.Int64()
+				bad = append(bad, strings.Repeat("x", int(n)+1))
+			}
+			for _, val := range bad {
+				r := b.api(t, http.MethodGet, path+"?"+url.Values{name: {val}}.Encode(), nil)
+				if r.status != http.StatusBadRequest {
+					t.Errorf("GET %s?%s=%.30q: %d, want 400: the document forbids it", path, name, val, r.status)
+				}
+				checked++
+			}
+			for _, val := range good {
+				if name == "cursor" {
+					continue
+				}
+				if r := b.api(t, http.MethodGet, path+"?"+url.Values{name: {val}}.Encode(), nil); r.status != http.StatusOK {
+					t.Errorf("GET %s?%s=%q: %s, want 200: the document allows it", path, name, val, r)
+				}
+			}
+		}
+	}
+	t.Logf("%d forbidden values refused", checked)
+	if checked < 40 {
+		t.Errorf("only %d forbidden values tried: the walk over the document missed parameters", checked)
+	}
+}
+
+// TestOpenAPICallbackBodies validates every callback body of the callback
+// package's examples and public corpus against the document's schemas of
+// the Kaleyra and Meta envelopes, so generated clients and validators can
+// rely on them.
+func TestOpenAPICallbackBodies(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	v := newOpenAPIValidator(t, openAPIDocument(t, b))
+	var files []string
+	for _, pattern := range []string{"*.json", "corpus/*.json"} {
+		m, err := filepath.Glob(filepath.Join("..", "..", "callback", "testdata", pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, ".golden.json") {
+			continue
+		}
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal(body, &top); err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if why, ok := malformedBodies[filepath.Base(f)]; ok {
+			// Kept malformed on purpose: it must not match, for that reason.
+			sch, err := v.compiler.Compile(openAPIURL + "#/components/schemas/CallbackBody")
+			if err != nil {
+				t.Fatal(err)
+			}
+			inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+			if sch.Validate(inst) == nil {
+				t.Errorf("%s matches CallbackBody, but is listed as malformed (%s)", f, why)
+			}
+			continue
+		}
+		v.validate(t, "#/components/schemas/CallbackBody", f, body)
+		switch {
+		case top["meta_object"] != nil:
+			v.validate(t, "#/components/schemas/KaleyraCallback", f, body)
+		case top["entry"] != nil:
+			v.validate(t, "#/components/schemas/MetaCallback", f, body)
+		default:
+			t.Errorf("%s: neither meta_object nor entry", f)
+		}
+		n++
+	}
+	if n < 50 {
+		t.Errorf("only %d bodies validated", n)
+	}
+	// The schemas are not a formality: an envelope without its change, or
+	// a change without its value, does not match.
+	for _, bad := range []string{`{}`, `{"meta_object": {"field": "messages"}}`, `{"object": "whatsapp_business_account"}`,
+		`{"entry": [{"id": "1"}]}`, `{"meta_object": {"value": {"messages": [{"id": 1}]}}}`} {
+		sch, err := v.compiler.Compile(openAPIURL + "#/components/schemas/CallbackBody")
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, _ := jsonschema.UnmarshalJSON(strings.NewReader(bad))
+		if sch.Validate(inst) == nil {
+			t.Errorf("%s matches CallbackBody", bad)
+		}
+	}
+}
+
+// malformedBodies are the callback testdata bodies that do not match the
+// envelope schemas on purpose, with the reason.
+var malformedBodies = map[string]string{
+	"meta_all_types.json": "messages[17] is a string, to test that one unusable message is quarantined alone",
+}
+
+// openAPIDocument fetches the served document.
+func openAPIDocument(t *testing.T, b *bundle) []byte {
+	t.Helper()
+	r := b.send(t, http.MethodGet, "/v1/openapi.json", nil)
+	if r.status != http.StatusOK {
+		t.Fatalf("GET /v1/openapi.json: %s", r)
+	}
+	return r.body
 }
 
 // openAPIValidator compiles schemas out of the OpenAPI document.

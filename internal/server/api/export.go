@@ -2,11 +2,9 @@ package api
 
 import (
 	"bufio"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,16 +17,6 @@ import (
 // the client sees steady progress and the write deadline moves on.
 const exportFlushEvery = 1000
 
-// csvColumns is the header row of the CSV export: one row per item, the
-// order's fields repeated on each. The names are part of the contract.
-var csvColumns = []string{
-	"order_id", "ordered_at", "received_at", "status", "version",
-	"customer_wa_id", "customer_name", "phone_number_id", "display_phone_number", "waba_id",
-	"catalog_id", "ref", "ref1", "ref2", "reply_to", "context_message_id", "trace_id",
-	"order_text", "order_units", "order_totals",
-	"item_index", "product_retailer_id", "quantity", "currency", "unit_price", "line_total",
-}
-
 // OrderExport serves GET /v1/orders/export: it streams every order matching the list filters as CSV
 // or NDJSON. Orders are read page by page (store.ExportOrders) and written
 // as they come, so memory stays constant whatever the size. An error before
@@ -36,13 +24,17 @@ var csvColumns = []string{
 // the client sees a truncated body rather than a silently short file.
 func (h *Handler) OrderExport(w http.ResponseWriter, r *http.Request) error {
 	q := httpx.NewQuery(r)
-	q.Only(append(orderFilterParams, "format")...)
+	q.Only(append(orderFilterParams, "format", "rows", "excel")...)
 	f := orderFilter(q)
 	format := q.OneOf("format", "csv", "csv", "ndjson")
+	opts := csvOptions{rows: q.OneOf("rows", "item", "item", "order"), excel: q.Bool("excel")}
+	if format == "ndjson" && (q.Str("rows") != "" || q.Str("excel") != "") {
+		q.Fail("rows and excel shape CSV files; format=ndjson takes neither (every line is a whole order)")
+	}
 	if err := q.Err(); err != nil {
 		return err
 	}
-	ex := &exporter{w: w, rc: http.NewResponseController(w), format: format, writeTimeout: h.WriteTimeout}
+	ex := &exporter{w: w, rc: http.NewResponseController(w), format: format, csvOpts: opts, writeTimeout: h.WriteTimeout}
 	if r.Method == http.MethodHead {
 		ex.setHeaders()
 		w.WriteHeader(http.StatusOK)
@@ -69,6 +61,7 @@ type exporter struct {
 	w            http.ResponseWriter
 	rc           *http.ResponseController
 	format       string
+	csvOpts      csvOptions
 	writeTimeout time.Duration
 
 	started bool
@@ -104,7 +97,7 @@ func (e *exporter) start() error {
 		e.json.SetEscapeHTML(true)
 		return nil
 	}
-	e.csv = newCSVOrderWriter(e.bw)
+	e.csv = newCSVOrderWriter(e.bw, e.csvOpts)
 	return e.csv.header()
 }
 
@@ -161,62 +154,6 @@ func (e *exporter) extendDeadline() {
 	if e.writeTimeout > 0 {
 		_ = e.rc.SetWriteDeadline(time.Now().Add(e.writeTimeout)) // unsupported in tests: fine
 	}
-}
-
-// csvOrderWriter writes orders as CSV rows, one per item.
-type csvOrderWriter struct {
-	cw  *csv.Writer
-	row []string
-}
-
-func newCSVOrderWriter(w *bufio.Writer) *csvOrderWriter {
-	return &csvOrderWriter{cw: csv.NewWriter(w), row: make([]string, len(csvColumns))}
-}
-
-func (c *csvOrderWriter) header() error { return c.cw.Write(csvColumns) }
-
-func (c *csvOrderWriter) write(o *waorders.Order) error {
-	row := c.row
-	row[0] = o.ID
-	row[1] = csvTime(o.OrderedAt)
-	row[2] = csvTime(o.ReceivedAt)
-	row[3] = string(o.Status)
-	row[4] = strconv.FormatInt(o.Version, 10)
-	row[5] = o.Customer.WaID
-	row[6] = o.Customer.Name
-	row[7] = o.Business.PhoneNumberID
-	row[8] = o.Business.DisplayPhoneNumber
-	row[9] = o.Business.WABAID
-	row[10] = o.CatalogID
-	row[11] = o.Campaign.Ref
-	row[12] = o.Campaign.Ref1
-	row[13] = o.Campaign.Ref2
-	row[14] = o.ReplyTo
-	row[15] = o.ContextMessageID
-	row[16] = o.TraceID
-	row[17] = o.Text
-	row[18] = strconv.FormatInt(o.Units(), 10)
-	row[19] = csvTotals(o)
-	for i := range 20 {
-		row[i] = csvCell(row[i])
-	}
-	for i, it := range o.Items {
-		row[20] = strconv.Itoa(i + 1)
-		row[21] = csvCell(it.ProductRetailerID)
-		row[22] = strconv.FormatInt(it.Quantity, 10)
-		row[23] = csvCell(it.UnitPrice.Currency)
-		row[24] = it.UnitPrice.Decimal()
-		row[25] = it.LineTotal.Decimal()
-		if err := c.cw.Write(row); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (c *csvOrderWriter) flush() error {
-	c.cw.Flush()
-	return c.cw.Error()
 }
 
 // csvTotals formats an order's totals as "INR 3600.00", several currencies

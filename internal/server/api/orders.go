@@ -175,8 +175,17 @@ func jsonProblem(err error) string {
 	return "cannot read it"
 }
 
-// parseIfMatch reads the If-Match header: the order version, quoted ("3",
-// as the ETag is sent) or bare (3). "*" or no header means any version.
+// parseIfMatch reads the If-Match header: the order version as the ETag
+// is sent ("3"), weak (W/"3") or bare (3). "*" or no header means any
+// version. One version only: a list is refused.
+//
+// A weak ETag is accepted as the same version. RFC 9110 (13.1.1) has
+// If-Match use the strong comparison, under which W/"3" never matches, but
+// our ETag is not a hash of the bytes sent: it is the order's version, which
+// changes exactly when the order does. A proxy that compresses the answer
+// weakens the ETag it passes on (nginx's gzip does), and the client sending
+// it back means the version it saw; refusing it, or answering 412 for an
+// order that did not change, would only break such clients.
 func parseIfMatch(values []string) (*int64, error) {
 	if len(values) == 0 {
 		return nil, nil
@@ -185,14 +194,19 @@ func parseIfMatch(values []string) (*int64, error) {
 	if v == "*" || v == "" {
 		return nil, nil
 	}
-	bare := v
-	if len(bare) >= 2 && bare[0] == '"' && bare[len(bare)-1] == '"' {
+	if strings.Contains(v, ",") {
+		return nil, waorders.Errorf(waorders.CodeInvalid,
+			`If-Match %q lists several tags: send one version, the order's ETag ("3")`, httpx.Clip(v, 40))
+	}
+	bare := strings.TrimPrefix(v, "W/")
+	quoted := len(bare) >= 2 && bare[0] == '"' && bare[len(bare)-1] == '"'
+	if quoted {
 		bare = bare[1 : len(bare)-1]
 	}
 	n, err := strconv.ParseInt(bare, 10, 64)
-	if err != nil || n < 1 {
+	if err != nil || n < 1 || bare[0] < '1' || bare[0] > '9' || (!quoted && len(bare) != len(v)) {
 		return nil, waorders.Errorf(waorders.CodeInvalid,
-			`If-Match %q is not an order version: send the order's ETag ("3"), the bare version (3), or * for any`, httpx.Clip(v, 40))
+			`If-Match %q is not an order version: send the order's ETag ("3", or W/"3"), the bare version (3), or * for any`, httpx.Clip(v, 40))
 	}
 	return &n, nil
 }

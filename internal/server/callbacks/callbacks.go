@@ -9,8 +9,10 @@ package callbacks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -138,9 +140,10 @@ func (h *Handler) MetaHandshake(w http.ResponseWriter, r *http.Request) error {
 	if h.MetaVerifyToken == "" {
 		return waorders.Errorf(waorders.CodeForbidden, "the Meta endpoint has no verify token: start the server with --meta-verify-token")
 	}
-	challenge, ok := callback.VerifyHandshake(r.URL.Query(), h.MetaVerifyToken)
+	q := r.URL.Query()
+	challenge, ok := callback.VerifyHandshake(q, h.MetaVerifyToken)
 	if !ok {
-		return waorders.Errorf(waorders.CodeForbidden, "verification failed: hub.mode must be subscribe and hub.verify_token must match")
+		return waorders.Errorf(waorders.CodeForbidden, "verification failed: %s", handshakeProblem(q))
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -193,4 +196,21 @@ func (h *Handler) countAuthFailure(err error) {
 		reason = string(ae.Reason)
 	}
 	h.Metrics.AuthFailures.WithLabelValues(reason).Inc()
+}
+
+// handshakeProblem names the parameter of a failed handshake, so whoever
+// sets up the webhook in Meta's dashboard knows what to fix. The verify
+// token is never echoed.
+func handshakeProblem(q url.Values) string {
+	switch mode := q.Get("hub.mode"); {
+	case !q.Has("hub.mode") || mode == "":
+		return "hub.mode is missing; Meta sends hub.mode=subscribe"
+	case mode != "subscribe":
+		return fmt.Sprintf("hub.mode is %q; only subscribe is answered", httpx.Clip(mode, 40))
+	case q.Get("hub.verify_token") == "":
+		return "hub.verify_token is missing; it must be the verify token the server was started with (--meta-verify-token)"
+	case q.Get("hub.challenge") == "":
+		return "hub.challenge is missing; Meta sends the number to echo there"
+	}
+	return "hub.verify_token does not match the server's verify token (--meta-verify-token)"
 }

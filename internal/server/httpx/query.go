@@ -25,8 +25,28 @@ func NewQuery(r *http.Request) *Query { return &Query{r: r} }
 // Err returns the first problem found, a CodeInvalid *waorders.Error, or nil.
 func (q *Query) Err() error { return q.err }
 
-// Str returns the parameter's value as given, "" if absent.
-func (q *Query) Str(name string) string { return q.r.URL.Query().Get(name) }
+// Str returns the parameter's value as given, "" if absent. A parameter
+// given with an empty value (?cursor=) is a problem, not an absent one: a
+// client that meant to send a value but sent none should hear about it
+// rather than get an unfiltered answer.
+func (q *Query) Str(name string) string {
+	v, _ := q.value(name)
+	return v
+}
+
+// value returns the parameter's first value and whether it was given with
+// a value; given empty, it records a problem.
+func (q *Query) value(name string) (string, bool) {
+	vals, ok := q.r.URL.Query()[name]
+	if !ok || len(vals) == 0 {
+		return "", false
+	}
+	if vals[0] == "" {
+		q.Fail("%s is empty: give it a value or leave it out", name)
+		return "", false
+	}
+	return vals[0], true
+}
 
 // Fail records a problem unless one is already recorded.
 func (q *Query) Fail(format string, args ...any) {
@@ -56,7 +76,7 @@ func (q *Query) Only(names ...string) {
 
 // Text reads a free-text value of at most max characters.
 func (q *Query) Text(name string, max int) string {
-	v := q.Str(name)
+	v, _ := q.value(name)
 	if utf8.RuneCountInString(v) > max {
 		q.Fail("%s is longer than %d characters", name, max)
 		return ""
@@ -67,8 +87,8 @@ func (q *Query) Text(name string, max int) string {
 // Time accepts RFC 3339 or a date (YYYY-MM-DD, midnight UTC); absent is
 // the zero time.
 func (q *Query) Time(name string) time.Time {
-	v := q.Str(name)
-	if v == "" {
+	v, ok := q.value(name)
+	if !ok {
 		return time.Time{}
 	}
 	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
@@ -81,37 +101,45 @@ func (q *Query) Time(name string) time.Time {
 	return time.Time{}
 }
 
-// Bool reads true or false (as strconv.ParseBool); absent is false.
+// Bool reads true or false, exactly (not 1, T or TRUE: the OpenAPI
+// document says boolean, and generated clients send true and false);
+// absent is false.
 func (q *Query) Bool(name string) bool {
-	v := q.Str(name)
-	if v == "" {
+	v, ok := q.value(name)
+	if !ok {
 		return false
 	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		q.Fail("%s=%q is not a boolean: use true or false", name, v)
+	switch v {
+	case "true":
+		return true
+	case "false":
+		return false
 	}
-	return b
+	q.Fail("%s=%q is not a boolean: use true or false", name, Clip(v, 40))
+	return false
 }
 
-// Limit reads the page size "limit": def when absent, at most max.
+// Limit reads the page size "limit": def when absent, else an integer
+// from 1 to max. A larger one is refused rather than capped, as the
+// OpenAPI document's maximum says, so a client never mistakes a short page
+// for the size it asked for.
 func (q *Query) Limit(def, max int) int {
-	v := q.Str("limit")
-	if v == "" {
+	v, ok := q.value("limit")
+	if !ok {
 		return def
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		q.Fail("limit=%q is not a positive integer (at most %d)", v, max)
+	if err != nil || n < 1 || n > max {
+		q.Fail("limit=%q is not an integer from 1 to %d", Clip(v, 40), max)
 		return 0
 	}
-	return min(n, max)
+	return n
 }
 
 // OneOf reads an enumerated parameter: def when absent, else one of allowed.
 func (q *Query) OneOf(name, def string, allowed ...string) string {
-	v := q.Str(name)
-	if v == "" {
+	v, ok := q.value(name)
+	if !ok {
 		return def
 	}
 	if !slices.Contains(allowed, v) {
