@@ -15,18 +15,33 @@ type OrderStatus string
 
 // Order states.
 const (
+	// OrderNeedsReview: the order message had unusable lines (each carries
+	// its problems); staff correct, accept or reject it (see Review). It
+	// counts in no revenue until it is pending.
+	OrderNeedsReview      OrderStatus = "needs_review"
 	OrderPending          OrderStatus = "pending"
 	OrderProcessing       OrderStatus = "processing"
 	OrderPartiallyShipped OrderStatus = "partially_shipped"
 	OrderShipped          OrderStatus = "shipped"
 	OrderCompleted        OrderStatus = "completed"
-	OrderCanceled         OrderStatus = "canceled"
+	// OrderReturned: the goods of a completed order came back; its revenue
+	// counts until it is refunded.
+	OrderReturned OrderStatus = "returned"
+	// OrderRefunded: some or all of the order's money was paid back
+	// (Order.Refunded); revenue counts what was not.
+	OrderRefunded OrderStatus = "refunded"
+	OrderCanceled OrderStatus = "canceled"
 )
 
 // OrderStatuses lists every order state in lifecycle order.
 var OrderStatuses = []OrderStatus{
-	OrderPending, OrderProcessing, OrderPartiallyShipped, OrderShipped, OrderCompleted, OrderCanceled,
+	OrderNeedsReview, OrderPending, OrderProcessing, OrderPartiallyShipped, OrderShipped, OrderCompleted,
+	OrderReturned, OrderRefunded, OrderCanceled,
 }
+
+// Counted reports whether orders in s count in revenue, reports and
+// customer spend by default: every state but needs_review and canceled.
+func (s OrderStatus) Counted() bool { return s.Valid() && s != OrderNeedsReview && s != OrderCanceled }
 
 // Valid reports whether s is a known order state.
 func (s OrderStatus) Valid() bool { return slices.Contains(OrderStatuses, s) }
@@ -44,6 +59,10 @@ func (s OrderStatus) rank() int {
 		return 4
 	case OrderCompleted:
 		return 5
+	case OrderReturned:
+		return 6
+	case OrderRefunded:
+		return 7
 	}
 	return 0
 }
@@ -59,20 +78,34 @@ func (s OrderStatus) Next() []OrderStatus {
 	return out
 }
 
-// CanMoveTo reports whether the lifecycle allows s → to: forward along
+// CanMoveTo reports whether a status change may move s → to: forward along
 // pending → processing → partially_shipped → shipped → completed (skipping
-// is allowed), and to canceled from anything but completed and canceled.
+// is allowed), completed → returned, to canceled from anything before
+// completed. An order leaves needs_review only through a review (to
+// pending, or canceled by a rejection) and becomes refunded only through a
+// refund, which carries the amounts (see CanRefund); no change leads to
+// needs_review.
 func (s OrderStatus) CanMoveTo(to OrderStatus) bool {
 	switch {
 	case !s.Valid() || !to.Valid():
 		return false
-	case to == OrderCanceled:
-		return s != OrderCompleted && s != OrderCanceled
-	case s == OrderCanceled:
+	case to == OrderNeedsReview || to == OrderRefunded:
 		return false
+	case to == OrderCanceled:
+		return s != OrderCanceled && s.rank() < OrderCompleted.rank()
+	case s == OrderCanceled || s == OrderNeedsReview:
+		return false
+	case to == OrderReturned:
+		return s == OrderCompleted
 	default:
-		return to.rank() > s.rank()
+		return to.rank() > s.rank() && to.rank() <= OrderCompleted.rank()
 	}
+}
+
+// CanRefund reports whether money of an order in s may be paid back:
+// after completed (completed, returned, or refunded in part).
+func (s OrderStatus) CanRefund() bool {
+	return s == OrderCompleted || s == OrderReturned || s == OrderRefunded
 }
 
 // CheckTransition returns nil if s → to is allowed, else an *Error with
@@ -84,6 +117,12 @@ func (s OrderStatus) CheckTransition(to OrderStatus) error {
 	}
 	if s.CanMoveTo(to) {
 		return nil
+	}
+	switch {
+	case s == OrderNeedsReview && to == OrderPending:
+		return Errorf(CodeConflict, "order needs review; correct or accept it with POST /v1/orders/{id}/review")
+	case to == OrderRefunded && s.CanRefund():
+		return Errorf(CodeConflict, "a refund carries its amounts; use POST /v1/orders/{id}/refunds")
 	}
 	next := s.Next()
 	if len(next) == 0 {
@@ -115,28 +154,79 @@ type Order struct {
 	ContextMessageID string
 	TraceID          string
 	Items            []Item
-	Totals           []money.Amount // one per currency
-	OrderedAt        time.Time
-	ReceivedAt       time.Time
-	Warnings         []Problem
-	History          []StatusChange
+	Totals           []money.Amount // one per currency, over the usable lines
+	// Refunded is the money paid back, one per currency (each at most the
+	// total in it); revenue counts Totals less Refunded.
+	Refunded   []money.Amount
+	OrderedAt  time.Time
+	ReceivedAt time.Time
+	Warnings   []Problem
+	History    []StatusChange
 }
 
-// Units returns the number of units across all items.
+// Units returns the number of units across the usable items.
 func (o *Order) Units() int64 {
 	var n int64
 	for _, it := range o.Items {
-		n += it.Quantity
+		if it.Usable() {
+			n += it.Quantity
+		}
 	}
 	return n
 }
 
 // Item is one product line of an order.
+//
+// A line of an order in needs_review may be unusable: it then has
+// Problems (decoder problems with codes and JSON paths), and its Quantity,
+// UnitPrice and LineTotal hold what could be read (zero otherwise); the
+// texts as received are RawQuantity, RawPrice and RawCurrency, which are
+// kept on every line read from a callback, also after a correction.
 type Item struct {
 	ProductRetailerID string
 	Quantity          int64
 	UnitPrice         money.Amount
 	LineTotal         money.Amount
+	RawQuantity       string
+	RawPrice          string
+	RawCurrency       string
+	Problems          []Problem
+}
+
+// Usable reports whether the line counts in the order's totals: it has no
+// problem of severity error.
+func (it *Item) Usable() bool {
+	for _, p := range it.Problems {
+		if p.Severity == "error" {
+			return false
+		}
+	}
+	return true
+}
+
+// NeedsReview reports whether any line of the order is unusable.
+func (o *Order) NeedsReview() bool {
+	for i := range o.Items {
+		if !o.Items[i].Usable() {
+			return true
+		}
+	}
+	return false
+}
+
+// Net returns what the order's revenue counts: its totals less what was
+// refunded, per currency, never below zero.
+func (o *Order) Net() []money.Amount {
+	out := make([]money.Amount, 0, len(o.Totals))
+	for _, t := range o.Totals {
+		for _, r := range o.Refunded {
+			if r.Currency == t.Currency {
+				t.Minor -= r.Minor
+			}
+		}
+		out = append(out, money.Amount{Currency: t.Currency, Minor: max(t.Minor, 0)})
+	}
+	return out
 }
 
 // Customer is the WhatsApp user who placed an order or sent a message, with
@@ -215,7 +305,13 @@ func (o *Order) Validate() error {
 	if len(o.Items) == 0 {
 		return Errorf(CodeInvalid, "order %s has no items", o.ID)
 	}
+	if o.NeedsReview() && o.Status != OrderNeedsReview && o.Status != OrderCanceled {
+		return Errorf(CodeInvalid, "order %s has unusable lines, so its status must be %s, not %s", o.ID, OrderNeedsReview, o.Status)
+	}
 	for i, it := range o.Items {
+		if !it.Usable() {
+			continue
+		}
 		if it.Quantity <= 0 {
 			return Errorf(CodeInvalid, "order %s item %d: quantity %d is not positive", o.ID, i, it.Quantity)
 		}
@@ -229,10 +325,13 @@ func (o *Order) Validate() error {
 	return nil
 }
 
-// ComputeTotals returns the per-currency totals of items.
+// ComputeTotals returns the per-currency totals of the usable items.
 func ComputeTotals(items []Item) ([]money.Amount, error) {
 	var t money.Totals
 	for _, it := range items {
+		if !it.Usable() {
+			continue
+		}
 		if err := t.Add(it.LineTotal); err != nil {
 			return nil, fmt.Errorf("order total: %w", err)
 		}

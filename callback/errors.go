@@ -33,6 +33,7 @@ const (
 	CodeNoCustomerID        = "no_customer_id"        // a message with none of from, from_user_id, from_parent_user_id (to* on echoes)
 	CodePayloadWithheld     = "payload_withheld"      // a message without its payload object, explained by Meta's errors (e.g. 131000, 131051)
 	CodeUnknownField        = "unknown_field"         // a change whose webhook field this package does not know; value kept in Change.Raw
+	CodeCurrencyCase        = "currency_case"         // a currency code not in upper case ("inr"); read as the upper-case code
 )
 
 // RootPath is the Path of a DecodeError about the body as a whole.

@@ -3,6 +3,7 @@ package callback
 import (
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/waorders/waorders/money"
 )
@@ -74,6 +75,12 @@ func (r *reader) item(it *Item) bool {
 	}
 	if r.err != nil {
 		return false
+	}
+	it.RawCurrency = it.Currency
+	if up := strings.ToUpper(it.Currency); up != it.Currency && money.Known(up) {
+		r.report(SeverityWarning, CodeCurrencyCase, r.pathTo("currency"),
+			"currency "+strconv.Quote(it.Currency)+" is not in upper case; read as "+up)
+		it.Currency = up
 	}
 	if it.ProductRetailerID == "" {
 		r.report(SeverityError, CodeMissingField, r.pathTo("product_retailer_id"), "item without product_retailer_id")

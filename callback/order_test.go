@@ -87,7 +87,7 @@ func TestOrderItems(t *testing.T) {
 		{name: "JPYWithDecimals", items: item(`1`, `100.5`, `"JPY"`), problems: []want{{CodeTooPrecise, items + "[0].item_price"}}},
 		{name: "KWDFourDecimals", items: item(`1`, `1.2505`, `"KWD"`), problems: []want{{CodeTooPrecise, items + "[0].item_price"}}},
 		{name: "UnknownCurrency", items: item(`1`, `10`, `"XYZ"`), problems: []want{{CodeUnknownCurrency, items + "[0].currency"}}},
-		{name: "LowerCaseCurrency", items: item(`1`, `10`, `"inr"`), problems: []want{{CodeUnknownCurrency, items + "[0].currency"}}},
+		{name: "LowerCaseUnknownCurrency", items: item(`1`, `10`, `"xyz"`), problems: []want{{CodeUnknownCurrency, items + "[0].currency"}}},
 		{name: "CurrencyMissing", items: `{"product_retailer_id": "sku", "quantity": 1, "item_price": 1}`, problems: []want{{CodeUnknownCurrency, items + "[0].currency"}}},
 		{name: "UnknownCurrencyAndBadPrice", items: item(`1`, `"x"`, `"XYZ"`), problems: []want{{CodeUnknownCurrency, items + "[0].currency"}, {CodeInvalidPrice, items + "[0].item_price"}}},
 		{name: "CurrencyNumber", items: item(`1`, `10`, `356`), problems: []want{{CodeInvalidField, items + "[0].currency"}, {CodeUnknownCurrency, items + "[0].currency"}}},
@@ -230,5 +230,23 @@ func TestOrderPayload(t *testing.T) {
 				t.Error("message with a missing part is usable")
 			}
 		})
+	}
+}
+
+// A currency code known in upper case but sent in another case ("inr") is
+// read as the upper-case code, with a warning: the order is usable.
+func TestOrderLowerCaseCurrency(t *testing.T) {
+	cb := mustDecode(t, orderBody(`{"product_retailer_id": "sku", "quantity": 2, "item_price": 10, "currency": "inr"}`))
+	m := cb.Messages()[0]
+	if !m.Usable() {
+		t.Fatalf("a lower-case known currency makes the order unusable: %+v", m.Problems)
+	}
+	if len(m.Problems) != 1 || m.Problems[0].Code != CodeCurrencyCase || m.Problems[0].Severity != SeverityWarning ||
+		m.Problems[0].Path != items+"[0].currency" {
+		t.Errorf("problems = %+v, want one currency_case warning at the item's currency", m.Problems)
+	}
+	it := m.Order.Items[0]
+	if it.Currency != "INR" || it.RawCurrency != "inr" || it.LineTotal != (money.Amount{Currency: "INR", Minor: 2000}) {
+		t.Errorf("item = %+v, want INR 20.00 read from \"inr\"", it)
 	}
 }

@@ -395,7 +395,9 @@ type Item struct {
 	// RawQuantity and RawPrice are the JSON texts as received.
 	RawQuantity string
 	RawPrice    string
-	Currency    string
+	Currency    string // upper case when the code was known in another case
+	// RawCurrency is the currency as received ("inr" when Currency is "INR").
+	RawCurrency string
 }
 
 // Reaction is an emoji reaction; Emoji is empty when a reaction was removed.

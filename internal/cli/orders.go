@@ -99,6 +99,14 @@ func (o *orderFilterFlags) values() url.Values {
 // amount formats money as the tables show it: "INR 3600.00".
 func amount(a money.Amount) string { return a.Currency + " " + a.Decimal() }
 
+// optAmount shows an amount that may be absent (an unusable line's) as -.
+func optAmount(a *money.Amount) string {
+	if a == nil {
+		return "-"
+	}
+	return amount(*a)
+}
+
 func amounts(as []money.Amount) string {
 	if len(as) == 0 {
 		return "-"
@@ -214,6 +222,9 @@ func orderDetail(w io.Writer, c *apiClient, o *wire.Order) error {
 		{"Text", o.Text},
 		{"Total", amounts(o.Totals)},
 	}
+	if len(o.Refunded) > 0 {
+		f = append(f, [2]string{"Refunded", amounts(o.Refunded)})
+	}
 	for _, p := range o.Warnings {
 		f = append(f, [2]string{"Warning", p.Code + ": " + p.Message})
 	}
@@ -221,9 +232,22 @@ func orderDetail(w io.Writer, c *apiClient, o *wire.Order) error {
 		return err
 	}
 	fmt.Fprintln(w)
-	t := newTable("PRODUCT", "QTY", "UNIT PRICE", "LINE TOTAL").alignRight(1, 2, 3)
-	for _, it := range o.Items {
-		t.row(clean(it.ProductRetailerID, 40), strconv.FormatInt(it.Quantity, 10), clean(amount(it.UnitPrice), 30), clean(amount(it.LineTotal), 30))
+	t := newTable("#", "PRODUCT", "QTY", "UNIT PRICE", "LINE TOTAL", "PROBLEM").alignRight(0, 2, 3, 4)
+	for i, it := range o.Items {
+		qty, unit, line, problem := strconv.FormatInt(it.Quantity, 10), optAmount(it.UnitPrice), optAmount(it.LineTotal), "-"
+		if len(it.Problems) > 0 {
+			// An unusable line shows what was received.
+			qty = it.RawQuantity
+			if it.UnitPrice == nil {
+				unit = strings.TrimSpace(it.RawCurrency + " " + it.RawPrice)
+			}
+			parts := make([]string, len(it.Problems))
+			for k, p := range it.Problems {
+				parts[k] = p.Code + ": " + p.Message
+			}
+			problem = strings.Join(parts, "; ")
+		}
+		t.row(strconv.Itoa(i), clean(it.ProductRetailerID, 40), clean(qty, 20), clean(unit, 30), clean(line, 30), clean(problem, 80))
 	}
 	if err := t.write(w); err != nil {
 		return err

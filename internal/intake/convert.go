@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/callback"
 	"github.com/waorders/waorders/internal/store"
+	"github.com/waorders/waorders/money"
 )
 
 // build turns a decoded callback into the Inbound to write: typed messages
@@ -39,11 +41,12 @@ func build(req *Request, cb *callback.Callback) (*store.Inbound, []record) {
 			m := &msgs[mi]
 			d.Links = append(d.Links, systemLinks(m)...)
 			r := record{kind: "message", id: m.ID, typ: string(m.Type), problems: m.Problems}
-			if m.Usable() {
+			lines, reviewable := lineProblems(m)
+			if m.Usable() || reviewable {
 				msg := toMessage(req, ch, m)
 				mw := store.MessageWrite{Message: msg}
 				if m.Order != nil {
-					mw.Order = toOrder(msg, m)
+					mw.Order = toOrder(msg, m, lines)
 				}
 				r.index = len(d.Messages)
 				d.Messages = append(d.Messages, mw)
@@ -129,7 +132,52 @@ func toMessage(req *Request, ch *callback.Change, m *callback.Message) *waorders
 	return msg
 }
 
-func toOrder(msg *waorders.Message, m *callback.Message) *waorders.Order {
+// lineProblems sorts the error problems of an order message by line: ok
+// is true when every one of them concerns one product line (a quantity,
+// price or currency the decoder could not use) and the order has lines,
+// so the message is stored as an order that needs review instead of being
+// quarantined. Problems of the message itself (no id, no lines, no
+// customer) leave it for the quarantine.
+func lineProblems(m *callback.Message) (lines map[int][]callback.Problem, ok bool) {
+	if m.Usable() || m.Order == nil || len(m.Order.Items) == 0 {
+		return nil, false
+	}
+	lines = map[int][]callback.Problem{}
+	for _, p := range m.Problems {
+		if p.Severity != callback.SeverityError {
+			continue
+		}
+		i, found := itemIndex(p.Path)
+		if !found || i >= len(m.Order.Items) {
+			return nil, false
+		}
+		lines[i] = append(lines[i], p)
+	}
+	return lines, len(lines) > 0
+}
+
+// itemIndex returns the line a problem path points into:
+// "….order.product_items[1].quantity" is line 1.
+func itemIndex(path string) (int, bool) {
+	const key = ".order.product_items["
+	k := strings.LastIndex(path, key)
+	if k < 0 {
+		return 0, false
+	}
+	rest := path[k+len(key):]
+	end := strings.IndexByte(rest, ']')
+	if end <= 0 {
+		return 0, false
+	}
+	i, err := strconv.Atoi(rest[:end])
+	return i, err == nil && i >= 0
+}
+
+// toOrder builds the order of an order message. lines holds the problems
+// of its unusable lines (lineProblems): with any, the order is stored in
+// needs_review, each such line with its problems and the texts received,
+// and its totals are over the usable lines only.
+func toOrder(msg *waorders.Message, m *callback.Message, lines map[int][]callback.Problem) *waorders.Order {
 	o := &waorders.Order{
 		ID:               m.ID,
 		Status:           waorders.OrderPending,
@@ -154,7 +202,20 @@ func toOrder(msg *waorders.Message, m *callback.Message) *waorders.Order {
 			Quantity:          it.Quantity,
 			UnitPrice:         it.UnitPrice,
 			LineTotal:         it.LineTotal,
+			RawQuantity:       it.RawQuantity,
+			RawPrice:          it.RawPrice,
+			RawCurrency:       it.RawCurrency,
 		}
+		if ps := lines[i]; len(ps) > 0 {
+			o.Items[i].Problems = toProblems(ps, false)
+			if o.Items[i].LineTotal.Currency == "" {
+				o.Items[i].LineTotal = money.Amount{}
+			}
+		}
+	}
+	if len(lines) > 0 {
+		o.Status = waorders.OrderNeedsReview
+		o.Totals, _ = waorders.ComputeTotals(o.Items) // cannot overflow: the decoder flagged the line that would
 	}
 	return o
 }

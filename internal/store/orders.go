@@ -28,6 +28,16 @@ type OrdersTx interface {
 	// lifecycle (CodeConflict) and, when p.IfVersion is set, the version
 	// (CodePrecondition), appends to its history and bumps its version.
 	UpdateOrderStatus(ctx context.Context, p UpdateOrderStatusParams) (*waorders.Order, error)
+	// ReviewOrder resolves an order in needs_review (ApplyReview says how):
+	// it corrects lines, accepts the usable lines, or rejects the order
+	// (canceled). An order that becomes pending enters the campaign rollup
+	// in the same transaction. Version check and history as
+	// UpdateOrderStatus.
+	ReviewOrder(ctx context.Context, p ReviewOrderParams) (*waorders.Order, error)
+	// RefundOrder records money paid back (ApplyRefund says what is
+	// allowed): the order becomes refunded and its revenue in the rollup
+	// drops by the amounts, in the same transaction.
+	RefundOrder(ctx context.Context, p RefundOrderParams) (*waorders.Order, error)
 }
 
 // ListOrdersParams selects orders. Zero fields do not filter.

@@ -52,7 +52,10 @@ func validateOrder(messageID string, order *waorders.Order) error {
 		return waorders.Errorf(waorders.CodeInvalid, "order %s does not have the id of its message %s", order.ID, messageID)
 	}
 	o := *order
-	o.ID, o.Status = messageID, waorders.OrderPending
+	o.ID = messageID
+	if o.Status != waorders.OrderNeedsReview {
+		o.Status = waorders.OrderPending // what the drivers store
+	}
 	if err := o.Validate(); err != nil {
 		return err
 	}

@@ -48,12 +48,32 @@ type Campaign struct {
 	Ref2 string `json:"ref2"`
 }
 
-// Item is one product line of an order.
+// Item is one product line of an order. A line of an order that needs
+// review may be unusable: it has problems, and unit_price and line_total
+// are null when they could not be read. raw_* are the texts as received.
 type Item struct {
-	ProductRetailerID string       `json:"product_retailer_id"`
-	Quantity          int64        `json:"quantity"`
-	UnitPrice         money.Amount `json:"unit_price"`
-	LineTotal         money.Amount `json:"line_total"`
+	ProductRetailerID string             `json:"product_retailer_id"`
+	Quantity          int64              `json:"quantity"`
+	UnitPrice         *money.Amount      `json:"unit_price"`
+	LineTotal         *money.Amount      `json:"line_total"`
+	RawQuantity       string             `json:"raw_quantity,omitempty"`
+	RawPrice          string             `json:"raw_price,omitempty"`
+	RawCurrency       string             `json:"raw_currency,omitempty"`
+	Problems          []waorders.Problem `json:"problems,omitempty"`
+}
+
+// NewItem returns the wire form of a line.
+func NewItem(it waorders.Item) Item {
+	v := Item{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, RawQuantity: it.RawQuantity,
+		RawPrice: it.RawPrice, RawCurrency: it.RawCurrency, Problems: it.Problems}
+	if it.UnitPrice.Currency != "" {
+		u, l := it.UnitPrice, it.LineTotal
+		v.UnitPrice = &u
+		if it.Usable() {
+			v.LineTotal = &l
+		}
+	}
+	return v
 }
 
 // History is one status change of an order.
@@ -81,6 +101,7 @@ type Order struct {
 	TraceID          string             `json:"trace_id"`
 	Items            []Item             `json:"items"`
 	Totals           []money.Amount     `json:"totals"`
+	Refunded         []money.Amount     `json:"refunded,omitempty"`
 	Units            int64              `json:"units"`
 	OrderedAt        time.Time          `json:"ordered_at"`
 	ReceivedAt       time.Time          `json:"received_at"`
@@ -100,13 +121,14 @@ func NewOrder(o *waorders.Order) Order {
 		TraceID:          o.TraceID,
 		Items:            make([]Item, len(o.Items)),
 		Totals:           o.Totals,
+		Refunded:         o.Refunded,
 		Units:            o.Units(),
 		OrderedAt:        o.OrderedAt.UTC(),
 		ReceivedAt:       o.ReceivedAt.UTC(),
 		Warnings:         o.Warnings,
 	}
 	for i, it := range o.Items {
-		v.Items[i] = Item(it)
+		v.Items[i] = NewItem(it)
 	}
 	if v.Totals == nil {
 		v.Totals = []money.Amount{}

@@ -81,9 +81,15 @@ func (s *Store) GetCustomer(ctx context.Context, id string) (*waorders.CustomerS
 		}
 		c.Spend = []money.Amount{}
 		var amt money.Amount
-		rows, _ = tx.Query(ctx, `SELECT t.currency, sum(t.amount_minor)::bigint
-			FROM orders o JOIN order_totals t ON t.order_id = o.id
-			WHERE `+setOrders+` GROUP BY t.currency ORDER BY t.currency`, values)
+		// Spend counts what revenue counts: not canceled nor needs_review
+		// orders, less refunds.
+		const counted = ` AND o.status NOT IN ('canceled', 'needs_review')`
+		rows, _ = tx.Query(ctx, `SELECT currency, sum(amount)::bigint FROM (
+			SELECT t.currency, t.amount_minor AS amount FROM orders o JOIN order_totals t ON t.order_id = o.id
+			WHERE `+setOrders+counted+`
+			UNION ALL
+			SELECT r.currency, -r.amount_minor FROM orders o JOIN order_refunds r ON r.order_id = o.id
+			WHERE `+setOrders+counted+`) s GROUP BY currency ORDER BY currency`, values)
 		_, err = pgx.ForEachRow(rows, []any{&amt.Currency, &amt.Minor}, func() error {
 			c.Spend = append(c.Spend, amt)
 			return nil

@@ -85,10 +85,13 @@ func loadOrderDetails(ctx context.Context, q querier, orders []*waorders.Order, 
 		byID[o.ID], ids[i] = o, o.ID
 	}
 	b := &pgx.Batch{}
-	b.Queue(`SELECT order_id, product_retailer_id, quantity, currency, unit_price_minor, line_total_minor
+	b.Queue(`SELECT order_id, product_retailer_id, quantity, currency, unit_price_minor, line_total_minor,
+			raw_quantity, raw_price, raw_currency, problems
 		FROM order_items WHERE order_id = ANY($1) ORDER BY order_id, position`, ids)
 	b.Queue(`SELECT order_id, currency, amount_minor
 		FROM order_totals WHERE order_id = ANY($1) ORDER BY order_id, position`, ids)
+	b.Queue(`SELECT order_id, currency, amount_minor
+		FROM order_refunds WHERE order_id = ANY($1) ORDER BY order_id, currency`, ids)
 	if withHistory {
 		b.Queue(`SELECT order_id, version, at, actor, from_status, to_status, note
 		FROM order_history WHERE order_id = ANY($1) ORDER BY order_id, version`, ids)
@@ -99,9 +102,19 @@ func loadOrderDetails(ctx context.Context, q querier, orders []*waorders.Order, 
 	var oid string
 	var it waorders.Item
 	var cur string
+	var problems []byte
 	rows, _ := br.Query()
-	_, err := pgx.ForEachRow(rows, []any{&oid, &it.ProductRetailerID, &it.Quantity, &cur, &it.UnitPrice.Minor, &it.LineTotal.Minor}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&oid, &it.ProductRetailerID, &it.Quantity, &cur, &it.UnitPrice.Minor, &it.LineTotal.Minor,
+		&it.RawQuantity, &it.RawPrice, &it.RawCurrency, &problems}, func() error {
 		it.UnitPrice.Currency, it.LineTotal.Currency = cur, cur
+		it.Problems = nil
+		if problems != nil {
+			ps, err := parseProblems(problems)
+			if err != nil {
+				return err
+			}
+			it.Problems = ps
+		}
 		if o := byID[oid]; o != nil {
 			o.Items = append(o.Items, it)
 		}
@@ -115,6 +128,16 @@ func loadOrderDetails(ctx context.Context, q querier, orders []*waorders.Order, 
 	_, err = pgx.ForEachRow(rows, []any{&oid, &amt.Currency, &amt.Minor}, func() error {
 		if o := byID[oid]; o != nil {
 			o.Totals = append(o.Totals, amt)
+		}
+		return nil
+	})
+	if err != nil {
+		return interpretError(err)
+	}
+	rows, _ = br.Query()
+	_, err = pgx.ForEachRow(rows, []any{&oid, &amt.Currency, &amt.Minor}, func() error {
+		if o := byID[oid]; o != nil {
+			o.Refunded = append(o.Refunded, amt)
 		}
 		return nil
 	})
@@ -339,5 +362,17 @@ func updateOrderStatus(ctx context.Context, tx pgx.Tx, p store.UpdateOrderStatus
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, interpretError(err)
 	}
-	return getOrder(ctx, tx, id)
+	o, err := getOrder(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if from.Counted() && !p.To.Counted() {
+		// Canceled: the order leaves the revenue, in this transaction.
+		r := store.Rollup{}
+		r.AddDelta(o, o.Net(), -1, true)
+		if err := applyRollup(ctx, tx, r); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
 }

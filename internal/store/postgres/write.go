@@ -615,6 +615,8 @@ type orderCols struct {
 	itemQuantity                   []int64
 	itemCurrency                   []string
 	itemUnitMinor, itemLineMin     []int64
+	itemRawQty, itemRawPrice       []string
+	itemRawCurrency, itemProblems  []string
 	totalOrder, totalCurrency      []string
 	totalPosition                  []int32
 	totalMinor                     []int64
@@ -642,7 +644,7 @@ func (c *orderCols) add(id string, o *waorders.Order, messageReceivedAt time.Tim
 		}
 	}
 	c.id = append(c.id, id)
-	c.status = append(c.status, string(waorders.OrderPending))
+	c.status = append(c.status, string(store.InitialStatus(o)))
 	c.catalogID = append(c.catalogID, clean(o.CatalogID))
 	c.text = append(c.text, clean(o.Text))
 	c.waID = append(c.waID, clean(o.Customer.WaID))
@@ -679,6 +681,16 @@ func (c *orderCols) add(id string, o *waorders.Order, messageReceivedAt time.Tim
 		c.itemCurrency = append(c.itemCurrency, it.UnitPrice.Currency)
 		c.itemUnitMinor = append(c.itemUnitMinor, it.UnitPrice.Minor)
 		c.itemLineMin = append(c.itemLineMin, it.LineTotal.Minor)
+		c.itemRawQty = append(c.itemRawQty, clean(it.RawQuantity))
+		c.itemRawPrice = append(c.itemRawPrice, clean(it.RawPrice))
+		c.itemRawCurrency = append(c.itemRawCurrency, clean(it.RawCurrency))
+		ps := "null"
+		if len(it.Problems) > 0 {
+			if ps, err = problemsJSON(it.Problems); err != nil {
+				return err
+			}
+		}
+		c.itemProblems = append(c.itemProblems, ps)
 	}
 	for k, t := range totals {
 		c.totalOrder = append(c.totalOrder, id)
@@ -707,7 +719,8 @@ func (c *orderCols) args() []any {
 		c.units, c.orderedAt, c.receivedAt, c.warnings, c.search,
 		c.itemOrder, c.itemPosition, c.itemProduct, c.itemQuantity, c.itemCurrency, c.itemUnitMinor, c.itemLineMin,
 		c.totalOrder, c.totalPosition, c.totalCurrency, c.totalMinor,
-		c.soleCurrency, c.soleTotal, c.userID, c.parentUserID, c.username}
+		c.soleCurrency, c.soleTotal, c.userID, c.parentUserID, c.username,
+		c.itemRawQty, c.itemRawPrice, c.itemRawCurrency, c.itemProblems}
 }
 
 // insertOrdersSQL inserts the orders that are new and, for those only (the
@@ -737,10 +750,13 @@ WITH input AS (
 	ON CONFLICT (id) DO NOTHING
 	RETURNING id, status, received_at, ref, ref1, ref2, units, ordered_at
 ), items AS (
-	INSERT INTO order_items (order_id, position, product_retailer_id, quantity, currency, unit_price_minor, line_total_minor)
-	SELECT i.order_id, i.position, i.product, i.quantity, i.currency, i.unit_minor, i.line_minor
-	FROM unnest($21::text[], $22::integer[], $23::text[], $24::bigint[], $25::text[], $26::bigint[], $27::bigint[])
-		AS i(order_id, position, product, quantity, currency, unit_minor, line_minor)
+	INSERT INTO order_items (order_id, position, product_retailer_id, quantity, currency, unit_price_minor, line_total_minor,
+		raw_quantity, raw_price, raw_currency, problems)
+	SELECT i.order_id, i.position, i.product, i.quantity, i.currency, i.unit_minor, i.line_minor,
+		i.raw_quantity, i.raw_price, i.raw_currency, nullif(i.problems::jsonb, 'null'::jsonb)
+	FROM unnest($21::text[], $22::integer[], $23::text[], $24::bigint[], $25::text[], $26::bigint[], $27::bigint[],
+		$37::text[], $38::text[], $39::text[], $40::text[])
+		AS i(order_id, position, product, quantity, currency, unit_minor, line_minor, raw_quantity, raw_price, raw_currency, problems)
 	JOIN new ON new.id = i.order_id
 ), totals AS (
 	INSERT INTO order_totals (order_id, position, currency, amount_minor)
@@ -750,6 +766,7 @@ WITH input AS (
 ), grouped AS (
 	SELECT g.grouping, g.campaign, date_trunc('day', n.ordered_at, 'UTC') AS day, n.id, n.units, n.ordered_at
 	FROM new n CROSS JOIN LATERAL (VALUES ('ref', n.ref), ('ref1', n.ref1), ('ref2', n.ref2)) AS g(grouping, campaign)
+	WHERE n.status <> 'needs_review' -- enters the rollup when reviewed
 ), rollup AS (
 	-- The new orders only, summed per rollup row; one statement taking
 	-- the rows in key order, so concurrent writers cannot deadlock.

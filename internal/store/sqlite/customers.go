@@ -103,11 +103,16 @@ FROM orders o WHERE `+setOrders, string(set)).Scan(&c.OrderCount, &first, &last)
 		}
 		c.FirstOrderAt, c.LastOrderAt = nullMicros(first), nullMicros(last)
 		// An order's first total is in its row, further currencies in order_totals.
+		// Spend counts what revenue counts: not canceled nor needs_review
+		// orders, less refunds.
+		const counted = " AND o.status NOT IN ('canceled', 'needs_review')"
 		rows, err = tx.QueryContext(ctx, `SELECT currency, sum(amount) FROM (
-    SELECT o.currency AS currency, o.total_minor AS amount FROM orders o WHERE `+setOrders+`
+    SELECT o.currency AS currency, o.total_minor AS amount FROM orders o WHERE `+setOrders+counted+` AND o.currency <> ''
     UNION ALL
-    SELECT t.currency, t.amount_minor FROM order_totals t JOIN orders o ON o.seq = t.order_seq WHERE `+setOrders+`
-) GROUP BY currency ORDER BY currency`, string(set), string(set))
+    SELECT t.currency, t.amount_minor FROM order_totals t JOIN orders o ON o.seq = t.order_seq WHERE `+setOrders+counted+`
+    UNION ALL
+    SELECT r.currency, -r.amount_minor FROM order_refunds r JOIN orders o ON o.seq = r.order_seq WHERE `+setOrders+counted+`
+) GROUP BY currency ORDER BY currency`, string(set), string(set), string(set))
 		if err != nil {
 			return interpretError(err)
 		}

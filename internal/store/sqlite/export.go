@@ -23,8 +23,11 @@ const exportColumn = `json_array(o.seq, o.id, o.status, o.version, o.catalog_id,
     o.phone_number_id, o.display_phone_number, o.waba_id, o.ref, o.ref1, o.ref2, o.reply_to,
     o.context_message_id, o.trace_id, o.ordered_at, o.received_at, o.currency, o.total_minor, o.warnings,
     o.customer_user_id, o.customer_parent_user_id, o.customer_username) ||
-    (SELECT json_group_array(json_array(i.product_retailer_id, i.quantity, i.currency, i.unit_minor, i.line_minor) ORDER BY i.idx)
-        FROM order_items i WHERE i.order_seq = o.seq)`
+    (SELECT json_group_array(json_array(i.product_retailer_id, i.quantity, i.currency, i.unit_minor, i.line_minor,
+        i.raw_quantity, i.raw_price, i.raw_currency, i.problems) ORDER BY i.idx)
+        FROM order_items i WHERE i.order_seq = o.seq) ||
+    (SELECT json_group_array(json_array(r.currency, r.amount_minor) ORDER BY r.currency)
+        FROM order_refunds r WHERE r.order_seq = o.seq)`
 
 // exportOrders reads one page of up to limit+1 orders after cur (newest
 // first) with their items and totals, as ListOrders returns them.
@@ -108,7 +111,9 @@ func decodeExportOrder(b []byte) (*waorders.Order, int64, error) {
 	o.ReplyTo, o.ContextMessageID, o.TraceID = d.str(), d.str(), d.str()
 	o.OrderedAt, o.ReceivedAt = fromMicros(d.int()), fromMicros(d.int())
 	first.Currency, first.Minor = d.str(), d.int()
-	o.Totals = []money.Amount{first}
+	if first.Currency != "" {
+		o.Totals = []money.Amount{first}
+	}
 	warnings, ok := d.optStr()
 	o.Customer.UserID, o.Customer.ParentUserID, o.Customer.Username = d.str(), d.str(), d.str()
 	d.close()
@@ -119,8 +124,24 @@ func decodeExportOrder(b []byte) (*waorders.Order, int64, error) {
 		it.UnitPrice.Currency = d.str()
 		it.LineTotal.Currency = it.UnitPrice.Currency
 		it.UnitPrice.Minor, it.LineTotal.Minor = d.int(), d.int()
+		it.RawQuantity, it.RawPrice, it.RawCurrency = d.str(), d.str(), d.str()
+		if problems, ok := d.optStr(); ok && d.err == nil {
+			ps, err := decodeProblems(sql.NullString{String: problems, Valid: true})
+			if err != nil {
+				return nil, 0, fmt.Errorf("order %s: %w", o.ID, err)
+			}
+			it.Problems = ps
+		}
 		d.close()
 		o.Items = append(o.Items, it)
+	}
+	d.close()
+	for d.open(); d.more(); {
+		var a money.Amount
+		d.open()
+		a.Currency, a.Minor = d.str(), d.int()
+		d.close()
+		o.Refunded = append(o.Refunded, a)
 	}
 	d.close()
 	if d.err == nil && d.i != len(d.b) {

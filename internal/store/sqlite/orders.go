@@ -39,7 +39,9 @@ func scanOrder(sc interface{ Scan(...any) error }) (*waorders.Order, int64, erro
 	}
 	o.Status = waorders.OrderStatus(status)
 	o.OrderedAt, o.ReceivedAt = fromMicros(ordered), fromMicros(received)
-	o.Totals = []money.Amount{first}
+	if first.Currency != "" { // '' for an order in needs_review without a usable line
+		o.Totals = []money.Amount{first}
+	}
 	var err error
 	if o.Warnings, err = decodeProblems(warnings); err != nil {
 		return nil, 0, fmt.Errorf("order %s: %w", o.ID, err)
@@ -75,6 +77,9 @@ WHERE o.seq = (SELECT seq FROM messages WHERE id = ?)`, id))
 		return nil, err
 	}
 	if err := loadTotals(ctx, tx, seqs, bySeq); err != nil {
+		return nil, err
+	}
+	if err := loadRefunds(ctx, tx, seqs, bySeq); err != nil {
 		return nil, err
 	}
 	if o.History, err = loadHistory(ctx, tx, o, seq); err != nil {
@@ -120,7 +125,8 @@ FROM order_history WHERE order_seq = ? ORDER BY version`, seq)
 // loadItems fills the items of the orders in bySeq; seqs is the JSON array
 // of their seqs.
 func loadItems(ctx context.Context, tx *sql.Tx, seqs string, bySeq map[int64]*waorders.Order) error {
-	rows, err := tx.QueryContext(ctx, `SELECT order_seq, product_retailer_id, quantity, currency, unit_minor, line_minor
+	rows, err := tx.QueryContext(ctx, `SELECT order_seq, product_retailer_id, quantity, currency, unit_minor, line_minor,
+    raw_quantity, raw_price, raw_currency, problems
 FROM order_items WHERE order_seq IN (SELECT value FROM json_each(?)) ORDER BY order_seq, idx`, seqs)
 	if err != nil {
 		return interpretError(err)
@@ -131,11 +137,17 @@ FROM order_items WHERE order_seq IN (SELECT value FROM json_each(?)) ORDER BY or
 			seq      int64
 			currency string
 			it       waorders.Item
+			problems sql.NullString
 		)
-		if err := rows.Scan(&seq, &it.ProductRetailerID, &it.Quantity, &currency, &it.UnitPrice.Minor, &it.LineTotal.Minor); err != nil {
+		if err := rows.Scan(&seq, &it.ProductRetailerID, &it.Quantity, &currency, &it.UnitPrice.Minor, &it.LineTotal.Minor,
+			&it.RawQuantity, &it.RawPrice, &it.RawCurrency, &problems); err != nil {
 			return interpretError(err)
 		}
 		it.UnitPrice.Currency, it.LineTotal.Currency = currency, currency
+		var err error
+		if it.Problems, err = decodeProblems(problems); err != nil {
+			return err
+		}
 		if o := bySeq[seq]; o != nil {
 			o.Items = append(o.Items, it)
 		}
@@ -161,6 +173,29 @@ FROM order_totals WHERE order_seq IN (SELECT value FROM json_each(?)) ORDER BY o
 		}
 		if o := bySeq[seq]; o != nil {
 			o.Totals = append(o.Totals, a)
+		}
+	}
+	return interpretError(rows.Err())
+}
+
+// loadRefunds fills the refunded amounts of the orders in bySeq.
+func loadRefunds(ctx context.Context, tx *sql.Tx, seqs string, bySeq map[int64]*waorders.Order) error {
+	rows, err := tx.QueryContext(ctx, `SELECT order_seq, currency, amount_minor
+FROM order_refunds WHERE order_seq IN (SELECT value FROM json_each(?)) ORDER BY order_seq, currency`, seqs)
+	if err != nil {
+		return interpretError(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			seq int64
+			a   money.Amount
+		)
+		if err := rows.Scan(&seq, &a.Currency, &a.Minor); err != nil {
+			return interpretError(err)
+		}
+		if o := bySeq[seq]; o != nil {
+			o.Refunded = append(o.Refunded, a)
 		}
 	}
 	return interpretError(rows.Err())
@@ -271,6 +306,9 @@ func (s *Store) listOrders(ctx context.Context, q orderQuery, cur store.Cursor, 
 		}
 		seqs = append(seqs, ']')
 		if err := loadItems(ctx, tx, string(seqs), bySeq); err != nil {
+			return err
+		}
+		if err := loadRefunds(ctx, tx, string(seqs), bySeq); err != nil {
 			return err
 		}
 		return loadTotals(ctx, tx, string(seqs), bySeq)

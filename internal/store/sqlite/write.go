@@ -10,6 +10,7 @@ import (
 
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/internal/store"
+	"github.com/waorders/waorders/money"
 )
 
 // itemsPerStmt is how many order lines one INSERT writes: an order's lines
@@ -36,11 +37,12 @@ ON CONFLICT (id) DO NOTHING`
     phone_number_id, display_phone_number, waba_id, ref, ref1, ref2, reply_to, context_message_id,
     trace_id, search, ordered_at, received_at, units, currency, total_minor, warnings,
     customer_user_id, customer_parent_user_id, customer_username)
-VALUES (?, ?, 'pending', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-	sqlInsertItems = `INSERT INTO order_items (order_seq, idx, product_retailer_id, quantity, currency, unit_minor, line_minor)
+	sqlInsertItems = `INSERT INTO order_items (order_seq, idx, product_retailer_id, quantity, currency, unit_minor, line_minor,
+    raw_quantity, raw_price, raw_currency, problems)
 VALUES `
-	sqlItemValues = `(?, ?, ?, ?, ?, ?, ?)`
+	sqlItemValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	sqlInsertTotal = `INSERT INTO order_totals (order_seq, idx, currency, amount_minor) VALUES (?, ?, ?, ?)`
 
@@ -160,7 +162,7 @@ func (ws *writeStmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
 		qid:      tx.StmtContext(ctx, ws.quarantined),
 		change:   tx.StmtContext(ctx, ws.change),
 		link:     tx.StmtContext(ctx, ws.link),
-		args:     make([]any, 0, 7*itemsPerStmt),
+		args:     make([]any, 0, 11*itemsPerStmt),
 		rollup:   store.Rollup{},
 	}
 	for i, s := range ws.items {
@@ -360,8 +362,12 @@ func (st *txStmts) writeOrder(seq int64, id string, o *waorders.Order, received 
 	if err != nil {
 		return fmt.Errorf("order %s: %w", id, err)
 	}
-	first := totals[0]
-	_, err = st.order.ExecContext(st.ctx, seq, id, o.CatalogID, o.Text,
+	var first money.Amount // an order in needs_review may have no usable line: '' and 0
+	if len(totals) > 0 {
+		first = totals[0]
+	}
+	status := store.InitialStatus(o)
+	_, err = st.order.ExecContext(st.ctx, seq, id, string(status), o.CatalogID, o.Text,
 		o.Customer.WaID, o.Customer.Name, o.Business.PhoneNumberID, o.Business.DisplayPhoneNumber, o.Business.WABAID,
 		o.Campaign.Ref, o.Campaign.Ref1, o.Campaign.Ref2, o.ReplyTo, o.ContextMessageID, o.TraceID,
 		store.SearchText(o.Customer.Name, o.Text), micros(o.OrderedAt), micros(received), o.Units(),
@@ -373,20 +379,28 @@ func (st *txStmts) writeOrder(seq int64, id string, o *waorders.Order, received 
 		chunk := o.Items[start:min(start+itemsPerStmt, len(o.Items))]
 		args := st.args[:0]
 		for i, it := range chunk {
+			problems, err := problemsText(it.Problems)
+			if err != nil {
+				return err
+			}
 			args = append(args, seq, start+i, it.ProductRetailerID, it.Quantity,
-				it.UnitPrice.Currency, it.UnitPrice.Minor, it.LineTotal.Minor)
+				it.UnitPrice.Currency, it.UnitPrice.Minor, it.LineTotal.Minor,
+				it.RawQuantity, it.RawPrice, it.RawCurrency, problems)
 		}
 		if _, err := st.items[len(chunk)-1].ExecContext(st.ctx, args...); err != nil {
 			return fmt.Errorf("insert order %s items: %w", id, interpretError(err))
 		}
 		clear(args)
 	}
-	for i, t := range totals[1:] {
-		if _, err := st.total.ExecContext(st.ctx, seq, i+1, t.Currency, t.Minor); err != nil {
+	for i := 1; i < len(totals); i++ {
+		t := totals[i]
+		if _, err := st.total.ExecContext(st.ctx, seq, i, t.Currency, t.Minor); err != nil {
 			return fmt.Errorf("insert order %s total %s: %w", id, t.Currency, interpretError(err))
 		}
 	}
-	st.rollup.AddOrder(o, totals)
+	if status.Counted() { // an order in needs_review enters the rollup when reviewed
+		st.rollup.AddOrder(o, totals)
+	}
 	return nil
 }
 
