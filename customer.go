@@ -53,7 +53,19 @@ type CampaignRow struct {
 	Bucket       time.Time // start of the interval; zero without one
 	Orders       int64
 	Units        int64
-	Revenue      []money.Amount // one per currency, never summed across
+	Revenue      []money.Amount // one per currency, never summed across; refunds subtracted
 	FirstOrderAt time.Time
 	LastOrderAt  time.Time
+	// ByStatus splits the figures by order status, in lifecycle order, when
+	// the report was asked for it.
+	ByStatus []StatusFigures
+}
+
+// StatusFigures are the orders, units and revenue of one order status in
+// a report row.
+type StatusFigures struct {
+	Status  OrderStatus
+	Orders  int64
+	Units   int64
+	Revenue []money.Amount
 }

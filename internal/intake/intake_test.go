@@ -205,8 +205,9 @@ func TestUnusableMessageQuarantinedOthersStored(t *testing.T) {
 	t.Parallel()
 	st := openSQLite(t)
 	in := newTestIntake(t, st, Config{})
-	// Two messages: one good order, one with quantity 0.
-	body := testkit.Kaleyra(orderMsg("wamid.GOOD", "1", "10"), orderMsg("wamid.BAD", "0", "10")).Bytes()
+	// Two messages: one good order, one order without lines (a line with
+	// problems would make an order that needs review instead).
+	body := testkit.Kaleyra(orderMsg("wamid.GOOD", "1", "10"), testkit.Order("wamid.BAD").RawItems()).Bytes()
 	res, err := process(t, in, "req-1", body)
 	if err != nil {
 		t.Fatal(err)
@@ -218,8 +219,8 @@ func TestUnusableMessageQuarantinedOthersStored(t *testing.T) {
 		t.Errorf("good message: %s", res.Messages[0].Result)
 	}
 	bad := res.Messages[1]
-	if bad.Result != store.Quarantined || bad.QuarantineID == 0 || len(bad.Errors) == 0 || bad.Errors[0].Code != callback.CodeInvalidQuantity {
-		t.Fatalf("bad message = %+v, want quarantined with invalid_quantity", bad)
+	if bad.Result != store.Quarantined || bad.QuarantineID == 0 || len(bad.Errors) == 0 || bad.Errors[0].Code != callback.CodeNoItems {
+		t.Fatalf("bad message = %+v, want quarantined with no_items", bad)
 	}
 	if _, err := st.GetOrder(context.Background(), "wamid.BAD"); waorders.ErrorCode(err) != waorders.CodeNotFound {
 		t.Errorf("bad order stored: err = %v", err)
@@ -413,5 +414,58 @@ func TestStoreRejectionIsQuarantinedNotRetried(t *testing.T) {
 	}
 	if string(q.Body) != string(req.Body) || q.Reason != CodeRejectedByStore {
 		t.Errorf("quarantine = reason %s body %q", q.Reason, q.Body)
+	}
+}
+
+// An order with unusable lines is stored in needs_review with each problem
+// on its line, not quarantined; a lower-case currency is read as the code
+// with a warning.
+func TestOrderWithBadLinesNeedsReview(t *testing.T) {
+	t.Parallel()
+	st := openSQLite(t)
+	in := newTestIntake(t, st, Config{})
+	body := testkit.Kaleyra(
+		testkit.Order("wamid.CART").RawItem(`"shirt"`, "2", "1600", `"INR"`).RawItem(`"pant"`, "0", "2000", `"INR"`),
+		testkit.Order("wamid.YEN").RawItem(`"tea"`, "1", "1500.50", `"JPY"`).RawItem(`"cup"`, "1", "300", `"JPY"`),
+		testkit.Order("wamid.LOWER").RawItem(`"shirt"`, "1", "10", `"inr"`),
+	).Bytes()
+	res, err := process(t, in, "req-1", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range res.Messages {
+		if m.Result != store.Stored || m.QuarantineID != 0 {
+			t.Errorf("%s: %s (quarantine %d), want stored", m.ID, m.Result, m.QuarantineID)
+		}
+	}
+	cart, err := st.GetOrder(context.Background(), "wamid.CART")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cart.Status != waorders.OrderNeedsReview || cart.Items[0].Problems != nil || len(cart.Items[1].Problems) != 1 ||
+		cart.Items[1].Problems[0].Code != callback.CodeInvalidQuantity || cart.Items[1].RawQuantity != "0" {
+		t.Errorf("cart = %s %+v", cart.Status, cart.Items)
+	}
+	if len(cart.Totals) != 1 || cart.Totals[0].Minor != 320000 {
+		t.Errorf("cart totals %v, want the shirt line's INR 3200.00", cart.Totals)
+	}
+	yen, err := st.GetOrder(context.Background(), "wamid.YEN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if yen.Status != waorders.OrderNeedsReview || yen.Items[0].Problems[0].Code != callback.CodeTooPrecise || yen.Items[0].RawPrice != "1500.50" {
+		t.Errorf("yen = %s %+v", yen.Status, yen.Items)
+	}
+	lower, err := st.GetOrder(context.Background(), "wamid.LOWER")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lower.Status != waorders.OrderPending || lower.Totals[0].Currency != "INR" || lower.Items[0].RawCurrency != "inr" ||
+		len(lower.Warnings) != 1 || lower.Warnings[0].Code != callback.CodeCurrencyCase {
+		t.Errorf("lower = %s %v %+v warnings %+v", lower.Status, lower.Totals, lower.Items, lower.Warnings)
+	}
+	page, err := st.ListQuarantine(context.Background(), store.ListQuarantineParams{})
+	if err != nil || len(page.Entries) != 0 {
+		t.Errorf("quarantine = %+v, %v; want empty", page, err)
 	}
 }

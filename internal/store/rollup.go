@@ -102,8 +102,10 @@ func WholeDays(since, until time.Time) (from, to time.Time, ok bool) {
 // CampaignAcc merges partial campaign figures (rollup rows, edge orders)
 // into the rows of a report.
 type CampaignAcc struct {
-	daily bool
-	rows  map[campaignKey]*campaignAcc
+	daily    bool
+	byStatus bool
+	loc      *time.Location
+	rows     map[campaignKey]*campaignAcc
 }
 
 type campaignKey struct {
@@ -112,19 +114,74 @@ type campaignKey struct {
 }
 
 type campaignAcc struct {
-	row     waorders.CampaignRow
-	revenue money.Totals
+	row      waorders.CampaignRow
+	revenue  money.Totals
+	byStatus map[waorders.OrderStatus]*statusAcc
+}
+
+type statusAcc struct {
+	orders, units int64
+	revenue       money.Totals
 }
 
 // NewCampaignAcc returns an empty accumulator; daily buckets rows by UTC day.
 func NewCampaignAcc(daily bool) *CampaignAcc {
-	return &CampaignAcc{daily: daily, rows: map[campaignKey]*campaignAcc{}}
+	return &CampaignAcc{daily: daily, loc: time.UTC, rows: map[campaignKey]*campaignAcc{}}
+}
+
+// NewCampaignAccFor returns an empty accumulator for the report q: rows by
+// day in q's location when q is daily, and figures per status when asked.
+func NewCampaignAccFor(q CampaignReportParams) *CampaignAcc {
+	return &CampaignAcc{daily: q.Interval == "day", byStatus: q.ByStatus, loc: q.loc(), rows: map[campaignKey]*campaignAcc{}}
+}
+
+// LocalDay returns the midnight, in loc, that starts the day of t in loc.
+func LocalDay(t time.Time, loc *time.Location) time.Time {
+	if loc == time.UTC {
+		return t.UTC().Truncate(Day)
+	}
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+}
+
+// AddOrder adds one order (read from the orders, not the rollup) with its
+// status, units and time.
+func (c *CampaignAcc) AddOrder(campaign string, status waorders.OrderStatus, at time.Time, units int64) {
+	c.AddOrders(campaign, at, 1, units, at, at)
+	if c.byStatus {
+		s := c.get(campaign, at).status(status)
+		s.orders++
+		s.units += units
+	}
+}
+
+// AddOrderRevenue adds revenue of an order in status (negative: a refund).
+func (c *CampaignAcc) AddOrderRevenue(campaign string, status waorders.OrderStatus, at time.Time, amount money.Amount) error {
+	if err := c.AddRevenue(campaign, at, amount); err != nil {
+		return err
+	}
+	if c.byStatus {
+		return c.get(campaign, at).status(status).revenue.Add(amount)
+	}
+	return nil
+}
+
+func (a *campaignAcc) status(s waorders.OrderStatus) *statusAcc {
+	if a.byStatus == nil {
+		a.byStatus = map[waorders.OrderStatus]*statusAcc{}
+	}
+	v := a.byStatus[s]
+	if v == nil {
+		v = &statusAcc{}
+		a.byStatus[s] = v
+	}
+	return v
 }
 
 func (c *CampaignAcc) get(campaign string, at time.Time) *campaignAcc {
 	k := campaignKey{campaign: campaign}
 	if c.daily {
-		k.bucket = at.UTC().Truncate(Day)
+		k.bucket = LocalDay(at, c.loc)
 	}
 	a := c.rows[k]
 	if a == nil {
@@ -157,10 +214,18 @@ func (c *CampaignAcc) AddRevenue(campaign string, day time.Time, amount money.Am
 // revenue sorted by currency code.
 func (c *CampaignAcc) Rows() []waorders.CampaignRow {
 	out := make([]waorders.CampaignRow, 0, len(c.rows))
+	byCode := func(x, y money.Amount) int { return strings.Compare(x.Currency, y.Currency) }
 	for _, a := range c.rows {
-		a.row.Revenue = slices.SortedFunc(slices.Values(a.revenue.List()), func(x, y money.Amount) int {
-			return strings.Compare(x.Currency, y.Currency)
-		})
+		a.row.Revenue = slices.SortedFunc(slices.Values(a.revenue.List()), byCode)
+		if c.byStatus {
+			a.row.ByStatus = []waorders.StatusFigures{}
+			for _, st := range waorders.OrderStatuses {
+				if s := a.byStatus[st]; s != nil {
+					a.row.ByStatus = append(a.row.ByStatus, waorders.StatusFigures{Status: st, Orders: s.orders, Units: s.units,
+						Revenue: slices.SortedFunc(slices.Values(s.revenue.List()), byCode)})
+				}
+			}
+		}
 		out = append(out, a.row)
 	}
 	slices.SortFunc(out, func(x, y waorders.CampaignRow) int {

@@ -23,9 +23,11 @@ func TestIdentityMigration(t *testing.T) {
 	}
 	mustWriteOne(storetest.NewOrderInbound(storetest.NewOrder("wamid.old", storetest.Base)))
 	mustWriteOne(storetest.NewStatusInbound(storetest.NewStatus("wamid.out", "read", storetest.RankRead, storetest.Base)))
-	// As before 0004: no customer key, no recipient key.
+	// As before 0004: no customer key, no recipient key. PostgreSQL
+	// migrates from the highest version applied: the later ones (written
+	// to run again) are forgotten too.
 	exec(t, url, schema, `UPDATE messages SET customer_key = ''; UPDATE statuses SET recipient_key = '';
-		DELETE FROM schema_migrations WHERE version = 4`)
+		DELETE FROM schema_migrations WHERE version >= 4`)
 	if err := s.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}

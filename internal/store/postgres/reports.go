@@ -27,19 +27,24 @@ func (s *Store) CampaignReport(ctx context.Context, q store.CampaignReportParams
 		return nil, err
 	}
 	col := campaignColumns[q.GroupBy]
-	acc := store.NewCampaignAcc(q.Interval == "day")
+	acc := store.NewCampaignAccFor(q)
+	statuses, _ := q.ReportStatuses()
+	names := make([]string, len(statuses))
+	for i, st := range statuses {
+		names[i] = string(st)
+	}
 	b := &pgx.Batch{}
 	var reads []func(pgx.BatchResults) error
 	from, to, whole := store.WholeDays(q.Since, q.Until)
 	switch {
-	case !whole:
-		reads = append(reads, queueCampaignOrders(b, acc, col, q.Since, q.Until)...)
+	case !whole || !q.FromRollup():
+		reads = append(reads, queueCampaignOrders(b, acc, col, names, q.Since, q.Until)...)
 	default:
 		if !q.Since.IsZero() && q.Since.Before(from) {
-			reads = append(reads, queueCampaignOrders(b, acc, col, q.Since, from)...)
+			reads = append(reads, queueCampaignOrders(b, acc, col, names, q.Since, from)...)
 		}
 		if !q.Until.IsZero() && to.Before(q.Until) {
-			reads = append(reads, queueCampaignOrders(b, acc, col, to, q.Until)...)
+			reads = append(reads, queueCampaignOrders(b, acc, col, names, to, q.Until)...)
 		}
 		reads = append(reads, queueCampaignRollup(b, acc, q.GroupBy, from, to))
 	}
@@ -90,38 +95,42 @@ func queueCampaignRollup(b *pgx.Batch, acc *store.CampaignAcc, grouping string, 
 }
 
 // queueCampaignOrders queues the reads of the orders placed in
-// [since, until) (zero: unbounded), through the ordered_at index.
-func queueCampaignOrders(b *pgx.Batch, acc *store.CampaignAcc, col string, since, until time.Time) []func(pgx.BatchResults) error {
+// [since, until) (zero: unbounded) whose status is in statuses, one row per
+// order (and per currency and refund), so the accumulator can bucket them
+// by local day and status.
+func queueCampaignOrders(b *pgx.Batch, acc *store.CampaignAcc, col string, statuses []string, since, until time.Time) []func(pgx.BatchResults) error {
 	c := &conds{}
+	c.add("o.status = ANY(?)", statuses)
 	if !since.IsZero() {
 		c.add("o.ordered_at >= ?", since.UTC())
 	}
 	if !until.IsZero() {
 		c.add("o.ordered_at < ?", until.UTC())
 	}
-	const day = `date_trunc('day', o.ordered_at, 'UTC')`
-	b.Queue(`SELECT `+col+`, `+day+`, count(*), sum(o.units)::bigint, min(o.ordered_at), max(o.ordered_at)
-		FROM orders o`+c.sql()+` GROUP BY 1, 2`, c.args...)
-	b.Queue(`SELECT `+col+`, `+day+`, t.currency, sum(t.amount_minor)::bigint
-		FROM orders o JOIN order_totals t ON t.order_id = o.id`+c.sql()+` GROUP BY 1, 2, 3`, c.args...)
+	b.Queue(`SELECT `+col+`, o.status, o.ordered_at, o.units FROM orders o`+c.sql(), c.args...)
+	b.Queue(`SELECT `+col+`, o.status, o.ordered_at, t.currency, t.amount_minor
+		FROM orders o JOIN order_totals t ON t.order_id = o.id`+c.sql()+`
+		UNION ALL
+		SELECT `+col+`, o.status, o.ordered_at, r.currency, -r.amount_minor
+		FROM orders o JOIN order_refunds r ON r.order_id = o.id`+c.sql(), c.args...)
 	var (
-		campaign, currency  string
-		bucket, first, last time.Time
-		orders, units, sum  int64
+		campaign, status, currency string
+		at                         time.Time
+		units, sum                 int64
 	)
 	return []func(pgx.BatchResults) error{
 		func(br pgx.BatchResults) error {
 			rows, _ := br.Query()
-			_, err := pgx.ForEachRow(rows, []any{&campaign, &bucket, &orders, &units, &first, &last}, func() error {
-				acc.AddOrders(campaign, bucket, orders, units, first, last)
+			_, err := pgx.ForEachRow(rows, []any{&campaign, &status, &at, &units}, func() error {
+				acc.AddOrder(campaign, waorders.OrderStatus(status), at.UTC(), units)
 				return nil
 			})
 			return err
 		},
 		func(br pgx.BatchResults) error {
 			rows, _ := br.Query()
-			_, err := pgx.ForEachRow(rows, []any{&campaign, &bucket, &currency, &sum}, func() error {
-				return acc.AddRevenue(campaign, bucket, money.Amount{Currency: currency, Minor: sum})
+			_, err := pgx.ForEachRow(rows, []any{&campaign, &status, &at, &currency, &sum}, func() error {
+				return acc.AddOrderRevenue(campaign, waorders.OrderStatus(status), at.UTC(), money.Amount{Currency: currency, Minor: sum})
 			})
 			return err
 		},

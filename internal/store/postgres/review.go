@@ -44,7 +44,22 @@ func applyRollup(ctx context.Context, tx pgx.Tx, r store.Rollup) error {
 			k.Grouping, clean(k.Campaign), k.Day.UTC(), k.Currency, d.Orders, d.Units, d.Revenue, d.First.UTC(), d.Last.UTC())
 	}
 	for _, k := range keys {
-		if k.Currency == "" {
+		if k.Currency == "" && r[k].Orders < 0 {
+			// An order left the row: its first and last order times are
+			// those of the orders still counted (through the campaign index).
+			col := campaignColumns[k.Grouping]
+			b.Queue(`UPDATE campaign_days c SET first_at = coalesce(m.first, c.first_at), last_at = coalesce(m.last, c.last_at)
+				FROM (SELECT min(o.ordered_at) AS first, max(o.ordered_at) AS last FROM orders o
+					WHERE `+col+` = $2 AND o.ordered_at >= $3 AND o.ordered_at < $3 + interval '1 day'
+					AND o.status NOT IN ('canceled', 'needs_review')) m
+				WHERE c.grouping = $1 AND c.campaign = $2 AND c.day = $3 AND c.currency = ''`,
+				k.Grouping, clean(k.Campaign), k.Day.UTC())
+			// A currency no counted order of the row has any more leaves it.
+			b.Queue(`DELETE FROM campaign_days c WHERE c.grouping = $1 AND c.campaign = $2 AND c.day = $3 AND c.currency <> ''
+				AND NOT EXISTS (SELECT 1 FROM orders o JOIN order_totals t ON t.order_id = o.id
+					WHERE `+col+` = $2 AND o.ordered_at >= $3 AND o.ordered_at < $3 + interval '1 day'
+					AND o.status NOT IN ('canceled', 'needs_review') AND t.currency = c.currency)`,
+				k.Grouping, clean(k.Campaign), k.Day.UTC())
 			b.Queue(`DELETE FROM campaign_days WHERE grouping = $1 AND campaign = $2 AND day = $3
 				AND (SELECT orders FROM campaign_days WHERE grouping = $1 AND campaign = $2 AND day = $3 AND currency = '') <= 0`,
 				k.Grouping, clean(k.Campaign), k.Day.UTC())

@@ -103,9 +103,28 @@ func applyRollup(ctx context.Context, tx *sql.Tx, r store.Rollup) error {
 			return fmt.Errorf("update campaign rollup: %w", interpretError(err))
 		}
 	}
-	for k := range r {
-		if k.Currency != "" {
+	for k, d := range r {
+		if k.Currency != "" || d.Orders >= 0 {
 			continue
+		}
+		// An order left the row: its first and last order times are
+		// those of the orders still counted (through the campaign index).
+		col := campaignColumns[k.Grouping]
+		if _, err := tx.ExecContext(ctx, `UPDATE campaign_days SET
+    first_at = coalesce((SELECT min(o.ordered_at) FROM orders o WHERE `+col+` = ?1 AND o.ordered_at >= ?2 AND o.ordered_at < ?2 + ?3
+        AND o.status NOT IN ('canceled', 'needs_review')), first_at),
+    last_at = coalesce((SELECT max(o.ordered_at) FROM orders o WHERE `+col+` = ?1 AND o.ordered_at >= ?2 AND o.ordered_at < ?2 + ?3
+        AND o.status NOT IN ('canceled', 'needs_review')), last_at)
+WHERE grouping = ?4 AND campaign = ?1 AND day = ?2 AND currency = ''`, k.Campaign, micros(k.Day), dayMicros, k.Grouping); err != nil {
+			return fmt.Errorf("update campaign rollup: %w", interpretError(err))
+		}
+		// A currency no counted order of the row has any more leaves it.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM campaign_days WHERE grouping = ?4 AND campaign = ?1 AND day = ?2
+AND currency <> '' AND NOT EXISTS (SELECT 1 FROM orders o WHERE `+col+` = ?1 AND o.ordered_at >= ?2 AND o.ordered_at < ?2 + ?3
+    AND o.status NOT IN ('canceled', 'needs_review') AND (o.currency = campaign_days.currency
+        OR EXISTS (SELECT 1 FROM order_totals t WHERE t.order_seq = o.seq AND t.currency = campaign_days.currency)))`,
+			k.Campaign, micros(k.Day), dayMicros, k.Grouping); err != nil {
+			return fmt.Errorf("update campaign rollup: %w", interpretError(err))
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM campaign_days WHERE grouping = ? AND campaign = ? AND day = ?
 AND (SELECT orders FROM campaign_days WHERE grouping = ? AND campaign = ? AND day = ? AND currency = '') <= 0`,

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -19,29 +20,33 @@ const dayMicros = int64(24 * time.Hour / time.Microsecond)
 var campaignColumns = map[string]string{"ref": "o.ref", "ref1": "o.ref1", "ref2": "o.ref2"}
 
 // CampaignReport groups orders by q.GroupBy ("" is a campaign of its own),
-// and by UTC day when q.Interval is "day". Rows are sorted by bucket, then
-// campaign (byte order); revenue is per currency, sorted by code, never
-// summed across currencies. Whole UTC days of the window come from the
-// campaign_days rollup; only the partial days at its edges (a since or
-// until not at midnight UTC) are read from the orders.
+// and by day (in q.Location) when q.Interval is "day". Rows are sorted by
+// bucket, then campaign (byte order); revenue is per currency, sorted by
+// code, never summed across currencies, refunds subtracted. Orders count
+// when their status is in q.Statuses (default: all but canceled;
+// needs_review never). For the default statuses, without figures per
+// status and with UTC days, whole UTC days of the window come from the
+// campaign_days rollup and only the partial days at its edges are read
+// from the orders; any other report is read from the orders of the window.
 func (s *Store) CampaignReport(ctx context.Context, q store.CampaignReportParams) ([]waorders.CampaignRow, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
 	col := campaignColumns[q.GroupBy]
-	acc := store.NewCampaignAcc(q.Interval == "day")
+	acc := store.NewCampaignAccFor(q)
+	statuses, _ := q.ReportStatuses()
 	from, to, whole := store.WholeDays(q.Since, q.Until)
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		if !whole {
-			return campaignFromOrders(ctx, tx, acc, col, q.Since, q.Until)
+		if !whole || !q.FromRollup() {
+			return campaignFromOrders(ctx, tx, acc, col, statuses, q.Since, q.Until)
 		}
 		if !q.Since.IsZero() && q.Since.Before(from) {
-			if err := campaignFromOrders(ctx, tx, acc, col, q.Since, from); err != nil {
+			if err := campaignFromOrders(ctx, tx, acc, col, statuses, q.Since, from); err != nil {
 				return err
 			}
 		}
 		if !q.Until.IsZero() && to.Before(q.Until) {
-			if err := campaignFromOrders(ctx, tx, acc, col, to, q.Until); err != nil {
+			if err := campaignFromOrders(ctx, tx, acc, col, statuses, to, q.Until); err != nil {
 				return err
 			}
 		}
@@ -88,12 +93,20 @@ FROM campaign_days`+whereClause(where), args...)
 }
 
 // campaignFromOrders adds the orders placed in [since, until) (zero:
-// unbounded), read through the ordered_at index.
-func campaignFromOrders(ctx context.Context, tx *sql.Tx, acc *store.CampaignAcc, col string, since, until time.Time) error {
-	var (
-		where []string
-		args  []any
-	)
+// unbounded) whose status is in statuses, one row per order (and per
+// currency and refund), so the accumulator can bucket them by local day
+// and status.
+func campaignFromOrders(ctx context.Context, tx *sql.Tx, acc *store.CampaignAcc, col string, statuses []waorders.OrderStatus,
+	since, until time.Time) error {
+	names := make([]string, len(statuses))
+	for i, st := range statuses {
+		names[i] = string(st)
+	}
+	set, err := json.Marshal(names)
+	if err != nil {
+		return err
+	}
+	where, args := []string{"o.status IN (SELECT value FROM json_each(?))"}, []any{string(set)}
 	if !since.IsZero() {
 		where, args = append(where, "o.ordered_at >= ?"), append(args, since.UnixMicro())
 	}
@@ -101,36 +114,34 @@ func campaignFromOrders(ctx context.Context, tx *sql.Tx, acc *store.CampaignAcc,
 		where, args = append(where, "o.ordered_at < ?"), append(args, until.UnixMicro())
 	}
 	cond := whereClause(where)
-	// Days are floored, also before 1970.
-	day := fmt.Sprintf("(o.ordered_at - ((o.ordered_at %% %[1]d) + %[1]d) %% %[1]d)", dayMicros)
-	rows, err := tx.QueryContext(ctx, `SELECT `+col+`, `+day+`, count(*), sum(o.units), min(o.ordered_at), max(o.ordered_at)
-FROM orders o`+cond+` GROUP BY 1, 2`, args...)
+	rows, err := tx.QueryContext(ctx, `SELECT `+col+`, o.status, o.ordered_at, o.units FROM orders o`+cond, args...)
 	if err != nil {
 		return interpretError(err)
 	}
 	defer rows.Close()
 	var (
-		campaign               string
-		d, orders, units, f, l int64
+		campaign, status string
+		at, units        int64
 	)
 	for rows.Next() {
-		if err := rows.Scan(&campaign, &d, &orders, &units, &f, &l); err != nil {
+		if err := rows.Scan(&campaign, &status, &at, &units); err != nil {
 			return interpretError(err)
 		}
-		acc.AddOrders(campaign, time.UnixMicro(d), orders, units, time.UnixMicro(f), time.UnixMicro(l))
+		acc.AddOrder(campaign, waorders.OrderStatus(status), fromMicros(at), units)
 	}
 	if err := rows.Err(); err != nil {
 		return interpretError(err)
 	}
 	rows.Close()
 
-	// An order's first total is in its row, further currencies in order_totals.
-	args = append(args, args...)
-	rows, err = tx.QueryContext(ctx, `SELECT c, d, currency, sum(amount) FROM (
-    SELECT `+col+` AS c, `+day+` AS d, o.currency AS currency, o.total_minor AS amount FROM orders o`+cond+`
-    UNION ALL
-    SELECT `+col+`, `+day+`, t.currency, t.amount_minor FROM order_totals t JOIN orders o ON o.seq = t.order_seq`+cond+`
-) GROUP BY 1, 2, 3`, args...)
+	// An order's first total is in its row, further currencies in
+	// order_totals; refunds subtract.
+	all := append(append(append([]any{}, args...), args...), args...)
+	rows, err = tx.QueryContext(ctx, `SELECT `+col+`, o.status, o.ordered_at, o.currency, o.total_minor FROM orders o`+cond+` AND o.currency <> ''
+UNION ALL
+SELECT `+col+`, o.status, o.ordered_at, t.currency, t.amount_minor FROM order_totals t JOIN orders o ON o.seq = t.order_seq`+cond+`
+UNION ALL
+SELECT `+col+`, o.status, o.ordered_at, r.currency, -r.amount_minor FROM order_refunds r JOIN orders o ON o.seq = r.order_seq`+cond, all...)
 	if err != nil {
 		return interpretError(err)
 	}
@@ -140,10 +151,10 @@ FROM orders o`+cond+` GROUP BY 1, 2`, args...)
 		minor    int64
 	)
 	for rows.Next() {
-		if err := rows.Scan(&campaign, &d, &currency, &minor); err != nil {
+		if err := rows.Scan(&campaign, &status, &at, &currency, &minor); err != nil {
 			return interpretError(err)
 		}
-		if err := acc.AddRevenue(campaign, time.UnixMicro(d), money.Amount{Currency: currency, Minor: minor}); err != nil {
+		if err := acc.AddOrderRevenue(campaign, waorders.OrderStatus(status), fromMicros(at), money.Amount{Currency: currency, Minor: minor}); err != nil {
 			return err
 		}
 	}

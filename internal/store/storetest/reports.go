@@ -26,7 +26,7 @@ func testCustomerSummary(t *testing.T, s store.Store) {
 		mk("c3", 2*time.Hour, "cust-a", "", NewItem("socks", 1, Money("INR", 50000)), NewItem("oud", 1, Money("AED", 1000))),
 		mk("c4", 3*time.Hour, "cust-b", "Priya", NewItem("shirt", 9, Money("INR", 100))),
 	)
-	// Every order counts, whatever its status.
+	// A canceled order is counted among the orders but not in the spend.
 	mustUpdate(t, s, "c2", waorders.OrderCanceled)
 
 	got, err := s.GetCustomer(t.Context(), "cust-a")
@@ -37,7 +37,7 @@ func testCustomerSummary(t *testing.T, s store.Store) {
 		ID: "cust-a", WaID: "cust-a", Name: "Samuel", FirstOrderAt: Base, LastOrderAt: Base.Add(2 * time.Hour), OrderCount: 3,
 		Identifiers: []waorders.CustomerID{{Kind: waorders.IDWa, Value: "cust-a"}}, Names: []string{"Samuel", "Sam"},
 		MessageCount: 3,
-		Spend:        []money.Amount{Money("AED", 1000), Money("INR", 410000), Money("USD", 3398)}, // by currency code
+		Spend:        []money.Amount{Money("AED", 1000), Money("INR", 410000)}, // by currency code; c2 (USD) canceled
 	}
 	diff(t, "customer", want, got)
 	wantUTC(t, "customer", got.FirstOrderAt, got.LastOrderAt)
@@ -63,7 +63,7 @@ func campaignOrders(t *testing.T, s store.Store) {
 		mk("k5", day.Add(26*time.Hour), "", "", "", NewItem("tea", 1, Money("JPY", 1500))),
 		mk("k6", day.Add(27*time.Hour), "", "bags", "x", NewItem("bag", 1, Money("INR", 99900)), NewItem("strap", 2, Money("USD", 500))),
 	)
-	// Every order counts, whatever its status.
+	// A canceled order counts in no report by default.
 	mustUpdate(t, s, "k4", waorders.OrderCanceled)
 }
 
@@ -80,20 +80,34 @@ func testCampaignReport(t *testing.T, s store.Store) {
 		{"Ref1", store.CampaignReportParams{GroupBy: "ref1"}, []waorders.CampaignRow{
 			// Sorted by campaign in byte order: "" first, upper case before lower.
 			{Campaign: "", Orders: 1, Units: 1, Revenue: []money.Amount{Money("JPY", 1500)}, FirstOrderAt: at(26 * time.Hour), LastOrderAt: at(26 * time.Hour)},
-			{Campaign: "Summer", Orders: 1, Units: 1, Revenue: []money.Amount{Money("INR", 50000)}, FirstOrderAt: at(25 * time.Hour), LastOrderAt: at(25 * time.Hour)},
 			{Campaign: "bags", Orders: 1, Units: 3, Revenue: []money.Amount{Money("INR", 99900), Money("USD", 1000)}, FirstOrderAt: at(27 * time.Hour), LastOrderAt: at(27 * time.Hour)},
 			{Campaign: "shoes", Orders: 3, Units: 7, Revenue: []money.Amount{Money("INR", 390000), Money("USD", 3398)}, FirstOrderAt: at(10 * time.Hour), LastOrderAt: at(24*time.Hour + 30*time.Minute)},
 		}},
 		{"Ref", store.CampaignReportParams{GroupBy: "ref"}, []waorders.CampaignRow{
 			{Campaign: "", Orders: 2, Units: 4, Revenue: []money.Amount{Money("INR", 99900), Money("JPY", 1500), Money("USD", 1000)}, FirstOrderAt: at(26 * time.Hour), LastOrderAt: at(27 * time.Hour)},
 			{Campaign: "a", Orders: 2, Units: 4, Revenue: []money.Amount{Money("INR", 360000), Money("USD", 3398)}, FirstOrderAt: at(10 * time.Hour), LastOrderAt: at(last)},
-			{Campaign: "b", Orders: 2, Units: 4, Revenue: []money.Amount{Money("INR", 80000)}, FirstOrderAt: at(24*time.Hour + 30*time.Minute), LastOrderAt: at(25 * time.Hour)},
+			{Campaign: "b", Orders: 1, Units: 3, Revenue: []money.Amount{Money("INR", 30000)}, FirstOrderAt: at(24*time.Hour + 30*time.Minute), LastOrderAt: at(24*time.Hour + 30*time.Minute)},
 		}},
 		{"Ref2Window", store.CampaignReportParams{GroupBy: "ref2", Since: at(last), Until: at(27 * time.Hour)}, []waorders.CampaignRow{
-			{Campaign: "", Orders: 3, Units: 4, Revenue: []money.Amount{Money("INR", 50000), Money("JPY", 1500), Money("USD", 3398)}, FirstOrderAt: at(last), LastOrderAt: at(26 * time.Hour)},
+			{Campaign: "", Orders: 2, Units: 3, Revenue: []money.Amount{Money("JPY", 1500), Money("USD", 3398)}, FirstOrderAt: at(last), LastOrderAt: at(26 * time.Hour)},
 			{Campaign: "x", Orders: 1, Units: 3, Revenue: []money.Amount{Money("INR", 30000)}, FirstOrderAt: at(24*time.Hour + 30*time.Minute), LastOrderAt: at(24*time.Hour + 30*time.Minute)},
 		}},
 		{"Empty", store.CampaignReportParams{GroupBy: "ref1", Since: at(100 * time.Hour)}, nil},
+		// The canceled order, asked for: read from the orders.
+		{"Canceled", store.CampaignReportParams{GroupBy: "ref1", Statuses: []waorders.OrderStatus{waorders.OrderCanceled}}, []waorders.CampaignRow{
+			{Campaign: "Summer", Orders: 1, Units: 1, Revenue: []money.Amount{Money("INR", 50000)}, FirstOrderAt: at(25 * time.Hour), LastOrderAt: at(25 * time.Hour)},
+		}},
+		{"ByStatus", store.CampaignReportParams{GroupBy: "ref", Statuses: []waorders.OrderStatus{waorders.OrderPending, waorders.OrderCanceled}, ByStatus: true}, []waorders.CampaignRow{
+			{Campaign: "", Orders: 2, Units: 4, Revenue: []money.Amount{Money("INR", 99900), Money("JPY", 1500), Money("USD", 1000)}, FirstOrderAt: at(26 * time.Hour), LastOrderAt: at(27 * time.Hour),
+				ByStatus: []waorders.StatusFigures{{Status: waorders.OrderPending, Orders: 2, Units: 4, Revenue: []money.Amount{Money("INR", 99900), Money("JPY", 1500), Money("USD", 1000)}}}},
+			{Campaign: "a", Orders: 2, Units: 4, Revenue: []money.Amount{Money("INR", 360000), Money("USD", 3398)}, FirstOrderAt: at(10 * time.Hour), LastOrderAt: at(last),
+				ByStatus: []waorders.StatusFigures{{Status: waorders.OrderPending, Orders: 2, Units: 4, Revenue: []money.Amount{Money("INR", 360000), Money("USD", 3398)}}}},
+			{Campaign: "b", Orders: 2, Units: 4, Revenue: []money.Amount{Money("INR", 80000)}, FirstOrderAt: at(24*time.Hour + 30*time.Minute), LastOrderAt: at(25 * time.Hour),
+				ByStatus: []waorders.StatusFigures{
+					{Status: waorders.OrderPending, Orders: 1, Units: 3, Revenue: []money.Amount{Money("INR", 30000)}},
+					{Status: waorders.OrderCanceled, Orders: 1, Units: 1, Revenue: []money.Amount{Money("INR", 50000)}},
+				}},
+		}},
 	}
 	for _, tt := range tests {
 		got, err := s.CampaignReport(t.Context(), tt.q)
@@ -121,7 +135,6 @@ func testCampaignReportByDay(t *testing.T, s store.Store) {
 	want := []waorders.CampaignRow{
 		{Campaign: "shoes", Bucket: d1, Orders: 2, Units: 4, Revenue: []money.Amount{Money("INR", 360000), Money("USD", 3398)}, FirstOrderAt: d1.Add(10 * time.Hour), LastOrderAt: d1.Add(last)},
 		{Campaign: "", Bucket: d2, Orders: 1, Units: 1, Revenue: []money.Amount{Money("JPY", 1500)}, FirstOrderAt: d2.Add(2 * time.Hour), LastOrderAt: d2.Add(2 * time.Hour)},
-		{Campaign: "Summer", Bucket: d2, Orders: 1, Units: 1, Revenue: []money.Amount{Money("INR", 50000)}, FirstOrderAt: d2.Add(time.Hour), LastOrderAt: d2.Add(time.Hour)},
 		{Campaign: "bags", Bucket: d2, Orders: 1, Units: 3, Revenue: []money.Amount{Money("INR", 99900), Money("USD", 1000)}, FirstOrderAt: d2.Add(3 * time.Hour), LastOrderAt: d2.Add(3 * time.Hour)},
 		{Campaign: "shoes", Bucket: d2, Orders: 1, Units: 3, Revenue: []money.Amount{Money("INR", 30000)}, FirstOrderAt: d2.Add(30 * time.Minute), LastOrderAt: d2.Add(30 * time.Minute)},
 	}
@@ -141,6 +154,35 @@ func testCampaignReportByDay(t *testing.T, s store.Store) {
 	}
 }
 
+// testCampaignReportLocalDays checks daily buckets in a business time zone
+// (IST, +05:30): k1 (10:00 UTC, 15:30 IST) and k2 (23:59:59 UTC on the 2nd,
+// 05:29 IST on the 3rd) fall on different local days; k3 (00:30 UTC on the
+// 3rd) on the 3rd. Buckets are local midnights.
+func testCampaignReportLocalDays(t *testing.T, s store.Store) {
+	campaignOrders(t, s)
+	d1 := time.Date(2026, 3, 2, 0, 0, 0, 0, ist)
+	d2 := time.Date(2026, 3, 3, 0, 0, 0, 0, ist)
+	utc := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	last := 23*time.Hour + 59*time.Minute + 59*time.Second + 999999*time.Microsecond
+	got, err := s.CampaignReport(t.Context(), store.CampaignReportParams{GroupBy: "ref1", Interval: "day", Location: ist,
+		Since: d1, Until: d2.Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []waorders.CampaignRow{
+		{Campaign: "shoes", Bucket: d1, Orders: 1, Units: 2, Revenue: []money.Amount{Money("INR", 360000)}, FirstOrderAt: utc.Add(10 * time.Hour), LastOrderAt: utc.Add(10 * time.Hour)},
+		{Campaign: "", Bucket: d2, Orders: 1, Units: 1, Revenue: []money.Amount{Money("JPY", 1500)}, FirstOrderAt: utc.Add(26 * time.Hour), LastOrderAt: utc.Add(26 * time.Hour)},
+		{Campaign: "bags", Bucket: d2, Orders: 1, Units: 3, Revenue: []money.Amount{Money("INR", 99900), Money("USD", 1000)}, FirstOrderAt: utc.Add(27 * time.Hour), LastOrderAt: utc.Add(27 * time.Hour)},
+		{Campaign: "shoes", Bucket: d2, Orders: 2, Units: 5, Revenue: []money.Amount{Money("INR", 30000), Money("USD", 3398)}, FirstOrderAt: utc.Add(last), LastOrderAt: utc.Add(24*time.Hour + 30*time.Minute)},
+	}
+	diff(t, "report by IST day", want, got)
+	for _, r := range got {
+		if r.Bucket.Location() != ist {
+			t.Errorf("bucket %v is not in the business zone", r.Bucket)
+		}
+	}
+}
+
 func testCampaignReportInvalid(t *testing.T, s store.Store) {
 	_, err := s.CampaignReport(t.Context(), store.CampaignReportParams{GroupBy: "ref3"})
 	wantCode(t, "group by ref3", err, waorders.CodeInvalid)
@@ -148,6 +190,10 @@ func testCampaignReportInvalid(t *testing.T, s store.Store) {
 	wantCode(t, "group by an injection", err, waorders.CodeInvalid)
 	_, err = s.CampaignReport(t.Context(), store.CampaignReportParams{GroupBy: "ref1", Interval: "week"})
 	wantCode(t, "interval week", err, waorders.CodeInvalid)
+	_, err = s.CampaignReport(t.Context(), store.CampaignReportParams{GroupBy: "ref1", Statuses: []waorders.OrderStatus{waorders.OrderNeedsReview}})
+	wantCode(t, "status needs_review", err, waorders.CodeInvalid)
+	_, err = s.CampaignReport(t.Context(), store.CampaignReportParams{GroupBy: "ref1", Statuses: []waorders.OrderStatus{"lost"}})
+	wantCode(t, "status lost", err, waorders.CodeInvalid)
 }
 
 // testCampaignReportWindows checks the report over windows whose edges fall
@@ -311,6 +357,7 @@ func RunReports(t *testing.T, open Open) {
 		{"CustomerSummary", testCustomerSummary},
 		{"CampaignReport", testCampaignReport},
 		{"CampaignReportByDay", testCampaignReportByDay},
+		{"CampaignReportLocalDays", testCampaignReportLocalDays},
 		{"CampaignReportInvalid", testCampaignReportInvalid},
 		{"CampaignReportWindows", testCampaignReportWindows},
 	})

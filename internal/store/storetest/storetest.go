@@ -68,6 +68,7 @@ func Run(t *testing.T, open Open) {
 	RunOrders(t, open)
 	RunLifecycle(t, open)
 	RunReports(t, open)
+	RunReview(t, open)
 	RunQuarantine(t, open)
 	RunCustomers(t, open)
 	RunChanges(t, open)

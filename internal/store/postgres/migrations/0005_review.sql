@@ -28,20 +28,3 @@ ALTER TABLE quarantine
     ADD COLUMN IF NOT EXISTS repeats integer NOT NULL DEFAULT 0,
     ADD COLUMN IF NOT EXISTS last_seen_at timestamptz;
 CREATE UNIQUE INDEX IF NOT EXISTS quarantine_body_idx ON quarantine (body_hash) WHERE body_hash <> '';
-
--- The rollup counts only orders that count in revenue (not canceled, not
--- needs_review); it counted canceled orders until now: rebuilt.
-DELETE FROM campaign_days;
-INSERT INTO campaign_days (grouping, campaign, day, currency, orders, units, revenue_minor, first_at, last_at)
-SELECT g.grouping, g.campaign, date_trunc('day', o.ordered_at, 'UTC'), '', count(*), sum(o.units), 0,
-    min(o.ordered_at), max(o.ordered_at)
-FROM orders o CROSS JOIN LATERAL (VALUES ('ref', o.ref), ('ref1', o.ref1), ('ref2', o.ref2)) AS g(grouping, campaign)
-WHERE o.status NOT IN ('canceled', 'needs_review')
-GROUP BY 1, 2, 3
-UNION ALL
-SELECT g.grouping, g.campaign, date_trunc('day', o.ordered_at, 'UTC'), t.currency, 0, 0, sum(t.amount_minor),
-    min(o.ordered_at), max(o.ordered_at)
-FROM orders o JOIN order_totals t ON t.order_id = o.id
-    CROSS JOIN LATERAL (VALUES ('ref', o.ref), ('ref1', o.ref1), ('ref2', o.ref2)) AS g(grouping, campaign)
-WHERE o.status NOT IN ('canceled', 'needs_review')
-GROUP BY 1, 2, 3, 4;
