@@ -154,12 +154,16 @@ func (m *serveMain) Run(ctx context.Context) error {
 		writers = cfg.Writers
 	}
 	in := intake.New(st, intake.Config{MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Writers: writers, Logger: log, Metrics: met})
+	loc, err := cfg.BusinessLocation()
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		Addr: cfg.Addr, Store: st, Intake: in, Auth: authn, Metrics: met, Logger: log,
 		APITokens: cfg.APITokens, MetaAppSecrets: cfg.MetaAppSecrets, MetaVerifyToken: cfg.MetaVerifyToken,
 		InsecureNoAuth: cfg.InsecureNoAuth, MaxBodyBytes: cfg.MaxBody,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout,
-		WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout,
+		WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout, BusinessTZ: loc,
 	})
 	if err != nil {
 		return err

@@ -787,8 +787,10 @@ func TestQuarantineCommands(t *testing.T) {
 		t.Fatalf("no quarantine id in %s", body)
 	}
 	bodyID := strconv.FormatInt(rejected.Error.QuarantineID, 10)
-	if got := r.results(r.post("/v1/callbacks/kaleyra", orderBody("wamid.ZEROQTY", 0), "X-Callback-Secret", e2eSecret)); len(got) != 1 || got[0] != "quarantined" {
-		t.Fatalf("zero quantity: %v, want quarantined", got)
+	// An order without lines is quarantined (one with a bad line needs review).
+	noItems := testkit.Kaleyra(testkit.Order("wamid.NOITEMS").Name("Buyer").RawItems()).Bytes()
+	if got := r.results(r.post("/v1/callbacks/kaleyra", noItems, "X-Callback-Secret", e2eSecret)); len(got) != 1 || got[0] != "quarantined" {
+		t.Fatalf("no items: %v, want quarantined", got)
 	}
 
 	env := envFunc(map[string]string{"WAORDERS_API_TOKEN": e2eToken, "WAORDERS_SERVER": r.url})
@@ -806,8 +808,8 @@ func TestQuarantineCommands(t *testing.T) {
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "ID") {
 		t.Fatalf("quarantine list:\n%s\nwant a header and two entries", out)
 	}
-	if f := strings.Fields(lines[1]); !slicesContain(f, "invalid_quantity") || !slicesContain(f, "wamid.ZEROQTY") {
-		t.Errorf("newest entry %q, want the zero quantity", lines[1])
+	if f := strings.Fields(lines[1]); !slicesContain(f, "no_items") || !slicesContain(f, "wamid.NOITEMS") {
+		t.Errorf("newest entry %q, want the order without items", lines[1])
 	}
 	if f := strings.Fields(lines[2]); f[0] != bodyID || !slicesContain(f, "invalid_json") {
 		t.Errorf("oldest entry %q, want %s invalid_json", lines[2], bodyID)

@@ -56,6 +56,10 @@ type Serve struct {
 	LogLevel  string
 	LogFormat string
 	DebugAddr string
+
+	// BusinessTZ is the business time zone (IANA name): the day boundaries
+	// of reports and of date-only since/until values on the API.
+	BusinessTZ string
 }
 
 // ServeSecrets are the flags of Serve whose values are never printed.
@@ -93,6 +97,7 @@ func (c *Serve) Flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.BatchWait, "batch-wait", 0, "group commit: how long to wait for more callbacks before committing (0: commit what is queued)")
 	fs.IntVar(&c.Writers, "writers", 2, "PostgreSQL: concurrent group-commit writers per instance; more overlap commits on a database with cores to spare (SQLite always uses 1)")
 
+	fs.StringVar(&c.BusinessTZ, "business-tz", "UTC", "the business time `zone` (IANA name, e.g. Asia/Kolkata): day boundaries of reports and of date-only since/until")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log `format`: text or json")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this `host:port`, apart from the API; off when empty. Keep it on loopback: it needs no credentials")
@@ -155,6 +160,9 @@ func (c *Serve) Validate() error {
 			errs = append(errs, fmt.Errorf("--debug-addr %q: use host:port, like 127.0.0.1:6060", c.DebugAddr))
 		}
 	}
+	if _, err := c.BusinessLocation(); err != nil {
+		errs = append(errs, err)
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -166,6 +174,19 @@ func (c *Serve) Validate() error {
 		errs = append(errs, fmt.Errorf("--log-format %q: use text or json", c.LogFormat))
 	}
 	return errors.Join(errs...)
+}
+
+// BusinessLocation returns the business time zone; "" is UTC (never the
+// machine's zone: a report must not change with the host it runs on).
+func (c *Serve) BusinessLocation() (*time.Location, error) {
+	if c.BusinessTZ == "" {
+		return time.UTC, nil
+	}
+	loc, err := LoadTZ(c.BusinessTZ)
+	if err != nil {
+		return nil, fmt.Errorf("--business-tz: %w", err)
+	}
+	return loc, nil
 }
 
 // HasCallbackAuth reports whether any callback authentication is configured.

@@ -74,24 +74,25 @@ func TestBadInputIsQuarantined(t *testing.T) {
 		})
 	}
 
-	// A readable callback with one good and one unusable order.
+	// A readable callback with one good and one unusable order (without
+	// lines: an order with a bad line is stored for review instead).
 	mixed := testkit.Kaleyra(
 		testkit.Order("wamid.MIXEDGOOD").Name("Good"),
-		testkit.Order("wamid.MIXEDBAD").Name("Bad").RawItem(`"SKU-1"`, `0`, `100`, `"INR"`)).Refs("mixed", "mixed-1", "mixed-2").Bytes()
+		testkit.Order("wamid.MIXEDBAD").Name("Bad").RawItems()).Refs("mixed", "mixed-1", "mixed-2").Bytes()
 	a := wantAnswer(t, b.kaleyra(t, mixed))
 	if len(a.Messages) != 2 || a.Messages[0].Result != "stored" || a.Messages[1].Result != "quarantined" {
 		t.Fatalf("answer %+v, want stored and quarantined", a)
 	}
 	bad := a.Messages[1]
-	if bad.ID != "wamid.MIXEDBAD" || bad.QuarantineID <= 0 || !slices.Contains(codes(bad.Errors), "invalid_quantity") {
-		t.Errorf("bad message %+v, want quarantined with invalid_quantity", bad)
+	if bad.ID != "wamid.MIXEDBAD" || bad.QuarantineID <= 0 || !slices.Contains(codes(bad.Errors), "no_items") {
+		t.Errorf("bad message %+v, want quarantined with no_items", bad)
 	}
 	b.get(t, "/v1/orders/wamid.MIXEDGOOD", http.StatusOK, nil)
 	b.get(t, "/v1/orders/wamid.MIXEDBAD", http.StatusNotFound, nil)
 	var qbad wire.Quarantine
 	b.get(t, "/v1/quarantine/"+strconv.FormatInt(bad.QuarantineID, 10), http.StatusOK, &qbad)
-	if qbad.Kind != "message" || qbad.MessageID != "wamid.MIXEDBAD" || qbad.Reason != "invalid_quantity" || qbad.Body == nil || *qbad.Body != string(mixed) {
-		t.Errorf("entry %+v, want the message entry with reason invalid_quantity and the body", qbad)
+	if qbad.Kind != "message" || qbad.MessageID != "wamid.MIXEDBAD" || qbad.Reason != "no_items" || qbad.Body == nil || *qbad.Body != string(mixed) {
+		t.Errorf("entry %+v, want the message entry with reason no_items and the body", qbad)
 	}
 	ids = append(ids, bad.QuarantineID)
 

@@ -67,7 +67,7 @@ import (
 //     send them); any other JSON kind is invalid_price.
 //   - Unknown message types, unknown fields and unknown status values are
 //     kept (with a warning), never rejected.
-//   - One unusable message (zero quantity, say) quarantines only itself:
+//   - One unusable message (an order without lines, say) quarantines only itself:
 //     the callback answers 200 and its good messages are stored. A message
 //     quarantined again later is answered with its existing entry, which
 //     keeps the first body; the new body is kept as its callback row.
@@ -242,37 +242,39 @@ func hostileCases() []hostileCase {
 		{name: "MessagesAsObject", req: kal([]byte(`{"meta_object":{"value":{"messages":{"id":"wamid.H-OBJ"}}}}`)), status: http.StatusBadRequest, code: "invalid_field"},
 		{name: "MetaObjectWithoutValue", req: kal([]byte(`{"meta_object":{"field":"messages"}}`)), status: http.StatusBadRequest, code: "missing_field"},
 
-		// Well-formed callbacks with unusable parts: 200, the part quarantined.
+		// Well-formed callbacks with unusable parts: 200; an order with
+		// unusable lines is stored for review (needs_review, the problems
+		// in the answer), any other unusable part quarantined.
 		{name: "Price400Digits", req: kal(hkBody(hkItem("P400", "1", strings.Repeat("9", 400), `"INR"`))),
-			status: http.StatusOK, results: []string{"quarantined"}, problem: "amount_overflow"},
+			status: http.StatusOK, results: []string{"stored"}, problem: "amount_overflow"},
 		{name: "Quantity400Digits", req: kal(hkBody(hkItem("Q400", strings.Repeat("9", 400), "1", `"INR"`))),
-			status: http.StatusOK, results: []string{"quarantined"}, problem: "invalid_quantity"},
+			status: http.StatusOK, results: []string{"stored"}, problem: "invalid_quantity"},
 		{name: "HugeExponents", req: kal(hkBody(
 			hkItem("EXP1", "1e400", "1", `"INR"`),
 			hkItem("EXP2", "1", "1e-400", `"INR"`),
 			hkItem("EXP3", "1", "0e999999999999", `"INR"`))),
-			status: http.StatusOK, results: []string{"quarantined", "quarantined", "stored"}},
+			status: http.StatusOK, results: []string{"stored", "stored", "stored"}},
 		{name: "Price20Decimals", req: kal(hkBody(hkItem("P20", "1", "1600.12345678901234567890", `"INR"`))),
-			status: http.StatusOK, results: []string{"quarantined"}, problem: "too_many_decimals"},
+			status: http.StatusOK, results: []string{"stored"}, problem: "too_many_decimals"},
 		{name: "Price20ZeroDecimals", req: kal(hkBody(hkItem("P20Z", "2", "1600.00000000000000000000", `"INR"`))),
 			status: http.StatusOK, results: []string{"stored"}, check: hostileTotal("wamid.H-P20Z", "INR", 320000)},
 		{name: "NegativeQuantity", req: kal(hkBody(hkItem("QNEG", "-1", "1600", `"INR"`))),
-			status: http.StatusOK, results: []string{"quarantined"}, problem: "invalid_quantity"},
+			status: http.StatusOK, results: []string{"stored"}, problem: "invalid_quantity"},
 		{name: "ZeroQuantity", req: kal(hkBody(hkItem("QZERO", "0", "1600", `"INR"`))),
-			status: http.StatusOK, results: []string{"quarantined"}, problem: "invalid_quantity"},
+			status: http.StatusOK, results: []string{"stored"}, problem: "invalid_quantity"},
 		{name: "FractionalQuantity", req: kal(hkBody(
 			hkItem("QFRAC", "2.5", "1600", `"INR"`),
 			hkItem("QINT", "2.0", "1600", `"INR"`))),
-			status: http.StatusOK, results: []string{"quarantined", "stored"}, problem: "invalid_quantity",
+			status: http.StatusOK, results: []string{"stored", "stored"}, problem: "invalid_quantity",
 			check: hostileTotal("wamid.H-QINT", "INR", 320000)},
 		{name: "NegativePrice", req: kal(hkBody(hkItem("PNEG", "1", "-1600", `"INR"`))),
-			status: http.StatusOK, results: []string{"quarantined"}, problem: "negative_price"},
+			status: http.StatusOK, results: []string{"stored"}, problem: "negative_price"},
 		{name: "UnknownCurrency", req: kal(hkBody(hkItem("CURXYZ", "1", "1600", `"XYZ"`))),
-			status: http.StatusOK, results: []string{"quarantined"}, problem: "unknown_currency"},
+			status: http.StatusOK, results: []string{"stored"}, problem: "unknown_currency"},
 		{name: "LowercaseCurrency", req: kal(hkBody(hkItem("CURLOW", "1", "1600", `"inr"`))),
-			status: http.StatusOK, results: []string{"quarantined"}, problem: "unknown_currency"},
+			status: http.StatusOK, results: []string{"stored"}, problem: "currency_case", check: hostileTotal("wamid.H-CURLOW", "INR", 160000)},
 		{name: "MissingCurrency", req: kal(hkBody(hkItem("CURNONE", "1", "1600", ""))),
-			status: http.StatusOK, results: []string{"quarantined"}, problem: "unknown_currency"},
+			status: http.StatusOK, results: []string{"stored"}, problem: "unknown_currency"},
 		{name: "WrongJSONKinds", req: kal(hkBody(
 			hkItem("KIND1", "1", `"1600"`, `"INR"`),
 			hkItem("KIND2", "1", `{"amount":1600}`, `"INR"`),
@@ -280,7 +282,7 @@ func hostileCases() []hostileCase {
 			hkItem("KIND4", "1", "1600", `840`),
 			testkit.Order("wamid.H-KIND5").RawItems(`"not an item"`),
 			testkit.Order("wamid.H-KIND6").RawItems())),
-			status: http.StatusOK, results: []string{"stored", "quarantined", "quarantined", "quarantined", "quarantined", "quarantined"},
+			status: http.StatusOK, results: []string{"stored", "stored", "stored", "stored", "stored", "quarantined"},
 			problem: "no_items"},
 		{name: "BadMessageElements", req: kal(testkit.Kaleyra(testkit.Text("wamid.H-GOODAMONGBAD", "fine")).
 			RawMessage(`1`).RawMessage(`"text"`).RawMessage(`null`).RawMessage(`[]`).
@@ -288,7 +290,7 @@ func hostileCases() []hostileCase {
 			status: http.StatusOK, results: append([]string{"stored"}, hostileRepeat("quarantined", 6)...), problem: "missing_id"},
 		{name: "GoodAndBadMessages", req: kal(hkBody(
 			hkGood("MIX1"), hkItem("MIX2", "0", "1", `"INR"`), testkit.Text("wamid.H-MIX3", "hi"))),
-			status: http.StatusOK, results: []string{"stored", "quarantined", "stored"}},
+			status: http.StatusOK, results: []string{"stored", "stored", "stored"}},
 		{name: "UnknownTypeAndFields", req: kal(hostileUnknown()), status: http.StatusOK,
 			results: []string{"stored", "stored"}, problem: "unknown_type", check: hostileUnknownKept},
 		{name: "StatusUnknownValue", req: kal(hkStatuses(`{"id":"wamid.H-ST1","status":"teleported","timestamp":"1767225600","recipient_id":"919900000001"}`)),
@@ -339,7 +341,7 @@ func hostileCases() []hostileCase {
 				}
 				h.readJSON(t, "/v1/orders/wamid.H-SAMEID", http.StatusNotFound, nil)
 			}},
-		{name: "QuarantinedMessageAgain", req: kal(hkBody(hkItem("QZERO", "0", "1600", `"INR"`), testkit.Text("wamid.H-QAGAIN", "x"))),
+		{name: "QuarantinedMessageAgain", req: kal(hkBody(testkit.Order("wamid.H-QNOITEMS").RawItems(), testkit.Text("wamid.H-QAGAIN", "x"))),
 			status: http.StatusOK, results: []string{"quarantined", "stored"}},
 
 		// Size cap (default 4 MiB).

@@ -147,6 +147,26 @@ func TestOpenAPI(t *testing.T) {
 	a.call(t, 400, "POST", order+"/status", `{"status":`)
 	a.call(t, 404, "POST", "/v1/orders/wamid.NOPE/status", map[string]string{"status": "shipped"})
 	a.call(t, 415, "POST", order+"/status", "status=shipped", "Content-Type", form)
+
+	// Review and refunds: an order with an unusable line, corrected,
+	// completed and refunded in part.
+	a.call(t, 200, "POST", "/v1/callbacks/kaleyra", testkit.Kaleyra(testkit.Order("wamid.REVIEW").At(t0).
+		RawItem(`"shirt"`, "2", "1600", `"INR"`).RawItem(`"pant"`, "0", "2000", `"INR"`)).Refs("", "shoes", "").Bytes(), secret...)
+	a.call(t, 200, "GET", "/v1/orders/wamid.REVIEW", nil)
+	a.call(t, 200, "GET", "/v1/orders?status=needs_review", nil)
+	a.call(t, 400, "POST", "/v1/orders/wamid.REVIEW/review", map[string]string{"action": "approve"})
+	a.call(t, 412, "POST", "/v1/orders/wamid.REVIEW/review", map[string]string{"action": "accept"}, "If-Match", `"5"`)
+	a.call(t, 409, "POST", "/v1/orders/wamid.REVIEW/refunds", map[string]any{"amounts": []map[string]string{{"currency": "INR", "amount": "1.00"}}})
+	a.call(t, 200, "POST", "/v1/orders/wamid.REVIEW/review", map[string]any{"action": "correct",
+		"lines": []map[string]any{{"index": 1, "quantity": 1, "price": "2000.00"}}}, "If-Match", `"1"`)
+	a.call(t, 409, "POST", "/v1/orders/wamid.REVIEW/review", map[string]string{"action": "accept"})
+	a.call(t, 404, "POST", "/v1/orders/wamid.NOPE/review", map[string]string{"action": "accept"})
+	a.call(t, 200, "POST", "/v1/orders/wamid.REVIEW/status", map[string]string{"status": "completed"})
+	a.call(t, 400, "POST", "/v1/orders/wamid.REVIEW/refunds", map[string]any{"amounts": []map[string]string{{"currency": "INR", "amount": "1.001"}}})
+	a.call(t, 200, "POST", "/v1/orders/wamid.REVIEW/refunds", map[string]any{"amounts": []map[string]string{{"currency": "INR", "amount": "500.00"}}, "reason": "late"})
+	a.call(t, 404, "POST", "/v1/orders/wamid.NOPE/refunds", map[string]any{"amounts": []map[string]string{{"currency": "INR", "amount": "1.00"}}})
+	a.call(t, 200, "GET", "/v1/reports/campaigns?status=completed,refunded&status=canceled&by_status=true", nil)
+	a.call(t, 400, "GET", "/v1/reports/campaigns?status=needs_review", nil)
 	a.call(t, 200, "GET", "/v1/orders/export?format=csv", nil)
 	a.call(t, 200, "GET", "/v1/orders/export?format=ndjson&ref1=shoes", nil)
 	a.call(t, 400, "GET", "/v1/orders/export?format=pdf", nil)

@@ -56,7 +56,7 @@ func TestMetrics(t *testing.T) {
 	wantAnswer(t, b.kaleyra(t, order("wamid.METRIC1")))
 	wantAnswer(t, b.kaleyra(t, order("wamid.METRIC1")))
 	wantAnswer(t, b.meta(t, readTestdata(t, "i9_meta_statuses.json")))
-	wantAnswer(t, b.kaleyra(t, testkit.Kaleyra(testkit.Order("wamid.METRICBAD").RawItem(`"SKU"`, `0`, `1`, `"INR"`)).Bytes()))
+	wantAnswer(t, b.kaleyra(t, testkit.Kaleyra(testkit.Order("wamid.METRICBAD").RawItems()).Bytes()))
 	wantError(t, b.kaleyra(t, []byte("nope")), http.StatusBadRequest, "invalid_json")
 	wantError(t, b.kaleyra(t, order("wamid.METRIC2"), testkit.CallbackSecretHeader, "wrong-secret-0123456789"), http.StatusUnauthorized, "unauthorized")
 

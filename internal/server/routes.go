@@ -27,7 +27,7 @@ func (s *Server) Handler() http.Handler {
 		v1 = &api.Handler{
 			Messages: s.cfg.Store, Orders: s.cfg.Store, Reports: s.cfg.Store, Quarantine: s.cfg.Store,
 			Customers: s.cfg.Store, Changes: s.cfg.Store,
-			Retry: s.cfg.Intake.Retry, Log: s.log, WriteTimeout: s.cfg.WriteTimeout,
+			Retry: s.cfg.Intake.Retry, Log: s.log, WriteTimeout: s.cfg.WriteTimeout, Location: s.cfg.BusinessTZ,
 		}
 	)
 	mux := http.NewServeMux()
@@ -59,6 +59,8 @@ func (s *Server) Handler() http.Handler {
 	// method-less pattern here would conflict with "GET /v1/orders/{id}".
 	mux.Handle("GET /v1/orders/export", token(handle(v1.OrderExport)))
 	s.route(mux, "/v1/orders/{id}/status", map[string]http.Handler{"POST": token(handle(v1.OrderStatus))})
+	s.route(mux, "/v1/orders/{id}/review", map[string]http.Handler{"POST": token(handle(v1.OrderReview))})
+	s.route(mux, "/v1/orders/{id}/refunds", map[string]http.Handler{"POST": token(handle(v1.OrderRefund))})
 	s.route(mux, "/v1/customers/{id}", map[string]http.Handler{"GET": token(handle(v1.CustomerGet))})
 	s.route(mux, "/v1/reports/campaigns", map[string]http.Handler{"GET": token(handle(v1.CampaignReport))})
 	s.route(mux, "/v1/quarantine", map[string]http.Handler{"GET": token(handle(v1.QuarantineList))})

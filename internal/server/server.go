@@ -33,6 +33,9 @@ type Config struct {
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger
 
+	// BusinessTZ is the business time zone: the day boundaries of reports
+	// and of date-only since/until values (nil: UTC).
+	BusinessTZ *time.Location
 	// APITokens are the Bearer tokens accepted on /v1 (any one, for rotation).
 	APITokens []string
 	// MetaAppSecrets verify X-Hub-Signature-256 on POST /v1/callbacks/meta.

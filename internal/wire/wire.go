@@ -11,6 +11,7 @@ package wire
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -64,8 +65,12 @@ type Item struct {
 
 // NewItem returns the wire form of a line.
 func NewItem(it waorders.Item) Item {
-	v := Item{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, RawQuantity: it.RawQuantity,
-		RawPrice: it.RawPrice, RawCurrency: it.RawCurrency, Problems: it.Problems}
+	v := Item{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, Problems: it.Problems}
+	// The texts received are shown where they tell something: on an
+	// unusable line, and on a line corrected since (its quantity differs).
+	if len(it.Problems) > 0 || (it.RawQuantity != "" && it.RawQuantity != strconv.FormatInt(it.Quantity, 10)) {
+		v.RawQuantity, v.RawPrice, v.RawCurrency = it.RawQuantity, it.RawPrice, it.RawCurrency
+	}
 	if it.UnitPrice.Currency != "" {
 		u, l := it.UnitPrice, it.LineTotal
 		v.UnitPrice = &u
@@ -203,37 +208,84 @@ func NewCustomerSummary(c *waorders.CustomerSummary, orders OrderList) CustomerS
 
 // CampaignRow is one row of the campaign report.
 type CampaignRow struct {
-	Campaign     string         `json:"campaign"`
-	Bucket       *time.Time     `json:"bucket,omitempty"`
-	Orders       int64          `json:"orders"`
-	Units        int64          `json:"units"`
-	Revenue      []money.Amount `json:"revenue"`
-	FirstOrderAt time.Time      `json:"first_order_at"`
-	LastOrderAt  time.Time      `json:"last_order_at"`
+	Campaign     string          `json:"campaign"`
+	Bucket       *time.Time      `json:"bucket,omitempty"`
+	Orders       int64           `json:"orders"`
+	Units        int64           `json:"units"`
+	Revenue      []money.Amount  `json:"revenue"`
+	FirstOrderAt time.Time       `json:"first_order_at"`
+	LastOrderAt  time.Time       `json:"last_order_at"`
+	ByStatus     []StatusFigures `json:"by_status,omitempty"`
+}
+
+// StatusFigures are a report row's figures for one order status.
+type StatusFigures struct {
+	Status  string         `json:"status"`
+	Orders  int64          `json:"orders"`
+	Units   int64          `json:"units"`
+	Revenue []money.Amount `json:"revenue"`
 }
 
 // NewCampaignRow returns the wire form of row; the bucket is shown only
-// for a report split by interval.
+// for a report split by interval, as the start of the day in the business
+// time zone (RFC 3339 with its offset).
 func NewCampaignRow(row waorders.CampaignRow, withBucket bool) CampaignRow {
 	v := CampaignRow{
 		Campaign: row.Campaign, Orders: row.Orders, Units: row.Units, Revenue: row.Revenue,
 		FirstOrderAt: row.FirstOrderAt.UTC(), LastOrderAt: row.LastOrderAt.UTC(),
 	}
 	if withBucket {
-		b := row.Bucket.UTC()
+		b := row.Bucket
 		v.Bucket = &b
 	}
 	if v.Revenue == nil {
 		v.Revenue = []money.Amount{}
+	}
+	for _, s := range row.ByStatus {
+		f := StatusFigures{Status: string(s.Status), Orders: s.Orders, Units: s.Units, Revenue: s.Revenue}
+		if f.Revenue == nil {
+			f.Revenue = []money.Amount{}
+		}
+		v.ByStatus = append(v.ByStatus, f)
 	}
 	return v
 }
 
 // CampaignReport is the answer of GET /v1/reports/campaigns.
 type CampaignReport struct {
-	GroupBy   string        `json:"group_by"`
-	Interval  string        `json:"interval,omitempty"`
+	GroupBy  string   `json:"group_by"`
+	Interval string   `json:"interval,omitempty"`
+	Statuses []string `json:"statuses"`
+	// TimeZone is the business time zone that sets the day boundaries.
+	TimeZone  string        `json:"time_zone"`
 	Campaigns []CampaignRow `json:"campaigns"`
+}
+
+// ReviewRequest is the body of POST /v1/orders/{id}/review.
+type ReviewRequest struct {
+	Action string           `json:"action"` // correct, accept or reject
+	Lines  []LineCorrection `json:"lines,omitempty"`
+	Note   string           `json:"note,omitempty"` // reject: the reason (required)
+}
+
+// LineCorrection replaces one line's quantity and unit price.
+type LineCorrection struct {
+	Index    int    `json:"index"`
+	Quantity int64  `json:"quantity"`
+	Price    string `json:"price"`
+	Currency string `json:"currency,omitempty"`
+}
+
+// RefundRequest is the body of POST /v1/orders/{id}/refunds.
+type RefundRequest struct {
+	Amounts []RefundAmount `json:"amounts"`
+	Reason  string         `json:"reason,omitempty"`
+}
+
+// RefundAmount is an amount refunded in one currency, as decimal text.
+type RefundAmount struct {
+	Currency string `json:"currency"`
+	Amount   string `json:"amount"`
 }
 
 // Message is a stored message: GET /v1/messages/{id} (with Raw) and an

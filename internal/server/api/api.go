@@ -27,6 +27,9 @@ type Handler struct {
 	Retry func(ctx context.Context, id int64) (*intake.RetryResult, error)
 
 	Log *slog.Logger
+	// Location is the business time zone: the day boundaries of reports
+	// and of date-only since/until values. Nil is UTC.
+	Location *time.Location
 	// WriteTimeout is the server's write timeout; a long export moves its
 	// deadline on by this much after every flush.
 	WriteTimeout time.Duration

@@ -25,7 +25,7 @@ const exportFlushEvery = 1000
 func (h *Handler) OrderExport(w http.ResponseWriter, r *http.Request) error {
 	q := httpx.NewQuery(r)
 	q.Only(append(orderFilterParams, "format", "rows", "excel")...)
-	f := orderFilter(q)
+	f := orderFilter(q, h.location())
 	format := q.OneOf("format", "csv", "csv", "ndjson")
 	opts := csvOptions{rows: q.OneOf("rows", "item", "item", "order"), excel: q.Bool("excel")}
 	if format == "ndjson" && (q.Str("rows") != "" || q.Str("excel") != "") {

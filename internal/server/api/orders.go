@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -46,7 +47,7 @@ func (h *Handler) OrderGet(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) OrderList(w http.ResponseWriter, r *http.Request) error {
 	q := httpx.NewQuery(r)
 	q.Only(append(orderFilterParams, "cursor", "limit")...)
-	f := orderFilter(q)
+	f := orderFilter(q, h.location())
 	f.Cursor = q.Str("cursor")
 	f.Limit = limit(q)
 	if err := q.Err(); err != nil {
@@ -64,7 +65,8 @@ func (h *Handler) OrderList(w http.ResponseWriter, r *http.Request) error {
 }
 
 // orderFilter reads the order filters shared by list and export.
-func orderFilter(q *httpx.Query) store.ListOrdersParams {
+// Date-only since/until start at midnight in loc, the business time zone.
+func orderFilter(q *httpx.Query, loc *time.Location) store.ListOrdersParams {
 	f := store.ListOrdersParams{
 		Ref:           q.Text("ref", maxFilterLen),
 		Ref1:          q.Text("ref1", maxFilterLen),
@@ -73,8 +75,8 @@ func orderFilter(q *httpx.Query) store.ListOrdersParams {
 		PhoneNumberID: q.Text("phone_number_id", maxFilterLen),
 		CatalogID:     q.Text("catalog_id", maxFilterLen),
 		Product:       q.Text("product", maxFilterLen),
-		Since:         q.Time("since"),
-		Until:         q.Time("until"),
+		Since:         q.TimeIn("since", loc),
+		Until:         q.TimeIn("until", loc),
 		Q:             q.Text("q", maxFilterLen),
 	}
 	if v := q.Str("status"); v != "" {

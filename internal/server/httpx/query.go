@@ -57,7 +57,11 @@ func (q *Query) Fail(format string, args ...any) {
 
 // Only fails on a query parameter not in names, and on one given twice: a
 // misspelt filter would otherwise silently match everything.
-func (q *Query) Only(names ...string) {
+func (q *Query) Only(names ...string) { q.OnlyRepeating(nil, names...) }
+
+// OnlyRepeating is Only for an endpoint whose parameters in repeating may
+// be given more than once (status=a&status=b).
+func (q *Query) OnlyRepeating(repeating []string, names ...string) {
 	vals := q.r.URL.Query()
 	keys := make([]string, 0, len(vals))
 	for k := range vals {
@@ -68,7 +72,7 @@ func (q *Query) Only(names ...string) {
 		switch {
 		case !slices.Contains(names, k):
 			q.Fail("unknown query parameter %q; this endpoint accepts %s", Clip(k, 40), strings.Join(names, ", "))
-		case len(vals[k]) > 1:
+		case len(vals[k]) > 1 && !slices.Contains(repeating, k):
 			q.Fail("query parameter %s is given %d times; give it once", k, len(vals[k]))
 		}
 	}
@@ -86,7 +90,11 @@ func (q *Query) Text(name string, max int) string {
 
 // Time accepts RFC 3339 or a date (YYYY-MM-DD, midnight UTC); absent is
 // the zero time.
-func (q *Query) Time(name string) time.Time {
+func (q *Query) Time(name string) time.Time { return q.TimeIn(name, time.UTC) }
+
+// TimeIn reads a time as Time does; a date alone is the midnight that
+// starts that day in loc (the business time zone).
+func (q *Query) TimeIn(name string, loc *time.Location) time.Time {
 	v, ok := q.value(name)
 	if !ok {
 		return time.Time{}
@@ -94,7 +102,7 @@ func (q *Query) Time(name string) time.Time {
 	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
 		return t.UTC()
 	}
-	if t, err := time.Parse(time.DateOnly, v); err == nil {
+	if t, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
 		return t.UTC()
 	}
 	q.Fail("%s=%q is not a time: use RFC 3339 (2026-01-31T18:00:00Z) or a date (2026-01-31)", name, v)
