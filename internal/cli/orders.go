@@ -19,6 +19,8 @@ import (
 const ordersSynopsis = `Usage: waorders orders list [filters] [options]
        waorders orders show [options] ID
        waorders orders set-status [options] ID STATUS
+       waorders orders review [options] ID correct LINE=QTYxPRICE[CUR]... | accept | reject --note REASON
+       waorders orders refund [options] ID AMOUNT CUR [AMOUNT CUR...] [--reason TEXT]
        waorders orders export [filters] [--format csv|ndjson] [--rows item|order] [--excel] [--output FILE]
 
 Works with the orders of a running waorders server over its /v1 API
@@ -30,6 +32,12 @@ Works with the orders of a running waorders server over its /v1 API
               → shipped → completed, or to canceled (not after completed);
               --if-version N refuses the change if someone else moved the
               order since you saw version N
+  review      resolve an order in needs_review (lines with problems, see
+              orders show): correct lines (1=1x2000.00 sets line 1 to 1 unit
+              at 2000.00 in its currency; 1=1x2000.00INR names it), accept
+              the usable lines, or reject it (canceled; --note is the reason)
+  refund      record money paid back after completed, per currency, partial
+              allowed (never more than what is left)
   export      every matching order as CSV (one row per item, or per order
               with --rows order; --excel for a file Excel opens with every
               digit of the ids) or NDJSON (one order per line), streamed to
@@ -43,12 +51,16 @@ exclusive), --q (text in the customer name or order text).
 Examples:
   waorders orders list --status pending --ref1 "shoes campaign"
   waorders orders set-status wamid.HBgM... processing --note "packed" --if-version 1
+  waorders orders list --status needs_review
+  waorders orders review wamid.HBgM... correct 1=1x2000.00 --if-version 1
+  waorders orders refund wamid.HBgM... 500.00 INR --reason "one shirt torn"
   waorders orders export --since 2026-01-01 --format csv --output jan.csv
   waorders orders export --since 2026-01-01 --rows order --excel --output jan-orders.csv`
 
 func runOrders(ctx context.Context, env Env, args []string) error {
 	subs := map[string]func(context.Context, Env, []string) error{
 		"list": ordersList, "show": ordersShow, "set-status": ordersSetStatus, "export": ordersExport,
+		"review": ordersReview, "refund": ordersRefund,
 	}
 	if len(args) > 0 {
 		if run, ok := subs[args[0]]; ok {
@@ -385,4 +397,114 @@ func skipEscape(s string, i int) int {
 		return i
 	}
 	return i + 1 // a two-byte escape such as ESC c
+}
+
+// changeFlags are the flags every order change takes.
+type changeFlags struct {
+	ifVersion *int64
+	actor     *string
+	asJSON    *bool
+}
+
+func addChangeFlags(fs *flag.FlagSet) changeFlags {
+	return changeFlags{
+		ifVersion: fs.Int64("if-version", 0, "refuse the change unless the order is still at this `version` (see orders show)"),
+		actor:     fs.String("actor", "", "who makes the change, kept in the history (default: the server's \"api\")"),
+		asJSON:    fs.Bool("json", false, "print the updated order as the API's JSON"),
+	}
+}
+
+// postChange sends an order change and prints the order's new state.
+func postChange(ctx context.Context, env Env, c *apiClient, cf changeFlags, id, what string, body any) error {
+	if *cf.ifVersion < 0 {
+		return fmt.Errorf("%w: --if-version must be a positive order version", ErrUsage)
+	}
+	h := http.Header{}
+	if *cf.ifVersion > 0 {
+		h.Set("If-Match", strconv.Quote(strconv.FormatInt(*cf.ifVersion, 10)))
+	}
+	if *cf.actor != "" {
+		h.Set("X-Actor", *cf.actor)
+	}
+	path := "/v1/orders/" + url.PathEscape(id) + "/" + what
+	if *cf.asJSON {
+		return copyJSON(ctx, c, env.Stdout, http.MethodPost, path, nil, body, h)
+	}
+	var o wire.Order
+	if _, err := c.getJSON(ctx, http.MethodPost, path, nil, body, &o, h); err != nil {
+		return err
+	}
+	note := ""
+	if n := len(o.History); n > 0 {
+		note = o.History[n-1].Note
+	}
+	fmt.Fprintf(env.Stdout, "order %s: %s, total %s (now version %d)\n  %s\n", clean(o.ID, 80), clean(o.Status, 20),
+		clean(amounts(o.Totals), 60), o.Version, clean(note, 200))
+	return nil
+}
+
+func ordersReview(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "orders review", ordersSynopsis, args)
+	var cf clientFlags
+	note := fs.String("note", "", "the reason of a rejection (required to reject), kept in the history")
+	chg := addChangeFlags(fs)
+	c, err := clientCommand(env, fs, &cf, args)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() < 2 {
+		return fmt.Errorf("%w: orders review needs an order id and an action: correct LINE=QTYxPRICE..., accept or reject", ErrUsage)
+	}
+	req := wire.ReviewRequest{Action: fs.Arg(1), Note: *note}
+	for _, a := range fs.Args()[2:] {
+		l, err := parseCorrection(a)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrUsage, err)
+		}
+		req.Lines = append(req.Lines, l)
+	}
+	return postChange(ctx, env, c, chg, fs.Arg(0), "review", req)
+}
+
+// parseCorrection reads LINE=QTYxPRICE[CUR]: "1=1x2000.00" or
+// "1=1x2000.00INR".
+func parseCorrection(s string) (wire.LineCorrection, error) {
+	var l wire.LineCorrection
+	line, rest, ok := strings.Cut(s, "=")
+	qty, price, ok2 := strings.Cut(rest, "x")
+	if !ok || !ok2 {
+		return l, fmt.Errorf("correction %q: write LINE=QTYxPRICE, e.g. 1=1x2000.00 (or 1=1x2000.00INR)", s)
+	}
+	var err error
+	if l.Index, err = strconv.Atoi(line); err != nil {
+		return l, fmt.Errorf("correction %q: line %q is not a number", s, line)
+	}
+	if l.Quantity, err = strconv.ParseInt(qty, 10, 64); err != nil {
+		return l, fmt.Errorf("correction %q: quantity %q is not a whole number", s, qty)
+	}
+	i := strings.IndexFunc(price, unicode.IsLetter)
+	if i >= 0 {
+		price, l.Currency = price[:i], strings.ToUpper(price[i:])
+	}
+	l.Price = price
+	return l, nil
+}
+
+func ordersRefund(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "orders refund", ordersSynopsis, args)
+	var cf clientFlags
+	reason := fs.String("reason", "", "why the money is paid back, kept in the history")
+	chg := addChangeFlags(fs)
+	c, err := clientCommand(env, fs, &cf, args)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() < 3 || fs.NArg()%2 != 1 {
+		return fmt.Errorf("%w: orders refund needs an order id and AMOUNT CURRENCY pairs, e.g. refund wamid.X 500.00 INR", ErrUsage)
+	}
+	req := wire.RefundRequest{Reason: *reason}
+	for i := 1; i < fs.NArg(); i += 2 {
+		req.Amounts = append(req.Amounts, wire.RefundAmount{Amount: fs.Arg(i), Currency: strings.ToUpper(fs.Arg(i + 1))})
+	}
+	return postChange(ctx, env, c, chg, fs.Arg(0), "refunds", req)
 }

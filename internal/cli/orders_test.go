@@ -450,3 +450,37 @@ func TestClean(t *testing.T) {
 		}
 	}
 }
+
+// TestOrdersReviewAndRefund: an order with a bad line is shown with its
+// problem, corrected, completed, refunded in part, and the report counts it.
+func TestOrdersReviewAndRefund(t *testing.T) {
+	t.Parallel()
+	url := newOrdersTestServer(t)
+	body := testkit.Kaleyra(testkit.Order("wamid.REV").Name("Asha").
+		RawItem(`"shirt"`, "2", "1600", `"INR"`).RawItem(`"pant"`, "0", "2000", `"INR"`)).Ref1("diwali").Bytes()
+	if status, b := postCallback(t, url, body); status != 200 {
+		t.Fatalf("callback: %d %s", status, b)
+	}
+	out, _, err := runCLI(t, url, nil, "orders", "show", "wamid.REV")
+	if err != nil || !strings.Contains(out, "needs_review") || !strings.Contains(out, "invalid_quantity") {
+		t.Fatalf("show: %v\n%s", err, out)
+	}
+	if _, _, err := runCLI(t, url, nil, "orders", "review", "wamid.REV", "correct", "1=one"); !errors.Is(err, ErrUsage) {
+		t.Errorf("bad correction: %v, want ErrUsage", err)
+	}
+	out, _, err = runCLI(t, url, nil, "orders", "review", "wamid.REV", "correct", "1=1x2000.00", "--if-version", "1", "--actor", "asha")
+	if err != nil || !strings.Contains(out, "pending") || !strings.Contains(out, "INR 5200.00") {
+		t.Fatalf("review: %v\n%s", err, out)
+	}
+	if _, _, err := runCLI(t, url, nil, "orders", "set-status", "wamid.REV", "completed"); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = runCLI(t, url, nil, "orders", "refund", "wamid.REV", "2000.00", "inr", "--reason", "pant back")
+	if err != nil || !strings.Contains(out, "refunded") {
+		t.Fatalf("refund: %v\n%s", err, out)
+	}
+	out, _, err = runCLI(t, url, nil, "report", "campaigns", "--by-status")
+	if err != nil || !strings.Contains(out, "INR 3200.00") || !strings.Contains(out, "refunded") {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+}
