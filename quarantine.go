@@ -26,6 +26,10 @@ type QuarantineEntry struct {
 	ReceivedAt time.Time
 	ResolvedAt time.Time // zero until a retry stored it
 	Attempts   int
+	// Repeats counts the further deliveries of the same body (body entries
+	// are kept once per distinct body); LastSeenAt is the latest.
+	Repeats    int
+	LastSeenAt time.Time
 }
 
 // Resolved reports whether a retry has since stored the entry's data.

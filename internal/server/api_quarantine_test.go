@@ -220,3 +220,25 @@ func isSecretHeader(name string) bool {
 	}
 	return false
 }
+
+// TestIdenticalBadBodiesQuarantinedOnce: a body that is not a callback is
+// kept once however often it is retried; the entry counts the repeats.
+func TestIdenticalBadBodiesQuarantinedOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	first := wantError(t, b.kaleyra(t, []byte("not json at all")), http.StatusBadRequest, "invalid_json")
+	for range 2 {
+		again := wantError(t, b.kaleyra(t, []byte("not json at all")), http.StatusBadRequest, "invalid_json")
+		if again.QuarantineID != first.QuarantineID {
+			t.Fatalf("repeat quarantined as %d, want %d", again.QuarantineID, first.QuarantineID)
+		}
+	}
+	var q wire.Quarantine
+	b.get(t, "/v1/quarantine/"+strconv.FormatInt(first.QuarantineID, 10), http.StatusOK, &q)
+	if q.Repeats != 2 || q.LastSeenAt == nil {
+		t.Errorf("entry: %d repeats, last seen %v; want 2 and a time", q.Repeats, q.LastSeenAt)
+	}
+	if n := b.rows(t, "quarantine"); n != 1 {
+		t.Errorf("%d quarantine rows, want 1", n)
+	}
+}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 
 	"github.com/waorders/waorders"
@@ -26,6 +28,17 @@ type QuarantineTx interface {
 	// when p.Resolved, ResolvedAt = p.At (now when zero). It returns the
 	// entry with its body and headers, or CodeNotFound.
 	MarkQuarantineAttempt(ctx context.Context, p MarkQuarantineAttemptParams) (*waorders.QuarantineEntry, error)
+}
+
+// BodyHash is the key a body entry is kept under, once per distinct body:
+// the hex SHA-256 of the body; "" for a message entry (its message id
+// deduplicates it).
+func BodyHash(q *waorders.QuarantineEntry) string {
+	if q.Kind != waorders.QuarantineBody || q.MessageID != "" {
+		return ""
+	}
+	sum := sha256.Sum256(q.Body)
+	return hex.EncodeToString(sum[:])
 }
 
 // MarkQuarantineAttemptParams asks to record one retry of a quarantine

@@ -478,6 +478,8 @@ type Quarantine struct {
 	ReceivedAt time.Time           `json:"received_at"`
 	ResolvedAt *time.Time          `json:"resolved_at,omitempty"`
 	Attempts   int                 `json:"attempts"`
+	Repeats    int                 `json:"repeats,omitempty"`
+	LastSeenAt *time.Time          `json:"last_seen_at,omitempty"`
 	Body       *string             `json:"body,omitempty"`
 	BodyBase64 string              `json:"body_base64,omitempty"`
 	Headers    map[string][]string `json:"headers,omitempty"`
@@ -495,6 +497,10 @@ func NewQuarantine(q *waorders.QuarantineEntry, full bool) Quarantine {
 	if q.Resolved() {
 		t := q.ResolvedAt.UTC()
 		v.ResolvedAt = &t
+	}
+	if q.Repeats > 0 && !q.LastSeenAt.IsZero() {
+		t := q.LastSeenAt.UTC()
+		v.Repeats, v.LastSeenAt = q.Repeats, &t
 	}
 	if full {
 		// The body is shown as text, exactly as received (JSON-escaped by the

@@ -14,15 +14,15 @@ import (
 )
 
 const quarantineColumns = `q.id, q.kind, q.callback_id, q.message_id, q.envelope, q.reason, q.message,
-	q.problems, q.received_at, q.resolved_at, q.attempts`
+	q.problems, q.received_at, q.resolved_at, q.attempts, q.repeats, q.last_seen_at`
 
 // scanQuarantine reads quarantineColumns, plus body and headers when full.
 func scanQuarantine(row pgx.Row, full bool) (*waorders.QuarantineEntry, error) {
 	var q waorders.QuarantineEntry
 	var problems, headers []byte
-	var resolved *time.Time
+	var resolved, lastSeen *time.Time
 	dest := []any{&q.ID, &q.Kind, &q.CallbackID, &q.MessageID, &q.Envelope, &q.Reason, &q.Message,
-		&problems, &q.ReceivedAt, &resolved, &q.Attempts}
+		&problems, &q.ReceivedAt, &resolved, &q.Attempts, &q.Repeats, &lastSeen}
 	if full {
 		dest = append(dest, &q.Body, &headers)
 	}
@@ -32,6 +32,9 @@ func scanQuarantine(row pgx.Row, full bool) (*waorders.QuarantineEntry, error) {
 	q.ReceivedAt = utc(q.ReceivedAt)
 	if resolved != nil {
 		q.ResolvedAt = resolved.UTC()
+	}
+	if lastSeen != nil {
+		q.LastSeenAt = lastSeen.UTC()
 	}
 	var err error
 	if q.Problems, err = parseProblems(problems); err != nil {

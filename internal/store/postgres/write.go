@@ -143,6 +143,24 @@ func (s *Store) writePlan(ctx context.Context, q querier, p *writePlan) ([]store
 		}
 	}
 
+	for _, e := range p.bodyQuarantine {
+		c := e.cols
+		res := &res[e.ref.inbound].Quarantine[e.ref.index]
+		queue(insertBodyQuarantineSQL, []any{c.kind[0], c.callbackID[0], c.messageID[0], c.envelope[0], c.reason[0],
+			c.message[0], c.problems[0], c.body[0], c.headers[0], c.receivedAt[0], c.resolvedAt[0], c.attempts[0], e.hash},
+			func(rows pgx.Rows) error {
+				var id, repeats int64
+				_, err := pgx.ForEachRow(rows, []any{&id, &repeats}, func() error {
+					res.ID, res.Outcome = id, store.Stored
+					if repeats > 0 {
+						res.Outcome = store.Duplicate
+					}
+					return nil
+				})
+				return err
+			})
+	}
+
 	br := q.SendBatch(ctx, b)
 	for _, read := range readers {
 		if err := read(br); err != nil {
@@ -229,6 +247,7 @@ type writePlan struct {
 	quarantine quarantineCols
 
 	quarantineMessageIDs []string
+	bodyQuarantine       []bodyEntry
 	msgRefs              []ref
 	statusRefs           []ref
 	changeRefs           []ref
@@ -240,8 +259,23 @@ type writePlan struct {
 // quarantine entry of a whole body (no message id), which is kept every
 // time.
 func (p *writePlan) idempotent() bool {
-	return !slices.Contains(p.quarantine.messageID, "")
+	return !slices.Contains(p.quarantine.messageID, "") && len(p.bodyQuarantine) == 0
 }
+
+// bodyEntry is the quarantine entry of a whole body, kept once per
+// distinct body (hash): a repeat counts in its repeats.
+type bodyEntry struct {
+	ref  ref
+	cols quarantineCols
+	hash string
+}
+
+const insertBodyQuarantineSQL = `
+INSERT INTO quarantine AS q (kind, callback_id, message_id, envelope, reason, message, problems, body, headers,
+	received_at, resolved_at, attempts, body_hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10, $11, $12, $13)
+ON CONFLICT (body_hash) WHERE body_hash <> '' DO UPDATE SET repeats = q.repeats + 1, last_seen_at = excluded.received_at
+RETURNING id, repeats`
 
 // newResults returns results with every message and status a Duplicate
 // (the insert's RETURNING then marks the stored ones).
@@ -365,6 +399,16 @@ func planWrite(ds []*store.Inbound, now time.Time) (*writePlan, error) {
 			}
 		}
 		for j, q := range d.Quarantine {
+			if hash := store.BodyHash(q); hash != "" {
+				// A body entry: its own statement, in order, so a body
+				// repeated within the call counts as a repeat too.
+				one := quarantineCols{}
+				if err := one.add(q, cb); err != nil {
+					return nil, err
+				}
+				p.bodyQuarantine = append(p.bodyQuarantine, bodyEntry{ref: ref{inbound: i, index: j}, cols: one, hash: hash})
+				continue
+			}
 			key := clean(q.MessageID)
 			r := ref{inbound: i, index: j, key: key, first: true, row: len(p.quarantine.kind)}
 			if key != "" {

@@ -13,7 +13,7 @@ import (
 )
 
 const quarantineColumns = `id, kind, callback_id, message_id, envelope, reason, message, problems,
-    received_at, resolved_at, attempts`
+    received_at, resolved_at, attempts, repeats, last_seen_at`
 
 func scanQuarantine(sc interface{ Scan(...any) error }, extra ...any) (*waorders.QuarantineEntry, error) {
 	var (
@@ -21,13 +21,14 @@ func scanQuarantine(sc interface{ Scan(...any) error }, extra ...any) (*waorders
 		problems sql.NullString
 		received int64
 		resolved sql.NullInt64
+		lastSeen sql.NullInt64
 	)
 	dst := append([]any{&q.ID, &q.Kind, &q.CallbackID, &q.MessageID, &q.Envelope, &q.Reason, &q.Message,
-		&problems, &received, &resolved, &q.Attempts}, extra...)
+		&problems, &received, &resolved, &q.Attempts, &q.Repeats, &lastSeen}, extra...)
 	if err := sc.Scan(dst...); err != nil {
 		return nil, err
 	}
-	q.ReceivedAt, q.ResolvedAt = fromMicros(received), nullMicros(resolved)
+	q.ReceivedAt, q.ResolvedAt, q.LastSeenAt = fromMicros(received), nullMicros(resolved), nullMicros(lastSeen)
 	var err error
 	if q.Problems, err = decodeProblems(problems); err != nil {
 		return nil, fmt.Errorf("quarantine %d: %w", q.ID, err)

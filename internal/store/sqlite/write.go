@@ -64,9 +64,12 @@ ON CONFLICT DO NOTHING`
 ON CONFLICT (message_id) DO UPDATE SET status = excluded.status, rank = excluded.rank, updated_at = excluded.updated_at
 WHERE excluded.rank > message_states.rank`
 
+	// A body already quarantined (same hash) counts a repeat instead.
 	sqlInsertQuarantine = `INSERT INTO quarantine (kind, callback_id, message_id, envelope, reason, message, problems,
-    body, headers, received_at, resolved_at, attempts)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
+    body, headers, received_at, resolved_at, attempts, body_hash)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (body_hash) WHERE body_hash <> '' DO UPDATE SET repeats = repeats + 1, last_seen_at = excluded.received_at
+ON CONFLICT DO NOTHING RETURNING id, repeats`
 
 	sqlQuarantinedMessage = `SELECT id FROM quarantine WHERE message_id = ?`
 
@@ -473,10 +476,12 @@ func (st *txStmts) writeQuarantine(q *waorders.QuarantineEntry, received time.Ti
 	if !q.ReceivedAt.IsZero() {
 		received = q.ReceivedAt
 	}
-	var id int64
+	var id, repeats int64
 	err = st.qins.QueryRowContext(st.ctx, q.Kind, q.CallbackID, q.MessageID, q.Envelope, q.Reason, q.Message,
-		problems, q.Body, headers, micros(received), optMicros(q.ResolvedAt), q.Attempts).Scan(&id)
+		problems, q.Body, headers, micros(received), optMicros(q.ResolvedAt), q.Attempts, store.BodyHash(q)).Scan(&id, &repeats)
 	switch {
+	case err == nil && repeats > 0:
+		return store.QuarantineResult{ID: id, Outcome: store.Duplicate}, nil
 	case err == nil:
 		return store.QuarantineResult{ID: id, Outcome: store.Stored}, nil
 	case !errors.Is(err, sql.ErrNoRows) || q.MessageID == "":

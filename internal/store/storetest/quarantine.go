@@ -21,9 +21,10 @@ func testQuarantineDedup(t *testing.T, s store.Store) {
 			NewQuarantineEntry(waorders.QuarantineMessage, "wamid.q2", Base),
 			NewQuarantineEntry(waorders.QuarantineMessage, "wamid.q2", Base),
 		),
-		// Whole bodies have no message id: each is kept.
+		// Whole bodies have no message id: one entry per distinct body,
+		// a repeat (here within one call) counted on it.
 		NewQuarantineInbound(NewQuarantineEntry(waorders.QuarantineBody, "", Base)),
-		NewQuarantineInbound(NewQuarantineEntry(waorders.QuarantineBody, "", Base)),
+		NewQuarantineInbound(NewQuarantineEntry(waorders.QuarantineBody, "", Base.Add(time.Minute))),
 	)
 	diff(t, "redelivered q1", []store.QuarantineResult{{ID: first.ID, Outcome: store.Duplicate}}, res[0].Quarantine)
 	q2 := res[1].Quarantine
@@ -31,8 +32,26 @@ func testQuarantineDedup(t *testing.T, s store.Store) {
 		t.Errorf("q2 twice in one Inbound = %+v, want stored then duplicate of the same id", q2)
 	}
 	b1, b2 := res[2].Quarantine[0], res[3].Quarantine[0]
-	if b1.Outcome != store.Stored || b2.Outcome != store.Stored || b1.ID == b2.ID {
-		t.Errorf("body entries = %+v, %+v; want two stored entries", b1, b2)
+	if b1.Outcome != store.Stored || b2 != (store.QuarantineResult{ID: b1.ID, Outcome: store.Duplicate}) {
+		t.Errorf("body entries = %+v, %+v; want stored, then a duplicate of it", b1, b2)
+	}
+	// Again in a call of its own; another body is an entry of its own.
+	other := NewQuarantineEntry(waorders.QuarantineBody, "", Base)
+	other.Body = []byte("not json")
+	res = mustWrite(t, s, NewQuarantineInbound(NewQuarantineEntry(waorders.QuarantineBody, "", Base.Add(2*time.Minute))),
+		NewQuarantineInbound(other))
+	if got := res[0].Quarantine[0]; got != (store.QuarantineResult{ID: b1.ID, Outcome: store.Duplicate}) {
+		t.Errorf("body again = %+v, want a duplicate of %d", got, b1.ID)
+	}
+	if got := res[1].Quarantine[0]; got.Outcome != store.Stored || got.ID == b1.ID {
+		t.Errorf("another body = %+v, want a new entry", got)
+	}
+	e, err := s.GetQuarantine(t.Context(), b1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Repeats != 2 || !e.LastSeenAt.Equal(Base.Add(2*time.Minute)) || !e.ReceivedAt.Equal(Base) {
+		t.Errorf("body entry: %d repeats, last seen %v, received %v; want 2, +2m, Base", e.Repeats, e.LastSeenAt, e.ReceivedAt)
 	}
 	page, err := s.ListQuarantine(t.Context(), store.ListQuarantineParams{})
 	if err != nil {
