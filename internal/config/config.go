@@ -39,6 +39,7 @@ type Serve struct {
 	TokenTTL             time.Duration
 	AllowCIDRs           List
 	TrustedProxies       List
+	ClientIPHeader       string
 	MetaAppSecrets       List
 	MetaVerifyToken      string
 	InsecureNoAuth       bool
@@ -82,7 +83,8 @@ func (c *Serve) Flags(fs *flag.FlagSet) {
 	fs.Var(&c.TokenKeys, "token-keys", "HMAC `keys` signing issued Bearer tokens; share them across instances (first signs, all verify)")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", time.Hour, "lifetime of issued Bearer tokens")
 	fs.Var(&c.AllowCIDRs, "allow-cidrs", "accept callbacks only from these `CIDRs`, comma-separated")
-	fs.Var(&c.TrustedProxies, "trusted-proxies", "`CIDRs` of reverse proxies whose X-Forwarded-For is believed")
+	fs.Var(&c.TrustedProxies, "trusted-proxies", "`CIDRs` of reverse proxies whose client IP header (--client-ip-header) is believed")
+	fs.StringVar(&c.ClientIPHeader, "client-ip-header", callbackauth.HeaderXForwardedFor, "the `header` your trusted proxies name the client in: X-Forwarded-For, Forwarded (RFC 7239) or X-Real-IP; the others are ignored, since a proxy passes them on as the client sent them")
 	fs.Var(&c.MetaAppSecrets, "meta-app-secret", "Meta app `secrets` verifying X-Hub-Signature-256 on /v1/callbacks/meta, comma-separated")
 	fs.StringVar(&c.MetaVerifyToken, "meta-verify-token", "", "`token` answering Meta's GET verification handshake")
 	fs.BoolVar(&c.InsecureNoAuth, "insecure-no-auth", false, "accept callbacks WITHOUT authentication (local trials only)")
@@ -194,9 +196,10 @@ func (c *Serve) HasCallbackAuth() bool {
 // AuthConfig builds the callback authenticator's configuration.
 func (c *Serve) AuthConfig() (callbackauth.Config, error) {
 	ac := callbackauth.Config{
-		SecretHeader: c.CallbackSecretHeader,
-		Secrets:      c.CallbackSecrets,
-		TokenTTL:     c.TokenTTL,
+		SecretHeader:   c.CallbackSecretHeader,
+		Secrets:        c.CallbackSecrets,
+		TokenTTL:       c.TokenTTL,
+		ClientIPHeader: c.ClientIPHeader,
 	}
 	var errs []error
 	for _, p := range c.BasicAuth {
