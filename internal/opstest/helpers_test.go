@@ -228,3 +228,25 @@ func writeFile(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 }
+
+// postFrom posts a callback from a chosen local address (127.0.0.0/8 has
+// many), with extra headers.
+func postFrom(from, url string, body []byte, hdr map[string]string) (int, []byte, error) {
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}).DialContext,
+	}}
+	defer c.CloseIdleConnections()
+	req, _ := http.NewRequest(http.MethodPost, url+"/v1/callbacks/kaleyra", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Callback-Secret", testkitSecret)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}

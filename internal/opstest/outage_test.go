@@ -12,6 +12,7 @@ import (
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/internal/callbackauth"
 	"github.com/waorders/waorders/internal/intake"
+	"github.com/waorders/waorders/internal/metrics"
 	"github.com/waorders/waorders/internal/server"
 	"github.com/waorders/waorders/internal/server/ops"
 	"github.com/waorders/waorders/internal/store"
@@ -69,12 +70,13 @@ func startInProcess(t *testing.T, st store.Store, adminAddr string) *server.Serv
 	if err != nil {
 		t.Fatal(err)
 	}
-	writes := &ops.Writes{}
-	in := intake.New(tracked{Store: st, w: writes}, intake.Config{})
+	met := metrics.New()
+	writes := &ops.Writes{Writable: met.StorageWritable}
+	in := intake.New(tracked{Store: st, w: writes}, intake.Config{Metrics: met})
 	in.Start()
 	srv, err := server.New(server.Config{
 		Addr: "127.0.0.1:0", AdminAddr: adminAddr, AdminProfiler: adminAddr != "", Writes: writes,
-		Store: st, Intake: in, Auth: authn, APITokens: []string{testkit.APIToken},
+		Store: st, Intake: in, Auth: authn, APITokens: []string{testkit.APIToken}, Metrics: met,
 	})
 	if err != nil {
 		t.Fatal(err)
