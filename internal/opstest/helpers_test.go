@@ -58,13 +58,18 @@ func buildBinary(dir string) (string, error) {
 	return bin, nil
 }
 
-// need returns the path of a tool, or skips the test (fails under CI,
-// where .ci/run installs the tools).
+// ciInstalls are the tools .ci/run installs (Debian packages caddy,
+// nginx-light, prometheus; systemd-analyze comes with systemd). podman is
+// not among them: it is large, and a CI runner may not run containers.
+var ciInstalls = map[string]bool{"caddy": true, "nginx": true, "promtool": true}
+
+// need returns the path of a tool, or skips the test; under CI a tool
+// .ci/run installs must be there.
 func need(t *testing.T, tool string) string {
 	t.Helper()
 	p, err := exec.LookPath(tool)
 	if err != nil {
-		if os.Getenv("CI") == "true" {
+		if os.Getenv("CI") == "true" && ciInstalls[tool] {
 			t.Fatalf("%s is not installed; .ci/run installs it under CI", tool)
 		}
 		t.Skipf("%s is not installed (apt-get install it to run this test)", tool)
