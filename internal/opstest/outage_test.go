@@ -3,9 +3,13 @@ package opstest
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -16,6 +20,7 @@ import (
 	"github.com/waorders/waorders/internal/server"
 	"github.com/waorders/waorders/internal/server/ops"
 	"github.com/waorders/waorders/internal/store"
+	"github.com/waorders/waorders/internal/store/postgres"
 	"github.com/waorders/waorders/internal/store/sqlite"
 	"github.com/waorders/waorders/internal/testkit"
 )
@@ -179,5 +184,88 @@ func TestAdminListener(t *testing.T) {
 		if code == 404 && !strings.Contains(string(b), "is served on") {
 			t.Errorf("%s%s: the 404 does not say where: %s", c.base, c.path, b)
 		}
+	}
+}
+
+// TestPostgresUnreachableReads: API reads on PostgreSQL answer 503 with
+// Retry-After, not 500, while the database cannot be reached (the
+// connections to it are cut by a TCP proxy that then refuses new ones).
+func TestPostgresUnreachableReads(t *testing.T) {
+	pgURL := testkit.PostgresURL(t)
+	u, err := url.Parse(pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := newTCPProxy(t, u.Host)
+	u.Host = px.addr
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, u.String(), postgres.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv := startInProcess(t, st, "")
+	if code, b, _ := get(srv.URL()+"/v1/orders", testkit.APIToken); code != 200 {
+		t.Fatalf("before: %d %s", code, b)
+	}
+	px.cut()
+	retryAfter(t, "GET /v1/orders", srv.URL()+"/v1/orders", testkit.APIToken)
+	retryAfter(t, "GET /v1/orders/{id}", srv.URL()+"/v1/orders/wamid.none", testkit.APIToken)
+	retryAfter(t, "GET /v1/messages", srv.URL()+"/v1/messages", testkit.APIToken)
+	retryAfter(t, "GET /v1/quarantine", srv.URL()+"/v1/quarantine", testkit.APIToken)
+	retryAfter(t, "/readyz", srv.URL()+"/readyz", "")
+}
+
+// tcpProxy forwards connections to a target until cut: then it closes
+// every connection and refuses new ones.
+type tcpProxy struct {
+	addr  string
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+	down  bool
+}
+
+func newTCPProxy(t *testing.T, target string) *tcpProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tcpProxy{addr: ln.Addr().String(), ln: ln}
+	t.Cleanup(p.cut)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			if p.down {
+				c.Close()
+				up.Close()
+				p.mu.Unlock()
+				continue
+			}
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			go func() { io.Copy(up, c); up.Close() }()
+			go func() { io.Copy(c, up); c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *tcpProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = true
+	p.ln.Close()
+	for _, c := range p.conns {
+		c.Close()
 	}
 }
