@@ -147,3 +147,36 @@ func TestRestartMidRun(t *testing.T) {
 	t.Logf("%d events, %d Retry during the outage (%d of them already stored: the retry was a duplicate), %d messages stored",
 		n, retries, dupOnRetry, info.State.Msgs)
 }
+
+// TestPermissionRefusedPausesSink: a user that may use the JetStream API
+// but not publish on the event subjects. The server refuses the publish
+// asynchronously (the request itself only times out); the sink reports
+// PauseSink, not Retry, so the relay pauses it without spending attempts.
+func TestPermissionRefusedPausesSink(t *testing.T) {
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
+		Users: []*server.User{{Username: "waorders", Password: "pw", Permissions: &server.Permissions{
+			Publish:   &server.SubjectPermission{Allow: []string{"$JS.API.>"}},
+			Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>"}},
+		}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("server did not start")
+	}
+	defer srv.Shutdown()
+	port := srv.Addr().(*net.TCPAddr).Port
+	url := fmt.Sprintf("nats://waorders:pw@127.0.0.1:%d", port)
+	s, err := Open(context.Background(), Options{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	r := s.Deliver(ctx, event("evt_perm", "order.created", "1"))
+	if r.Outcome != sink.PauseSink || !strings.Contains(r.Error, "permission") || strings.Contains(r.Error, "pw@") {
+		t.Fatalf("Deliver = %+v", r)
+	}
+}
