@@ -7,23 +7,24 @@ import (
 	"strings"
 
 	"github.com/waorders/waorders/internal/server/api"
-	"github.com/waorders/waorders/internal/server/callbacks"
 	"github.com/waorders/waorders/internal/server/ops"
 )
 
 // Handler returns the whole HTTP surface of waorders. Every route of every
 // surface is registered here, in one place: its path, its methods, its
 // middleware and its handler.
-func (s *Server) Handler() http.Handler {
+func (s *Server) Handler() http.Handler { return s.handler(scopeAll) }
+
+// routes registers every route on one mux; handler wraps it in the
+// middleware and, with --admin-addr, limits it to one listener's routes.
+func (s *Server) routes() *http.ServeMux {
 	var (
 		handle = s.errors.Handle // func(w, r) error -> http.Handler, errors to the one error writer
 		token  = s.requireAPIToken
-		cb     = &callbacks.Handler{
-			Process: s.cfg.Intake.Process, Auth: s.cfg.Auth, Metrics: s.cfg.Metrics, Errors: s.errors,
-			MetaAppSecrets: s.cfg.MetaAppSecrets, MetaVerifyToken: s.cfg.MetaVerifyToken,
-			InsecureNoAuth: s.cfg.InsecureNoAuth, MaxBodyBytes: s.cfg.MaxBodyBytes,
-		}
-		op = &ops.Handler{Ping: s.cfg.Store.Ping, Metrics: s.cfg.Metrics}
+		// Callback handlers hold credentials, which a reload (SIGHUP)
+		// replaces: each request takes the current set once (live).
+		cb = s.live
+		op = &ops.Handler{Ping: s.cfg.Store.Ping, Metrics: s.cfg.Metrics, Writes: s.cfg.Writes}
 		v1 = &api.Handler{
 			Messages: s.cfg.Store, Orders: s.cfg.Store, Reports: s.cfg.Store, Quarantine: s.cfg.Store,
 			Customers: s.cfg.Store, Changes: s.cfg.Store,
@@ -35,12 +36,12 @@ func (s *Server) Handler() http.Handler {
 
 	// Callbacks (package callbacks): authenticated by the callback methods,
 	// not the API token.
-	s.route(mux, "/v1/callbacks/kaleyra", map[string]http.Handler{"POST": cb.RequireAuth(handle(cb.Kaleyra))})
+	s.route(mux, "/v1/callbacks/kaleyra", map[string]http.Handler{"POST": cb(func(c *credState) http.Handler { return c.kaleyra })})
 	s.route(mux, "/v1/callbacks/meta", map[string]http.Handler{
-		"GET":  handle(cb.MetaHandshake), // Meta's verification handshake (verify token)
-		"POST": handle(cb.Meta),          // X-Hub-Signature-256 checked over the raw body
+		"GET":  cb(func(c *credState) http.Handler { return c.metaHandshake }), // Meta's verification handshake (verify token)
+		"POST": cb(func(c *credState) http.Handler { return c.meta }),          // X-Hub-Signature-256 checked over the raw body
 	})
-	s.route(mux, "/v1/callbacks/token", map[string]http.Handler{"POST": cb.Token()})
+	s.route(mux, "/v1/callbacks/token", map[string]http.Handler{"POST": cb(func(c *credState) http.Handler { return c.token })})
 
 	// Operations (package ops): no authentication.
 	s.route(mux, "/healthz", map[string]http.Handler{"GET": handle(op.Healthz)})
@@ -88,7 +89,7 @@ func (s *Server) Handler() http.Handler {
 	// authentication, its routes listed like the ones above.
 
 	mux.Handle("/", handle(s.handleNotFound))
-	return s.withRequestID(s.withRecover(s.withLog(mux)))
+	return mux
 }
 
 // route registers each method's handler on pattern, and a 405 with an
