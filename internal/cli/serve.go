@@ -205,8 +205,10 @@ func (m *serveMain) Run(ctx context.Context) error {
 	}
 	// /readyz follows the outcome of real commits, not only Ping's.
 	writes := &ops.Writes{Writable: met.StorageWritable}
+	evAPI, rl := forwarding(cfg, st, met, log)
 	in := intake.New(trackedStore{Store: st, writes: writes},
-		intake.Config{MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Writers: writers, Logger: log, Metrics: met})
+		intake.Config{MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Writers: writers, Logger: log, Metrics: met,
+			Events: &intake.EventLog{Store: trackedTx{st: st, writes: writes}, Builder: evAPI.Builder, Sinks: evAPI.Sinks, Notify: evAPI.Wake}})
 	srv, err := server.New(server.Config{
 		Addr: cfg.Addr, AdminAddr: cfg.AdminAddr, AdminProfiler: cfg.AdminAddr != "", Writes: writes,
 		Store: st, Intake: in, Auth: authn, Metrics: met, Logger: log,
@@ -214,6 +216,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 		InsecureNoAuth: cfg.InsecureNoAuth, MaxBodyBytes: cfg.MaxBody,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout,
 		WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout,
+		EventLog: evAPI,
 	})
 	if err != nil {
 		return err
@@ -241,6 +244,9 @@ func (m *serveMain) Run(ctx context.Context) error {
 		StartFunc: func(context.Context) error { in.Start(); return nil },
 		StopFunc:  in.Stop, // every handler has returned: write what is queued
 	})
+	if rl != nil {
+		m.group.Add("relay", rl) // stopped before the intake: in-flight deliveries finish or lapse to their lease
+	}
 	m.group.Add("http server", lifecycle.Funcs{
 		StartFunc: func(context.Context) error {
 			if err := srv.Open(); err != nil {

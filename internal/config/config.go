@@ -61,6 +61,8 @@ type Serve struct {
 	LogLevel  string
 	LogFormat string
 	DebugAddr string
+
+	Forwarding
 }
 
 // ServeSecrets are the flags of Serve whose values are never printed.
@@ -108,6 +110,7 @@ func (c *Serve) Flags(fs *flag.FlagSet) {
 
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log `format`: text or json")
+	c.Forwarding.Flags(fs)
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this `host:port`, apart from the API; off when empty. Keep it on loopback: it needs no credentials")
 }
 
@@ -185,6 +188,7 @@ func (c *Serve) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("--log-format %q: use text or json", c.LogFormat))
 	}
+	errs = append(errs, c.Forwarding.Validate()...)
 	return errors.Join(errs...)
 }
 

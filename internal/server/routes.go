@@ -29,6 +29,7 @@ func (s *Server) routes() *http.ServeMux {
 			Messages: s.cfg.Store, Orders: s.cfg.Store, Reports: s.cfg.Store, Quarantine: s.cfg.Store,
 			Customers: s.cfg.Store, Changes: s.cfg.Store,
 			Retry: s.cfg.Intake.Retry, Log: s.log, WriteTimeout: s.cfg.WriteTimeout,
+			EventLog: s.cfg.EventLog,
 		}
 	)
 	mux := http.NewServeMux()
@@ -65,6 +66,22 @@ func (s *Server) routes() *http.ServeMux {
 	s.route(mux, "/v1/quarantine", map[string]http.Handler{"GET": token(handle(v1.QuarantineList))})
 	s.route(mux, "/v1/quarantine/{id}", map[string]http.Handler{"GET": token(handle(v1.QuarantineGet))})
 	s.route(mux, "/v1/quarantine/{id}/retry", map[string]http.Handler{"POST": token(handle(v1.QuarantineRetry))})
+	// The event log and the webhook endpoints, when the event log is on.
+	if v1.EventLog != nil {
+		s.route(mux, "/v1/events", map[string]http.Handler{"GET": token(handle(v1.EventList))})
+		s.route(mux, "/v1/events/{id}", map[string]http.Handler{"GET": token(handle(v1.EventGet))})
+		s.route(mux, "/v1/events/{id}/redeliver", map[string]http.Handler{"POST": token(handle(v1.EventRedeliver))})
+		s.route(mux, "/v1/webhooks", map[string]http.Handler{
+			"GET": token(handle(v1.WebhookList)), "POST": token(handle(v1.WebhookCreate)),
+		})
+		s.route(mux, "/v1/webhooks/{id}", map[string]http.Handler{
+			"GET": token(handle(v1.WebhookGet)), "PATCH": token(handle(v1.WebhookUpdate)),
+			"DELETE": token(handle(v1.WebhookDelete)),
+		})
+		s.route(mux, "/v1/webhooks/{id}/test", map[string]http.Handler{"POST": token(handle(v1.WebhookTest))})
+		s.route(mux, "/v1/webhooks/{id}/attempts", map[string]http.Handler{"GET": token(handle(v1.WebhookAttempts))})
+		s.route(mux, "/v1/webhooks/{id}/replay", map[string]http.Handler{"POST": token(handle(v1.WebhookReplay))})
+	}
 	// The API's description is public: it holds no data.
 	s.route(mux, "/v1/openapi.json", map[string]http.Handler{"GET": handle(s.handleOpenAPI)})
 

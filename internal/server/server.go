@@ -31,6 +31,7 @@ import (
 	"github.com/waorders/waorders/internal/callbackauth"
 	"github.com/waorders/waorders/internal/intake"
 	"github.com/waorders/waorders/internal/metrics"
+	"github.com/waorders/waorders/internal/server/api"
 	"github.com/waorders/waorders/internal/server/callbacks"
 	"github.com/waorders/waorders/internal/server/httpx"
 	"github.com/waorders/waorders/internal/server/ops"
@@ -75,6 +76,9 @@ type Config struct {
 	IdleTimeout       time.Duration
 	// RetryAfter is sent with 503 answers.
 	RetryAfter time.Duration
+	// EventLog serves /v1/events and /v1/webhooks and appends the events
+	// of status changes (nil: off).
+	EventLog *api.EventsAPI
 }
 
 // Server is the HTTP server. Open starts it; Close stops it gracefully.
