@@ -3,6 +3,9 @@ GO        ?= go
 PKGS      ?= ./...
 FUZZTIME  ?= 60s
 STATICCHECK_VERSION ?= v0.8.2
+# The version `waorders version` prints: the tag (see CHANGELOG.md), or the
+# tag, commits since and commit, with -dirty for uncommitted changes.
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 STATICCHECK := $(shell command -v staticcheck 2>/dev/null || echo $(shell $(GO) env GOPATH)/bin/staticcheck)
 
 .PHONY: help run build test lint staticcheck fuzz fuzz-ci bench bench-http reliability ci
@@ -13,8 +16,10 @@ help: ## show this help
 run: ## run the service on the embedded SQLite default (./data)
 	$(GO) run ./cmd/waorders serve
 
-build: ## build bin/waorders
-	$(GO) build -o bin/waorders ./cmd/waorders
+build: ## build bin/waorders, with its version, commit and time from git (waorders version)
+	CGO_ENABLED=0 $(GO) build -buildvcs=true -trimpath \
+	  -ldflags "-s -w $(if $(VERSION),-X github.com/waorders/waorders/internal/cli.Version=$(VERSION))" \
+	  -o bin/waorders ./cmd/waorders
 
 test: ## run every test with the race detector (PostgreSQL tests skip if no server, fail under CI=1)
 	$(GO) test -race -count=1 $(PKGS)

@@ -29,8 +29,9 @@ type Authenticator struct {
 	ephemeralKey bool
 	tokenPath    string
 
-	allow   []netip.Prefix
-	trusted []netip.Prefix
+	allow          []netip.Prefix
+	trusted        []netip.Prefix
+	clientIPHeader string
 
 	now func() time.Time
 }

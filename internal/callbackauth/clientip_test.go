@@ -52,3 +52,69 @@ func TestClientIP(t *testing.T) {
 		})
 	}
 }
+
+// TestClientIPHeaders: behind trusted proxies the configured header, and
+// only it, names the client: Forwarded (RFC 7239) with quoted IPv6 nodes
+// and ports, or nginx's X-Real-IP.
+func TestClientIPHeaders(t *testing.T) {
+	t.Parallel()
+	trusted := prefixes(t, "10.0.0.0/8")
+	tests := []struct {
+		name, header, remote string
+		set                  map[string][]string
+		want                 string
+	}{
+		{"ForwardedSimple", "Forwarded", "10.0.0.1:1", map[string][]string{"Forwarded": {"for=203.0.113.9;proto=https"}}, "203.0.113.9"},
+		{"ForwardedChain", "Forwarded", "10.0.0.1:1", map[string][]string{"Forwarded": {`for=1.1.1.1, for="203.0.113.9:4711";by=10.0.0.2, for=10.0.0.2`}}, "203.0.113.9"},
+		{"ForwardedIPv6", "Forwarded", "10.0.0.1:1", map[string][]string{"Forwarded": {`For="[2001:db8:cafe::17]:4711"`}}, "2001:db8:cafe::17"},
+		{"ForwardedQuotedComma", "forwarded", "10.0.0.1:1", map[string][]string{"Forwarded": {`for=203.0.113.9;host="a,b"`}}, "203.0.113.9"},
+		{"ForwardedObfuscated", "Forwarded", "10.0.0.1:1", map[string][]string{"Forwarded": {"for=_hidden"}}, "invalid IP"},
+		{"ForwardedNoFor", "Forwarded", "10.0.0.1:1", map[string][]string{"Forwarded": {"proto=https"}}, "invalid IP"},
+		{"ForwardedIgnoresXFF", "Forwarded", "10.0.0.1:1", map[string][]string{"X-Forwarded-For": {"203.0.113.9"}}, "10.0.0.1"},
+		{"ForwardedUntrustedPeer", "Forwarded", "198.51.100.7:1", map[string][]string{"Forwarded": {"for=203.0.113.9"}}, "198.51.100.7"},
+		{"XRealIP", "X-Real-IP", "10.0.0.1:1", map[string][]string{"X-Real-Ip": {"203.0.113.9"}}, "203.0.113.9"},
+		{"XRealIPIgnoresXFF", "x-real-ip", "10.0.0.1:1", map[string][]string{"X-Forwarded-For": {"203.0.113.9"}}, "10.0.0.1"},
+		{"XRealIPUntrustedPeer", "X-Real-IP", "198.51.100.7:1", map[string][]string{"X-Real-Ip": {"203.0.113.9"}}, "198.51.100.7"},
+		{"XFFIgnoresForwarded", "", "10.0.0.1:1", map[string][]string{"Forwarded": {"for=203.0.113.9"}}, "10.0.0.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a := mustNew(t, callbackauth.Config{TrustedProxies: trusted, ClientIPHeader: tt.header})
+			req := httptest.NewRequest(http.MethodPost, "/", nil)
+			req.RemoteAddr = tt.remote
+			for k, vs := range tt.set {
+				for _, v := range vs {
+					req.Header.Add(k, v)
+				}
+			}
+			if got := a.ClientIP(req).String(); got != tt.want {
+				t.Errorf("ClientIP = %s, want %s", got, tt.want)
+			}
+		})
+	}
+	if _, err := callbackauth.New(callbackauth.Config{ClientIPHeader: "X-Client"}); err == nil {
+		t.Error("an unknown client IP header was accepted")
+	}
+}
+
+// TestRenewKeepsGeneratedTokenKey: a reload without configured token keys
+// keeps the generated signing key, so issued tokens stay valid.
+func TestRenewKeepsGeneratedTokenKey(t *testing.T) {
+	cfg := callbackauth.Config{TokenClients: []callbackauth.TokenClient{{ID: "kaleyra", Secret: strings.Repeat("s", 32)}}}
+	a := mustNew(t, cfg)
+	tok := mintToken(t, a, "kaleyra", strings.Repeat("s", 32))
+	cfg.TokenClients = append(cfg.TokenClients, callbackauth.TokenClient{ID: "other", Secret: strings.Repeat("o", 32)})
+	b, err := a.Renew(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if err := b.Check(req); err != nil {
+		t.Errorf("a token issued before the reload: %v", err)
+	}
+	if _, err := a.Renew(callbackauth.Config{Secrets: []string{"short"}}); err == nil {
+		t.Error("Renew accepted an invalid configuration")
+	}
+}

@@ -77,6 +77,10 @@ type Config struct {
 	// header is believed. X-Forwarded-For from any other peer is ignored.
 	TrustedProxies []netip.Prefix
 
+	// ClientIPHeader is the header trusted proxies name the client in:
+	// HeaderXForwardedFor (the default), HeaderForwarded or HeaderXRealIP.
+	// Only this header is read; see ClientIP.
+	ClientIPHeader string
 	// NowFunc returns the current time. Default time.Now.
 	NowFunc func() time.Time
 }
@@ -181,6 +185,14 @@ func New(cfg Config) (*Authenticator, error) {
 	if a.trusted, err = checkPrefixes("trusted proxy", cfg.TrustedProxies); err != nil {
 		errs = append(errs, err)
 	}
+	switch h := http.CanonicalHeaderKey(cfg.ClientIPHeader); h {
+	case "", HeaderXForwardedFor:
+		a.clientIPHeader = HeaderXForwardedFor
+	case HeaderForwarded, "X-Real-Ip":
+		a.clientIPHeader = map[string]string{HeaderForwarded: HeaderForwarded, "X-Real-Ip": HeaderXRealIP}[h]
+	default:
+		bad("client IP header %q: use X-Forwarded-For, Forwarded or X-Real-IP (the one your proxy sets)", cfg.ClientIPHeader)
+	}
 
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("callback authentication: %w", errors.Join(errs...))
@@ -247,4 +259,21 @@ func checkPrefixes(what string, in []netip.Prefix) ([]netip.Prefix, error) {
 		out = append(out, p)
 	}
 	return out, errors.Join(errs...)
+}
+
+// Renew builds the Authenticator of cfg to replace a (a credentials reload:
+// SIGHUP). It validates cfg like New. When neither a nor cfg has token keys
+// but both issue tokens, the new Authenticator keeps a's generated signing
+// key, so tokens issued before the reload stay valid until they expire.
+// a itself is not changed: a request already checked by it finishes with
+// it, and the caller swaps the pointer it serves with.
+func (a *Authenticator) Renew(cfg Config) (*Authenticator, error) {
+	n, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if a != nil && a.ephemeralKey && n.ephemeralKey {
+		n.tokenKeys = a.tokenKeys
+	}
+	return n, nil
 }

@@ -13,8 +13,12 @@ import (
 	"strings"
 )
 
-// Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3";
-// otherwise it comes from the module's build information.
+// Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3"
+// (make build sets it from git describe, which also works in a git
+// worktree, where the Go toolchain records no VCS information); otherwise it
+// is the main module's version from the build information. The commit, its
+// time and whether the tree was modified are added from the build
+// information when the toolchain recorded them.
 var Version = ""
 
 // Env is what a command receives from its caller.
@@ -110,13 +114,14 @@ func runVersion(_ context.Context, env Env, _ []string) error {
 }
 
 func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		bi = &debug.BuildInfo{}
+	}
 	if Version != "" {
-		return Version
+		bi.Main.Version = Version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
+	return buildVersion(bi)
 }
 
 // newFlagSet returns a flag set whose --help text starts with a synopsis.

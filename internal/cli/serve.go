@@ -8,9 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"os"
+	"os/signal"
 	"path/filepath"
+	"reflect"
 	"runtime/debug"
 	"strings"
+	"syscall"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
 
@@ -20,6 +24,7 @@ import (
 	"github.com/waorders/waorders/internal/lifecycle"
 	"github.com/waorders/waorders/internal/metrics"
 	"github.com/waorders/waorders/internal/server"
+	"github.com/waorders/waorders/internal/server/ops"
 	"github.com/waorders/waorders/internal/store"
 	"github.com/waorders/waorders/internal/store/postgres"
 	"github.com/waorders/waorders/internal/store/sqlite"
@@ -35,13 +40,39 @@ authentication or API token is configured it generates them once into
 data/credentials.env (mode 0600) and tells you where they are.
 
 Precedence: flags > WAORDERS_* environment > --config file > defaults.
-Secrets may also come from files: WAORDERS_API_TOKEN_FILE=/run/secrets/token.
+Secrets may also come from files: --api-token-file /run/secrets/token (or
+WAORDERS_API_TOKEN_FILE, or api-token-file in the config file), and so for
+every secret. SIGHUP re-reads the config file and the secret files and puts
+new credentials in use without dropping a request; a reload that fails
+keeps the old ones and logs why. Other settings need a restart.
+--admin-addr moves the API, /metrics and the profiler to a second, private
+listener, so only callbacks and health checks face the internet.
 The Go runtime's GOGC and GOMEMLIMIT apply; without GOGC, serve runs the
 garbage collector at GOGC=400 (less CPU, some MiB more memory), and without
 GOMEMLIMIT, in a container with a memory limit (cgroup v1 or v2), it sets
 Go's soft memory limit to 90 % of it less 64 MiB for SQLite's caches, so
 the heap is collected before the container is killed (AUTOMEMLIMIT=off
 disables that).`
+
+// resolveServe resolves and validates the settings again from the same
+// arguments, environment and files, for a reload: every secret file and
+// the config file are read again, and generated credentials are taken from
+// data/credentials.env again.
+func resolveServe(args []string, getenv func(string) string) (config.Serve, error) {
+	var cfg config.Serve
+	fs := newFlagSet(Env{Getenv: getenv, Stdout: io.Discard, Stderr: io.Discard}, "serve", serveSynopsis, args)
+	cfg.Flags(fs)
+	if err := config.Resolve(fs, args, getenv, config.ServeSecrets); err != nil {
+		return cfg, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("invalid settings: %w", err)
+	}
+	if _, err := ensureCredentials(&cfg); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
 
 func runServe(ctx context.Context, env Env, args []string) error {
 	var cfg config.Serve
@@ -66,17 +97,38 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 
+	// SIGHUP reloads the credentials; caught from here on, it no longer
+	// ends the process (its default).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
 	m := &serveMain{Config: cfg, Stdout: env.Stdout, Stderr: env.Stderr, Logger: log, Credentials: creds}
 	if err := m.Run(ctx); err != nil {
 		return err
 	}
 
 	var serveErr error
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
-	case serveErr = <-m.server.Done():
-		log.Error("server stopped", "err", serveErr)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
+			break wait
+		case serveErr = <-m.server.Done():
+			log.Error("server stopped", "err", serveErr)
+			break wait
+		case <-hup:
+			log.Info("SIGHUP: reloading credentials")
+			next, err := resolveServe(args, env.Getenv)
+			if err == nil {
+				err = m.Reload(next)
+			}
+			if err != nil {
+				m.metrics.Reloads.WithLabelValues("error").Inc()
+				log.Error("reload failed: the previous credentials stay in use", "err", err)
+			}
+		}
 	}
 	var errs []error
 	if err := m.Close(); err != nil {
@@ -119,8 +171,9 @@ type serveMain struct {
 	Logger      *slog.Logger
 	Credentials string // the generated credentials file, "" if none
 
-	group  lifecycle.Group
-	server *server.Server
+	group   lifecycle.Group
+	server  *server.Server
+	metrics *metrics.Metrics
 }
 
 // Run opens the store, builds the intake, the HTTP server and the
@@ -140,30 +193,34 @@ func (m *serveMain) Run(ctx context.Context) error {
 		}
 	}()
 
-	var authn *callbackauth.Authenticator
-	// An allow-list applies even without credentials (--insecure-no-auth).
-	if !cfg.InsecureNoAuth || cfg.HasCallbackAuth() || len(cfg.AllowCIDRs) > 0 {
-		ac, _ := cfg.AuthConfig() // validated above
-		if authn, err = callbackauth.New(ac); err != nil {
-			return fmt.Errorf("callback authentication: %w", err)
-		}
+	authn, err := newAuthenticator(cfg, nil)
+	if err != nil {
+		return err
 	}
 	met := metrics.New()
+	m.metrics = met
 	writers := 1
 	if cfg.Driver() == "postgres" {
 		writers = cfg.Writers
 	}
-	in := intake.New(st, intake.Config{MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Writers: writers, Logger: log, Metrics: met})
+	// /readyz follows the outcome of real commits, not only Ping's.
+	writes := &ops.Writes{Writable: met.StorageWritable}
+	evAPI, rl := forwarding(cfg, st, met, log)
+	in := intake.New(trackedStore{Store: st, writes: writes},
+		intake.Config{MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Writers: writers, Logger: log, Metrics: met,
+			Events: &intake.EventLog{Store: trackedTx{st: st, writes: writes}, Builder: evAPI.Builder, Sinks: evAPI.Sinks, Notify: evAPI.Wake}})
 	loc, err := cfg.BusinessLocation()
 	if err != nil {
 		return err
 	}
 	srv, err := server.New(server.Config{
-		Addr: cfg.Addr, Store: st, Intake: in, Auth: authn, Metrics: met, Logger: log,
+		Addr: cfg.Addr, AdminAddr: cfg.AdminAddr, AdminProfiler: cfg.AdminAddr != "", Writes: writes,
+		Store: st, Intake: in, Auth: authn, Metrics: met, Logger: log,
 		APITokens: cfg.APITokens, MetaAppSecrets: cfg.MetaAppSecrets, MetaVerifyToken: cfg.MetaVerifyToken,
 		InsecureNoAuth: cfg.InsecureNoAuth, MaxBodyBytes: cfg.MaxBody,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout,
 		WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout, BusinessTZ: loc,
+		EventLog: evAPI,
 	})
 	if err != nil {
 		return err
@@ -191,6 +248,9 @@ func (m *serveMain) Run(ctx context.Context) error {
 		StartFunc: func(context.Context) error { in.Start(); return nil },
 		StopFunc:  in.Stop, // every handler has returned: write what is queued
 	})
+	if rl != nil {
+		m.group.Add("relay", rl) // stopped before the intake: in-flight deliveries finish or lapse to their lease
+	}
 	m.group.Add("http server", lifecycle.Funcs{
 		StartFunc: func(context.Context) error {
 			if err := srv.Open(); err != nil {
@@ -205,7 +265,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 		return err
 	}
 
-	banner(m.Stdout, cfg, srv.URL(), authn, m.Credentials)
+	banner(m.Stdout, cfg, srv.URL(), srv.AdminURL(), authn, m.Credentials)
 	if dbg != nil {
 		fmt.Fprintf(m.Stdout, "  profiler:       %s (no credentials: keep it on loopback)\n", dbg.URL())
 	}
@@ -213,8 +273,89 @@ func (m *serveMain) Run(ctx context.Context) error {
 		fmt.Fprint(m.Stderr, insecureWarning)
 		log.Warn("callbacks are accepted without authentication (--insecure-no-auth)")
 	}
-	log.Info("waorders started", "addr", srv.Addr().String(), "storage", cfg.Driver(), "version", version())
+	log.Info("waorders started", "addr", srv.Addr().String(), "admin_addr", srv.AdminURL(), "storage", cfg.Driver(), "version", version())
 	return nil
+}
+
+// newAuthenticator builds the callback authenticator of cfg, or nil when
+// callbacks are accepted without authentication. prev, when set, is the
+// one in use, whose generated token key a reload keeps. An allow-list
+// applies even without credentials (--insecure-no-auth).
+func newAuthenticator(cfg *config.Serve, prev *callbackauth.Authenticator) (*callbackauth.Authenticator, error) {
+	if cfg.InsecureNoAuth && !cfg.HasCallbackAuth() && len(cfg.AllowCIDRs) == 0 {
+		return nil, nil
+	}
+	ac, err := cfg.AuthConfig()
+	if err != nil {
+		return nil, fmt.Errorf("callback authentication: %w", err)
+	}
+	authn, err := prev.Renew(ac)
+	if err != nil {
+		return nil, fmt.Errorf("callback authentication: %w", err)
+	}
+	return authn, nil
+}
+
+// Reload puts the credentials of next (resolved again on SIGHUP) in use:
+// callback authentication, API tokens and Meta's secrets. Requests being
+// handled finish with the credentials they started with. When next's
+// credentials are invalid nothing changes and the error says why. Other
+// settings take effect only after a restart; each one that changed is
+// logged.
+func (m *serveMain) Reload(next config.Serve) error {
+	authn, err := newAuthenticator(&next, m.server.Credentials().Auth)
+	if err != nil {
+		return err
+	}
+	if err := m.server.SetCredentials(server.Credentials{
+		Auth: authn, APITokens: next.APITokens, MetaAppSecrets: next.MetaAppSecrets, MetaVerifyToken: next.MetaVerifyToken,
+	}); err != nil {
+		return err
+	}
+	for _, name := range restartSettings(&m.Config, &next) {
+		m.Logger.Warn("setting changed; it takes effect after a restart, not on SIGHUP", "setting", name)
+	}
+	m.metrics.Reloads.WithLabelValues("ok").Inc()
+	methods := "none (--insecure-no-auth)"
+	if authn != nil && authn.Enabled() {
+		methods = strings.Join(authn.Methods(), "; ")
+	}
+	m.Logger.Info("credentials reloaded", "callback_auth", methods, "api_tokens", len(next.APITokens),
+		"meta_app_secrets", len(next.MetaAppSecrets))
+	return nil
+}
+
+// reloadable are the settings (config.Serve fields) a reload applies.
+var reloadable = map[string]bool{
+	"ConfigFile": true, "SecretFiles": true, "APITokens": true, "CallbackSecrets": true, "CallbackSecretHeader": true,
+	"BasicAuth": true, "TokenClients": true, "TokenKeys": true, "TokenTTL": true, "AllowCIDRs": true,
+	"TrustedProxies": true, "ClientIPHeader": true, "MetaAppSecrets": true, "MetaVerifyToken": true,
+}
+
+// restartSettings names the settings that differ between cur and next and
+// that a reload does not apply.
+func restartSettings(cur, next *config.Serve) []string {
+	var names []string
+	a, b := reflect.ValueOf(cur).Elem(), reflect.ValueOf(next).Elem()
+	for i := range a.NumField() {
+		name := a.Type().Field(i).Name
+		if !reloadable[name] && !reflect.DeepEqual(a.Field(i).Interface(), b.Field(i).Interface()) {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// trackedStore reports the outcome of every group commit to /readyz.
+type trackedStore struct {
+	intake.Store
+	writes *ops.Writes
+}
+
+func (t trackedStore) WriteInbound(ctx context.Context, ds []*store.Inbound) ([]store.InboundResult, error) {
+	r, err := t.Store.WriteInbound(ctx, ds)
+	t.writes.Observe(err)
+	return r, err
 }
 
 // Close stops everything Run started, in the order documented on
@@ -320,7 +461,7 @@ func dataDir(cfg *config.Serve) string {
 	return "data"
 }
 
-func banner(w io.Writer, cfg *config.Serve, url string, authn *callbackauth.Authenticator, creds string) {
+func banner(w io.Writer, cfg *config.Serve, url, adminURL string, authn *callbackauth.Authenticator, creds string) {
 	fmt.Fprintf(w, "waorders %s listening on %s\n", version(), url)
 	storage := "SQLite " + cfg.DatabaseURL
 	if cfg.Driver() == "postgres" {
@@ -335,11 +476,18 @@ func banner(w io.Writer, cfg *config.Serve, url string, authn *callbackauth.Auth
 	default:
 		fmt.Fprintf(w, "  callback auth:  NONE (--insecure-no-auth): anyone who can reach this port can post callbacks\n")
 	}
-	fmt.Fprintf(w, "  API:            %s/v1 with Authorization: Bearer <api token>\n", url)
+	api := url
+	if adminURL != "" {
+		api = adminURL
+	}
+	fmt.Fprintf(w, "  API:            %s/v1 with Authorization: Bearer <api token>\n", api)
 	if creds != "" {
 		fmt.Fprintf(w, "  generated credentials are in %s (mode 0600): cat it to see them\n", creds)
 	}
-	fmt.Fprintf(w, "  health:         %s/healthz  %s/readyz  metrics: %s/metrics\n", url, url, url)
+	fmt.Fprintf(w, "  health:         %s/healthz  %s/readyz  metrics: %s/metrics\n", url, url, api)
+	if adminURL != "" {
+		fmt.Fprintf(w, "  admin listener: %s (API, metrics, /debug/pprof/; keep it private)\n", adminURL)
+	}
 	fmt.Fprintf(w, "Try it:  waorders send --count 10 --url %s\n", url)
 }
 

@@ -25,6 +25,7 @@ const (
 type Serve struct {
 	ConfigFile  string
 	Addr        string
+	AdminAddr   string
 	DatabaseURL string
 	Migrate     bool
 	DBMaxConns  int
@@ -38,9 +39,13 @@ type Serve struct {
 	TokenTTL             time.Duration
 	AllowCIDRs           List
 	TrustedProxies       List
+	ClientIPHeader       string
 	MetaAppSecrets       List
 	MetaVerifyToken      string
 	InsecureNoAuth       bool
+	// SecretFiles holds, by secret flag name, the file its value is read
+	// from (--api-token-file and the like); "" when none.
+	SecretFiles map[string]*string
 
 	MaxBody           int64
 	ReadHeaderTimeout time.Duration
@@ -60,6 +65,8 @@ type Serve struct {
 	// BusinessTZ is the business time zone (IANA name): the day boundaries
 	// of reports and of date-only since/until values on the API.
 	BusinessTZ string
+
+	Forwarding
 }
 
 // ServeSecrets are the flags of Serve whose values are never printed.
@@ -69,6 +76,7 @@ var ServeSecrets = []string{"api-token", "callback-secret", "basic-auth", "token
 func (c *Serve) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ConfigFile, "config", "", "read settings from this file of `name = value` lines (names as the flags)")
 	fs.StringVar(&c.Addr, "addr", DefaultAddr, "listen on this `host:port`")
+	fs.StringVar(&c.AdminAddr, "admin-addr", "", "serve the /v1 API, /metrics and the profiler on this second `host:port`, so --addr carries only callbacks, /healthz and /readyz and can face the internet; off when empty")
 	fs.StringVar(&c.DatabaseURL, "database-url", DefaultDatabaseURL, "storage: a SQLite file `path`, sqlite:///abs/path.db, or postgres://user@host/db")
 	fs.BoolVar(&c.Migrate, "migrate", false, "PostgreSQL: apply pending migrations at start (SQLite always does)")
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", 10, "PostgreSQL: connections per instance")
@@ -81,10 +89,17 @@ func (c *Serve) Flags(fs *flag.FlagSet) {
 	fs.Var(&c.TokenKeys, "token-keys", "HMAC `keys` signing issued Bearer tokens; share them across instances (first signs, all verify)")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", time.Hour, "lifetime of issued Bearer tokens")
 	fs.Var(&c.AllowCIDRs, "allow-cidrs", "accept callbacks only from these `CIDRs`, comma-separated")
-	fs.Var(&c.TrustedProxies, "trusted-proxies", "`CIDRs` of reverse proxies whose X-Forwarded-For is believed")
+	fs.Var(&c.TrustedProxies, "trusted-proxies", "`CIDRs` of reverse proxies whose client IP header (--client-ip-header) is believed")
+	fs.StringVar(&c.ClientIPHeader, "client-ip-header", callbackauth.HeaderXForwardedFor, "the `header` your trusted proxies name the client in: X-Forwarded-For, Forwarded (RFC 7239) or X-Real-IP; the others are ignored, since a proxy passes them on as the client sent them")
 	fs.Var(&c.MetaAppSecrets, "meta-app-secret", "Meta app `secrets` verifying X-Hub-Signature-256 on /v1/callbacks/meta, comma-separated")
 	fs.StringVar(&c.MetaVerifyToken, "meta-verify-token", "", "`token` answering Meta's GET verification handshake")
 	fs.BoolVar(&c.InsecureNoAuth, "insecure-no-auth", false, "accept callbacks WITHOUT authentication (local trials only)")
+	c.SecretFiles = map[string]*string{}
+	for _, name := range ServeSecrets {
+		p := new(string)
+		c.SecretFiles[name] = p
+		fs.StringVar(p, name+"-file", "", "read --"+name+" from this `file` (trailing newline dropped; re-read on SIGHUP)")
+	}
 
 	fs.Int64Var(&c.MaxBody, "max-body", DefaultMaxBody, "largest accepted request body in `bytes`")
 	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", 5*time.Second, "time allowed to read request headers")
@@ -100,6 +115,7 @@ func (c *Serve) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.BusinessTZ, "business-tz", "UTC", "the business time `zone` (IANA name, e.g. Asia/Kolkata): day boundaries of reports and of date-only since/until")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log `format`: text or json")
+	c.Forwarding.Flags(fs)
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this `host:port`, apart from the API; off when empty. Keep it on loopback: it needs no credentials")
 }
 
@@ -155,6 +171,13 @@ func (c *Serve) Validate() error {
 	if c.BatchWait < 0 || c.BatchWait > time.Second {
 		errs = append(errs, fmt.Errorf("--batch-wait %s: use 0 to 1s", c.BatchWait))
 	}
+	if c.AdminAddr != "" {
+		if _, _, err := net.SplitHostPort(c.AdminAddr); err != nil {
+			errs = append(errs, fmt.Errorf("--admin-addr %q: use host:port, like 127.0.0.1:9090", c.AdminAddr))
+		} else if c.AdminAddr == c.Addr {
+			errs = append(errs, fmt.Errorf("--admin-addr %q is --addr: choose another port, or leave --admin-addr empty for one listener", c.AdminAddr))
+		}
+	}
 	if c.DebugAddr != "" {
 		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil {
 			errs = append(errs, fmt.Errorf("--debug-addr %q: use host:port, like 127.0.0.1:6060", c.DebugAddr))
@@ -173,6 +196,7 @@ func (c *Serve) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("--log-format %q: use text or json", c.LogFormat))
 	}
+	errs = append(errs, c.Forwarding.Validate()...)
 	return errors.Join(errs...)
 }
 
@@ -197,9 +221,10 @@ func (c *Serve) HasCallbackAuth() bool {
 // AuthConfig builds the callback authenticator's configuration.
 func (c *Serve) AuthConfig() (callbackauth.Config, error) {
 	ac := callbackauth.Config{
-		SecretHeader: c.CallbackSecretHeader,
-		Secrets:      c.CallbackSecrets,
-		TokenTTL:     c.TokenTTL,
+		SecretHeader:   c.CallbackSecretHeader,
+		Secrets:        c.CallbackSecrets,
+		TokenTTL:       c.TokenTTL,
+		ClientIPHeader: c.ClientIPHeader,
 	}
 	var errs []error
 	for _, p := range c.BasicAuth {

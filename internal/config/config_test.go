@@ -435,3 +435,73 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretFileFlags: --callback-secret-file and --api-token-file (and a
+// -file flag for every secret) exist, match WAORDERS_*_FILE and the config
+// file's *-file keys, and rank by their source against the value itself.
+func TestSecretFileFlags(t *testing.T) {
+	tokenFile := writeFile(t, "token", "token-from-file-0123456789\n")
+	secretFile := writeFile(t, "secret", "secret-from-file-0123456789\n")
+	cfgValue := writeFile(t, "value.conf", "api-token = token-in-config-0123456789\n")
+	cfgFile := writeFile(t, "file.conf", "api-token-file = "+tokenFile+"\n")
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // api token, or "error: <substring>"
+	}{
+		{"Flag", []string{"--api-token-file", tokenFile}, nil, "token-from-file-0123456789"},
+		{"FileFlagBeatsEnvValue", []string{"--api-token-file", tokenFile}, map[string]string{"WAORDERS_API_TOKEN": "token-in-env-0123456789"}, "token-from-file-0123456789"},
+		{"EnvFileBeatsConfigValue", []string{"--config", cfgValue}, map[string]string{"WAORDERS_API_TOKEN_FILE": tokenFile}, "token-from-file-0123456789"},
+		{"ConfigFileKey", []string{"--config", cfgFile}, nil, "token-from-file-0123456789"},
+		{"EnvValueBeatsConfigFileKey", []string{"--config", cfgFile}, map[string]string{"WAORDERS_API_TOKEN": "token-in-env-0123456789"}, "token-in-env-0123456789"},
+		{"BothFlags", []string{"--api-token", "x-token-0123456789", "--api-token-file", tokenFile}, nil, "error: give one of them"},
+		{"MissingFileNamesItsSource", []string{"--api-token-file", "/nonexistent/token"}, nil, "error: --api-token-file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, fs := newServeFlags()
+			err := Resolve(fs, tc.args, func(k string) string { return tc.env[k] }, ServeSecrets)
+			if want, isErr := strings.CutPrefix(tc.want, "error: "); isErr {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Fatalf("err = %v, want one containing %q", err, want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.APITokens.String(); got != tc.want {
+				t.Errorf("api token %q, want %q", got, tc.want)
+			}
+		})
+	}
+
+	c, fs := newServeFlags()
+	if err := Resolve(fs, []string{"--callback-secret-file", secretFile}, func(string) string { return "" }, ServeSecrets); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.CallbackSecrets.String(); got != "secret-from-file-0123456789" {
+		t.Errorf("callback secret %q", got)
+	}
+	if got := *c.SecretFiles["callback-secret"]; got != secretFile {
+		t.Errorf("SecretFiles[callback-secret] = %q", got)
+	}
+}
+
+func TestAdminAddrValidation(t *testing.T) {
+	for _, tc := range []struct{ addr, admin, want string }{
+		{"127.0.0.1:8080", "127.0.0.1:9090", ""},
+		{"127.0.0.1:8080", "nonsense", "--admin-addr"},
+		{"127.0.0.1:8080", "127.0.0.1:8080", "is --addr"},
+	} {
+		c, fs := newServeFlags()
+		if err := Resolve(fs, []string{"--addr", tc.addr, "--admin-addr", tc.admin}, func(string) string { return "" }, ServeSecrets); err != nil {
+			t.Fatal(err)
+		}
+		err := c.Validate()
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("--admin-addr %s: err %v, want %q", tc.admin, err, tc.want)
+		}
+	}
+}

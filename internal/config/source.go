@@ -22,10 +22,21 @@ func EnvName(flagName string) string {
 }
 
 // Resolve parses args into fs, then fills every flag not given on the
-// command line from its environment variable, then (for secrets) from the
-// file named by the variable with a _FILE suffix, then from the config file
+// command line from its environment variable, then from the config file
 // named by the flag "config" (or WAORDERS_CONFIG). secrets lists the flags
 // whose values must never be printed.
+//
+// A secret may also be read from a file. When fs has a companion flag named
+// after it with "-file" (--api-token-file for --api-token; its variable is
+// WAORDERS_API_TOKEN_FILE and its config key api-token-file), the companion
+// is resolved like any flag and the file it names is read when it comes
+// from a higher source than the secret's own value: --api-token-file beats
+// WAORDERS_API_TOKEN, and WAORDERS_API_TOKEN_FILE beats an api-token line in
+// the config file. From the same source the value wins, except on the
+// command line, where giving both is an error. Without a companion flag,
+// WAORDERS_<NAME>_FILE is read when WAORDERS_<NAME> is empty. A file's
+// trailing newlines are dropped. Calling Resolve again with the same
+// arguments re-reads every file (SIGHUP does).
 func Resolve(fs *flag.FlagSet, args []string, getenv func(string) string, secrets []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -33,13 +44,19 @@ func Resolve(fs *flag.FlagSet, args []string, getenv func(string) string, secret
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q; options start with --, see --help", fs.Arg(0))
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	const (
+		fromNone = iota
+		fromConfig
+		fromEnv
+		fromFlag
+	)
+	level := map[string]int{}
+	fs.Visit(func(f *flag.Flag) { level[f.Name] = fromFlag })
 
 	var file map[string]string
 	if cf := fs.Lookup("config"); cf != nil {
 		path := cf.Value.String()
-		if !set["config"] {
+		if level["config"] != fromFlag {
 			if v := getenv(EnvName("config")); v != "" {
 				path = v
 			}
@@ -58,25 +75,30 @@ func Resolve(fs *flag.FlagSet, args []string, getenv func(string) string, secret
 			}
 		}
 	}
+	companion := func(name string) bool {
+		return slices.Contains(secrets, name) && fs.Lookup(name+"-file") != nil
+	}
 
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] || f.Name == "config" {
+		if level[f.Name] == fromFlag || f.Name == "config" {
 			return
 		}
 		env := EnvName(f.Name)
 		val, from, ok := getenv(env), env, false
 		if val != "" {
-			ok = true
-		} else if slices.Contains(secrets, f.Name) && getenv(env+"_FILE") != "" {
+			ok, level[f.Name] = true, fromEnv
+		} else if slices.Contains(secrets, f.Name) && !companion(f.Name) && getenv(env+"_FILE") != "" {
 			b, err := os.ReadFile(getenv(env + "_FILE"))
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s_FILE: %w", env, err))
 				return
 			}
 			val, from, ok = strings.TrimRight(string(b), "\r\n"), env+"_FILE", true
+			level[f.Name] = fromEnv
 		} else if v, in := file[f.Name]; in {
 			val, from, ok = v, "config file", true
+			level[f.Name] = fromConfig
 		}
 		if !ok {
 			return
@@ -85,6 +107,31 @@ func Resolve(fs *flag.FlagSet, args []string, getenv func(string) string, secret
 			errs = append(errs, fmt.Errorf("%s (from %s): %w", f.Name, from, err))
 		}
 	})
+	for _, name := range secrets {
+		if !companion(name) {
+			continue
+		}
+		fileFlag := name + "-file"
+		path := fs.Lookup(fileFlag).Value.String()
+		switch lf, lv := level[fileFlag], level[name]; {
+		case path == "" || lf < lv:
+			continue
+		case lf == lv && lf == fromFlag:
+			errs = append(errs, fmt.Errorf("--%s and --%s: give one of them", name, fileFlag))
+			continue
+		case lf == lv:
+			continue // the value wins over a file from the same source
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			src := map[int]string{fromFlag: "--" + fileFlag, fromEnv: EnvName(fileFlag), fromConfig: fileFlag + " (config file)"}[level[fileFlag]]
+			errs = append(errs, fmt.Errorf("%s: %w", src, err))
+			continue
+		}
+		if err := fs.Lookup(name).Value.Set(strings.TrimRight(string(b), "\r\n")); err != nil {
+			errs = append(errs, fmt.Errorf("%s (from %s): %w", name, path, err))
+		}
+	}
 	return errors.Join(errs...)
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/callback"
+	"github.com/waorders/waorders/internal/events"
 	"github.com/waorders/waorders/internal/metrics"
 	"github.com/waorders/waorders/internal/store"
 )
@@ -43,6 +44,25 @@ type Config struct {
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
 	NowFunc func() time.Time
+	// Events, when set, appends the event log's entries of every group
+	// commit (events.Builder.FromInbound over what it stored) in the same
+	// transaction as the records they describe.
+	Events *EventLog
+}
+
+// EventLog is how the intake appends events: through the InTx of the
+// store it writes to, to the static sinks named, with Notify called after
+// each commit that appended any (a relay's wake-up hint, non-blocking).
+type EventLog struct {
+	Store   TxStore
+	Builder *events.Builder
+	Sinks   []string
+	Notify  func()
+}
+
+// TxStore runs a store.Tx (a store.Store is one).
+type TxStore interface {
+	InTx(ctx context.Context, fn func(store.Tx) error) error
 }
 
 // ErrStopped is returned by Process after Stop: the service is shutting down.
@@ -445,7 +465,7 @@ func (in *Intake) writeBatch(ds []*store.Inbound) ([]store.InboundResult, error)
 	ctx, cancel := context.WithTimeout(context.Background(), in.cfg.CommitTimeout)
 	defer cancel()
 	start := time.Now()
-	results, err := in.store.WriteInbound(ctx, ds)
+	results, err := in.writeInbound(ctx, ds)
 	in.m.CommitSeconds.Observe(time.Since(start).Seconds())
 	if err == nil {
 		in.m.CommitBatch.Observe(float64(len(ds)))
@@ -454,6 +474,37 @@ func (in *Intake) writeBatch(ds []*store.Inbound) ([]store.InboundResult, error)
 		}
 	}
 	return results, err
+}
+
+// writeInbound writes ds, with their events when the event log is on.
+func (in *Intake) writeInbound(ctx context.Context, ds []*store.Inbound) ([]store.InboundResult, error) {
+	ev := in.cfg.Events
+	if ev == nil {
+		return in.store.WriteInbound(ctx, ds)
+	}
+	var (
+		results  []store.InboundResult
+		appended bool
+	)
+	err := ev.Store.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		if results, err = tx.WriteInbound(ctx, ds); err != nil {
+			return err
+		}
+		evs, err := ev.Builder.FromInbound(ds, results, in.cfg.NowFunc())
+		if err != nil {
+			return err
+		}
+		appended = len(evs) > 0
+		return tx.AppendEvents(ctx, store.AppendEventsParams{Events: evs, Sinks: ev.Sinks})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if appended && ev.Notify != nil {
+		ev.Notify()
+	}
+	return results, nil
 }
 
 func (in *Intake) fail(batch []*pending, err error) {

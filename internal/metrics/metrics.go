@@ -37,6 +37,11 @@ type Metrics struct {
 	StorageErrors prometheus.Counter
 	// HTTPRequests counts all requests by route pattern and status code.
 	HTTPRequests *prometheus.CounterVec
+	// StorageWritable is 1 while group commits succeed and 0 after one
+	// failed because storage was unavailable, until one succeeds.
+	StorageWritable prometheus.Gauge
+	// Reloads counts credential reloads (SIGHUP) by result (ok, error).
+	Reloads *prometheus.CounterVec
 }
 
 // New registers the metrics on a fresh registry, with Go and process
@@ -96,8 +101,20 @@ func New() *Metrics {
 			Help: "HTTP requests by route and status code.",
 		}, []string{"route", "code"}),
 	}
+	m.StorageWritable = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "waorders_storage_writable",
+		Help: "1 while group commits succeed; 0 after one failed because storage was unavailable, until one succeeds.",
+	})
+	m.StorageWritable.Set(1)
+	m.Reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "waorders_reloads_total",
+		Help: "Credential reloads (SIGHUP) by result: ok, or error (the previous credentials stay in use).",
+	}, []string{"result"})
+	m.Reloads.WithLabelValues("ok")
+	m.Reloads.WithLabelValues("error")
 	reg.MustRegister(m.Callbacks, m.Duplicates, m.Quarantined, m.AuthFailures, m.IntakeSeconds,
-		m.CallbackRecords, m.CommitBatch, m.CommitSeconds, m.StorageErrors, m.HTTPRequests)
+		m.CallbackRecords, m.CommitBatch, m.CommitSeconds, m.StorageErrors, m.HTTPRequests,
+		m.StorageWritable, m.Reloads)
 	return m
 }
 

@@ -63,6 +63,7 @@ type config struct {
 	auth   callbackauth.Config
 	server server.Config
 	listen bool
+	events bool // the event log on (api_events_test.go)
 }
 
 // option changes what setup builds.
@@ -125,7 +126,11 @@ func setup(tb testing.TB, opts ...option) *bundle {
 		tb.Fatalf("open store: %v", err)
 	}
 	b := &bundle{store: st, metrics: c.server.Metrics}
-	b.intake = intake.New(st, intake.Config{NowFunc: c.now, Metrics: c.server.Metrics})
+	icfg := intake.Config{NowFunc: c.now, Metrics: c.server.Metrics}
+	if c.events {
+		c.server.EventLog, icfg.Events = eventLog(st, c.now)
+	}
+	b.intake = intake.New(st, icfg)
 	b.intake.Start()
 	cfg := c.server
 	cfg.Store, cfg.Intake = st, b.intake

@@ -73,12 +73,11 @@ func (s *Server) withLog(next http.Handler) http.Handler {
 // requireAPIToken guards the /v1 API with the Bearer API token(s). Tokens
 // are compared as SHA-256 digests in constant time, so neither content nor
 // length leaks.
+// The tokens are those in use when the request arrives (a reload replaces
+// them).
 func (s *Server) requireAPIToken(next http.Handler) http.Handler {
-	want := make([][32]byte, len(s.cfg.APITokens))
-	for i, t := range s.cfg.APITokens {
-		want[i] = sha256.Sum256([]byte(t))
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		want := s.creds.Load().apiTokens
 		got, ok := bearer(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="waorders"`)

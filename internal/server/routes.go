@@ -7,39 +7,41 @@ import (
 	"strings"
 
 	"github.com/waorders/waorders/internal/server/api"
-	"github.com/waorders/waorders/internal/server/callbacks"
 	"github.com/waorders/waorders/internal/server/ops"
 )
 
 // Handler returns the whole HTTP surface of waorders. Every route of every
 // surface is registered here, in one place: its path, its methods, its
 // middleware and its handler.
-func (s *Server) Handler() http.Handler {
+func (s *Server) Handler() http.Handler { return s.handler(scopeAll) }
+
+// routes registers every route on one mux; handler wraps it in the
+// middleware and, with --admin-addr, limits it to one listener's routes.
+func (s *Server) routes() *http.ServeMux {
 	var (
 		handle = s.errors.Handle // func(w, r) error -> http.Handler, errors to the one error writer
 		token  = s.requireAPIToken
-		cb     = &callbacks.Handler{
-			Process: s.cfg.Intake.Process, Auth: s.cfg.Auth, Metrics: s.cfg.Metrics, Errors: s.errors,
-			MetaAppSecrets: s.cfg.MetaAppSecrets, MetaVerifyToken: s.cfg.MetaVerifyToken,
-			InsecureNoAuth: s.cfg.InsecureNoAuth, MaxBodyBytes: s.cfg.MaxBodyBytes,
-		}
-		op = &ops.Handler{Ping: s.cfg.Store.Ping, Metrics: s.cfg.Metrics}
+		// Callback handlers hold credentials, which a reload (SIGHUP)
+		// replaces: each request takes the current set once (live).
+		cb = s.live
+		op = &ops.Handler{Ping: s.cfg.Store.Ping, Metrics: s.cfg.Metrics, Writes: s.cfg.Writes}
 		v1 = &api.Handler{
 			Messages: s.cfg.Store, Orders: s.cfg.Store, Reports: s.cfg.Store, Quarantine: s.cfg.Store,
 			Customers: s.cfg.Store, Changes: s.cfg.Store,
 			Retry: s.cfg.Intake.Retry, Log: s.log, WriteTimeout: s.cfg.WriteTimeout, Location: s.cfg.BusinessTZ,
+			EventLog: s.cfg.EventLog,
 		}
 	)
 	mux := http.NewServeMux()
 
 	// Callbacks (package callbacks): authenticated by the callback methods,
 	// not the API token.
-	s.route(mux, "/v1/callbacks/kaleyra", map[string]http.Handler{"POST": cb.RequireAuth(handle(cb.Kaleyra))})
+	s.route(mux, "/v1/callbacks/kaleyra", map[string]http.Handler{"POST": cb(func(c *credState) http.Handler { return c.kaleyra })})
 	s.route(mux, "/v1/callbacks/meta", map[string]http.Handler{
-		"GET":  handle(cb.MetaHandshake), // Meta's verification handshake (verify token)
-		"POST": handle(cb.Meta),          // X-Hub-Signature-256 checked over the raw body
+		"GET":  cb(func(c *credState) http.Handler { return c.metaHandshake }), // Meta's verification handshake (verify token)
+		"POST": cb(func(c *credState) http.Handler { return c.meta }),          // X-Hub-Signature-256 checked over the raw body
 	})
-	s.route(mux, "/v1/callbacks/token", map[string]http.Handler{"POST": cb.Token()})
+	s.route(mux, "/v1/callbacks/token", map[string]http.Handler{"POST": cb(func(c *credState) http.Handler { return c.token })})
 
 	// Operations (package ops): no authentication.
 	s.route(mux, "/healthz", map[string]http.Handler{"GET": handle(op.Healthz)})
@@ -66,6 +68,22 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, "/v1/quarantine", map[string]http.Handler{"GET": token(handle(v1.QuarantineList))})
 	s.route(mux, "/v1/quarantine/{id}", map[string]http.Handler{"GET": token(handle(v1.QuarantineGet))})
 	s.route(mux, "/v1/quarantine/{id}/retry", map[string]http.Handler{"POST": token(handle(v1.QuarantineRetry))})
+	// The event log and the webhook endpoints, when the event log is on.
+	if v1.EventLog != nil {
+		s.route(mux, "/v1/events", map[string]http.Handler{"GET": token(handle(v1.EventList))})
+		s.route(mux, "/v1/events/{id}", map[string]http.Handler{"GET": token(handle(v1.EventGet))})
+		s.route(mux, "/v1/events/{id}/redeliver", map[string]http.Handler{"POST": token(handle(v1.EventRedeliver))})
+		s.route(mux, "/v1/webhooks", map[string]http.Handler{
+			"GET": token(handle(v1.WebhookList)), "POST": token(handle(v1.WebhookCreate)),
+		})
+		s.route(mux, "/v1/webhooks/{id}", map[string]http.Handler{
+			"GET": token(handle(v1.WebhookGet)), "PATCH": token(handle(v1.WebhookUpdate)),
+			"DELETE": token(handle(v1.WebhookDelete)),
+		})
+		s.route(mux, "/v1/webhooks/{id}/test", map[string]http.Handler{"POST": token(handle(v1.WebhookTest))})
+		s.route(mux, "/v1/webhooks/{id}/attempts", map[string]http.Handler{"GET": token(handle(v1.WebhookAttempts))})
+		s.route(mux, "/v1/webhooks/{id}/replay", map[string]http.Handler{"POST": token(handle(v1.WebhookReplay))})
+	}
 	// The API's description is public: it holds no data.
 	s.route(mux, "/v1/openapi.json", map[string]http.Handler{"GET": handle(s.handleOpenAPI)})
 
@@ -73,7 +91,7 @@ func (s *Server) Handler() http.Handler {
 	// authentication, its routes listed like the ones above.
 
 	mux.Handle("/", handle(s.handleNotFound))
-	return s.withRequestID(s.withRecover(s.withLog(mux)))
+	return mux
 }
 
 // route registers each method's handler on pattern, and a 405 with an

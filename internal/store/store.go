@@ -31,6 +31,9 @@ type Store interface {
 	Quarantine
 	Customers
 	Changes
+	Events
+	Webhooks
+	Relay
 
 	// InTx runs fn in one write transaction and commits it when fn returns
 	// nil; it rolls it back when fn returns an error (returned as is) or
@@ -72,6 +75,7 @@ type Tx interface {
 	InboundTx
 	OrdersTx
 	QuarantineTx
+	EventsTx
 }
 
 // ErrTxDone is returned by a method of a Tx called after the function that

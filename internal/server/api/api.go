@@ -25,6 +25,9 @@ type Handler struct {
 	Quarantine store.Quarantine
 	// Retry re-runs a quarantined body through the intake (intake.Intake.Retry).
 	Retry func(ctx context.Context, id int64) (*intake.RetryResult, error)
+	// EventLog serves /v1/events and /v1/webhooks and appends the events of
+	// status changes; nil turns them off.
+	EventLog *EventsAPI
 
 	Log *slog.Logger
 	// Location is the business time zone: the day boundaries of reports

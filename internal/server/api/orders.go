@@ -107,7 +107,7 @@ func (h *Handler) OrderStatus(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o, err := h.Orders.UpdateOrderStatus(r.Context(), store.UpdateOrderStatusParams{
+	o, err := h.updateOrderStatus(r.Context(), store.UpdateOrderStatusParams{
 		ID:        r.PathValue("id"),
 		To:        waorders.OrderStatus(req.Status),
 		Note:      req.Note,

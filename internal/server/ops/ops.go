@@ -19,6 +19,8 @@ type Handler struct {
 	// Ping checks that storage answers and accepts writes (store.Store.Ping).
 	Ping    func(ctx context.Context) error
 	Metrics *metrics.Metrics
+	// Writes, when set, makes /readyz not ready after a failed commit.
+	Writes *Writes
 }
 
 // Healthz serves GET /healthz.
@@ -28,8 +30,15 @@ func (h *Handler) Healthz(w http.ResponseWriter, r *http.Request) error {
 }
 
 // Readyz serves GET /readyz: ready when storage answers and accepts writes
-// within 2 seconds, else 503.
+// within 2 seconds and, with Writes, no recent commit failed (see Writes);
+// else 503 with Retry-After, so a load balancer stops sending callbacks
+// that could not be stored.
 func (h *Handler) Readyz(w http.ResponseWriter, r *http.Request) error {
+	if h.Writes != nil {
+		if err := h.Writes.Failing(); err != nil {
+			return waorders.Wrap(waorders.CodeUnavailable, err, "storage is not taking writes: a commit failed")
+		}
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := h.Ping(ctx); err != nil {

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 
 	"modernc.org/sqlite"
@@ -19,6 +20,13 @@ import (
 func interpretError(err error) error {
 	if err == nil {
 		return nil
+	}
+	var we *waorders.Error
+	if errors.As(err, &we) {
+		return err // already translated
+	}
+	if errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) {
+		return waorders.Wrap(waorders.CodeUnavailable, err, "Storage is unavailable; retry later.")
 	}
 	var se *sqlite.Error
 	if !errors.As(err, &se) {

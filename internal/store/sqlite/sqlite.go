@@ -95,6 +95,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 		return nil, fmt.Errorf("open sqlite: create directory: %w", err)
 	}
+	if err := createPrivate(abs); err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
 	s := &Store{path: abs, log: opts.Logger, now: opts.NowFunc}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -128,6 +131,22 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// createPrivate creates the database file with mode 0600 when it does not
+// exist yet. SQLite would create it with 0666 less the umask (usually
+// 0644: readable by every local user), and gives its -wal and -shm files
+// the mode of the database file, so creating the file first keeps all
+// three private to the service's user. An existing file keeps its mode.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create database file: %w", err)
+	}
+	return f.Close()
 }
 
 func (s *Store) openPools(ctx context.Context, busy time.Duration, readConns int) error {
@@ -253,7 +272,9 @@ func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return interpretError(err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only: nothing to undo
-	return fn(tx)
+	// Every read error is classified, so a failing disk answers 503 with
+	// Retry-After instead of 500.
+	return interpretError(fn(tx))
 }
 
 // writeTx runs fn in a write transaction on the writer connection and

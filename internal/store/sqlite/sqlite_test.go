@@ -242,8 +242,8 @@ SELECT seq, 1, ?, ?, '', 'pending', '' FROM messages WHERE id = ?`, at.UnixMicro
 	})
 }
 
-// TestCampaignRollupMigration: migrations 0002 and 0006 build the campaign
-// rollup from the orders already stored (0006: without canceled orders).
+// TestCampaignRollupMigration: migrations 0002 and 0007 build the campaign
+// rollup from the orders already stored (0007: without canceled orders).
 func TestCampaignRollupMigration(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "waorders.db")
 	s := openTest(t, path, sqlite.Options{})
@@ -253,7 +253,7 @@ func TestCampaignRollupMigration(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		if _, err := db.Exec(`DROP TABLE campaign_days; DELETE FROM schema_migrations WHERE version IN (2, 6)`); err != nil {
+		if _, err := db.Exec(`DROP TABLE campaign_days; DELETE FROM schema_migrations WHERE version IN (2, 7)`); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Migrate(t.Context()); err != nil {

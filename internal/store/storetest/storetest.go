@@ -72,6 +72,7 @@ func Run(t *testing.T, open Open) {
 	RunQuarantine(t, open)
 	RunCustomers(t, open)
 	RunChanges(t, open)
+	RunEvents(t, open)
 	RunTx(t, open)
 	RunHousekeeping(t, open)
 }

@@ -1,5 +1,5 @@
--- 0005: orders that need review, refunds, honest revenue, repeated bodies
--- (see the SQLite driver's 0005). Written to run again harmlessly.
+-- 0006: orders that need review, refunds, honest revenue, repeated bodies
+-- (see the SQLite driver's 0006). Written to run again harmlessly.
 ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_status_check;
 ALTER TABLE orders ADD CONSTRAINT orders_status_check CHECK (status IN ('needs_review', 'pending', 'processing',
     'partially_shipped', 'shipped', 'completed', 'returned', 'refunded', 'canceled'));

@@ -1,5 +1,5 @@
--- 0006: the campaign rollup counts what revenue counts. Kept apart from
--- 0005 so it can run again: it rebuilds campaign_days from the orders.
+-- 0007: the campaign rollup counts what revenue counts. Kept apart from
+-- 0006 so it can run again: it rebuilds campaign_days from the orders.
 -- The rollup counts only orders that count in revenue: not canceled (nor
 -- needs_review, which did not exist before). It counted canceled orders
 -- until now, so it is rebuilt from the orders.

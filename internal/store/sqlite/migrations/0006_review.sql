@@ -1,4 +1,4 @@
--- 0005: orders that need review, refunds, honest revenue, repeated bodies.
+-- 0006: orders that need review, refunds, honest revenue, repeated bodies.
 --
 -- A line of an order in needs_review may be unusable: it keeps the texts
 -- received (raw_quantity, raw_price, raw_currency) and its problems (JSON,

@@ -1,0 +1,556 @@
+// Package relay delivers the event log to its sinks: every brand's webhook
+// endpoint (package sink/webhook) and the static sinks (NATS). It follows
+// River's claim, send, finish: a one-statement claim leases due deliveries
+// (FOR UPDATE SKIP LOCKED on PostgreSQL, the single writer on SQLite), each
+// is sent by a worker, and a completer records the outcomes in batches with
+// a fenced finish (it lands only if the row is still leased by this relay
+// at this attempt). A crashed relay's leases expire and are claimed again,
+// so every event reaches every sink at least once, and exactly once while
+// nothing crashes. Only the head of each (sink, order) is ever claimable,
+// so the events of one order arrive in the order they were written, while
+// different orders go out concurrently (Concurrency per sink).
+//
+// The relay never touches the callback path: intake only appends rows and
+// calls Wake, which never blocks.
+package relay
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/waorders/waorders/internal/sink"
+	"github.com/waorders/waorders/internal/store"
+)
+
+// Store is what the relay needs of storage (a store.Store is one).
+type Store interface {
+	ListWebhooks(ctx context.Context) ([]*store.Webhook, error)
+	ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*store.Delivery, error)
+	HasDueDeliveries(ctx context.Context, sink string, now time.Time) (bool, error)
+	FinishDeliveries(ctx context.Context, p store.FinishParams) (*store.FinishResult, error)
+	DeliveryStats(ctx context.Context) ([]store.SinkStats, error)
+	PruneEvents(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// Config configures a Relay.
+type Config struct {
+	Store Store
+	// NewSink builds the sink of a webhook endpoint (its URL and secrets).
+	NewSink func(w *store.Webhook) (sink.Sink, error)
+	// Sinks are static sinks by name ("nats"), which receive every event.
+	Sinks map[string]sink.Sink
+	// Owner names this relay in leases; default host-pid-random.
+	Owner string
+	// Concurrency is the number of deliveries in flight per sink (default 8).
+	Concurrency int
+	// RatePerSecond caps the attempts per second per sink (0: no cap).
+	RatePerSecond float64
+	// Timeout bounds one attempt (default 15 s).
+	Timeout time.Duration
+	// Lease is how long a claim holds a delivery (default twice Timeout,
+	// at least 30 s); a relay that crashed loses its leases after it.
+	Lease time.Duration
+	// Poll is how often the relay looks for due deliveries without a
+	// wake-up (default 1 s).
+	Poll time.Duration
+	// DisableAfter disables an endpoint that failed for this long with no
+	// success (default 5 days).
+	DisableAfter time.Duration
+	// Retention deletes events older than this whose deliveries are all
+	// delivered (default 30 days; negative: never).
+	Retention time.Duration
+	// StatsEvery is how often the backlog gauges are refreshed (default 10 s).
+	StatsEvery time.Duration
+	Now        func() time.Time
+	// Rand returns numbers in [0, 1) for the retry jitter.
+	Rand    func() float64
+	Metrics *Metrics
+	Logger  *slog.Logger
+}
+
+// Relay is the delivery service (lifecycle: Start, Stop).
+type Relay struct {
+	cfg Config
+	log *slog.Logger
+	m   *Metrics
+
+	wake     chan struct{}
+	finishes chan finishing
+	stop     chan struct{}
+	sendCtx  context.Context // cancelled when Stop's deadline passes
+	cancel   context.CancelFunc
+	loopDone chan struct{}
+	compDone chan struct{}
+	mainDone chan struct{}
+	workers  sync.WaitGroup
+
+	mu      sync.Mutex
+	sinks   map[string]*sinkState
+	started bool
+	stopped bool
+}
+
+// sinkState is what the relay keeps per sink.
+type sinkState struct {
+	name     string
+	sink     sink.Sink
+	key      string // what the sink was built from (url and secrets)
+	webhook  bool
+	inflight int
+	paused   time.Time // no claims before
+	tokens   float64
+	refilled time.Time
+}
+
+type finishing struct {
+	st  *sinkState
+	d   *store.Delivery
+	f   store.Finish
+	res sink.Result
+}
+
+// New returns a relay; Start runs it.
+func New(cfg Config) *Relay {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 8
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 15 * time.Second
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = max(2*cfg.Timeout, 30*time.Second)
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = time.Second
+	}
+	if cfg.DisableAfter == 0 {
+		cfg.DisableAfter = 5 * 24 * time.Hour
+	}
+	if cfg.Retention == 0 {
+		cfg.Retention = 30 * 24 * time.Hour
+	}
+	if cfg.StatsEvery <= 0 {
+		cfg.StatsEvery = 10 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = mrand.Float64
+	}
+	if cfg.Owner == "" {
+		cfg.Owner = DefaultOwner()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Relay{
+		cfg: cfg, log: cfg.Logger, m: cfg.Metrics,
+		wake:     make(chan struct{}, 1),
+		finishes: make(chan finishing, 4*cfg.Concurrency),
+		stop:     make(chan struct{}),
+		sendCtx:  ctx, cancel: cancel,
+		loopDone: make(chan struct{}), compDone: make(chan struct{}), mainDone: make(chan struct{}),
+		sinks: map[string]*sinkState{},
+	}
+}
+
+// DefaultOwner names this process in leases: host, pid and a random tag.
+func DefaultOwner() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+// Owner returns the relay's lease owner name.
+func (r *Relay) Owner() string { return r.cfg.Owner }
+
+// Wake asks the relay to look for due deliveries now. It never blocks.
+func (r *Relay) Wake() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Start runs the relay in the background.
+func (r *Relay) Start(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.started {
+		return fmt.Errorf("relay: started twice")
+	}
+	r.started = true
+	go r.loop()
+	go r.complete()
+	go r.maintain()
+	return nil
+}
+
+// Stop stops claiming, waits for the deliveries in flight and records
+// their outcomes, up to ctx's deadline; what is still in flight then is
+// abandoned to lease expiry (delivered again later, with the same id).
+func (r *Relay) Stop(ctx context.Context) error {
+	r.mu.Lock()
+	if !r.started || r.stopped {
+		r.mu.Unlock()
+		return nil
+	}
+	r.stopped = true
+	close(r.stop)
+	r.mu.Unlock()
+	<-r.loopDone
+	<-r.mainDone
+	workersDone := make(chan struct{})
+	go func() {
+		r.workers.Wait()
+		close(workersDone)
+	}()
+	var err error
+	select {
+	case <-workersDone:
+	case <-ctx.Done():
+		r.cancel() // attempts end now; their finishes still try to land
+		<-workersDone
+		err = fmt.Errorf("stop relay: %w", ctx.Err())
+	}
+	close(r.finishes)
+	<-r.compDone
+	r.cancel()
+	return err
+}
+
+// loop claims due deliveries and hands them to workers.
+func (r *Relay) loop() {
+	defer close(r.loopDone)
+	t := time.NewTicker(r.cfg.Poll)
+	defer t.Stop()
+	var refreshed time.Time
+	for {
+		if now := time.Now(); now.Sub(refreshed) >= r.cfg.Poll {
+			if err := r.refresh(); err != nil {
+				r.log.Warn("relay: cannot list webhooks", "err", err)
+			} else {
+				refreshed = now
+			}
+		}
+		r.claimAll()
+		select {
+		case <-r.stop:
+			return
+		case <-r.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// refresh brings the sinks in line with the enabled webhooks.
+func (r *Relay) refresh() error {
+	ctx, cancel := context.WithTimeout(r.sendCtx, 10*time.Second)
+	defer cancel()
+	hooks, err := r.cfg.Store.ListWebhooks(ctx)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := map[string]bool{}
+	for name, s := range r.cfg.Sinks {
+		seen[name] = true
+		if _, ok := r.sinks[name]; !ok {
+			r.sinks[name] = &sinkState{name: name, sink: s}
+		}
+	}
+	for _, w := range hooks {
+		if !w.Enabled {
+			continue
+		}
+		seen[w.ID] = true
+		key := w.URL + "\x00" + strings.Join(w.Secrets, "\x00")
+		st := r.sinks[w.ID]
+		if st != nil && st.key == key {
+			continue
+		}
+		if r.cfg.NewSink == nil {
+			continue
+		}
+		s, err := r.cfg.NewSink(w)
+		if err != nil {
+			r.log.Error("relay: cannot build the sink of a webhook", "webhook", w.ID, "err", err)
+			continue
+		}
+		if st == nil {
+			st = &sinkState{name: w.ID, webhook: true}
+			r.sinks[w.ID] = st
+		}
+		st.sink, st.key = s, key
+	}
+	for name, st := range r.sinks {
+		if !seen[name] && st.inflight == 0 {
+			delete(r.sinks, name)
+		} else if !seen[name] {
+			st.sink = nil // disabled or deleted: no new claims
+		}
+	}
+	return nil
+}
+
+// claimAll claims, for each sink with room, up to its free slots.
+func (r *Relay) claimAll() {
+	now := r.cfg.Now()
+	r.mu.Lock()
+	var todo []*sinkState
+	for _, st := range r.sinks {
+		if st.sink != nil && st.inflight < r.cfg.Concurrency && !now.Before(st.paused) {
+			todo = append(todo, st)
+		}
+	}
+	r.mu.Unlock()
+	for _, st := range todo {
+		r.claim(st, now)
+	}
+}
+
+func (r *Relay) claim(st *sinkState, now time.Time) {
+	ctx, cancel := context.WithTimeout(r.sendCtx, 10*time.Second)
+	defer cancel()
+	r.mu.Lock()
+	free := r.cfg.Concurrency - st.inflight
+	if r.cfg.RatePerSecond > 0 {
+		st.tokens = min(st.tokens+now.Sub(st.refilled).Seconds()*r.cfg.RatePerSecond, max(r.cfg.RatePerSecond, 1))
+		st.refilled = now
+		free = min(free, int(st.tokens))
+	}
+	r.mu.Unlock()
+	if free <= 0 {
+		return
+	}
+	// A read first: an idle relay never takes the writer (SQLite).
+	due, err := r.cfg.Store.HasDueDeliveries(ctx, st.name, now)
+	if err != nil {
+		r.log.Warn("relay: cannot look for due deliveries", "sink", st.name, "err", err)
+		return
+	}
+	if !due {
+		return
+	}
+	ds, err := r.cfg.Store.ClaimDeliveries(ctx, store.ClaimParams{Sink: st.name, Owner: r.cfg.Owner, Limit: free, Now: now, Lease: r.cfg.Lease})
+	if err != nil {
+		r.log.Warn("relay: claim failed", "sink", st.name, "err", err)
+		return
+	}
+	if len(ds) == 0 {
+		return
+	}
+	r.mu.Lock()
+	st.inflight += len(ds)
+	if r.cfg.RatePerSecond > 0 {
+		st.tokens -= float64(len(ds))
+	}
+	s := st.sink
+	r.mu.Unlock()
+	for _, d := range ds {
+		r.workers.Add(1)
+		go r.send(st, s, d)
+	}
+}
+
+// send makes one attempt and queues its finish.
+func (r *Relay) send(st *sinkState, s sink.Sink, d *store.Delivery) {
+	defer r.workers.Done()
+	ctx, cancel := context.WithTimeout(r.sendCtx, r.cfg.Timeout)
+	defer cancel()
+	start := r.cfg.Now()
+	e := d.Event
+	res := s.Deliver(ctx, sink.Delivery{
+		EventID: e.ID, Type: e.Type, OrderID: e.OrderID, MessageID: e.MessageID, PhoneNumberID: e.PhoneNumberID,
+		Attempt: d.Attempts, OccurredAt: e.OccurredAt, Payload: e.Payload,
+	})
+	end := r.cfg.Now()
+	if res.Latency == 0 {
+		res.Latency = end.Sub(start)
+	}
+	p := Policy{Schedule: WebhookSchedule, Rand: r.cfg.Rand}
+	if !st.webhook {
+		p = Policy{Schedule: StreamSchedule, Unlimited: true, Rand: r.cfg.Rand}
+	}
+	f := p.Next(d.Attempts, res, end)
+	f.ID, f.Owner = d.ID, r.cfg.Owner
+	if !st.webhook && f.Health != "" {
+		f.Health = "" // no endpoint row to keep healthy
+	}
+	excerpt := res.Excerpt
+	if len(excerpt) > 1024 {
+		excerpt = excerpt[:1024]
+	}
+	f.Record = store.Attempt{At: start, Status: res.Status, Latency: res.Latency, Error: res.Error, Response: excerpt,
+		Result: res.Outcome.String()}
+	if f.State == store.DeliveryDead && res.Outcome == sink.Retry {
+		f.Record.Result = "dead"
+	}
+	r.finishes <- finishing{st: st, d: d, f: f, res: res}
+}
+
+// complete records finishes in batches: whatever is queued when the
+// previous batch committed goes in the next transaction.
+func (r *Relay) complete() {
+	defer close(r.compDone)
+	for first := range r.finishes {
+		batch := []finishing{first}
+	gather:
+		for len(batch) < 256 {
+			select {
+			case f, ok := <-r.finishes:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, f)
+			default:
+				break gather
+			}
+		}
+		r.finish(batch)
+	}
+}
+
+func (r *Relay) finish(batch []finishing) {
+	p := store.FinishParams{Now: r.cfg.Now(), DisableAfter: r.cfg.DisableAfter, Finishes: make([]store.Finish, len(batch))}
+	for i, b := range batch {
+		p.Finishes[i] = b.f
+	}
+	var (
+		res *store.FinishResult
+		err error
+	)
+	for try := 0; try < 3; try++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		res, err = r.cfg.Store.FinishDeliveries(ctx, p)
+		cancel()
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		// The leases will expire and the deliveries go out again: at
+		// least once, never lost.
+		r.log.Error("relay: cannot record outcomes; they will be sent again after their lease", "deliveries", len(batch), "err", err)
+		res = &store.FinishResult{Landed: make([]bool, len(batch))}
+	}
+	r.mu.Lock()
+	for i, b := range batch {
+		b.st.inflight--
+		if b.res.Outcome == sink.PauseSink {
+			b.st.paused = b.f.NextAttemptAt
+		}
+		sinkName := b.st.name
+		if !res.Landed[i] {
+			if err == nil {
+				r.m.LeaseLost.Inc()
+				r.m.Attempts.WithLabelValues(sinkName, "lease_lost").Inc()
+			}
+			continue
+		}
+		r.m.Attempts.WithLabelValues(sinkName, b.f.Record.Result).Inc()
+		if b.f.State == store.DeliveryDelivered {
+			r.m.Latency.WithLabelValues(sinkName).Observe(b.f.Record.At.Add(b.f.Record.Latency).Sub(b.d.CreatedAt).Seconds())
+		}
+	}
+	r.mu.Unlock()
+	for _, id := range res.Disabled {
+		reason := store.DisabledFailing
+		for i, b := range batch {
+			if b.st.name == id && res.Landed[i] && b.f.Health == store.HealthGone {
+				reason = store.DisabledGone
+			}
+		}
+		r.m.Disabled.WithLabelValues(reason).Inc()
+		r.log.Warn("relay: webhook disabled", "webhook", id, "reason", reason)
+	}
+	if len(res.Disabled) > 0 {
+		go func() { _ = r.refresh() }()
+	}
+	r.Wake() // the next head of each order may be due now
+}
+
+// maintain refreshes the backlog gauges and prunes old events.
+func (r *Relay) maintain() {
+	defer close(r.mainDone)
+	stats := time.NewTicker(r.cfg.StatsEvery)
+	defer stats.Stop()
+	prune := time.NewTicker(time.Hour)
+	defer prune.Stop()
+	r.stats()
+	r.prune()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-stats.C:
+			r.stats()
+		case <-prune.C:
+			r.prune()
+		}
+	}
+}
+
+func (r *Relay) stats() {
+	ctx, cancel := context.WithTimeout(r.sendCtx, 10*time.Second)
+	defer cancel()
+	st, err := r.cfg.Store.DeliveryStats(ctx)
+	if err != nil {
+		r.log.Warn("relay: cannot read the backlog", "err", err)
+		return
+	}
+	now := r.cfg.Now()
+	r.m.Backlog.Reset()
+	r.m.Oldest.Reset()
+	r.m.Dead.Reset()
+	for _, s := range st {
+		r.m.Backlog.WithLabelValues(s.Sink).Set(float64(s.Open))
+		r.m.Dead.WithLabelValues(s.Sink).Set(float64(s.Dead))
+		age := 0.0
+		if !s.OldestOpenAt.IsZero() {
+			age = max(now.Sub(s.OldestOpenAt).Seconds(), 0)
+		}
+		r.m.Oldest.WithLabelValues(s.Sink).Set(age)
+	}
+}
+
+// Prune deletes events past retention whose deliveries are all delivered.
+func (r *Relay) prune() {
+	if r.cfg.Retention < 0 {
+		return
+	}
+	before := r.cfg.Now().Add(-r.cfg.Retention)
+	for {
+		ctx, cancel := context.WithTimeout(r.sendCtx, time.Minute)
+		n, err := r.cfg.Store.PruneEvents(ctx, before, 1000)
+		cancel()
+		if err != nil {
+			r.log.Warn("relay: cannot prune events", "err", err)
+			return
+		}
+		r.m.Pruned.Add(float64(n))
+		if n < 1000 {
+			return
+		}
+		select {
+		case <-r.stop:
+			return
+		default:
+		}
+	}
+}
