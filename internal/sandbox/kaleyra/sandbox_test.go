@@ -115,6 +115,8 @@ func TestCallbacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "3 callbacks", func() bool { return rc.n() == 3 })
+	// The sandbox records an attempt once it has the answer.
+	waitFor(t, "4 attempts recorded", func() bool { return len(sb.Callbacks()) == 4 })
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	for i, want := range []string{"sent", "delivered", "read"} {
