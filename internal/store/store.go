@@ -21,7 +21,7 @@ import (
 // (intake on InboundWriter, the API's order handlers on Orders, ...), so a
 // test fake implements only what its consumer calls. Each area is declared
 // in its own file (inbound.go, messages.go, orders.go, reports.go,
-// quarantine.go, customers.go, changes.go), with its parameters and results, and with its XxxTx: the
+// quarantine.go, customers.go, changes.go, users.go), with its parameters and results, and with its XxxTx: the
 // writes of the area that can join a shared transaction (Tx).
 type Store interface {
 	InboundWriter
@@ -31,6 +31,7 @@ type Store interface {
 	Quarantine
 	Customers
 	Changes
+	Users
 
 	// InTx runs fn in one write transaction and commits it when fn returns
 	// nil; it rolls it back when fn returns an error (returned as is) or
@@ -72,6 +73,7 @@ type Tx interface {
 	InboundTx
 	OrdersTx
 	QuarantineTx
+	UsersTx
 }
 
 // ErrTxDone is returned by a method of a Tx called after the function that

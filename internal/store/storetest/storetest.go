@@ -71,6 +71,7 @@ func Run(t *testing.T, open Open) {
 	RunQuarantine(t, open)
 	RunCustomers(t, open)
 	RunChanges(t, open)
+	RunUsers(t, open)
 	RunTx(t, open)
 	RunHousekeeping(t, open)
 }
