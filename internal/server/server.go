@@ -75,6 +75,13 @@ type Config struct {
 	IdleTimeout       time.Duration
 	// RetryAfter is sent with 503 answers.
 	RetryAfter time.Duration
+
+	// UISecureCookies marks the dashboard's cookies Secure over plain HTTP
+	// too (TLS ends at a proxy); over TLS they always are.
+	UISecureCookies bool
+	// UIPoll is how often the dashboard's live stream looks for new
+	// orders in storage; zero means 2 s.
+	UIPoll time.Duration
 }
 
 // Server is the HTTP server. Open starts it; Close stops it gracefully.
