@@ -34,6 +34,7 @@ import (
 	"github.com/waorders/waorders/internal/server/callbacks"
 	"github.com/waorders/waorders/internal/server/httpx"
 	"github.com/waorders/waorders/internal/server/ops"
+	"github.com/waorders/waorders/internal/server/ui"
 	"github.com/waorders/waorders/internal/store"
 )
 
@@ -96,6 +97,8 @@ type Server struct {
 	adminLn   net.Listener
 	adminHTTP *http.Server
 	done      chan error
+
+	ui *ui.Handler // the dashboard; its live streams end on Close
 }
 
 // Credentials are what a reload replaces.
@@ -149,6 +152,13 @@ func New(cfg Config) (*Server, error) {
 	}); err != nil {
 		return nil, err
 	}
+	var err error
+	if s.ui, err = ui.New(ui.Config{
+		Orders: cfg.Store, Messages: cfg.Store, Customers: cfg.Store, Reports: cfg.Store, Quarantine: cfg.Store,
+		Users: cfg.Store, Retry: cfg.Intake.Retry, Log: cfg.Logger, SecureCookies: cfg.UISecureCookies, Poll: cfg.UIPoll,
+	}); err != nil {
+		return nil, err
+	}
 	public := scopeAll
 	if cfg.AdminAddr != "" {
 		public = scopePublic
@@ -168,7 +178,7 @@ func New(cfg Config) (*Server, error) {
 }
 
 func (s *Server) newHTTPServer(h http.Handler) *http.Server {
-	return &http.Server{
+	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout:       s.cfg.ReadTimeout,
@@ -177,6 +187,10 @@ func (s *Server) newHTTPServer(h http.Handler) *http.Server {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelDebug),
 	}
+	// Shutdown waits for handlers; the dashboard's live streams never end
+	// by themselves, so they are told to.
+	srv.RegisterOnShutdown(s.ui.Shutdown)
+	return srv
 }
 
 // SetCredentials replaces the credentials every later request is checked
