@@ -32,6 +32,10 @@ type session struct {
 
 type ctxKey struct{}
 
+func withSession(ctx context.Context, s *session) context.Context {
+	return context.WithValue(ctx, ctxKey{}, s)
+}
+
 func sessionOf(r *http.Request) *session {
 	s, _ := r.Context().Value(ctxKey{}).(*session)
 	return s
@@ -58,6 +62,7 @@ func csrfToken(token string) string {
 // token. Without a session a page asks to log in (GET) or answers 401.
 func (h *Handler) Auth(role string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secure(w)
 		s := h.lookup(r)
 		if s == nil {
 			if r.Method == http.MethodGet && !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
@@ -67,7 +72,7 @@ func (h *Handler) Auth(role string, next http.Handler) http.Handler {
 			h.fail(w, r, waorders.Errorf(waorders.CodeUnauthorized, "Log in first, at /ui/login."))
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, s))
+		r = r.WithContext(withSession(r.Context(), s))
 		if !store.RoleAtLeast(s.user.Role, role) {
 			h.fail(w, r, waorders.Errorf(waorders.CodeForbidden, "Your role (%s) cannot do this; it needs %s.", s.user.Role, role))
 			return
