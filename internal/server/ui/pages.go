@@ -170,6 +170,7 @@ type ordersData struct {
 // orderFilter reads the filters of the orders page; the names are the
 // API's, so the export link passes them on unchanged.
 func orderFilter(r *http.Request) (store.ListOrdersParams, url.Values, error) {
+	dropEmpty(r)
 	q := httpx.NewQuery(r)
 	f := store.ListOrdersParams{
 		Ref: q.Text("ref", 200), Ref1: q.Text("ref1", 200), Ref2: q.Text("ref2", 200),
@@ -221,6 +222,18 @@ func (h *Handler) Orders(w http.ResponseWriter, r *http.Request) error {
 	d.Export = "/ui/orders/export?" + ex.Encode()
 	h.render(w, r, http.StatusOK, "orders", view{Title: "Orders", Nav: "orders", Live: true, Since: h.cfg.Now().UnixMicro(), Data: d})
 	return nil
+}
+
+// dropEmpty removes empty query parameters: a GET form sends every field,
+// and an empty one means "any".
+func dropEmpty(r *http.Request) {
+	v := r.URL.Query()
+	for k, vs := range v {
+		if len(vs) == 1 && strings.TrimSpace(vs[0]) == "" {
+			delete(v, k)
+		}
+	}
+	r.URL.RawQuery = v.Encode()
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -362,6 +375,7 @@ type campaignsData struct {
 // Campaigns serves GET /ui/campaigns: revenue per campaign, one chart and
 // one table per currency (never summed across currencies).
 func (h *Handler) Campaigns(w http.ResponseWriter, r *http.Request) error {
+	dropEmpty(r)
 	q := httpx.NewQuery(r)
 	group := q.OneOf("group", "ref", "ref", "ref1", "ref2")
 	now := h.cfg.Now().UTC()
