@@ -21,7 +21,7 @@ import (
 // (intake on InboundWriter, the API's order handlers on Orders, ...), so a
 // test fake implements only what its consumer calls. Each area is declared
 // in its own file (inbound.go, messages.go, orders.go, reports.go,
-// quarantine.go, customers.go, changes.go), with its parameters and results, and with its XxxTx: the
+// quarantine.go, customers.go, changes.go, users.go), with its parameters and results, and with its XxxTx: the
 // writes of the area that can join a shared transaction (Tx).
 type Store interface {
 	InboundWriter
@@ -34,6 +34,7 @@ type Store interface {
 	Events
 	Webhooks
 	Relay
+	Users
 
 	// InTx runs fn in one write transaction and commits it when fn returns
 	// nil; it rolls it back when fn returns an error (returned as is) or
@@ -76,6 +77,7 @@ type Tx interface {
 	OrdersTx
 	QuarantineTx
 	EventsTx
+	UsersTx
 }
 
 // ErrTxDone is returned by a method of a Tx called after the function that
