@@ -281,20 +281,10 @@ ON CONFLICT (order_seq, currency) DO UPDATE SET amount_minor = excluded.amount_m
 
 // ReviewOrder implements store.Store. See tx.ReviewOrder.
 func (s *Store) ReviewOrder(ctx context.Context, p store.ReviewOrderParams) (*waorders.Order, error) {
-	var o *waorders.Order
-	err := s.InTx(ctx, func(tx store.Tx) (err error) {
-		o, err = tx.ReviewOrder(ctx, p)
-		return err
-	})
-	return o, err
+	return store.RunTx(ctx, s.InTx, func(tx store.Tx) (*waorders.Order, error) { return tx.ReviewOrder(ctx, p) })
 }
 
 // RefundOrder implements store.Store. See tx.RefundOrder.
 func (s *Store) RefundOrder(ctx context.Context, p store.RefundOrderParams) (*waorders.Order, error) {
-	var o *waorders.Order
-	err := s.InTx(ctx, func(tx store.Tx) (err error) {
-		o, err = tx.RefundOrder(ctx, p)
-		return err
-	})
-	return o, err
+	return store.RunTx(ctx, s.InTx, func(tx store.Tx) (*waorders.Order, error) { return tx.RefundOrder(ctx, p) })
 }
