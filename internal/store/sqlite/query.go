@@ -31,18 +31,30 @@ type queryer interface {
 // queryAll runs query on db and scans each row with scan; no rows is an
 // empty slice. Errors are translated by interpretError.
 func queryAll[T any](ctx context.Context, db queryer, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+	out := []T{}
+	err := eachRow(ctx, db, query, args, func(sc scanner) error {
+		v, err := scan(sc)
+		out = append(out, v)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachRow runs query on db and calls fn with each row, until fn fails.
+// Errors are translated by interpretError.
+func eachRow(ctx context.Context, db queryer, query string, args []any, fn func(scanner) error) error {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, interpretError(err)
+		return interpretError(err)
 	}
 	defer rows.Close()
-	out := []T{}
 	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, interpretError(err)
+		if err := fn(rows); err != nil {
+			return interpretError(err)
 		}
-		out = append(out, v)
 	}
-	return out, interpretError(rows.Err())
+	return interpretError(rows.Err())
 }
