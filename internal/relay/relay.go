@@ -296,16 +296,29 @@ func (r *Relay) refresh() error {
 			st = &sinkState{name: w.ID, webhook: true}
 			r.sinks[w.ID] = st
 		}
+		closeIdle(st) // the URL or the secrets changed: the next claims use the new sink
 		st.sink, st.key = s, key
 	}
 	for name, st := range r.sinks {
-		if !seen[name] && st.inflight == 0 {
+		if seen[name] {
+			continue
+		}
+		closeIdle(st)
+		if st.inflight == 0 {
 			delete(r.sinks, name)
-		} else if !seen[name] {
-			st.sink = nil // disabled or deleted: no new claims
+		} else {
+			st.sink, st.key = nil, "" // disabled or deleted: no new claims
 		}
 	}
 	return nil
+}
+
+// closeIdle releases the idle connections of a webhook sink being replaced
+// or dropped (sink/webhook's Close: attempts in flight keep theirs).
+func closeIdle(st *sinkState) {
+	if c, ok := st.sink.(interface{ Close() error }); ok && st.webhook {
+		_ = c.Close()
+	}
 }
 
 // claimAll claims, for each sink with room, up to its free slots.
