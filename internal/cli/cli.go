@@ -44,6 +44,7 @@ func commands() []command {
 		{"report", "campaign revenue reports of a running server", runReport},
 		{"customers", "a customer's summary, orders and export from a running server", runCustomers},
 		{"quarantine", "list, show and retry quarantined callbacks of a running server", runQuarantine},
+		{"webhooks", "add, list, test, enable, disable and replay webhook endpoints of a running server", runWebhooks},
 		{"migrate", "apply database migrations (needed before serve on an out-of-date PostgreSQL)", runMigrate},
 		{"version", "print the version", runVersion},
 	}
