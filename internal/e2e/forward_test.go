@@ -45,8 +45,8 @@ type hookReceiver struct {
 	script   atomic.Pointer[func(ev receivedEvent, n int) (int, http.Header, time.Duration)]
 
 	mu        sync.Mutex
-	requests  map[string]int      // webhook-id → requests (any answer)
-	accepted  map[string]int      // webhook-id → 2xx answers (raw deliveries)
+	requests  map[string]int // webhook-id → requests (any answer)
+	accepted  map[string]int // webhook-id → 2xx answers (raw deliveries)
 	arrivals  map[string][]time.Time
 	stamps    map[string][]string // webhook-id → webhook-timestamp per request
 	versions  map[string][]int    // order id → versions, first arrivals only
