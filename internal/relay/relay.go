@@ -114,7 +114,7 @@ type sinkState struct {
 	webhook  bool
 	inflight int           // claimed and not yet finished
 	senders  chan struct{} // a slot per delivery being sent (Concurrency)
-	paused   time.Time // no claims before
+	paused   time.Time     // no claims before
 	tokens   float64
 	refilled time.Time
 }
