@@ -72,11 +72,34 @@ func (p ListOrdersParams) Filter(d Dialect, alias string, cur Cursor) *Filter {
 	return f
 }
 
+// Page checks p and returns its cursor and its page size.
+func (p ListOrdersParams) Page() (Cursor, int, error) {
+	if err := p.Validate(); err != nil {
+		return Cursor{}, 0, err
+	}
+	cur, err := DecodeCursor(p.Cursor)
+	if err != nil {
+		return Cursor{}, 0, err
+	}
+	return cur, NormalizeLimit(p.Limit), nil
+}
+
 // OrderPage is a page of orders; NextCursor is empty on the last page.
 type OrderPage struct {
 	Orders     []*waorders.Order
 	NextCursor string
 }
+
+// NewOrderPage cuts orders read with a limit of limit+1 to a page.
+func NewOrderPage(orders []*waorders.Order, limit int) *OrderPage {
+	page := &OrderPage{}
+	page.Orders, page.NextCursor = TrimPage(orders, limit, func(i int) Cursor { return OrderCursor(orders[i]) })
+	return page
+}
+
+// OrderCursor is the cursor of o in the order of lists and exports: newest
+// first by OrderedAt, then by id.
+func OrderCursor(o *waorders.Order) Cursor { return Cursor{Time: o.OrderedAt, ID: o.ID} }
 
 // UpdateOrderStatusParams asks for one status change.
 type UpdateOrderStatusParams struct {

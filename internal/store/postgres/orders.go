@@ -212,26 +212,17 @@ func orderFilter(p store.ListOrdersParams, cur store.Cursor) *store.Filter {
 // cursor is the (time, id) of the last row: orders that arrive later sort
 // before or after it, never into pages already read.
 func (s *Store) ListOrders(ctx context.Context, f store.ListOrdersParams) (*store.OrderPage, error) {
-	if err := f.Validate(); err != nil {
-		return nil, err
-	}
-	cur, err := store.DecodeCursor(f.Cursor)
+	cur, limit, err := f.Page()
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	limit := store.NormalizeLimit(f.Limit)
 	orders, err := s.orderPage(ctx, f, cur, limit+1)
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", err)
 	}
-	page := &store.OrderPage{Orders: orders}
-	if len(orders) > limit {
-		page.Orders = orders[:limit]
-		last := page.Orders[limit-1]
-		page.NextCursor = store.Cursor{Time: last.OrderedAt, ID: last.ID}.Encode()
-	}
+	page := store.NewOrderPage(orders, limit)
 	if err := loadOrderDetails(ctx, s.pool, page.Orders, false); err != nil {
 		return nil, fmt.Errorf("list orders: %w", err)
 	}

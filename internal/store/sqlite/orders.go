@@ -264,25 +264,15 @@ func (s *Store) listOrders(ctx context.Context, f *store.Filter, limit int) ([]*
 // ListOrders returns a page of orders newest first (by OrderedAt, then id)
 // with their items and totals; History is left nil (GetOrder has it).
 func (s *Store) ListOrders(ctx context.Context, f store.ListOrdersParams) (*store.OrderPage, error) {
-	if err := f.Validate(); err != nil {
-		return nil, err
-	}
-	cur, err := store.DecodeCursor(f.Cursor)
+	cur, limit, err := f.Page()
 	if err != nil {
 		return nil, err
 	}
-	limit := store.NormalizeLimit(f.Limit)
 	orders, err := s.listOrders(ctx, orderFilter(f, cur), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", err)
 	}
-	page := &store.OrderPage{Orders: orders}
-	if len(orders) > limit {
-		page.Orders = orders[:limit]
-		last := orders[limit-1]
-		page.NextCursor = store.Cursor{Time: last.OrderedAt, ID: last.ID}.Encode()
-	}
-	return page, nil
+	return store.NewOrderPage(orders, limit), nil
 }
 
 // ExportOrders calls fn for every order matching f, newest first, reading
