@@ -159,20 +159,10 @@ func (r *reader) raw() json.RawMessage {
 // invalid field and skipped. The name is only valid until the next read.
 func (r *reader) object() iter.Seq[[]byte] {
 	return func(yield func([]byte) bool) {
-		switch r.kind() {
-		case '{':
-		case 'n':
-			r.skip()
-			return
-		case 0:
-			return
-		default:
-			r.wrongType("an object")
+		top, ok := r.enter('{', "an object")
+		if !ok {
 			return
 		}
-		r.delim()
-		top := len(r.stack)
-		r.stack = append(r.stack, segment{})
 		for r.kind() == '"' {
 			quoted := r.value()
 			end := r.offset()
@@ -198,20 +188,10 @@ func (r *reader) object() iter.Seq[[]byte] {
 // null yields nothing; any other kind is reported as an invalid field.
 func (r *reader) array() iter.Seq[int] {
 	return func(yield func(int) bool) {
-		switch r.kind() {
-		case '[':
-		case 'n':
-			r.skip()
-			return
-		case 0:
-			return
-		default:
-			r.wrongType("an array")
+		top, ok := r.enter('[', "an array")
+		if !ok {
 			return
 		}
-		r.delim()
-		top := len(r.stack)
-		r.stack = append(r.stack, segment{})
 		for i := 0; r.kind() != ']' && r.err == nil; i++ {
 			r.stack[top] = segment{index: i}
 			start := r.offset()
@@ -226,6 +206,28 @@ func (r *reader) array() iter.Seq[int] {
 		r.delim() // ']'
 		r.stack = r.stack[:top]
 	}
+}
+
+// enter reads the open delimiter of the object ('{') or array ('[') that
+// comes next and pushes its path segment, at index top of the stack. It
+// reports false, having read past null and reported any other kind as an
+// invalid field (what names the kind expected), when there is none.
+func (r *reader) enter(open jsontext.Kind, what string) (top int, ok bool) {
+	switch r.kind() {
+	case open:
+	case 'n':
+		r.skip()
+		return 0, false
+	case 0:
+		return 0, false
+	default:
+		r.wrongType(what)
+		return 0, false
+	}
+	r.delim()
+	top = len(r.stack)
+	r.stack = append(r.stack, segment{})
+	return top, true
 }
 
 // skipRest skips the remaining members or elements of the current object or

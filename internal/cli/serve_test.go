@@ -39,25 +39,6 @@ const (
 	e2eMetaSecret = testkit.MetaAppSecret
 )
 
-// syncBuffer is a bytes.Buffer safe for the server goroutine to write while
-// the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // waitFor polls cond until it holds, failing the test after a deadline.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -83,8 +64,8 @@ type serveRun struct {
 	t      *testing.T
 	dir    string
 	db     string
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *testkit.SyncBuffer
+	stderr *testkit.SyncBuffer
 	cancel context.CancelFunc
 	done   chan error
 	url    string
@@ -103,7 +84,7 @@ func startServe(t *testing.T, dir string, env map[string]string, args ...string)
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &serveRun{
 		t: t, dir: dir, db: filepath.Join(dir, "db.sqlite"),
-		stdout: &syncBuffer{}, stderr: &syncBuffer{},
+		stdout: &testkit.SyncBuffer{}, stderr: &testkit.SyncBuffer{},
 		cancel: cancel, done: make(chan error, 1),
 		client: &http.Client{Timeout: 30 * time.Second},
 	}

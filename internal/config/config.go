@@ -222,6 +222,21 @@ func (c *Serve) HasCallbackAuth() bool {
 	return len(c.CallbackSecrets) > 0 || len(c.BasicAuth) > 0 || len(c.TokenClients) > 0
 }
 
+// eachPair calls add with the two halves of every a:b entry of a list
+// flag; an entry without both is an error that shows the form expected.
+func eachPair(flag, form string, entries []string, add func(a, b string)) []error {
+	var errs []error
+	for _, p := range entries {
+		a, b, ok := strings.Cut(p, ":")
+		if !ok || a == "" || b == "" {
+			errs = append(errs, fmt.Errorf("%s: each entry must be %s", flag, form))
+			continue
+		}
+		add(a, b)
+	}
+	return errs
+}
+
 // AuthConfig builds the callback authenticator's configuration.
 func (c *Serve) AuthConfig() (callbackauth.Config, error) {
 	ac := callbackauth.Config{
@@ -231,22 +246,12 @@ func (c *Serve) AuthConfig() (callbackauth.Config, error) {
 		ClientIPHeader: c.ClientIPHeader,
 	}
 	var errs []error
-	for _, p := range c.BasicAuth {
-		u, pw, ok := strings.Cut(p, ":")
-		if !ok || u == "" || pw == "" {
-			errs = append(errs, errors.New("--basic-auth: each entry must be user:password"))
-			continue
-		}
+	errs = append(errs, eachPair("--basic-auth", "user:password", c.BasicAuth, func(u, pw string) {
 		ac.BasicUsers = append(ac.BasicUsers, callbackauth.BasicUser{Username: u, Password: pw})
-	}
-	for _, p := range c.TokenClients {
-		id, sec, ok := strings.Cut(p, ":")
-		if !ok || id == "" || sec == "" {
-			errs = append(errs, errors.New("--token-clients: each entry must be client-id:client-secret"))
-			continue
-		}
+	})...)
+	errs = append(errs, eachPair("--token-clients", "client-id:client-secret", c.TokenClients, func(id, sec string) {
 		ac.TokenClients = append(ac.TokenClients, callbackauth.TokenClient{ID: id, Secret: sec})
-	}
+	})...)
 	for _, k := range c.TokenKeys {
 		ac.TokenKeys = append(ac.TokenKeys, []byte(k))
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/waorders/waorders/internal/simulate"
+	"github.com/waorders/waorders/internal/testkit"
 )
 
 func checkCountsAddUp(t *testing.T, s *Summary) {
@@ -38,7 +39,7 @@ func checkCountsAddUp(t *testing.T, s *Summary) {
 func TestRunCountsDuplicatesAndAcks(t *testing.T) {
 	rc := &receiver{}
 	srv := newReceiver(t, rc)
-	var ackFile syncBuffer
+	var ackFile testkit.SyncBuffer
 	cfg := Config{
 		URL: srv.URL, Count: 3000, Concurrency: 8, DuplicateShare: 0.3, MalformedShare: 0.1,
 		BatchSize: 2, Seed: 5, AckFile: &ackFile,
@@ -186,7 +187,7 @@ func TestRunAuthAndSignatures(t *testing.T) {
 func TestRunServerErrorsAckNothing(t *testing.T) {
 	rc := &receiver{answer: func(*http.Request, []byte) int { return http.StatusInternalServerError }}
 	srv := newReceiver(t, rc)
-	var ackFile syncBuffer
+	var ackFile testkit.SyncBuffer
 	s, err := Run(context.Background(), Config{URL: srv.URL + KaleyraPath, Count: 200, Concurrency: 4, AckFile: &ackFile}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -300,7 +301,7 @@ func TestRunDurationWithoutCount(t *testing.T) {
 
 func TestRunProgress(t *testing.T) {
 	srv := newReceiver(t, &receiver{})
-	var out syncBuffer
+	var out testkit.SyncBuffer
 	s, err := Run(context.Background(), Config{URL: srv.URL, Count: 100, Concurrency: 2, ProgressInterval: 5 * time.Millisecond,
 		Mix: map[simulate.Kind]float64{simulate.KindText: 1}}, &out)
 	if err != nil {

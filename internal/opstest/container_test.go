@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/waorders/waorders/internal/testkit"
 )
 
 // TestContainer builds the image from the Dockerfile with podman (FROM
@@ -81,7 +83,7 @@ func TestContainer(t *testing.T) {
 	cmd.Env = []string{"WAORDERS_ADDR=" + addr, "WAORDERS_ADMIN_ADDR=" + admin,
 		"WAORDERS_DATABASE_URL=" + filepath.Join(data, "waorders.db"), "WAORDERS_LOG_FORMAT=json"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65532, Gid: 65532}}
-	log := &syncBuffer{}
+	log := &testkit.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

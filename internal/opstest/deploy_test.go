@@ -183,7 +183,7 @@ func startTool(t *testing.T, dir, tool string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(tool, args...)
 	cmd.Dir = dir
-	log := &syncBuffer{}
+	log := &testkit.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
 	cmd.WaitDelay = 5 * time.Second // children holding the log pipe

@@ -11,10 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/waorders/waorders/internal/testkit"
 )
 
 var binPath string // the waorders binary, built once by TestMain
@@ -87,29 +88,11 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// syncBuffer is a bytes.Buffer safe for a process writing and a test reading.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // proc is a running waorders serve.
 type proc struct {
 	cmd  *exec.Cmd
 	url  string // public listener
-	log  *syncBuffer
+	log  *testkit.SyncBuffer
 	done chan error
 }
 
@@ -118,7 +101,7 @@ type proc struct {
 func startServe(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
 	addr := freeAddr(t)
-	p := &proc{url: "http://" + addr, log: &syncBuffer{}, done: make(chan error, 1)}
+	p := &proc{url: "http://" + addr, log: &testkit.SyncBuffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(binPath, append([]string{"serve", "--addr", addr, "--log-format", "json"}, args...)...)
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
 	p.cmd.Dir = t.TempDir()

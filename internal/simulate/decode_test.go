@@ -2,7 +2,6 @@ package simulate
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"testing"
 
@@ -15,31 +14,26 @@ import (
 // reported as the defect they are.
 func TestDecodeAgreesWithGenerator(t *testing.T) {
 	t.Parallel()
-	for _, env := range envelopes {
-		for _, batch := range []int{1, 3} {
-			t.Run(fmt.Sprintf("%s/batch%d", env, batch), func(t *testing.T) {
-				opts := Options{Envelope: env, MessagesPerCallback: batch, MalformedShare: 0.15, MaxItems: 8}
-				for i, cb := range generate(31, opts, 1500) {
-					got, err := callback.Decode(cb.Body)
-					if cb.Malformed && cb.Defect.wholeBody() {
-						var de *callback.DecodeError
-						if !errors.As(err, &de) {
-							t.Fatalf("callback %d (%s): Decode error = %v, want a *DecodeError", i, cb.Defect, err)
-						}
-						continue
-					}
-					if err != nil {
-						t.Fatalf("callback %d (%s): %v\n%s", i, cb.Kind, err, cb.Body)
-					}
-					if got.Envelope != env {
-						t.Fatalf("callback %d: decoded envelope %q, want %q", i, got.Envelope, env)
-					}
-					checkDecodedMessages(t, i, cb, got)
-					checkDecodedStatuses(t, i, cb, got)
+	eachEnvelope(t, []int{1, 3}, Options{MalformedShare: 0.15, MaxItems: 8}, func(t *testing.T, opts Options) {
+		for i, cb := range generate(31, opts, 1500) {
+			got, err := callback.Decode(cb.Body)
+			if cb.Malformed && cb.Defect.wholeBody() {
+				var de *callback.DecodeError
+				if !errors.As(err, &de) {
+					t.Fatalf("callback %d (%s): Decode error = %v, want a *DecodeError", i, cb.Defect, err)
 				}
-			})
+				continue
+			}
+			if err != nil {
+				t.Fatalf("callback %d (%s): %v\n%s", i, cb.Kind, err, cb.Body)
+			}
+			if got.Envelope != opts.Envelope {
+				t.Fatalf("callback %d: decoded envelope %q, want %q", i, got.Envelope, opts.Envelope)
+			}
+			checkDecodedMessages(t, i, cb, got)
+			checkDecodedStatuses(t, i, cb, got)
 		}
-	}
+	})
 }
 
 // defectCodes maps each order-level defect to the problem code Decode

@@ -3,8 +3,25 @@ package simulate
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 )
+
+// eachEnvelope runs test as a subtest "<envelope>/batch<n>" for every
+// envelope and every batch size, with opts's Envelope and
+// MessagesPerCallback set to them.
+func eachEnvelope(t *testing.T, batches []int, opts Options, test func(t *testing.T, opts Options)) {
+	t.Helper()
+	for _, env := range envelopes {
+		for _, batch := range batches {
+			t.Run(fmt.Sprintf("%s/batch%d", env, batch), func(t *testing.T) {
+				opts := opts
+				opts.Envelope, opts.MessagesPerCallback = env, batch
+				test(t, opts)
+			})
+		}
+	}
+}
 
 // The test's own reading of a body, independent of package callback: just
 // enough structure to check what the generator claims about it.

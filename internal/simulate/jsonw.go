@@ -1,6 +1,9 @@
 package simulate
 
-import "unicode/utf8"
+import (
+	"strconv"
+	"unicode/utf8"
+)
 
 // jsonWriter appends compact JSON to a byte slice. It tracks only whether the
 // next value needs a leading comma, which is enough for well-nested output
@@ -27,27 +30,24 @@ func (w *jsonWriter) key(k string) {
 	w.needComma = false
 }
 
-func (w *jsonWriter) open() {
+// begin opens an object ('{') or an array ('['): its first member needs no
+// comma.
+func (w *jsonWriter) begin(c byte) {
 	w.sep()
-	w.b = append(w.b, '{')
+	w.b = append(w.b, c)
 	w.needComma = false
 }
 
-func (w *jsonWriter) close() {
-	w.b = append(w.b, '}')
+// end closes an object ('}') or an array (']'), which is a whole value.
+func (w *jsonWriter) end(c byte) {
+	w.b = append(w.b, c)
 	w.needComma = true
 }
 
-func (w *jsonWriter) openArray() {
-	w.sep()
-	w.b = append(w.b, '[')
-	w.needComma = false
-}
-
-func (w *jsonWriter) closeArray() {
-	w.b = append(w.b, ']')
-	w.needComma = true
-}
+func (w *jsonWriter) open()       { w.begin('{') }
+func (w *jsonWriter) close()      { w.end('}') }
+func (w *jsonWriter) openArray()  { w.begin('[') }
+func (w *jsonWriter) closeArray() { w.end(']') }
 
 func (w *jsonWriter) str(s string) {
 	w.sep()
@@ -55,22 +55,15 @@ func (w *jsonWriter) str(s string) {
 	w.needComma = true
 }
 
-// num writes s, which must already be a valid JSON number, unquoted.
+// num writes s, which must already be valid JSON (a number, true or false),
+// unquoted.
 func (w *jsonWriter) num(s string) {
 	w.sep()
 	w.b = append(w.b, s...)
 	w.needComma = true
 }
 
-func (w *jsonWriter) boolean(v bool) {
-	w.sep()
-	if v {
-		w.b = append(w.b, "true"...)
-	} else {
-		w.b = append(w.b, "false"...)
-	}
-	w.needComma = true
-}
+func (w *jsonWriter) boolean(v bool) { w.num(strconv.FormatBool(v)) }
 
 // field writes "k":"v".
 func (w *jsonWriter) field(k, v string) {

@@ -112,13 +112,7 @@ func (g *Generator) buildMessages(kind Kind, sh shape, defect Defect) Generated 
 		if sh == shapeArray {
 			w.openArray()
 		}
-		w.open()
-		w.key("meta_object")
-		w.open()
-		w.key("value")
-		g.writeValue(w, m, "messages", g.parts, contacts)
-		w.field("field", "messages")
-		w.close()
+		g.openKaleyraEnvelope(m, "messages", contacts)
 		w.key("extra_info")
 		w.open()
 		w.field("media_url", extra.mediaURL)
@@ -136,6 +130,21 @@ func (g *Generator) buildMessages(kind Kind, sh shape, defect Defect) Generated 
 	}
 	cb.Body = bytes.Clone(w.b)
 	return cb
+}
+
+// openKaleyraEnvelope opens Kaleyra's envelope and writes its meta_object:
+// the parts as the value's list named list (Kaleyra's field is "messages"
+// whatever the list). The caller writes the rest of the envelope (its
+// extra_info) and closes it.
+func (g *Generator) openKaleyraEnvelope(m *market, list string, contacts bool) {
+	w := &g.w
+	w.open()
+	w.key("meta_object")
+	w.open()
+	w.key("value")
+	g.writeValue(w, m, list, g.parts, contacts)
+	w.field("field", "messages")
+	w.close()
 }
 
 // writeMetaEnvelope writes Meta's envelope around the parts, split over two

@@ -16,30 +16,25 @@ var envelopes = []callback.Envelope{callback.EnvelopeKaleyra, callback.EnvelopeM
 
 func TestBodiesAreValidJSON(t *testing.T) {
 	t.Parallel()
-	for _, env := range envelopes {
-		for _, batch := range []int{1, 4} {
-			t.Run(fmt.Sprintf("%s/batch%d", env, batch), func(t *testing.T) {
-				opts := Options{Envelope: env, MessagesPerCallback: batch, MalformedShare: 0.2}
-				for i, cb := range generate(7, opts, 1500) {
-					switch {
-					case cb.Malformed && cb.Defect == DefectTruncated:
-						if json.Valid(cb.Body) {
-							t.Fatalf("callback %d: truncated body is valid JSON: %s", i, cb.Body)
-						}
-					case cb.Malformed && cb.Defect == DefectWrongEnvelope:
-						// JSON or form data, but never a known envelope: see TestMalformed.
-					default:
-						if !json.Valid(cb.Body) {
-							t.Fatalf("callback %d (%s): invalid JSON: %s", i, cb.Kind, cb.Body)
-						}
-						if cb.Envelope != env {
-							t.Fatalf("callback %d: envelope %q, want %q", i, cb.Envelope, env)
-						}
-					}
+	eachEnvelope(t, []int{1, 4}, Options{MalformedShare: 0.2}, func(t *testing.T, opts Options) {
+		for i, cb := range generate(7, opts, 1500) {
+			switch {
+			case cb.Malformed && cb.Defect == DefectTruncated:
+				if json.Valid(cb.Body) {
+					t.Fatalf("callback %d: truncated body is valid JSON: %s", i, cb.Body)
 				}
-			})
+			case cb.Malformed && cb.Defect == DefectWrongEnvelope:
+				// JSON or form data, but never a known envelope: see TestMalformed.
+			default:
+				if !json.Valid(cb.Body) {
+					t.Fatalf("callback %d (%s): invalid JSON: %s", i, cb.Kind, cb.Body)
+				}
+				if cb.Envelope != opts.Envelope {
+					t.Fatalf("callback %d: envelope %q, want %q", i, cb.Envelope, opts.Envelope)
+				}
+			}
 		}
-	}
+	})
 }
 
 func TestSameSeedSameBytes(t *testing.T) {
@@ -158,24 +153,19 @@ func TestIDsUnique(t *testing.T) {
 // against the ids, statuses and orders the Callback reports.
 func TestBodiesSayWhatCallbackSays(t *testing.T) {
 	t.Parallel()
-	for _, env := range envelopes {
-		for _, batch := range []int{1, 5} {
-			t.Run(fmt.Sprintf("%s/batch%d", env, batch), func(t *testing.T) {
-				opts := Options{Envelope: env, MessagesPerCallback: batch, MaxItems: 30}
-				for i, cb := range generate(11, opts, 1000) {
-					b := mustParse(t, cb.Body)
-					if env == callback.EnvelopeMeta && b.Object != "whatsapp_business_account" {
-						t.Fatalf("callback %d: object = %q", i, b.Object)
-					}
-					if env == callback.EnvelopeKaleyra && (b.MetaObject == nil || b.MetaObject.Field != "messages" || b.ExtraInfo == nil) {
-						t.Fatalf("callback %d: not a Kaleyra envelope: %s", i, cb.Body)
-					}
-					checkMessages(t, i, cb, b, batch)
-					checkStatuses(t, i, cb, b, env, batch)
-				}
-			})
+	eachEnvelope(t, []int{1, 5}, Options{MaxItems: 30}, func(t *testing.T, opts Options) {
+		for i, cb := range generate(11, opts, 1000) {
+			b := mustParse(t, cb.Body)
+			if opts.Envelope == callback.EnvelopeMeta && b.Object != "whatsapp_business_account" {
+				t.Fatalf("callback %d: object = %q", i, b.Object)
+			}
+			if opts.Envelope == callback.EnvelopeKaleyra && (b.MetaObject == nil || b.MetaObject.Field != "messages" || b.ExtraInfo == nil) {
+				t.Fatalf("callback %d: not a Kaleyra envelope: %s", i, cb.Body)
+			}
+			checkMessages(t, i, cb, b, opts.MessagesPerCallback)
+			checkStatuses(t, i, cb, b, opts.Envelope, opts.MessagesPerCallback)
 		}
-	}
+	})
 }
 
 func checkMessages(t *testing.T, i int, cb Generated, b *tBody, batch int) {

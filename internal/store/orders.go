@@ -57,11 +57,49 @@ type ListOrdersParams struct {
 	Limit         int
 }
 
+// Filter returns the conditions and order of a page of p over the orders
+// table aliased alias after cur, newest first (by ordered_at, then id):
+// the status, the references and the window of ordered_at. The driver
+// adds the conditions whose SQL is its own (Customer, Product and Q). p
+// must be valid (Validate); cur is not p's Cursor, so that an export can
+// page through the same query.
+func (p ListOrdersParams) Filter(d Dialect, alias string, cur Cursor) *Filter {
+	f := d.Filter(alias)
+	f.Equal("status", string(p.Status), "ref", p.Ref, "ref1", p.Ref1, "ref2", p.Ref2,
+		"phone_number_id", p.PhoneNumberID, "catalog_id", p.CatalogID)
+	f.Window("ordered_at", p.Since, p.Until)
+	f.Keyset("ordered_at", "id", cur, cur.ID)
+	return f
+}
+
+// Page checks p and returns its cursor and its page size.
+func (p ListOrdersParams) Page() (Cursor, int, error) {
+	if err := p.Validate(); err != nil {
+		return Cursor{}, 0, err
+	}
+	cur, err := DecodeCursor(p.Cursor)
+	if err != nil {
+		return Cursor{}, 0, err
+	}
+	return cur, NormalizeLimit(p.Limit), nil
+}
+
 // OrderPage is a page of orders; NextCursor is empty on the last page.
 type OrderPage struct {
 	Orders     []*waorders.Order
 	NextCursor string
 }
+
+// NewOrderPage cuts orders read with a limit of limit+1 to a page.
+func NewOrderPage(orders []*waorders.Order, limit int) *OrderPage {
+	page := &OrderPage{}
+	page.Orders, page.NextCursor = TrimPage(orders, limit, func(i int) Cursor { return OrderCursor(orders[i]) })
+	return page
+}
+
+// OrderCursor is the cursor of o in the order of lists and exports: newest
+// first by OrderedAt, then by id.
+func OrderCursor(o *waorders.Order) Cursor { return Cursor{Time: o.OrderedAt, ID: o.ID} }
 
 // UpdateOrderStatusParams asks for one status change.
 type UpdateOrderStatusParams struct {

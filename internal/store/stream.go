@@ -41,7 +41,7 @@ func StreamOrders(ctx context.Context, fetch PageFunc, fn func(*waorders.Order) 
 				return
 			}
 			last := orders[len(orders)-1]
-			cur = Cursor{Time: last.OrderedAt, ID: last.ID}
+			cur = OrderCursor(last)
 		}
 	}()
 	for p := range pages {

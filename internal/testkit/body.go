@@ -219,39 +219,31 @@ func (b *Body) change(w *writer) {
 		}
 		w.raw(`]`)
 	}
-	if len(b.messages)+len(b.raw) > 0 {
-		w.raw(`,"messages":[`)
-		for i, m := range b.messages {
-			if i > 0 {
-				w.raw(",")
-			}
-			m.write(w)
-		}
-		for i, r := range b.raw {
-			if i > 0 || len(b.messages) > 0 {
-				w.raw(",")
-			}
-			w.raw(r)
-		}
-		w.raw(`]`)
-	}
-	if len(b.statuses)+len(b.rawStatuses) > 0 {
-		w.raw(`,"statuses":[`)
-		for i, s := range b.statuses {
-			if i > 0 {
-				w.raw(",")
-			}
-			s.write(w)
-		}
-		for i, r := range b.rawStatuses {
-			if i > 0 || len(b.statuses) > 0 {
-				w.raw(",")
-			}
-			w.raw(r)
-		}
-		w.raw(`]`)
-	}
+	writeList(w, "messages", b.messages, b.raw)
+	writeList(w, "statuses", b.statuses, b.rawStatuses)
 	w.raw(`},"field":"messages"}`)
+}
+
+// writeList writes ,"name":[…] with the elements and then the raw ones,
+// when there is any of either.
+func writeList[E interface{ write(*writer) }](w *writer, name string, elems []E, raw []string) {
+	if len(elems)+len(raw) == 0 {
+		return
+	}
+	w.raw(`,"` + name + `":[`)
+	for i, e := range elems {
+		if i > 0 {
+			w.raw(",")
+		}
+		e.write(w)
+	}
+	for i, r := range raw {
+		if i > 0 || len(elems) > 0 {
+			w.raw(",")
+		}
+		w.raw(r)
+	}
+	w.raw(`]`)
 }
 
 // Message is one element of messages[]: an order, a text or a button

@@ -1,6 +1,7 @@
 // Package testkit is what tests across waorders share: one set of test
-// credentials, a builder for Kaleyra V2 and Meta webhook bodies, and the
-// rule for finding the PostgreSQL test server.
+// credentials, a builder for Kaleyra V2 and Meta webhook bodies, the rule
+// for finding the PostgreSQL test server, and SyncBuffer, the output of
+// what a test runs, written while the test reads it.
 //
 // It is for _test.go files only; no production package may import it
 // (TestNotImportedByProductionCode enforces that). It imports nothing of

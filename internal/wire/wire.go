@@ -30,6 +30,33 @@ type Customer struct {
 	Name         string `json:"name"`
 }
 
+// each returns f of every element of in, in order: an empty in gives an
+// empty list, which encodes as [], never null.
+func each[T, W any](in []T, f func(T) W) []W {
+	out := make([]W, len(in))
+	for i, x := range in {
+		out[i] = f(x)
+	}
+	return out
+}
+
+// orEmpty returns s, or an empty list when s is nil, so that it encodes as
+// [] rather than null.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// validJSON returns raw when it is valid JSON and nil (left out) otherwise.
+func validJSON(raw json.RawMessage) json.RawMessage {
+	if json.Valid(raw) {
+		return raw
+	}
+	return nil
+}
+
 // NewCustomer returns the wire form of c.
 func NewCustomer(c waorders.Customer) Customer {
 	return Customer{WaID: c.WaID, UserID: c.UserID, ParentUserID: c.ParentUserID, Username: c.Username, Name: c.Name}
@@ -124,22 +151,13 @@ func NewOrder(o *waorders.Order) Order {
 		ReplyTo:          o.ReplyTo,
 		ContextMessageID: o.ContextMessageID,
 		TraceID:          o.TraceID,
-		Items:            make([]Item, len(o.Items)),
-		Totals:           o.Totals,
+		Items:            each(o.Items, NewItem),
+		Totals:           orEmpty(o.Totals),
 		Refunded:         o.Refunded,
 		Units:            o.Units(),
 		OrderedAt:        o.OrderedAt.UTC(),
 		ReceivedAt:       o.ReceivedAt.UTC(),
-		Warnings:         o.Warnings,
-	}
-	for i, it := range o.Items {
-		v.Items[i] = NewItem(it)
-	}
-	if v.Totals == nil {
-		v.Totals = []money.Amount{}
-	}
-	if v.Warnings == nil {
-		v.Warnings = []waorders.Problem{}
+		Warnings:         orEmpty(o.Warnings),
 	}
 	for _, h := range o.History {
 		v.History = append(v.History, History{At: h.At.UTC(), Actor: h.Actor, From: string(h.From), To: string(h.To), Note: h.Note})
@@ -155,11 +173,7 @@ type OrderList struct {
 
 // NewOrderList returns the wire form of a page of orders.
 func NewOrderList(orders []*waorders.Order, nextCursor string) OrderList {
-	out := OrderList{Orders: make([]Order, len(orders)), NextCursor: nextCursor}
-	for i, o := range orders {
-		out.Orders[i] = NewOrder(o)
-	}
-	return out
+	return OrderList{Orders: each(orders, NewOrder), NextCursor: nextCursor}
 }
 
 // CustomerSummary is the answer of GET /v1/customers/{id}: who the customer
@@ -187,23 +201,13 @@ type CustomerSummary struct {
 
 // NewCustomerSummary returns the wire form of c with one page of its orders.
 func NewCustomerSummary(c *waorders.CustomerSummary, orders OrderList) CustomerSummary {
-	out := CustomerSummary{
+	return CustomerSummary{
 		ID: c.ID, WaID: c.WaID, UserID: c.UserID, ParentUserID: c.ParentUserID, Username: c.Username,
-		Name: c.Name, Names: c.Names, MarketingPreference: c.MarketingPreference, MessageCount: c.MessageCount,
-		Identifiers:  make([]CustomerIdentifier, len(c.Identifiers)),
+		Name: c.Name, Names: orEmpty(c.Names), MarketingPreference: c.MarketingPreference, MessageCount: c.MessageCount,
+		Identifiers:  each(c.Identifiers, func(id waorders.CustomerID) CustomerIdentifier { return CustomerIdentifier(id) }),
 		FirstOrderAt: c.FirstOrderAt.UTC(), LastOrderAt: c.LastOrderAt.UTC(),
-		OrderCount: c.OrderCount, Spend: c.Spend, Orders: orders.Orders, NextCursor: orders.NextCursor,
+		OrderCount: c.OrderCount, Spend: orEmpty(c.Spend), Orders: orders.Orders, NextCursor: orders.NextCursor,
 	}
-	for i, id := range c.Identifiers {
-		out.Identifiers[i] = CustomerIdentifier(id)
-	}
-	if out.Names == nil {
-		out.Names = []string{}
-	}
-	if out.Spend == nil {
-		out.Spend = []money.Amount{}
-	}
-	return out
 }
 
 // CampaignRow is one row of the campaign report.
@@ -231,22 +235,15 @@ type StatusFigures struct {
 // time zone (RFC 3339 with its offset).
 func NewCampaignRow(row waorders.CampaignRow, withBucket bool) CampaignRow {
 	v := CampaignRow{
-		Campaign: row.Campaign, Orders: row.Orders, Units: row.Units, Revenue: row.Revenue,
+		Campaign: row.Campaign, Orders: row.Orders, Units: row.Units, Revenue: orEmpty(row.Revenue),
 		FirstOrderAt: row.FirstOrderAt.UTC(), LastOrderAt: row.LastOrderAt.UTC(),
 	}
 	if withBucket {
 		b := row.Bucket
 		v.Bucket = &b
 	}
-	if v.Revenue == nil {
-		v.Revenue = []money.Amount{}
-	}
 	for _, s := range row.ByStatus {
-		f := StatusFigures{Status: string(s.Status), Orders: s.Orders, Units: s.Units, Revenue: s.Revenue}
-		if f.Revenue == nil {
-			f.Revenue = []money.Amount{}
-		}
-		v.ByStatus = append(v.ByStatus, f)
+		v.ByStatus = append(v.ByStatus, StatusFigures{Status: string(s.Status), Orders: s.Orders, Units: s.Units, Revenue: orEmpty(s.Revenue)})
 	}
 	return v
 }
@@ -332,19 +329,14 @@ func NewMessage(m *waorders.Message, withRaw bool) Message {
 		ErrorTitle:       m.ErrorTitle,
 		SentAt:           m.SentAt.UTC(),
 		ReceivedAt:       m.ReceivedAt.UTC(),
-		Warnings:         m.Warnings,
-	}
-	if v.Warnings == nil {
-		v.Warnings = []waorders.Problem{}
+		Warnings:         orEmpty(m.Warnings),
+		Errors:           validJSON(m.Errors),
 	}
 	if v.Direction == "" {
 		v.Direction = waorders.DirectionInbound
 	}
-	if json.Valid(m.Errors) {
-		v.Errors = m.Errors
-	}
-	if withRaw && json.Valid(m.Raw) {
-		v.Raw = m.Raw
+	if withRaw {
+		v.Raw = validJSON(m.Raw)
 	}
 	return v
 }
@@ -385,20 +377,12 @@ type Status struct {
 
 // NewStatus returns the wire form of u, with its raw JSON.
 func NewStatus(u *waorders.StatusUpdate) Status {
-	v := Status{
+	return Status{
 		MessageID: u.MessageID, Status: u.Status, Participant: u.Participant,
 		Recipient: Recipient{WaID: u.RecipientID, UserID: u.RecipientUserID, ParentUserID: u.RecipientParentUserID},
 		GroupID:   u.GroupID, Timestamp: u.Timestamp.UTC(), ReceivedAt: u.ReceivedAt.UTC(), CallbackID: u.CallbackID,
+		Errors: validJSON(u.Errors), Conversation: validJSON(u.Conversation), Pricing: validJSON(u.Pricing), Raw: validJSON(u.Raw),
 	}
-	for _, f := range []struct {
-		dst *json.RawMessage
-		src json.RawMessage
-	}{{&v.Errors, u.Errors}, {&v.Conversation, u.Conversation}, {&v.Pricing, u.Pricing}, {&v.Raw, u.Raw}} {
-		if json.Valid(f.src) {
-			*f.dst = f.src
-		}
-	}
-	return v
 }
 
 // StatusList is the answer of GET /v1/messages/{id}/statuses and GET
@@ -410,11 +394,7 @@ type StatusList struct {
 
 // NewStatusList returns the wire form of statuses.
 func NewStatusList(statuses []*waorders.StatusUpdate, nextCursor string) StatusList {
-	out := StatusList{Statuses: make([]Status, len(statuses)), NextCursor: nextCursor}
-	for i, u := range statuses {
-		out.Statuses[i] = NewStatus(u)
-	}
-	return out
+	return StatusList{Statuses: each(statuses, NewStatus), NextCursor: nextCursor}
 }
 
 // Change is a stored change (a call, a marketing preference, a BSUID
@@ -440,28 +420,28 @@ type ChangeList struct {
 	NextCursor string   `json:"next_cursor,omitempty"`
 }
 
+// NewChange returns the wire form of c, with its raw JSON.
+func NewChange(c *waorders.Change) Change {
+	return Change{ID: c.ID, Field: c.Field, Kind: c.Kind, Event: c.Event, Summary: c.Summary,
+		Customer: NewCustomer(c.Customer), At: c.At.UTC(), ReceivedAt: c.ReceivedAt.UTC(),
+		CallbackID: c.CallbackID, Warnings: orEmpty(c.Warnings), Raw: validJSON(c.Raw)}
+}
+
 // NewChangeList returns the wire form of changes.
 func NewChangeList(changes []*waorders.Change, nextCursor string) ChangeList {
-	out := ChangeList{Changes: make([]Change, len(changes)), NextCursor: nextCursor}
-	for i, c := range changes {
-		v := Change{ID: c.ID, Field: c.Field, Kind: c.Kind, Event: c.Event, Summary: c.Summary,
-			Customer: NewCustomer(c.Customer), At: c.At.UTC(), ReceivedAt: c.ReceivedAt.UTC(),
-			CallbackID: c.CallbackID, Warnings: c.Warnings}
-		if v.Warnings == nil {
-			v.Warnings = []waorders.Problem{}
-		}
-		if json.Valid(c.Raw) {
-			v.Raw = c.Raw
-		}
-		out.Changes[i] = v
-	}
-	return out
+	return ChangeList{Changes: each(changes, NewChange), NextCursor: nextCursor}
 }
 
 // MessageList is the answer of GET /v1/messages.
 type MessageList struct {
 	Messages   []Message `json:"messages"`
 	NextCursor string    `json:"next_cursor,omitempty"`
+}
+
+// NewMessageList returns the wire form of a page of messages, without
+// their raw JSON.
+func NewMessageList(messages []*waorders.Message, nextCursor string) MessageList {
+	return MessageList{Messages: each(messages, func(m *waorders.Message) Message { return NewMessage(m, false) }), NextCursor: nextCursor}
 }
 
 // Quarantine is a quarantine entry: GET /v1/quarantine/{id} (full, with
@@ -489,10 +469,7 @@ type Quarantine struct {
 func NewQuarantine(q *waorders.QuarantineEntry, full bool) Quarantine {
 	v := Quarantine{
 		ID: q.ID, Kind: q.Kind, CallbackID: q.CallbackID, MessageID: q.MessageID, Envelope: q.Envelope,
-		Reason: q.Reason, Message: q.Message, Problems: q.Problems, ReceivedAt: q.ReceivedAt.UTC(), Attempts: q.Attempts,
-	}
-	if v.Problems == nil {
-		v.Problems = []waorders.Problem{}
+		Reason: q.Reason, Message: q.Message, Problems: orEmpty(q.Problems), ReceivedAt: q.ReceivedAt.UTC(), Attempts: q.Attempts,
 	}
 	if q.Resolved() {
 		t := q.ResolvedAt.UTC()
@@ -520,6 +497,12 @@ func NewQuarantine(q *waorders.QuarantineEntry, full bool) Quarantine {
 type QuarantineList struct {
 	Entries    []Quarantine `json:"entries"`
 	NextCursor string       `json:"next_cursor,omitempty"`
+}
+
+// NewQuarantineList returns the wire form of a page of entries, without
+// their bodies and headers.
+func NewQuarantineList(entries []*waorders.QuarantineEntry, nextCursor string) QuarantineList {
+	return QuarantineList{Entries: each(entries, func(q *waorders.QuarantineEntry) Quarantine { return NewQuarantine(q, false) }), NextCursor: nextCursor}
 }
 
 // QuarantineRetry is the answer of POST /v1/quarantine/{id}/retry. Result

@@ -34,11 +34,7 @@ func (h *Handler) MessageList(w http.ResponseWriter, r *http.Request) error {
 		q.Fail("unknown direction %q; use inbound or outbound", f.Direction)
 	}
 	return answerQuery(w, r, q, h.Messages.ListMessages, f, func(p *store.MessagePage) any {
-		out := wire.MessageList{Messages: make([]wire.Message, len(p.Messages)), NextCursor: p.NextCursor}
-		for i, m := range p.Messages {
-			out.Messages[i] = wire.NewMessage(m, false)
-		}
-		return out
+		return wire.NewMessageList(p.Messages, p.NextCursor)
 	})
 }
 

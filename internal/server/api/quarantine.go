@@ -17,11 +17,7 @@ func (h *Handler) QuarantineList(w http.ResponseWriter, r *http.Request) error {
 	q.Only("unresolved", "cursor", "limit")
 	f := store.ListQuarantineParams{Unresolved: q.Bool("unresolved"), Cursor: q.Str("cursor"), Limit: limit(q)}
 	return answerQuery(w, r, q, h.Quarantine.ListQuarantine, f, func(p *store.QuarantinePage) any {
-		out := wire.QuarantineList{Entries: make([]wire.Quarantine, len(p.Entries)), NextCursor: p.NextCursor}
-		for i, e := range p.Entries {
-			out.Entries[i] = wire.NewQuarantine(e, false)
-		}
-		return out
+		return wire.NewQuarantineList(p.Entries, p.NextCursor)
 	})
 }
 

@@ -13,7 +13,7 @@ import (
 // is read while fn handles the current one. No connection is held while
 // waiting for fn.
 func (s *Store) ExportOrders(ctx context.Context, f store.ListOrdersParams, fn func(*waorders.Order) error) error {
-	if _, err := orderConds(f); err != nil {
+	if err := f.Validate(); err != nil {
 		return err
 	}
 	return store.StreamOrders(ctx, func(ctx context.Context, cur store.Cursor) ([]*waorders.Order, bool, error) {

@@ -183,14 +183,6 @@ func (c *conds) add(cond string, v any) {
 	c.where = append(c.where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(c.args))))
 }
 
-// addKeyset appends (timeCol, idCol) < (t, id): rows after the cursor in
-// newest-first order.
-func (c *conds) addKeyset(timeCol, idCol string, cur store.Cursor) {
-	c.args = append(c.args, cur.Time, cur.ID)
-	n := len(c.args)
-	c.where = append(c.where, fmt.Sprintf("(%s, %s) < ($%d, $%d)", timeCol, idCol, n-1, n))
-}
-
 func (c *conds) sql() string {
 	if len(c.where) == 0 {
 		return ""
@@ -198,40 +190,21 @@ func (c *conds) sql() string {
 	return " WHERE " + strings.Join(c.where, " AND ")
 }
 
-// orderConds turns a filter (without its cursor) into conditions.
-func orderConds(f store.ListOrdersParams) (*conds, error) {
-	c := &conds{}
-	if err := f.Validate(); err != nil {
-		return nil, err
-	}
-	if f.Status != "" {
-		c.add("o.status = ?", string(f.Status))
-	}
-	for _, eq := range []struct{ col, v string }{
-		{"o.ref", f.Ref}, {"o.ref1", f.Ref1}, {"o.ref2", f.Ref2},
-		{"o.phone_number_id", f.PhoneNumberID}, {"o.catalog_id", f.CatalogID},
-	} {
-		if eq.v != "" {
-			c.add(eq.col+" = ?", clean(eq.v))
-		}
-	}
-	if f.Customer != "" {
+// orderFilter is the query of a page of the orders matching p after cur;
+// p must be valid.
+func orderFilter(p store.ListOrdersParams, cur store.Cursor) *store.Filter {
+	f := p.Filter(dialect, "o", cur)
+	if p.Customer != "" {
 		// Through the messages' customer index: an order has its message's id.
-		c.add("o.id IN (SELECT m.id FROM messages m WHERE m.customer_key IN "+customerSet+")", clean(f.Customer))
+		f.Add("o.id IN (SELECT m.id FROM messages m WHERE m.customer_key IN "+customerSet+")", p.Customer)
 	}
-	if f.Product != "" {
-		c.add("EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.product_retailer_id = ?)", clean(f.Product))
+	if p.Product != "" {
+		f.Add("EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.product_retailer_id = ?)", p.Product)
 	}
-	if !f.Since.IsZero() {
-		c.add("o.ordered_at >= ?", f.Since.UTC())
+	if p.Q != "" {
+		f.Add("strpos(o.search, ?) > 0", store.SearchQuery(p.Q))
 	}
-	if !f.Until.IsZero() {
-		c.add("o.ordered_at < ?", f.Until.UTC())
-	}
-	if f.Q != "" {
-		c.add("strpos(o.search, ?) > 0", store.SearchQuery(f.Q))
-	}
-	return c, nil
+	return f
 }
 
 // ListOrders returns orders newest first (by OrderedAt, then id) with
@@ -239,42 +212,28 @@ func orderConds(f store.ListOrdersParams) (*conds, error) {
 // cursor is the (time, id) of the last row: orders that arrive later sort
 // before or after it, never into pages already read.
 func (s *Store) ListOrders(ctx context.Context, f store.ListOrdersParams) (*store.OrderPage, error) {
-	cur, err := store.DecodeCursor(f.Cursor)
+	cur, limit, err := f.Page()
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	limit := store.NormalizeLimit(f.Limit)
 	orders, err := s.orderPage(ctx, f, cur, limit+1)
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", err)
 	}
-	page := &store.OrderPage{Orders: orders}
-	if len(orders) > limit {
-		page.Orders = orders[:limit]
-		last := page.Orders[limit-1]
-		page.NextCursor = store.Cursor{Time: last.OrderedAt, ID: last.ID}.Encode()
-	}
+	page := store.NewOrderPage(orders, limit)
 	if err := loadOrderDetails(ctx, s.pool, page.Orders, false); err != nil {
 		return nil, fmt.Errorf("list orders: %w", err)
 	}
 	return page, nil
 }
 
-// orderPage reads up to n orders matching f after cur, without details.
+// orderPage reads up to n orders matching f (valid) after cur, without
+// details.
 func (s *Store) orderPage(ctx context.Context, f store.ListOrdersParams, cur store.Cursor, n int) ([]*waorders.Order, error) {
-	c, err := orderConds(f)
-	if err != nil {
-		return nil, err
-	}
-	if !cur.IsZero() {
-		c.addKeyset("o.ordered_at", "o.id", cur)
-	}
-	c.args = append(c.args, n)
-	sql := `SELECT ` + orderColumns + ` FROM orders o` + c.sql() +
-		` ORDER BY o.ordered_at DESC, o.id DESC LIMIT $` + strconv.Itoa(len(c.args))
-	rows, err := s.pool.Query(ctx, sql, c.args...)
+	q := orderFilter(f, cur)
+	rows, err := s.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders o`+q.Page(n), q.Args()...)
 	if err != nil {
 		return nil, interpretError(err)
 	}

@@ -29,17 +29,11 @@ const exportColumn = `json_array(o.seq, o.id, o.status, o.version, o.catalog_id,
     (SELECT json_group_array(json_array(r.currency, r.amount_minor) ORDER BY r.currency)
         FROM order_refunds r WHERE r.order_seq = o.seq)`
 
-// exportOrders reads one page of up to limit+1 orders after cur (newest
+// exportOrders reads one page of up to limit+1 orders of query f (newest
 // first) with their items and totals, as ListOrders returns them.
-func (s *Store) exportOrders(ctx context.Context, q orderQuery, cur store.Cursor, limit int) ([]*waorders.Order, error) {
-	where, args := q.where, q.args
-	if !cur.IsZero() {
-		where = append(where[:len(where):len(where)], "(o.ordered_at, o.id) < (?, ?)")
-		args = append(args[:len(args):len(args)], micros(cur.Time), cur.ID)
-	}
-	args = append(args, limit+1)
-	sqlText := `SELECT ` + exportColumn + ` FROM orders o` + whereClause(where) +
-		` ORDER BY o.ordered_at DESC, o.id DESC LIMIT ?`
+func (s *Store) exportOrders(ctx context.Context, f *store.Filter, limit int) ([]*waorders.Order, error) {
+	sqlText := `SELECT ` + exportColumn + ` FROM orders o` + f.Page(limit+1)
+	args := f.Args()
 	orders := make([]*waorders.Order, 0, limit+1)
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, sqlText, args...)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/internal/store"
@@ -198,66 +197,28 @@ const customerSet = `(WITH RECURSIVE cset(v) AS (SELECT ?
     FROM cset JOIN customer_links l ON l.a_value = cset.v OR l.b_value = cset.v)
 SELECT v FROM cset)`
 
-// orderQuery is the WHERE clause of a ListOrdersParams, without the cursor.
-type orderQuery struct {
-	where []string
-	args  []any
+// orderFilter is the query of a page of the orders matching p after cur;
+// p must be valid.
+func orderFilter(p store.ListOrdersParams, cur store.Cursor) *store.Filter {
+	f := p.Filter(dialect, "o", cur)
+	if p.Customer != "" {
+		f.Add(customerOrders, p.Customer)
+	}
+	if p.Product != "" {
+		f.Add("EXISTS (SELECT 1 FROM order_items i WHERE i.order_seq = o.seq AND i.product_retailer_id = ?)", p.Product)
+	}
+	if p.Q != "" {
+		f.Add("instr(o.search, ?) > 0", store.SearchQuery(p.Q))
+	}
+	return f
 }
 
-func buildOrderQuery(f store.ListOrdersParams) (orderQuery, error) {
-	var q orderQuery
-	add := func(cond string, arg any) {
-		q.where = append(q.where, cond)
-		q.args = append(q.args, arg)
-	}
-	if err := f.Validate(); err != nil {
-		return q, err
-	}
-	if f.Status != "" {
-		add("o.status = ?", string(f.Status))
-	}
-	for _, c := range []struct{ col, v string }{
-		{"o.ref", f.Ref}, {"o.ref1", f.Ref1}, {"o.ref2", f.Ref2},
-		{"o.phone_number_id", f.PhoneNumberID}, {"o.catalog_id", f.CatalogID},
-	} {
-		if c.v != "" {
-			add(c.col+" = ?", c.v)
-		}
-	}
-	if f.Customer != "" {
-		q.where = append(q.where, customerOrders)
-		q.args = append(q.args, f.Customer)
-	}
-	if f.Product != "" {
-		add("EXISTS (SELECT 1 FROM order_items i WHERE i.order_seq = o.seq AND i.product_retailer_id = ?)", f.Product)
-	}
-	if !f.Since.IsZero() {
-		add("o.ordered_at >= ?", f.Since.UnixMicro())
-	}
-	if !f.Until.IsZero() {
-		add("o.ordered_at < ?", f.Until.UnixMicro())
-	}
-	if f.Q != "" {
-		add("instr(o.search, ?) > 0", store.SearchQuery(f.Q))
-	}
-	return q, nil
-}
-
-// listOrders reads one page of orders after cur (newest first), with items
-// and totals, in one read transaction. It returns up to limit+1 orders so
-// the caller knows whether another page follows.
-func (s *Store) listOrders(ctx context.Context, q orderQuery, cur store.Cursor, limit int) ([]*waorders.Order, error) {
-	where, args := q.where, q.args
-	if !cur.IsZero() {
-		where = append(where[:len(where):len(where)], "(o.ordered_at, o.id) < (?, ?)")
-		args = append(args[:len(args):len(args)], micros(cur.Time), cur.ID)
-	}
-	sqlText := `SELECT ` + orderColumns + ` FROM orders o`
-	if len(where) > 0 {
-		sqlText += " WHERE " + strings.Join(where, " AND ")
-	}
-	sqlText += " ORDER BY o.ordered_at DESC, o.id DESC LIMIT ?"
-	args = append(args, limit+1)
+// listOrders reads one page of the orders of query f (newest first), with
+// items and totals, in one read transaction. It returns up to limit+1
+// orders so the caller knows whether another page follows.
+func (s *Store) listOrders(ctx context.Context, f *store.Filter, limit int) ([]*waorders.Order, error) {
+	sqlText := `SELECT ` + orderColumns + ` FROM orders o` + f.Page(limit+1)
+	args := f.Args()
 
 	var orders []*waorders.Order
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
@@ -303,26 +264,15 @@ func (s *Store) listOrders(ctx context.Context, q orderQuery, cur store.Cursor, 
 // ListOrders returns a page of orders newest first (by OrderedAt, then id)
 // with their items and totals; History is left nil (GetOrder has it).
 func (s *Store) ListOrders(ctx context.Context, f store.ListOrdersParams) (*store.OrderPage, error) {
-	q, err := buildOrderQuery(f)
+	cur, limit, err := f.Page()
 	if err != nil {
 		return nil, err
 	}
-	cur, err := store.DecodeCursor(f.Cursor)
-	if err != nil {
-		return nil, err
-	}
-	limit := store.NormalizeLimit(f.Limit)
-	orders, err := s.listOrders(ctx, q, cur, limit)
+	orders, err := s.listOrders(ctx, orderFilter(f, cur), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", err)
 	}
-	page := &store.OrderPage{Orders: orders}
-	if len(orders) > limit {
-		page.Orders = orders[:limit]
-		last := orders[limit-1]
-		page.NextCursor = store.Cursor{Time: last.OrderedAt, ID: last.ID}.Encode()
-	}
-	return page, nil
+	return store.NewOrderPage(orders, limit), nil
 }
 
 // ExportOrders calls fn for every order matching f, newest first, reading
@@ -331,12 +281,11 @@ func (s *Store) ListOrders(ctx context.Context, f store.ListOrdersParams) (*stor
 // held while waiting for fn. Orders are passed like ListOrders returns them
 // (no History).
 func (s *Store) ExportOrders(ctx context.Context, f store.ListOrdersParams, fn func(*waorders.Order) error) error {
-	q, err := buildOrderQuery(f)
-	if err != nil {
+	if err := f.Validate(); err != nil {
 		return err
 	}
 	return store.StreamOrders(ctx, func(ctx context.Context, cur store.Cursor) ([]*waorders.Order, bool, error) {
-		orders, err := s.exportOrders(ctx, q, cur, exportPage)
+		orders, err := s.exportOrders(ctx, orderFilter(f, cur), exportPage)
 		more := err == nil && len(orders) > exportPage
 		if more {
 			orders = orders[:exportPage]

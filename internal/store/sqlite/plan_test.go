@@ -62,14 +62,8 @@ func TestQueryPlans(t *testing.T) {
 		{"Ref1Since", store.ListOrdersParams{Ref1: "x", Since: cursor.Time.Add(-time.Hour)}, []string{"USING INDEX orders_ref1 (ref1=? AND ordered_at>? AND"}},
 	}
 	for _, tt := range lists {
-		q, err := buildOrderQuery(tt.f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		where := append(q.where, "(o.ordered_at, o.id) < (?, ?)")
-		args := append(q.args, micros(cursor.Time), cursor.ID, 51)
-		plan := queryPlan(t, s.r, `SELECT `+orderColumns+` FROM orders o WHERE `+strings.Join(where, " AND ")+
-			` ORDER BY o.ordered_at DESC, o.id DESC LIMIT ?`, args...)
+		q := orderFilter(tt.f, cursor)
+		plan := queryPlan(t, s.r, `SELECT `+orderColumns+` FROM orders o`+q.Page(51), q.Args()...)
 		t.Logf("%s:\n%s", tt.name, plan)
 		for _, w := range tt.want {
 			if !strings.Contains(plan, w) {
