@@ -126,7 +126,10 @@ func setup(tb testing.TB, opts ...option) *bundle {
 		tb.Fatalf("open store: %v", err)
 	}
 	b := &bundle{store: st, metrics: c.server.Metrics}
-	icfg := intake.Config{NowFunc: c.now, Metrics: c.server.Metrics}
+	// The commit timeout is a production guard, not something these tests
+	// check: under -race on a busy machine the hostile corpus's callback of
+	// 10,000 messages took over the default 30 s and answered 503.
+	icfg := intake.Config{NowFunc: c.now, Metrics: c.server.Metrics, CommitTimeout: 5 * time.Minute}
 	if c.events {
 		c.server.EventLog, icfg.Events = eventLog(st, c.now)
 	}
