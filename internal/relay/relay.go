@@ -77,7 +77,18 @@ type Config struct {
 	Retention time.Duration
 	// StatsEvery is how often the backlog gauges are refreshed (default 10 s).
 	StatsEvery time.Duration
-	Now        func() time.Time
+	// BreakerFailures is how many consecutive transport failures (no HTTP
+	// answer: connection refused, reset, timeout) open an endpoint's
+	// breaker (default 5; negative: no breaker). While it is open the
+	// relay claims nothing for the endpoint; after BreakerCooldown one
+	// delivery goes out as a probe: an answer closes the breaker, another
+	// transport failure opens it again. Deliveries claimed ahead when it
+	// opens are released unsent (no attempt spent). Manual sends (the
+	// API's test send) do not go through the relay and do not touch it.
+	BreakerFailures int
+	// BreakerCooldown is how long an open breaker stays open (default 30 s).
+	BreakerCooldown time.Duration
+	Now             func() time.Time
 	// Rand returns numbers in [0, 1) for the retry jitter.
 	Rand    func() float64
 	Metrics *Metrics
@@ -117,6 +128,11 @@ type sinkState struct {
 	paused   time.Time     // no claims before
 	tokens   float64
 	refilled time.Time
+	// The breaker: consecutive transport failures, open until openUntil
+	// (zero: closed), probing while the one probe is out.
+	fails     int
+	openUntil time.Time
+	probing   bool
 }
 
 type finishing struct {
@@ -151,6 +167,12 @@ func New(cfg Config) *Relay {
 	}
 	if cfg.StatsEvery <= 0 {
 		cfg.StatsEvery = 10 * time.Second
+	}
+	if cfg.BreakerFailures == 0 {
+		cfg.BreakerFailures = 5
+	}
+	if cfg.BreakerCooldown <= 0 {
+		cfg.BreakerCooldown = 30 * time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -316,6 +338,9 @@ func (r *Relay) refresh() error {
 			continue
 		}
 		closeIdle(st)
+		if st.webhook {
+			r.m.BreakerOpen.DeleteLabelValues(name)
+		}
 		if st.inflight == 0 {
 			delete(r.sinks, name)
 		} else {
@@ -339,7 +364,7 @@ func (r *Relay) claimAll() {
 	r.mu.Lock()
 	var todo []*sinkState
 	for _, st := range r.sinks {
-		if st.sink != nil && st.inflight < r.cfg.Concurrency+r.cfg.Prefetch && !now.Before(st.paused) {
+		if st.sink != nil && st.inflight < r.cfg.Concurrency+r.cfg.Prefetch && !now.Before(st.paused) && !st.breakerHolds(now) {
 			todo = append(todo, st)
 		}
 	}
@@ -359,25 +384,42 @@ func (r *Relay) claim(st *sinkState, now time.Time) {
 		st.refilled = now
 		free = min(free, int(st.tokens))
 	}
+	probe := false
+	if st.breakerHolds(now) {
+		free = 0
+	} else if !st.openUntil.IsZero() && free > 0 {
+		free, probe, st.probing = 1, true, true // cooled down: one probe
+	}
 	r.mu.Unlock()
 	if free <= 0 {
 		return
 	}
+	noProbe := func() {
+		if probe {
+			r.mu.Lock()
+			st.probing = false
+			r.mu.Unlock()
+		}
+	}
 	// A read first: an idle relay never takes the writer (SQLite).
 	due, err := r.cfg.Store.HasDueDeliveries(ctx, st.name, now)
 	if err != nil {
+		noProbe()
 		r.log.Warn("relay: cannot look for due deliveries", "sink", st.name, "err", err)
 		return
 	}
 	if !due {
+		noProbe()
 		return
 	}
 	ds, err := r.cfg.Store.ClaimDeliveries(ctx, store.ClaimParams{Sink: st.name, Owner: r.cfg.Owner, Limit: free, Now: now, Lease: r.cfg.Lease})
 	if err != nil {
+		noProbe()
 		r.log.Warn("relay: claim failed", "sink", st.name, "err", err)
 		return
 	}
 	if len(ds) == 0 {
+		noProbe()
 		return
 	}
 	r.mu.Lock()
@@ -401,6 +443,18 @@ func (r *Relay) send(st *sinkState, s sink.Sink, d *store.Delivery) {
 		defer func() { <-st.senders }()
 	case <-r.sendCtx.Done(): // stopping past the deadline: the attempt fails at once
 	}
+	r.mu.Lock()
+	openUntil := st.openUntil
+	r.mu.Unlock()
+	if now := r.cfg.Now(); now.Before(openUntil) {
+		// The endpoint's breaker opened while this one waited: give it
+		// back unsent, due when the breaker lets a probe through.
+		r.finishes <- finishing{st: st, d: d, res: sink.Result{Outcome: sink.Retry}, f: store.Finish{
+			ID: d.ID, Owner: r.cfg.Owner, Attempt: d.Attempts, State: store.DeliveryRetry, NextAttemptAt: openUntil, Refund: true,
+			Record: store.Attempt{At: now, Result: "released", Error: "the endpoint's breaker is open (consecutive connection failures); queued again"},
+		}}
+		return
+	}
 	if now := r.cfg.Now(); d.NextAttemptAt.Sub(now) < r.cfg.Timeout && !d.NextAttemptAt.IsZero() {
 		// Waited for a sender so long that the lease would end during
 		// the attempt: give it back unsent rather than race a new owner.
@@ -422,6 +476,7 @@ func (r *Relay) send(st *sinkState, s sink.Sink, d *store.Delivery) {
 	if res.Latency == 0 {
 		res.Latency = end.Sub(start)
 	}
+	r.breaker(st, res, end)
 	p := Policy{Schedule: WebhookSchedule, Rand: r.cfg.Rand}
 	if !st.webhook {
 		p = Policy{Schedule: StreamSchedule, Unlimited: true, Rand: r.cfg.Rand}
@@ -441,6 +496,41 @@ func (r *Relay) send(st *sinkState, s sink.Sink, d *store.Delivery) {
 		f.Record.Result = "dead"
 	}
 	r.finishes <- finishing{st: st, d: d, f: f, res: res}
+}
+
+// breakerHolds reports whether the sink's breaker is open and claims
+// nothing now (still cooling down, or its probe is out). r.mu is held.
+func (st *sinkState) breakerHolds(now time.Time) bool {
+	return !st.openUntil.IsZero() && (st.probing || now.Before(st.openUntil))
+}
+
+// breaker counts an attempt's outcome into the sink's breaker: a transport
+// failure (no answer) extends the streak and opens it at BreakerFailures
+// (a failed probe opens it again at once); any answer closes it.
+func (r *Relay) breaker(st *sinkState, res sink.Result, now time.Time) {
+	if !st.webhook || r.cfg.BreakerFailures < 0 || res.Outcome == sink.PauseSink {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if res.Outcome != sink.Retry || res.Status != 0 {
+		if !st.openUntil.IsZero() {
+			r.log.Info("relay: endpoint answers again; breaker closed", "webhook", st.name)
+			r.m.BreakerOpen.WithLabelValues(st.name).Set(0)
+		}
+		st.fails, st.openUntil, st.probing = 0, time.Time{}, false
+		return
+	}
+	st.fails++
+	if st.fails < r.cfg.BreakerFailures && !st.probing {
+		return
+	}
+	if st.openUntil.IsZero() {
+		r.log.Warn("relay: endpoint unreachable; breaker open, claims paused", "webhook", st.name,
+			"failures", st.fails, "cooldown", r.cfg.BreakerCooldown, "err", res.Error)
+		r.m.BreakerOpen.WithLabelValues(st.name).Set(1)
+	}
+	st.openUntil, st.probing = now.Add(r.cfg.BreakerCooldown), false
 }
 
 // complete records finishes in batches: whatever is queued when the

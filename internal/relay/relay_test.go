@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/waorders/waorders/internal/relay"
 	"github.com/waorders/waorders/internal/sink"
 	"github.com/waorders/waorders/internal/store"
@@ -75,13 +77,17 @@ func openStore(t *testing.T) *sqlite.Store {
 	return s
 }
 
-func startRelay(t *testing.T, s store.Store, c *clock, rcv *receiver) *relay.Relay {
+func startRelay(t *testing.T, s store.Store, c *clock, rcv *receiver, opts ...func(*relay.Config)) *relay.Relay {
 	t.Helper()
-	r := relay.New(relay.Config{
+	cfg := relay.Config{
 		Store:   s,
 		NewSink: func(*store.Webhook) (sink.Sink, error) { return rcv, nil },
 		Poll:    10 * time.Millisecond, Now: c.Now, Rand: func() float64 { return 0.5 }, Owner: "test",
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	r := relay.New(cfg)
 	if err := r.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -286,5 +292,88 @@ func TestPolicy(t *testing.T) {
 	hi := relay.Policy{Schedule: relay.WebhookSchedule, Rand: func() float64 { return 0.999999 }}
 	if d := hi.Next(1, sink.Result{Outcome: sink.Retry}, now).NextAttemptAt.Sub(now); d > 6*time.Second || d < 5990*time.Millisecond {
 		t.Errorf("upper jitter: %v, want about 6s", d)
+	}
+}
+
+func TestBreakerStopsClaimingADeadEndpointThenProbes(t *testing.T) {
+	s := openStore(t)
+	c := newClock()
+	hook(t, s, "wh_1")
+	var evs []*store.Event
+	for i := range 10 {
+		evs = append(evs, &store.Event{ID: fmt.Sprintf("evt_%02d", i), Type: store.EventOrderCreated,
+			OrderID: fmt.Sprintf("wamid.B%02d", i), OccurredAt: c.Now(), Payload: []byte(`{}`)})
+	}
+	if err := s.AppendEvents(t.Context(), store.AppendEventsParams{Events: evs, Now: c.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	var down atomic.Bool
+	down.Store(true)
+	rcv := newReceiver(func(d sink.Delivery) sink.Result {
+		if down.Load() {
+			return sink.Result{Outcome: sink.Retry, Error: "connection refused"}
+		}
+		return sink.Result{Outcome: sink.Delivered, Status: 200}
+	})
+	m := relay.NewMetrics(nil)
+	r := startRelay(t, s, c, rcv, func(cfg *relay.Config) {
+		cfg.Concurrency, cfg.Prefetch, cfg.Metrics = 1, 2, m
+	})
+	answered := func() int {
+		rcv.mu.Lock()
+		defer rcv.mu.Unlock()
+		return rcv.finished
+	}
+	stays := func(what string, want int) {
+		t.Helper()
+		for range 20 {
+			r.Wake()
+			time.Sleep(10 * time.Millisecond) // the relay is given time to (wrongly) claim
+		}
+		if got := answered(); got != want {
+			t.Fatalf("%s: %d attempts reached the endpoint, want %d", what, got, want)
+		}
+	}
+	r.Wake()
+	waitFor(t, "5 failures", func() bool { return answered() >= 5 })
+	stays("breaker open", 5)
+	if g := testutil.ToFloat64(m.BreakerOpen.WithLabelValues("wh_1")); g != 1 {
+		t.Fatalf("breaker gauge = %v, want 1", g)
+	}
+	// The deliveries claimed ahead were given back without spending an attempt.
+	ds, err := s.ListDeliveries(t.Context(), store.ListDeliveriesParams{Sink: "wh_1", Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spent := 0
+	for _, d := range ds {
+		if d.State != store.DeliveryRetry && d.State != store.DeliveryPending {
+			t.Fatalf("delivery %d is %s while the breaker is open", d.ID, d.State)
+		}
+		spent += d.Attempts
+	}
+	if spent != 5 {
+		t.Fatalf("attempts spent = %d, want 5 (released ones refunded)", spent)
+	}
+
+	c.Add(31 * time.Second) // cooled down: one probe, which fails
+	r.Wake()
+	waitFor(t, "the probe", func() bool { return answered() >= 6 })
+	stays("probe failed", 6)
+
+	c.Add(31 * time.Second) // the next probe gets an answer: the breaker closes
+	down.Store(false)
+	r.Wake()
+	waitFor(t, "every event", func() bool {
+		rcv.mu.Lock()
+		defer rcv.mu.Unlock()
+		n := 0
+		for _, ids := range rcv.byOrder {
+			n += len(ids)
+		}
+		return n == len(evs)
+	})
+	if g := testutil.ToFloat64(m.BreakerOpen.WithLabelValues("wh_1")); g != 0 {
+		t.Fatalf("breaker gauge = %v after a success, want 0", g)
 	}
 }
