@@ -377,3 +377,111 @@ func TestBreakerStopsClaimingADeadEndpointThenProbes(t *testing.T) {
 		t.Fatalf("breaker gauge = %v after a success, want 0", g)
 	}
 }
+
+// rideAppend appends evs in a transaction the relay rides, as the intake's
+// group commit does, failing it with fail.
+func rideAppend(t *testing.T, s store.Store, r *relay.Relay, now time.Time, fail error, evs ...*store.Event) {
+	t.Helper()
+	var after func(bool)
+	err := s.InTx(t.Context(), func(tx store.Tx) error {
+		if err := tx.AppendEvents(t.Context(), store.AppendEventsParams{Events: evs, Now: now}); err != nil {
+			return err
+		}
+		after = r.Ride(t.Context(), tx)
+		return fail
+	})
+	if after == nil {
+		t.Fatal("the SQLite transaction was not ridden")
+	}
+	after(err == nil)
+	if err != fail {
+		t.Fatalf("InTx: %v", err)
+	}
+}
+
+func TestRidingTheIntakesCommitsDeliversOnceInOrder(t *testing.T) {
+	s := openStore(t)
+	c := newClock()
+	hook(t, s, "wh_1")
+	rcv := newReceiver(func(d sink.Delivery) sink.Result {
+		time.Sleep(time.Millisecond)
+		return sink.Result{Outcome: sink.Delivered, Status: 200}
+	})
+	// No polling: what goes out is claimed by the rides (or the wake-ups
+	// their outcomes cause once the "intake" goes quiet).
+	r := startRelay(t, s, c, rcv, func(cfg *relay.Config) { cfg.Poll = time.Hour })
+	want := map[string][]string{}
+	n := 0
+	for round := range 30 {
+		var evs []*store.Event
+		for o := range 5 {
+			n++
+			order := fmt.Sprintf("wamid.R%d", (round+o)%7)
+			e := &store.Event{ID: fmt.Sprintf("evt_%026d", n), Type: store.EventOrderCreated, OrderID: order, OccurredAt: c.Now(), Payload: []byte(`{}`)}
+			want[order] = append(want[order], e.ID)
+			evs = append(evs, e)
+		}
+		rideAppend(t, s, r, c.Now(), nil, evs...)
+	}
+	waitFor(t, "every event", func() bool {
+		rcv.mu.Lock()
+		defer rcv.mu.Unlock()
+		return len(rcv.seen) == n && rcv.finished >= n
+	})
+	waitFor(t, "every outcome recorded", func() bool {
+		ds, _ := s.ListDeliveries(t.Context(), store.ListDeliveriesParams{Sink: "wh_1", State: store.DeliveryDelivered, Limit: 1000})
+		return len(ds) == n
+	})
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	for id, k := range rcv.seen {
+		if k != 1 {
+			t.Errorf("%s delivered %d times", id, k)
+		}
+	}
+	for order, ids := range want {
+		if fmt.Sprint(rcv.byOrder[order]) != fmt.Sprint(ids) {
+			t.Errorf("order %s arrived as %v, want %v", order, rcv.byOrder[order], ids)
+		}
+	}
+	if rcv.overlap != 0 {
+		t.Errorf("%d attempts overlapped another of the same order", rcv.overlap)
+	}
+}
+
+func TestARideInAFailedTransactionSendsNothing(t *testing.T) {
+	s := openStore(t)
+	c := newClock()
+	hook(t, s, "wh_1")
+	rcv := newReceiver(nil)
+	r := startRelay(t, s, c, rcv, func(cfg *relay.Config) { cfg.Poll = time.Hour })
+	time.Sleep(50 * time.Millisecond) // the loop's first (empty) claim
+	e := &store.Event{ID: "evt_01", Type: store.EventOrderCreated, OrderID: "wamid.F", OccurredAt: c.Now(), Payload: []byte(`{}`)}
+	if err := s.AppendEvents(t.Context(), store.AppendEventsParams{Events: []*store.Event{e}, Now: c.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	// The ride claims evt_01 (committed before), but its transaction fails.
+	rideAppend(t, s, r, c.Now(), fmt.Errorf("boom"),
+		&store.Event{ID: "evt_02", Type: store.EventOrderCreated, OrderID: "wamid.G", OccurredAt: c.Now(), Payload: []byte(`{}`)})
+	time.Sleep(50 * time.Millisecond) // a wrong send would happen now
+	rcv.mu.Lock()
+	seen := len(rcv.seen)
+	rcv.mu.Unlock()
+	if seen != 0 {
+		t.Fatalf("%d events sent from a rolled-back claim", seen)
+	}
+	ds, _ := s.ListDeliveries(t.Context(), store.ListDeliveriesParams{EventID: e.ID})
+	if len(ds) != 1 || ds[0].State != store.DeliveryPending || ds[0].Attempts != 0 {
+		t.Fatalf("after the failed ride: %+v, want pending with no attempt", ds[0])
+	}
+	r.Wake()
+	waitFor(t, "delivery", func() bool {
+		ds, _ := s.ListDeliveries(t.Context(), store.ListDeliveriesParams{EventID: e.ID})
+		return ds[0].State == store.DeliveryDelivered
+	})
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	if rcv.seen["evt_01"] != 1 || rcv.seen["evt_02"] != 0 {
+		t.Fatalf("seen %v, want evt_01 once and never evt_02", rcv.seen)
+	}
+}
