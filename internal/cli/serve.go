@@ -211,9 +211,12 @@ func (m *serveMain) Run(ctx context.Context) error {
 	// /readyz follows the outcome of real commits, not only Ping's.
 	writes := &ops.Writes{Writable: met.StorageWritable}
 	evAPI, rl, natsSink := forwarding(cfg, st, met, log)
+	evLog := &intake.EventLog{Store: trackedTx{st: st, writes: writes}, Builder: evAPI.Builder, Sinks: evAPI.Sinks, Notify: evAPI.Wake}
+	if rl != nil {
+		evLog.Rider = rl // the relay's writes ride the group commits (SQLite)
+	}
 	in := intake.New(trackedStore{Store: st, writes: writes},
-		intake.Config{MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Writers: writers, Logger: log, Metrics: met,
-			Events: &intake.EventLog{Store: trackedTx{st: st, writes: writes}, Builder: evAPI.Builder, Sinks: evAPI.Sinks, Notify: evAPI.Wake}})
+		intake.Config{MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Writers: writers, Logger: log, Metrics: met, Events: evLog})
 	loc, err := cfg.BusinessLocation()
 	if err != nil {
 		return err

@@ -58,6 +58,18 @@ type EventLog struct {
 	Builder *events.Builder
 	Sinks   []string
 	Notify  func()
+	// Rider, when set, does the relay's writes (outcomes to record, due
+	// deliveries to claim) in each group commit's transaction, after the
+	// events, so that one commit covers both: on SQLite's one writer the
+	// relay's own commits would otherwise queue in front of the intake's.
+	Rider Rider
+}
+
+// Rider is the relay as the intake carries it (a *relay.Relay is one).
+// Ride works within tx and returns, when not nil, a function to call once
+// tx has committed (true) or failed (false).
+type Rider interface {
+	Ride(ctx context.Context, tx store.Tx) func(committed bool)
 }
 
 // TxStore runs a store.Tx (a store.Store is one).
@@ -488,6 +500,7 @@ func (in *Intake) writeInbound(ctx context.Context, ds []*store.Inbound) ([]stor
 	var (
 		results  []store.InboundResult
 		appended bool
+		after    func(committed bool)
 	)
 	err := ev.Store.InTx(ctx, func(tx store.Tx) error {
 		var err error
@@ -499,8 +512,17 @@ func (in *Intake) writeInbound(ctx context.Context, ds []*store.Inbound) ([]stor
 			return err
 		}
 		appended = len(evs) > 0
-		return tx.AppendEvents(ctx, store.AppendEventsParams{Events: evs, Sinks: ev.Sinks})
+		if err := tx.AppendEvents(ctx, store.AppendEventsParams{Events: evs, Sinks: ev.Sinks}); err != nil {
+			return err
+		}
+		if ev.Rider != nil {
+			after = ev.Rider.Ride(ctx, tx)
+		}
+		return nil
 	})
+	if after != nil {
+		after(err == nil)
+	}
 	if err != nil {
 		return nil, err
 	}

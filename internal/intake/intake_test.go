@@ -14,6 +14,7 @@ import (
 
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/callback"
+	"github.com/waorders/waorders/internal/events"
 	"github.com/waorders/waorders/internal/metrics"
 	"github.com/waorders/waorders/internal/store"
 	"github.com/waorders/waorders/internal/store/sqlite"
@@ -478,5 +479,38 @@ func TestOrderWithBadLinesNeedsReview(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(m.NeedsReview); got != 2 {
 		t.Errorf("waorders_orders_needs_review_total = %v after the callback and its redelivery, want 2", got)
+	}
+}
+
+// fakeRider records its rides and what their transactions came to.
+type fakeRider struct {
+	mu        sync.Mutex
+	rides     int
+	committed []bool
+}
+
+func (r *fakeRider) Ride(ctx context.Context, tx store.Tx) func(bool) {
+	r.mu.Lock()
+	r.rides++
+	r.mu.Unlock()
+	return func(ok bool) {
+		r.mu.Lock()
+		r.committed = append(r.committed, ok)
+		r.mu.Unlock()
+	}
+}
+
+func TestRiderRidesEachGroupCommitAndLearnsItsOutcome(t *testing.T) {
+	t.Parallel()
+	st := openSQLite(t)
+	rd := &fakeRider{}
+	in := newTestIntake(t, st, Config{Events: &EventLog{Store: st, Builder: &events.Builder{}, Rider: rd}})
+	if _, err := process(t, in, "req-1", orderBody([]string{"wamid.RIDE1"}, "1", "10")); err != nil {
+		t.Fatal(err)
+	}
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	if rd.rides != 1 || fmt.Sprint(rd.committed) != "[true]" {
+		t.Fatalf("rides %d, outcomes %v; want 1 ride told it committed", rd.rides, rd.committed)
 	}
 }

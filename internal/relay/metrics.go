@@ -21,6 +21,8 @@ type Metrics struct {
 	Disabled *prometheus.CounterVec
 	// Pruned counts events deleted by retention.
 	Pruned prometheus.Counter
+	// BreakerOpen is 1 while an endpoint's breaker is open.
+	BreakerOpen *prometheus.GaugeVec
 }
 
 // NewMetrics creates the collectors and registers them on reg (nil: not
@@ -60,9 +62,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "waorders_events_pruned_total",
 			Help: "Events deleted by retention.",
 		}),
+		BreakerOpen: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "waorders_endpoint_breaker_open",
+			Help: "1 while a webhook endpoint's breaker is open (consecutive connection failures: nothing is claimed for it but a probe per cool-down).",
+		}, []string{"endpoint"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Attempts, m.Latency, m.Backlog, m.Oldest, m.Dead, m.LeaseLost, m.Disabled, m.Pruned)
+		reg.MustRegister(m.Attempts, m.Latency, m.Backlog, m.Oldest, m.Dead, m.LeaseLost, m.Disabled, m.Pruned, m.BreakerOpen)
 	}
 	return m
 }

@@ -24,6 +24,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/waorders/waorders/internal/sink"
@@ -77,7 +78,22 @@ type Config struct {
 	Retention time.Duration
 	// StatsEvery is how often the backlog gauges are refreshed (default 10 s).
 	StatsEvery time.Duration
-	Now        func() time.Time
+	// BreakerFailures is how many consecutive transport failures (no HTTP
+	// answer: connection refused, reset, timeout) open an endpoint's
+	// breaker (default 5; negative: no breaker). While it is open the
+	// relay claims nothing for the endpoint; after BreakerCooldown one
+	// delivery goes out as a probe: an answer closes the breaker, another
+	// transport failure opens it again. Deliveries claimed ahead when it
+	// opens are released unsent (no attempt spent). Manual sends (the
+	// API's test send) do not go through the relay and do not touch it.
+	BreakerFailures int
+	// BreakerCooldown is how long an open breaker stays open (default 30 s).
+	BreakerCooldown time.Duration
+	// FinishLinger is how long outcomes wait for a transaction to ride
+	// (Ride: the intake's next group commit) before the relay commits them
+	// itself, while the intake is busy (default 20 ms).
+	FinishLinger time.Duration
+	Now          func() time.Time
 	// Rand returns numbers in [0, 1) for the retry jitter.
 	Rand    func() float64
 	Metrics *Metrics
@@ -91,7 +107,8 @@ type Relay struct {
 	m   *Metrics
 
 	wake     chan struct{}
-	finishes chan finishing
+	finSig   chan struct{} // a finish was queued
+	finStop  chan struct{} // closed when no more finishes come
 	stop     chan struct{}
 	sendCtx  context.Context // cancelled when Stop's deadline passes
 	cancel   context.CancelFunc
@@ -99,6 +116,11 @@ type Relay struct {
 	compDone chan struct{}
 	mainDone chan struct{}
 	workers  sync.WaitGroup
+	rides    sync.WaitGroup // Rides between Ride and their after
+	lastRide atomic.Int64   // unix ns of the last Ride that took part
+
+	finMu sync.Mutex
+	finq  []finishing // outcomes waiting for a commit
 
 	mu      sync.Mutex
 	sinks   map[string]*sinkState
@@ -117,6 +139,11 @@ type sinkState struct {
 	paused   time.Time     // no claims before
 	tokens   float64
 	refilled time.Time
+	// The breaker: consecutive transport failures, open until openUntil
+	// (zero: closed), probing while the one probe is out.
+	fails     int
+	openUntil time.Time
+	probing   bool
 }
 
 type finishing struct {
@@ -152,6 +179,15 @@ func New(cfg Config) *Relay {
 	if cfg.StatsEvery <= 0 {
 		cfg.StatsEvery = 10 * time.Second
 	}
+	if cfg.BreakerFailures == 0 {
+		cfg.BreakerFailures = 5
+	}
+	if cfg.BreakerCooldown <= 0 {
+		cfg.BreakerCooldown = 30 * time.Second
+	}
+	if cfg.FinishLinger <= 0 {
+		cfg.FinishLinger = 20 * time.Millisecond
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -170,10 +206,11 @@ func New(cfg Config) *Relay {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Relay{
 		cfg: cfg, log: cfg.Logger, m: cfg.Metrics,
-		wake:     make(chan struct{}, 1),
-		finishes: make(chan finishing, 4*cfg.Concurrency),
-		stop:     make(chan struct{}),
-		sendCtx:  ctx, cancel: cancel,
+		wake:    make(chan struct{}, 1),
+		finSig:  make(chan struct{}, 1),
+		finStop: make(chan struct{}),
+		stop:    make(chan struct{}),
+		sendCtx: ctx, cancel: cancel,
 		loopDone: make(chan struct{}), compDone: make(chan struct{}), mainDone: make(chan struct{}),
 		sinks: map[string]*sinkState{},
 	}
@@ -226,6 +263,7 @@ func (r *Relay) Stop(ctx context.Context) error {
 	r.mu.Unlock()
 	<-r.loopDone
 	<-r.mainDone
+	r.rides.Wait()
 	workersDone := make(chan struct{})
 	go func() {
 		r.workers.Wait()
@@ -239,7 +277,7 @@ func (r *Relay) Stop(ctx context.Context) error {
 		<-workersDone
 		err = fmt.Errorf("stop relay: %w", ctx.Err())
 	}
-	close(r.finishes)
+	close(r.finStop)
 	<-r.compDone
 	r.cancel()
 	return err
@@ -264,9 +302,24 @@ func (r *Relay) loop() {
 		case <-r.stop:
 			return
 		case <-r.wake:
+			// While the intake rides, its next commit claims what is due:
+			// give it that chance before taking the writer for a claim.
+			if r.riding() {
+				select {
+				case <-r.stop:
+					return
+				case <-time.After(r.cfg.FinishLinger):
+				}
+			}
 		case <-t.C:
 		}
 	}
+}
+
+// riding reports whether a Ride took part in a transaction within the
+// last second (the intake is busy and carries the relay's writes).
+func (r *Relay) riding() bool {
+	return time.Since(time.Unix(0, r.lastRide.Load())) < time.Second
 }
 
 // refresh brings the sinks in line with the enabled webhooks.
@@ -316,6 +369,9 @@ func (r *Relay) refresh() error {
 			continue
 		}
 		closeIdle(st)
+		if st.webhook {
+			r.m.BreakerOpen.DeleteLabelValues(name)
+		}
 		if st.inflight == 0 {
 			delete(r.sinks, name)
 		} else {
@@ -339,7 +395,7 @@ func (r *Relay) claimAll() {
 	r.mu.Lock()
 	var todo []*sinkState
 	for _, st := range r.sinks {
-		if st.sink != nil && st.inflight < r.cfg.Concurrency+r.cfg.Prefetch && !now.Before(st.paused) {
+		if st.sink != nil && st.inflight < r.cfg.Concurrency+r.cfg.Prefetch && !now.Before(st.paused) && !st.breakerHolds(now) {
 			todo = append(todo, st)
 		}
 	}
@@ -359,25 +415,42 @@ func (r *Relay) claim(st *sinkState, now time.Time) {
 		st.refilled = now
 		free = min(free, int(st.tokens))
 	}
+	probe := false
+	if st.breakerHolds(now) {
+		free = 0
+	} else if !st.openUntil.IsZero() && free > 0 {
+		free, probe, st.probing = 1, true, true // cooled down: one probe
+	}
 	r.mu.Unlock()
 	if free <= 0 {
 		return
 	}
+	noProbe := func() {
+		if probe {
+			r.mu.Lock()
+			st.probing = false
+			r.mu.Unlock()
+		}
+	}
 	// A read first: an idle relay never takes the writer (SQLite).
 	due, err := r.cfg.Store.HasDueDeliveries(ctx, st.name, now)
 	if err != nil {
+		noProbe()
 		r.log.Warn("relay: cannot look for due deliveries", "sink", st.name, "err", err)
 		return
 	}
 	if !due {
+		noProbe()
 		return
 	}
 	ds, err := r.cfg.Store.ClaimDeliveries(ctx, store.ClaimParams{Sink: st.name, Owner: r.cfg.Owner, Limit: free, Now: now, Lease: r.cfg.Lease})
 	if err != nil {
+		noProbe()
 		r.log.Warn("relay: claim failed", "sink", st.name, "err", err)
 		return
 	}
 	if len(ds) == 0 {
+		noProbe()
 		return
 	}
 	r.mu.Lock()
@@ -401,13 +474,33 @@ func (r *Relay) send(st *sinkState, s sink.Sink, d *store.Delivery) {
 		defer func() { <-st.senders }()
 	case <-r.sendCtx.Done(): // stopping past the deadline: the attempt fails at once
 	}
+	r.mu.Lock()
+	openUntil := st.openUntil
+	r.mu.Unlock()
+	if now := r.cfg.Now(); now.Before(openUntil) {
+		// The endpoint's breaker opened while this one waited: give it
+		// back unsent, due when the breaker lets a probe through.
+		r.queueFinish(finishing{st: st, d: d, res: sink.Result{Outcome: sink.Retry}, f: store.Finish{
+			ID: d.ID, Owner: r.cfg.Owner, Attempt: d.Attempts, State: store.DeliveryRetry, NextAttemptAt: openUntil, Refund: true,
+			Record: store.Attempt{At: now, Result: "released", Error: "the endpoint's breaker is open (consecutive connection failures); queued again"},
+		}})
+		return
+	}
 	if now := r.cfg.Now(); d.NextAttemptAt.Sub(now) < r.cfg.Timeout && !d.NextAttemptAt.IsZero() {
 		// Waited for a sender so long that the lease would end during
 		// the attempt: give it back unsent rather than race a new owner.
-		r.finishes <- finishing{st: st, d: d, res: sink.Result{Outcome: sink.PauseSink}, f: store.Finish{
+		r.queueFinish(finishing{st: st, d: d, res: sink.Result{Outcome: sink.PauseSink}, f: store.Finish{
 			ID: d.ID, Owner: r.cfg.Owner, Attempt: d.Attempts, State: store.DeliveryRetry, NextAttemptAt: now, Refund: true,
 			Record: store.Attempt{At: now, Result: "released", Error: "claimed ahead but not sent before its lease would end; queued again"},
-		}}
+		}})
+		return
+	}
+	if s == nil { // disabled or deleted since the claim: give it back unsent
+		now := r.cfg.Now()
+		r.queueFinish(finishing{st: st, d: d, res: sink.Result{Outcome: sink.Retry}, f: store.Finish{
+			ID: d.ID, Owner: r.cfg.Owner, Attempt: d.Attempts, State: store.DeliveryRetry, NextAttemptAt: now, Refund: true,
+			Record: store.Attempt{At: now, Result: "released", Error: "the endpoint was disabled or changed before the attempt; queued again"},
+		}})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.sendCtx, r.cfg.Timeout)
@@ -422,6 +515,7 @@ func (r *Relay) send(st *sinkState, s sink.Sink, d *store.Delivery) {
 	if res.Latency == 0 {
 		res.Latency = end.Sub(start)
 	}
+	r.breaker(st, res, end)
 	p := Policy{Schedule: WebhookSchedule, Rand: r.cfg.Rand}
 	if !st.webhook {
 		p = Policy{Schedule: StreamSchedule, Unlimited: true, Rand: r.cfg.Rand}
@@ -440,28 +534,200 @@ func (r *Relay) send(st *sinkState, s sink.Sink, d *store.Delivery) {
 	if f.State == store.DeliveryDead && res.Outcome == sink.Retry {
 		f.Record.Result = "dead"
 	}
-	r.finishes <- finishing{st: st, d: d, f: f, res: res}
+	r.queueFinish(finishing{st: st, d: d, f: f, res: res})
+}
+
+// breakerHolds reports whether the sink's breaker is open and claims
+// nothing now (still cooling down, or its probe is out). r.mu is held.
+func (st *sinkState) breakerHolds(now time.Time) bool {
+	return !st.openUntil.IsZero() && (st.probing || now.Before(st.openUntil))
+}
+
+// breaker counts an attempt's outcome into the sink's breaker: a transport
+// failure (no answer) extends the streak and opens it at BreakerFailures
+// (a failed probe opens it again at once); any answer closes it.
+func (r *Relay) breaker(st *sinkState, res sink.Result, now time.Time) {
+	if !st.webhook || r.cfg.BreakerFailures < 0 || res.Outcome == sink.PauseSink {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if res.Outcome != sink.Retry || res.Status != 0 {
+		if !st.openUntil.IsZero() {
+			r.log.Info("relay: endpoint answers again; breaker closed", "webhook", st.name)
+			r.m.BreakerOpen.WithLabelValues(st.name).Set(0)
+		}
+		st.fails, st.openUntil, st.probing = 0, time.Time{}, false
+		return
+	}
+	st.fails++
+	if st.fails < r.cfg.BreakerFailures && !st.probing {
+		return
+	}
+	if st.openUntil.IsZero() {
+		r.log.Warn("relay: endpoint unreachable; breaker open, claims paused", "webhook", st.name,
+			"failures", st.fails, "cooldown", r.cfg.BreakerCooldown, "err", res.Error)
+		r.m.BreakerOpen.WithLabelValues(st.name).Set(1)
+	}
+	st.openUntil, st.probing = now.Add(r.cfg.BreakerCooldown), false
+}
+
+// queueFinish queues an outcome for the next commit: a Ride's, or the
+// completer's own.
+func (r *Relay) queueFinish(f finishing) {
+	r.finMu.Lock()
+	r.finq = append(r.finq, f)
+	r.finMu.Unlock()
+	select {
+	case r.finSig <- struct{}{}:
+	default:
+	}
+}
+
+// takeFinishes takes up to n queued outcomes (all with n <= 0).
+func (r *Relay) takeFinishes(n int) []finishing {
+	r.finMu.Lock()
+	defer r.finMu.Unlock()
+	if n <= 0 || n > len(r.finq) {
+		n = len(r.finq)
+	}
+	if n == 0 {
+		return nil
+	}
+	batch := make([]finishing, n)
+	copy(batch, r.finq)
+	r.finq = append(r.finq[:0], r.finq[n:]...)
+	return batch
 }
 
 // complete records finishes in batches: whatever is queued when the
-// previous batch committed goes in the next transaction.
+// previous batch committed goes in the next transaction. While the intake
+// rides (its group commits record outcomes too), queued outcomes first
+// wait FinishLinger for its next commit, so that a busy intake's fsyncs
+// carry them and the relay's own commits do not queue in front of them.
 func (r *Relay) complete() {
 	defer close(r.compDone)
-	for first := range r.finishes {
-		batch := []finishing{first}
-	gather:
-		for len(batch) < 256 {
+	flush := func() {
+		for b := r.takeFinishes(256); len(b) > 0; b = r.takeFinishes(256) {
+			r.finish(b)
+		}
+	}
+	for {
+		select {
+		case <-r.finSig:
+		case <-r.finStop:
+			flush()
+			return
+		}
+		if r.riding() {
+			t := time.NewTimer(r.cfg.FinishLinger)
 			select {
-			case f, ok := <-r.finishes:
-				if !ok {
-					break gather
+			case <-t.C:
+			case <-r.finStop:
+			}
+			t.Stop()
+		}
+		flush()
+	}
+}
+
+// Ride does the relay's writes in tx, a transaction of the caller's (the
+// intake's group commit), when tx can (store.RelayTx): it records the
+// queued outcomes and claims, for every sink with room, the deliveries due
+// (those appended by tx included). The caller must call the function
+// returned (when not nil) once tx has committed or failed: only then are
+// the claimed deliveries sent and the outcomes counted; if tx failed, the
+// outcomes are queued again and the claims never happened.
+func (r *Relay) Ride(ctx context.Context, tx store.Tx) (after func(committed bool)) {
+	rt, ok := tx.(store.RelayTx)
+	if !ok {
+		return nil
+	}
+	now := r.cfg.Now()
+	type held struct {
+		st *sinkState
+		n  int
+	}
+	var (
+		claims []store.ClaimParams
+		holds  []held
+	)
+	r.mu.Lock()
+	if !r.started || r.stopped {
+		r.mu.Unlock()
+		return nil
+	}
+	r.rides.Add(1)
+	for _, st := range r.sinks {
+		// A sink whose breaker is not closed is the loop's (its probe).
+		if st.sink == nil || now.Before(st.paused) || !st.openUntil.IsZero() {
+			continue
+		}
+		free := r.cfg.Concurrency + r.cfg.Prefetch - st.inflight
+		if r.cfg.RatePerSecond > 0 {
+			st.tokens = min(st.tokens+now.Sub(st.refilled).Seconds()*r.cfg.RatePerSecond, max(r.cfg.RatePerSecond, 1))
+			st.refilled = now
+			free = min(free, int(st.tokens))
+		}
+		if free <= 0 {
+			continue
+		}
+		st.inflight += free // held until after: a loop's claim meanwhile sees no room
+		claims = append(claims, store.ClaimParams{Sink: st.name, Owner: r.cfg.Owner, Limit: free, Now: now, Lease: r.cfg.Lease})
+		holds = append(holds, held{st, free})
+	}
+	r.mu.Unlock()
+	r.lastRide.Store(time.Now().UnixNano())
+	batch := r.takeFinishes(256)
+	p := store.RelayWorkParams{Claims: claims, Finish: store.FinishParams{Now: now, DisableAfter: r.cfg.DisableAfter}}
+	for _, b := range batch {
+		p.Finish.Finishes = append(p.Finish.Finishes, b.f)
+	}
+	var res *store.RelayWorkResult
+	var err error
+	if len(claims) > 0 || len(batch) > 0 {
+		res, err = rt.RelayWork(ctx, p)
+		if err != nil {
+			r.log.Warn("relay: cannot ride the intake's transaction", "err", err)
+		}
+	}
+	return func(committed bool) {
+		defer r.rides.Done()
+		if res == nil || !committed {
+			r.mu.Lock()
+			for _, h := range holds {
+				h.st.inflight -= h.n
+			}
+			r.mu.Unlock()
+			if len(batch) > 0 {
+				r.finMu.Lock()
+				r.finq = append(batch, r.finq...)
+				r.finMu.Unlock()
+				select {
+				case r.finSig <- struct{}{}:
+				default:
 				}
-				batch = append(batch, f)
-			default:
-				break gather
+			}
+			return
+		}
+		if len(batch) > 0 {
+			r.settle(batch, res.Finish, nil)
+			r.Wake() // should the intake go quiet, the next heads still go out
+		}
+		for i, h := range holds {
+			ds := res.Claimed[i]
+			r.mu.Lock()
+			h.st.inflight -= h.n - len(ds)
+			if r.cfg.RatePerSecond > 0 {
+				h.st.tokens -= float64(len(ds))
+			}
+			s := h.st.sink
+			r.mu.Unlock()
+			for _, d := range ds {
+				r.workers.Add(1)
+				go r.send(h.st, s, d)
 			}
 		}
-		r.finish(batch)
 	}
 }
 
@@ -488,6 +754,12 @@ func (r *Relay) finish(batch []finishing) {
 		r.log.Error("relay: cannot record outcomes; they will be sent again after their lease", "deliveries", len(batch), "err", err)
 		res = &store.FinishResult{Landed: make([]bool, len(batch))}
 	}
+	r.settle(batch, res, err)
+	r.Wake() // the next head of each order may be due now
+}
+
+// settle counts the recorded outcomes of batch and frees their slots.
+func (r *Relay) settle(batch []finishing, res *store.FinishResult, err error) {
 	r.mu.Lock()
 	for i, b := range batch {
 		b.st.inflight--
@@ -521,7 +793,6 @@ func (r *Relay) finish(batch []finishing) {
 	if len(res.Disabled) > 0 {
 		go func() { _ = r.refresh() }()
 	}
-	r.Wake() // the next head of each order may be due now
 }
 
 // maintain refreshes the backlog gauges and prunes old events.

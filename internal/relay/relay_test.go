@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/waorders/waorders/internal/relay"
 	"github.com/waorders/waorders/internal/sink"
 	"github.com/waorders/waorders/internal/store"
@@ -75,13 +77,17 @@ func openStore(t *testing.T) *sqlite.Store {
 	return s
 }
 
-func startRelay(t *testing.T, s store.Store, c *clock, rcv *receiver) *relay.Relay {
+func startRelay(t *testing.T, s store.Store, c *clock, rcv *receiver, opts ...func(*relay.Config)) *relay.Relay {
 	t.Helper()
-	r := relay.New(relay.Config{
+	cfg := relay.Config{
 		Store:   s,
 		NewSink: func(*store.Webhook) (sink.Sink, error) { return rcv, nil },
 		Poll:    10 * time.Millisecond, Now: c.Now, Rand: func() float64 { return 0.5 }, Owner: "test",
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	r := relay.New(cfg)
 	if err := r.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -286,5 +292,196 @@ func TestPolicy(t *testing.T) {
 	hi := relay.Policy{Schedule: relay.WebhookSchedule, Rand: func() float64 { return 0.999999 }}
 	if d := hi.Next(1, sink.Result{Outcome: sink.Retry}, now).NextAttemptAt.Sub(now); d > 6*time.Second || d < 5990*time.Millisecond {
 		t.Errorf("upper jitter: %v, want about 6s", d)
+	}
+}
+
+func TestBreakerStopsClaimingADeadEndpointThenProbes(t *testing.T) {
+	s := openStore(t)
+	c := newClock()
+	hook(t, s, "wh_1")
+	var evs []*store.Event
+	for i := range 10 {
+		evs = append(evs, &store.Event{ID: fmt.Sprintf("evt_%02d", i), Type: store.EventOrderCreated,
+			OrderID: fmt.Sprintf("wamid.B%02d", i), OccurredAt: c.Now(), Payload: []byte(`{}`)})
+	}
+	if err := s.AppendEvents(t.Context(), store.AppendEventsParams{Events: evs, Now: c.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	var down atomic.Bool
+	down.Store(true)
+	rcv := newReceiver(func(d sink.Delivery) sink.Result {
+		if down.Load() {
+			return sink.Result{Outcome: sink.Retry, Error: "connection refused"}
+		}
+		return sink.Result{Outcome: sink.Delivered, Status: 200}
+	})
+	m := relay.NewMetrics(nil)
+	r := startRelay(t, s, c, rcv, func(cfg *relay.Config) {
+		cfg.Concurrency, cfg.Prefetch, cfg.Metrics = 1, 2, m
+	})
+	answered := func() int {
+		rcv.mu.Lock()
+		defer rcv.mu.Unlock()
+		return rcv.finished
+	}
+	stays := func(what string, want int) {
+		t.Helper()
+		for range 20 {
+			r.Wake()
+			time.Sleep(10 * time.Millisecond) // the relay is given time to (wrongly) claim
+		}
+		if got := answered(); got != want {
+			t.Fatalf("%s: %d attempts reached the endpoint, want %d", what, got, want)
+		}
+	}
+	r.Wake()
+	waitFor(t, "5 failures", func() bool { return answered() >= 5 })
+	stays("breaker open", 5)
+	if g := testutil.ToFloat64(m.BreakerOpen.WithLabelValues("wh_1")); g != 1 {
+		t.Fatalf("breaker gauge = %v, want 1", g)
+	}
+	// The deliveries claimed ahead were given back without spending an attempt.
+	ds, err := s.ListDeliveries(t.Context(), store.ListDeliveriesParams{Sink: "wh_1", Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spent := 0
+	for _, d := range ds {
+		if d.State != store.DeliveryRetry && d.State != store.DeliveryPending {
+			t.Fatalf("delivery %d is %s while the breaker is open", d.ID, d.State)
+		}
+		spent += d.Attempts
+	}
+	if spent != 5 {
+		t.Fatalf("attempts spent = %d, want 5 (released ones refunded)", spent)
+	}
+
+	c.Add(31 * time.Second) // cooled down: one probe, which fails
+	r.Wake()
+	waitFor(t, "the probe", func() bool { return answered() >= 6 })
+	stays("probe failed", 6)
+
+	c.Add(31 * time.Second) // the next probe gets an answer: the breaker closes
+	down.Store(false)
+	r.Wake()
+	waitFor(t, "every event", func() bool {
+		rcv.mu.Lock()
+		defer rcv.mu.Unlock()
+		n := 0
+		for _, ids := range rcv.byOrder {
+			n += len(ids)
+		}
+		return n == len(evs)
+	})
+	if g := testutil.ToFloat64(m.BreakerOpen.WithLabelValues("wh_1")); g != 0 {
+		t.Fatalf("breaker gauge = %v after a success, want 0", g)
+	}
+}
+
+// rideAppend appends evs in a transaction the relay rides, as the intake's
+// group commit does, failing it with fail.
+func rideAppend(t *testing.T, s store.Store, r *relay.Relay, now time.Time, fail error, evs ...*store.Event) {
+	t.Helper()
+	var after func(bool)
+	err := s.InTx(t.Context(), func(tx store.Tx) error {
+		if err := tx.AppendEvents(t.Context(), store.AppendEventsParams{Events: evs, Now: now}); err != nil {
+			return err
+		}
+		after = r.Ride(t.Context(), tx)
+		return fail
+	})
+	if after == nil {
+		t.Fatal("the SQLite transaction was not ridden")
+	}
+	after(err == nil)
+	if err != fail {
+		t.Fatalf("InTx: %v", err)
+	}
+}
+
+func TestRidingTheIntakesCommitsDeliversOnceInOrder(t *testing.T) {
+	s := openStore(t)
+	c := newClock()
+	hook(t, s, "wh_1")
+	rcv := newReceiver(func(d sink.Delivery) sink.Result {
+		time.Sleep(time.Millisecond)
+		return sink.Result{Outcome: sink.Delivered, Status: 200}
+	})
+	// No polling: what goes out is claimed by the rides (or the wake-ups
+	// their outcomes cause once the "intake" goes quiet).
+	r := startRelay(t, s, c, rcv, func(cfg *relay.Config) { cfg.Poll = time.Hour })
+	want := map[string][]string{}
+	n := 0
+	for round := range 30 {
+		var evs []*store.Event
+		for o := range 5 {
+			n++
+			order := fmt.Sprintf("wamid.R%d", (round+o)%7)
+			e := &store.Event{ID: fmt.Sprintf("evt_%026d", n), Type: store.EventOrderCreated, OrderID: order, OccurredAt: c.Now(), Payload: []byte(`{}`)}
+			want[order] = append(want[order], e.ID)
+			evs = append(evs, e)
+		}
+		rideAppend(t, s, r, c.Now(), nil, evs...)
+	}
+	waitFor(t, "every event", func() bool {
+		rcv.mu.Lock()
+		defer rcv.mu.Unlock()
+		return len(rcv.seen) == n && rcv.finished >= n
+	})
+	waitFor(t, "every outcome recorded", func() bool {
+		ds, _ := s.ListDeliveries(t.Context(), store.ListDeliveriesParams{Sink: "wh_1", State: store.DeliveryDelivered, Limit: 1000})
+		return len(ds) == n
+	})
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	for id, k := range rcv.seen {
+		if k != 1 {
+			t.Errorf("%s delivered %d times", id, k)
+		}
+	}
+	for order, ids := range want {
+		if fmt.Sprint(rcv.byOrder[order]) != fmt.Sprint(ids) {
+			t.Errorf("order %s arrived as %v, want %v", order, rcv.byOrder[order], ids)
+		}
+	}
+	if rcv.overlap != 0 {
+		t.Errorf("%d attempts overlapped another of the same order", rcv.overlap)
+	}
+}
+
+func TestARideInAFailedTransactionSendsNothing(t *testing.T) {
+	s := openStore(t)
+	c := newClock()
+	hook(t, s, "wh_1")
+	rcv := newReceiver(nil)
+	r := startRelay(t, s, c, rcv, func(cfg *relay.Config) { cfg.Poll = time.Hour })
+	time.Sleep(50 * time.Millisecond) // the loop's first (empty) claim
+	e := &store.Event{ID: "evt_01", Type: store.EventOrderCreated, OrderID: "wamid.F", OccurredAt: c.Now(), Payload: []byte(`{}`)}
+	if err := s.AppendEvents(t.Context(), store.AppendEventsParams{Events: []*store.Event{e}, Now: c.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	// The ride claims evt_01 (committed before), but its transaction fails.
+	rideAppend(t, s, r, c.Now(), fmt.Errorf("boom"),
+		&store.Event{ID: "evt_02", Type: store.EventOrderCreated, OrderID: "wamid.G", OccurredAt: c.Now(), Payload: []byte(`{}`)})
+	time.Sleep(50 * time.Millisecond) // a wrong send would happen now
+	rcv.mu.Lock()
+	seen := len(rcv.seen)
+	rcv.mu.Unlock()
+	if seen != 0 {
+		t.Fatalf("%d events sent from a rolled-back claim", seen)
+	}
+	ds, _ := s.ListDeliveries(t.Context(), store.ListDeliveriesParams{EventID: e.ID})
+	if len(ds) != 1 || ds[0].State != store.DeliveryPending || ds[0].Attempts != 0 {
+		t.Fatalf("after the failed ride: %+v, want pending with no attempt", ds[0])
+	}
+	r.Wake()
+	waitFor(t, "delivery", func() bool {
+		ds, _ := s.ListDeliveries(t.Context(), store.ListDeliveriesParams{EventID: e.ID})
+		return ds[0].State == store.DeliveryDelivered
+	})
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	if rcv.seen["evt_01"] != 1 || rcv.seen["evt_02"] != 0 {
+		t.Fatalf("seen %v, want evt_01 once and never evt_02", rcv.seen)
 	}
 }

@@ -163,3 +163,30 @@ type SinkStats struct {
 	Dead         int64
 	OldestOpenAt time.Time // zero when Open is 0
 }
+
+// RelayTx is the relay's bookkeeping inside a transaction someone else
+// commits: on SQLite, the intake's group commit, so that one commit (one
+// fsync on the one writer) covers a batch of callbacks, their events, the
+// outcomes of the previous attempts and the next claims. A driver's Tx
+// implements it where that pays (SQLite); the relay then rides along.
+type RelayTx interface {
+	// RelayWork records p.Finish, then makes p.Claims, as
+	// FinishDeliveries and ClaimDeliveries would, within the transaction
+	// and behind a savepoint: if it fails, the transaction is left as it
+	// was and the error is returned. Claimed rows carry their events
+	// (read within the transaction: they may be appended by it).
+	RelayWork(ctx context.Context, p RelayWorkParams) (*RelayWorkResult, error)
+}
+
+// RelayWorkParams are the finishes and claims of one RelayWork.
+type RelayWorkParams struct {
+	Finish FinishParams // no Finishes: nothing to record
+	Claims []ClaimParams
+}
+
+// RelayWorkResult is what RelayWork did: Finish (nil with no finishes) and,
+// per claim, the deliveries it leased.
+type RelayWorkResult struct {
+	Finish  *FinishResult
+	Claimed [][]*Delivery
+}

@@ -36,9 +36,29 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]*st
 	if p.Limit <= 0 {
 		return nil, nil
 	}
+	var out []*store.Delivery
+	err := s.writeTx(ctx, func(tx *sql.Tx) (err error) {
+		out, err = claimTx(ctx, tx, p)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	if err := attachEvents(ctx, s.r, out); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// claimTx leases up to p.Limit due deliveries of p.Sink in tx (without
+// their events).
+func claimTx(ctx context.Context, tx *sql.Tx, p store.ClaimParams) ([]*store.Delivery, error) {
+	if p.Limit <= 0 {
+		return nil, nil
+	}
 	now := micros(p.Now)
 	var out []*store.Delivery
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := func() error {
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET state = 'leased', lease_owner = ?, next_attempt_at = ?,
     attempts = attempts + 1, updated_at = ?
 WHERE id IN (SELECT d.id FROM deliveries d WHERE `+dueWhere+` ORDER BY d.next_attempt_at, d.id LIMIT ?)
@@ -56,19 +76,13 @@ RETURNING `+deliveryColumns,
 			out = append(out, d)
 		}
 		return interpretError(rows.Err())
-	})
-	if err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
-	}
-	if err := s.attachEvents(ctx, out); err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
-	}
-	return out, nil
+	}()
+	return out, err
 }
 
-// attachEvents reads the events of claimed deliveries (committed: the
-// read pool sees them).
-func (s *Store) attachEvents(ctx context.Context, ds []*store.Delivery) error {
+// attachEvents reads the events of claimed deliveries through q: the read
+// pool once the claim committed, the transaction itself inside one.
+func attachEvents(ctx context.Context, q rowsQuerier, ds []*store.Delivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
@@ -76,7 +90,7 @@ func (s *Store) attachEvents(ctx context.Context, ds []*store.Delivery) error {
 	for i, d := range ds {
 		ids[i] = d.EventID
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id IN (`+placeholders(len(ids))+`)`, ids...)
+	rows, err := q.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id IN (`+placeholders(len(ids))+`)`, ids...)
 	if err != nil {
 		return interpretError(err)
 	}
@@ -120,13 +134,76 @@ func scanDelivery(sc interface{ Scan(...any) error }) (*store.Delivery, error) {
 // FinishDeliveries implements store.Relay: every finish of the batch in one
 // transaction on the writer.
 func (s *Store) FinishDeliveries(ctx context.Context, p store.FinishParams) (*store.FinishResult, error) {
+	var res *store.FinishResult
+	err := s.writeTx(ctx, func(tx *sql.Tx) (err error) {
+		res, err = s.finishTx(ctx, tx, p)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("finish deliveries: %w", err)
+	}
+	return res, nil
+}
+
+var _ store.RelayTx = (*tx)(nil)
+
+// RelayWork implements store.RelayTx: the finishes, then the claims, in
+// the intake's transaction behind a savepoint.
+func (t *tx) RelayWork(ctx context.Context, p store.RelayWorkParams) (*store.RelayWorkResult, error) {
+	if err := t.guard.Check(); err != nil {
+		return nil, err
+	}
+	if _, err := t.sqlTx.ExecContext(ctx, `SAVEPOINT relay_work`); err != nil {
+		return nil, fmt.Errorf("relay work: %w", interpretError(err))
+	}
+	res, err := t.relayWork(ctx, p)
+	if err != nil {
+		// Undo the relay's part only; the callbacks' writes stand.
+		if _, rerr := t.sqlTx.ExecContext(ctx, `ROLLBACK TO relay_work`); rerr != nil {
+			return nil, fmt.Errorf("relay work: %w (and rolling back: %v)", err, rerr)
+		}
+	}
+	if _, rerr := t.sqlTx.ExecContext(ctx, `RELEASE relay_work`); rerr != nil && err == nil {
+		err = interpretError(rerr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("relay work: %w", err)
+	}
+	return res, nil
+}
+
+func (t *tx) relayWork(ctx context.Context, p store.RelayWorkParams) (*store.RelayWorkResult, error) {
+	res := &store.RelayWorkResult{Claimed: make([][]*store.Delivery, len(p.Claims))}
+	if len(p.Finish.Finishes) > 0 {
+		f, err := t.s.finishTx(ctx, t.sqlTx, p.Finish)
+		if err != nil {
+			return nil, err
+		}
+		res.Finish = f
+	}
+	var all []*store.Delivery
+	for i, c := range p.Claims {
+		ds, err := claimTx(ctx, t.sqlTx, c)
+		if err != nil {
+			return nil, err
+		}
+		res.Claimed[i] = ds
+		all = append(all, ds...)
+	}
+	if err := attachEvents(ctx, t.sqlTx, all); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// finishTx records p's finishes in tx.
+func (s *Store) finishTx(ctx context.Context, tx *sql.Tx, p store.FinishParams) (*store.FinishResult, error) {
 	now := p.Now
 	if now.IsZero() {
 		now = s.now()
 	}
 	res := &store.FinishResult{Landed: make([]bool, len(p.Finishes))}
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		res.Disabled = res.Disabled[:0]
+	err := func() error {
 		health := map[string]string{}
 		var order []string
 		for i, f := range p.Finishes {
@@ -176,9 +253,9 @@ WHERE id = ? AND state = 'leased' AND lease_owner = ? AND attempts = ? RETURNING
 			}
 		}
 		return nil
-	})
+	}()
 	if err != nil {
-		return nil, fmt.Errorf("finish deliveries: %w", err)
+		return nil, err
 	}
 	return res, nil
 }
