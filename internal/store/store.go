@@ -34,6 +34,7 @@ type Store interface {
 	Events
 	Webhooks
 	Relay
+	Outbound
 
 	// InTx runs fn in one write transaction and commits it when fn returns
 	// nil; it rolls it back when fn returns an error (returned as is) or
@@ -76,6 +77,7 @@ type Tx interface {
 	OrdersTx
 	QuarantineTx
 	EventsTx
+	OutboundTx
 }
 
 // ErrTxDone is returned by a method of a Tx called after the function that
