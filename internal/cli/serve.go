@@ -206,9 +206,14 @@ func (m *serveMain) Run(ctx context.Context) error {
 	// /readyz follows the outcome of real commits, not only Ping's.
 	writes := &ops.Writes{Writable: met.StorageWritable}
 	evAPI, rl := forwarding(cfg, st, met, log)
+	notifyAPI, outboundHook, notifier, err := notifications(cfg, st, evAPI, log)
+	if err != nil {
+		return err
+	}
 	in := intake.New(trackedStore{Store: st, writes: writes},
 		intake.Config{MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Writers: writers, Logger: log, Metrics: met,
-			Events: &intake.EventLog{Store: trackedTx{st: st, writes: writes}, Builder: evAPI.Builder, Sinks: evAPI.Sinks, Notify: evAPI.Wake}})
+			Events:   &intake.EventLog{Store: trackedTx{st: st, writes: writes}, Builder: evAPI.Builder, Sinks: evAPI.Sinks, Notify: evAPI.Wake},
+			Outbound: outboundHook})
 	loc, err := cfg.BusinessLocation()
 	if err != nil {
 		return err
@@ -220,7 +225,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 		InsecureNoAuth: cfg.InsecureNoAuth, MaxBodyBytes: cfg.MaxBody,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout,
 		WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout, BusinessTZ: loc,
-		EventLog: evAPI,
+		EventLog: evAPI, Notify: notifyAPI,
 	})
 	if err != nil {
 		return err
@@ -250,6 +255,9 @@ func (m *serveMain) Run(ctx context.Context) error {
 	})
 	if rl != nil {
 		m.group.Add("relay", rl) // stopped before the intake: in-flight deliveries finish or lapse to their lease
+	}
+	if notifier != nil {
+		m.group.Add("notifier", notifier) // stopped before the intake: sends in flight finish or lapse to ambiguous
 	}
 	m.group.Add("http server", lifecycle.Funcs{
 		StartFunc: func(context.Context) error {

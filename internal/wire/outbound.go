@@ -116,3 +116,54 @@ type StaffMessageRequest struct {
 	PhoneNumberID string `json:"phone_number_id,omitempty"`
 	OrderID       string `json:"order_id,omitempty"` // reply threaded to this order message
 }
+
+// NotifySettings is the answer of GET and PUT /v1/notifications.
+type NotifySettings struct {
+	Statuses map[string]NotifyStatus `json:"statuses"`
+	Numbers  []NotifyNumber          `json:"numbers"`
+	Paused   []SenderPause           `json:"paused"`
+}
+
+// NotifyStatus is what one order status sends.
+type NotifyStatus struct {
+	Enabled     bool            `json:"enabled"`
+	Text        string          `json:"text,omitempty"`
+	DefaultText string          `json:"effective_text,omitempty"`
+	Template    *NotifyTemplate `json:"template,omitempty"`
+}
+
+// NotifyTemplate is an approved template sent outside the 24-hour window.
+type NotifyTemplate struct {
+	Name     string   `json:"name"`
+	Language string   `json:"language"`
+	Params   []string `json:"params,omitempty"`
+}
+
+// NotifyNumber is a sending number, without its key.
+type NotifyNumber struct {
+	PhoneNumberID string `json:"phone_number_id"` // "" for every number
+	SID           string `json:"sid"`
+	Sender        string `json:"sender"`
+	BaseURL       string `json:"base_url"`
+	APIKey        string `json:"api_key"` // "set"
+}
+
+// SenderPause is a paused number.
+type SenderPause struct {
+	PhoneNumberID string     `json:"phone_number_id"`
+	Reason        string     `json:"reason"`
+	PausedAt      time.Time  `json:"paused_at"`
+	Until         *time.Time `json:"until,omitempty"`
+}
+
+// NotifySettingsRequest is the body of PUT /v1/notifications.
+type NotifySettingsRequest struct {
+	Statuses map[string]NotifyStatusRequest `json:"statuses"`
+}
+
+// NotifyStatusRequest is one status's settings in a PUT.
+type NotifyStatusRequest struct {
+	Enabled  bool            `json:"enabled"`
+	Text     string          `json:"text,omitempty"`
+	Template *NotifyTemplate `json:"template,omitempty"`
+}

@@ -39,7 +39,18 @@ func (h *Handler) OrderGet(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("ETag", etag(o.Version))
-	httpx.WriteJSON(w, http.StatusOK, wire.NewOrder(o))
+	v := wire.NewOrder(o)
+	if h.Notify != nil {
+		page, err := h.Notify.Outbound.ListOutbound(r.Context(), store.ListOutboundParams{OrderID: o.ID, Kind: store.OutboundNotification, Limit: store.MaxLimit})
+		if err != nil {
+			return err
+		}
+		v.Notifications = []wire.Notification{}
+		for i := len(page.Messages) - 1; i >= 0; i-- {
+			v.Notifications = append(v.Notifications, wire.NewNotification(page.Messages[i]))
+		}
+	}
+	httpx.WriteJSON(w, http.StatusOK, v)
 	return nil
 }
 
