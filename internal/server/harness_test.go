@@ -63,7 +63,7 @@ type config struct {
 	auth   callbackauth.Config
 	server server.Config
 	listen bool
-	events bool // the event log on (api_events_test.go)
+	events bool         // the event log on (api_events_test.go)
 	notify *notifyParts // notifications on (api_notify_test.go)
 }
 
