@@ -208,7 +208,7 @@ func TestPropertyAtMostOnce(t *testing.T) {
 					Owner: fmt.Sprintf("inst%d-round%d", i, round), Concurrency: 8, Lease: 1500 * time.Millisecond,
 					Reconcile: 3 * time.Second, WA500: []time.Duration{30 * time.Millisecond, 60 * time.Millisecond, 90 * time.Millisecond},
 					NotSent: []time.Duration{20 * time.Millisecond, 40 * time.Millisecond, 80 * time.Millisecond, 160 * time.Millisecond, 320 * time.Millisecond},
-					Poll: 50 * time.Millisecond, Events: &events.Builder{}})
+					Poll:    50 * time.Millisecond, Events: &events.Builder{}})
 				smu.Lock()
 				stats = append(stats, n)
 				smu.Unlock()
