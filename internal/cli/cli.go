@@ -47,6 +47,7 @@ func commands() []command {
 		{"notifications", "order notification settings and paused numbers of a running server", runNotifications},
 		{"quarantine", "list, show and retry quarantined callbacks of a running server", runQuarantine},
 		{"sandbox", "run a local stand-in for a provider: waorders sandbox kaleyra", runSandbox},
+		{"users", "add, list, disable and reset the dashboard's staff accounts (in the database)", runUsers},
 		{"migrate", "apply database migrations (needed before serve on an out-of-date PostgreSQL)", runMigrate},
 		{"version", "print the version", runVersion},
 	}

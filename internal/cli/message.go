@@ -37,20 +37,9 @@ Examples:
   waorders message list --state failed`
 
 func runMessage(ctx context.Context, env Env, args []string) error {
-	subs := map[string]func(context.Context, Env, []string) error{
+	return runSubcommand(ctx, env, args, map[string]subcommand{
 		"send": messageSend, "conversation": messageConversation, "list": messageList, "show": messageShow,
-	}
-	if len(args) > 0 {
-		if run, ok := subs[args[0]]; ok {
-			return run(ctx, env, args[1:])
-		}
-		if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help" {
-			fmt.Fprintln(env.Stdout, messageSynopsis)
-			return nil
-		}
-	}
-	fmt.Fprintln(env.Stderr, messageSynopsis)
-	return fmt.Errorf("%w: message needs send, conversation, list or show", ErrUsage)
+	}, messageSynopsis, "message needs send, conversation, list or show")
 }
 
 func oneArg(cmd, what string, args []string) (string, error) {

@@ -36,20 +36,9 @@ Examples:
   waorders notifications resume 100000000000001`
 
 func runNotifications(ctx context.Context, env Env, args []string) error {
-	subs := map[string]func(context.Context, Env, []string) error{
+	return runSubcommand(ctx, env, args, map[string]subcommand{
 		"show": notificationsShow, "set": notificationsSet, "resume": notificationsResume,
-	}
-	if len(args) > 0 {
-		if run, ok := subs[args[0]]; ok {
-			return run(ctx, env, args[1:])
-		}
-		if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help" {
-			fmt.Fprintln(env.Stdout, notificationsSynopsis)
-			return nil
-		}
-	}
-	fmt.Fprintln(env.Stderr, notificationsSynopsis)
-	return fmt.Errorf("%w: notifications needs show, set or resume", ErrUsage)
+	}, notificationsSynopsis, "notifications needs show, set or resume")
 }
 
 func notificationsShow(ctx context.Context, env Env, args []string) error {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -193,6 +194,10 @@ func (m *serveMain) Run(ctx context.Context) error {
 		}
 	}()
 
+	firstAdmin, err := ensureFirstAdmin(ctx, st)
+	if err != nil {
+		return err
+	}
 	authn, err := newAuthenticator(cfg, nil)
 	if err != nil {
 		return err
@@ -225,7 +230,9 @@ func (m *serveMain) Run(ctx context.Context) error {
 		InsecureNoAuth: cfg.InsecureNoAuth, MaxBodyBytes: cfg.MaxBody,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout,
 		WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout, BusinessTZ: loc,
-		EventLog: evAPI, Notify: notifyAPI,
+		EventLog:        evAPI,
+		Notify:          notifyAPI,
+		UISecureCookies: cfg.UISecureCookies,
 	})
 	if err != nil {
 		return err
@@ -274,6 +281,12 @@ func (m *serveMain) Run(ctx context.Context) error {
 	}
 
 	banner(m.Stdout, cfg, srv.URL(), srv.AdminURL(), authn, m.Credentials)
+	if firstAdmin != "" {
+		fmt.Fprintf(m.Stdout, "  dashboard:      %s/ui/ created the first user: admin, password %s\n", cmp.Or(srv.AdminURL(), srv.URL()), firstAdmin)
+		fmt.Fprintf(m.Stdout, "                  (shown once; change it with: waorders users reset-password --username admin)\n")
+	} else {
+		fmt.Fprintf(m.Stdout, "  dashboard:      %s/ui/ (accounts: waorders users list)\n", cmp.Or(srv.AdminURL(), srv.URL()))
+	}
 	if dbg != nil {
 		fmt.Fprintf(m.Stdout, "  profiler:       %s (no credentials: keep it on loopback)\n", dbg.URL())
 	}

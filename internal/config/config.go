@@ -43,6 +43,9 @@ type Serve struct {
 	MetaAppSecrets       List
 	MetaVerifyToken      string
 	InsecureNoAuth       bool
+	// UISecureCookies marks dashboard session cookies Secure even when the
+	// request came over plain HTTP (TLS ends at a proxy in front).
+	UISecureCookies bool
 	// SecretFiles holds, by secret flag name, the file its value is read
 	// from (--api-token-file and the like); "" when none.
 	SecretFiles map[string]*string
@@ -95,6 +98,7 @@ func (c *Serve) Flags(fs *flag.FlagSet) {
 	fs.Var(&c.MetaAppSecrets, "meta-app-secret", "Meta app `secrets` verifying X-Hub-Signature-256 on /v1/callbacks/meta, comma-separated")
 	fs.StringVar(&c.MetaVerifyToken, "meta-verify-token", "", "`token` answering Meta's GET verification handshake")
 	fs.BoolVar(&c.InsecureNoAuth, "insecure-no-auth", false, "accept callbacks WITHOUT authentication (local trials only)")
+	fs.BoolVar(&c.UISecureCookies, "ui-secure-cookies", false, "mark dashboard session cookies Secure although TLS ends at a proxy in front (they are Secure by themselves over TLS)")
 	c.SecretFiles = map[string]*string{}
 	for _, name := range ServeSecrets {
 		p := new(string)

@@ -47,6 +47,7 @@ func build(req *Request, cb *callback.Callback) (*store.Inbound, []record) {
 				mw := store.MessageWrite{Message: msg}
 				if m.Order != nil {
 					mw.Order = toOrder(msg, m, lines)
+					r.needsReview = mw.Order.Status == waorders.OrderNeedsReview
 				}
 				r.index = len(d.Messages)
 				d.Messages = append(d.Messages, mw)
@@ -92,7 +93,9 @@ type record struct {
 	typ        string
 	problems   []callback.Problem
 	quarantine bool
-	index      int // into Inbound.Messages/Statuses, or Inbound.Quarantine
+	// needsReview: the message is an order stored for review (unusable lines).
+	needsReview bool
+	index       int // into Inbound.Messages/Statuses, or Inbound.Quarantine
 }
 
 func toMessage(req *Request, ch *callback.Change, m *callback.Message) *waorders.Message {

@@ -317,6 +317,9 @@ func (in *Intake) answer(req *Request, cb *callback.Callback, recs []record, wr 
 			}
 		case r.kind == "message":
 			ir.Result = wr.Messages[r.index]
+			if r.needsReview && ir.Result == store.Stored {
+				in.m.NeedsReview.Inc()
+			}
 		default:
 			ir.Result = wr.Statuses[r.index]
 		}

@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/callback"
+	"github.com/waorders/waorders/internal/metrics"
 	"github.com/waorders/waorders/internal/store"
 	"github.com/waorders/waorders/internal/store/sqlite"
 	"github.com/waorders/waorders/internal/testkit"
@@ -423,7 +426,8 @@ func TestStoreRejectionIsQuarantinedNotRetried(t *testing.T) {
 func TestOrderWithBadLinesNeedsReview(t *testing.T) {
 	t.Parallel()
 	st := openSQLite(t)
-	in := newTestIntake(t, st, Config{})
+	m := metrics.New()
+	in := newTestIntake(t, st, Config{Metrics: m})
 	body := testkit.Kaleyra(
 		testkit.Order("wamid.CART").RawItem(`"shirt"`, "2", "1600", `"INR"`).RawItem(`"pant"`, "0", "2000", `"INR"`),
 		testkit.Order("wamid.YEN").RawItem(`"tea"`, "1", "1500.50", `"JPY"`).RawItem(`"cup"`, "1", "300", `"JPY"`),
@@ -467,5 +471,12 @@ func TestOrderWithBadLinesNeedsReview(t *testing.T) {
 	page, err := st.ListQuarantine(context.Background(), store.ListQuarantineParams{})
 	if err != nil || len(page.Entries) != 0 {
 		t.Errorf("quarantine = %+v, %v; want empty", page, err)
+	}
+	// Two orders wait for review; a redelivery of the callback adds none.
+	if _, err := process(t, in, "req-2", body); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.ToFloat64(m.NeedsReview); got != 2 {
+		t.Errorf("waorders_orders_needs_review_total = %v after the callback and its redelivery, want 2", got)
 	}
 }

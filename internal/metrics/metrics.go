@@ -42,6 +42,9 @@ type Metrics struct {
 	StorageWritable prometheus.Gauge
 	// Reloads counts credential reloads (SIGHUP) by result (ok, error).
 	Reloads *prometheus.CounterVec
+	// NeedsReview counts orders stored for review (unusable lines) by
+	// the intake; staff resolve them through /v1/orders/{id}/review.
+	NeedsReview prometheus.Counter
 }
 
 // New registers the metrics on a fresh registry, with Go and process
@@ -110,11 +113,15 @@ func New() *Metrics {
 		Name: "waorders_reloads_total",
 		Help: "Credential reloads (SIGHUP) by result: ok, or error (the previous credentials stay in use).",
 	}, []string{"result"})
+	m.NeedsReview = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "waorders_orders_needs_review_total",
+		Help: "Orders stored in needs_review because some of their lines were unusable; they count in no revenue until reviewed.",
+	})
 	m.Reloads.WithLabelValues("ok")
 	m.Reloads.WithLabelValues("error")
 	reg.MustRegister(m.Callbacks, m.Duplicates, m.Quarantined, m.AuthFailures, m.IntakeSeconds,
 		m.CallbackRecords, m.CommitBatch, m.CommitSeconds, m.StorageErrors, m.HTTPRequests,
-		m.StorageWritable, m.Reloads)
+		m.StorageWritable, m.Reloads, m.NeedsReview)
 	return m
 }
 

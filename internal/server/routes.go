@@ -8,6 +8,7 @@ import (
 
 	"github.com/waorders/waorders/internal/server/api"
 	"github.com/waorders/waorders/internal/server/ops"
+	"github.com/waorders/waorders/internal/store"
 )
 
 // Handler returns the whole HTTP surface of waorders. Every route of every
@@ -99,8 +100,45 @@ func (s *Server) routes() *http.ServeMux {
 	// The API's description is public: it holds no data.
 	s.route(mux, "/v1/openapi.json", map[string]http.Handler{"GET": handle(s.handleOpenAPI)})
 
-	// The dashboard (/ui/, next) mounts here: its own package, its own
-	// authentication, its routes listed like the ones above.
+	// The dashboard (package ui): staff sessions by cookie, a role per
+	// route (viewer reads, staff changes orders and the quarantine, admin
+	// manages users); every POST is refused cross-site and needs the
+	// session's form token (ui.Auth).
+	var (
+		d    = s.ui
+		page = func(role string, fn func(http.ResponseWriter, *http.Request) error) http.Handler {
+			return d.Auth(role, d.Page(fn))
+		}
+		cross = http.NewCrossOriginProtection()
+		post  = func(role string, fn func(http.ResponseWriter, *http.Request) error) http.Handler {
+			return cross.Handler(page(role, fn))
+		}
+	)
+	cross.SetDenyHandler(http.HandlerFunc(d.CrossSite))
+	s.route(mux, "/{$}", map[string]http.Handler{"GET": http.RedirectHandler("/ui/", http.StatusSeeOther)})
+	s.route(mux, "/ui/static/{file}", map[string]http.Handler{"GET": http.HandlerFunc(d.Static)})
+	s.route(mux, "/ui/login", map[string]http.Handler{"GET": http.HandlerFunc(d.LoginForm), "POST": cross.Handler(http.HandlerFunc(d.Login))})
+	s.route(mux, "/ui/logout", map[string]http.Handler{"POST": cross.Handler(d.Auth(store.RoleViewer, http.HandlerFunc(d.Logout)))})
+	s.route(mux, "/ui/{$}", map[string]http.Handler{"GET": page(store.RoleViewer, d.Overview)})
+	s.route(mux, "/ui/events", map[string]http.Handler{"GET": d.Auth(store.RoleViewer, http.HandlerFunc(d.Events))})
+	s.route(mux, "/ui/orders", map[string]http.Handler{"GET": page(store.RoleViewer, d.Orders)})
+	// The export of the filtered set is the API's own export, behind the
+	// session instead of the token: the filters have the same names.
+	mux.Handle("GET /ui/orders/export", d.Auth(store.RoleViewer, handle(v1.OrderExport)))
+	s.route(mux, "/ui/orders/{id}", map[string]http.Handler{"GET": page(store.RoleViewer, d.Order)})
+	s.route(mux, "/ui/orders/{id}/status", map[string]http.Handler{"POST": post(store.RoleStaff, d.OrderStatus)})
+	s.route(mux, "/ui/customers/{id}", map[string]http.Handler{"GET": page(store.RoleViewer, d.Customer)})
+	s.route(mux, "/ui/campaigns", map[string]http.Handler{"GET": page(store.RoleViewer, d.Campaigns)})
+	s.route(mux, "/ui/messages", map[string]http.Handler{"GET": page(store.RoleViewer, d.Messages)})
+	s.route(mux, "/ui/quarantine", map[string]http.Handler{"GET": page(store.RoleViewer, d.QuarantineList)})
+	// With methods only, like /v1/orders/export: a method-less pattern
+	// would conflict with "GET /ui/quarantine/{id}".
+	mux.Handle("GET /ui/quarantine/retry", page(store.RoleStaff, d.QuarantineRetryAll))
+	mux.Handle("POST /ui/quarantine/retry", post(store.RoleStaff, d.QuarantineRetryAll))
+	s.route(mux, "/ui/quarantine/{id}", map[string]http.Handler{"GET": page(store.RoleViewer, d.QuarantineEntry)})
+	s.route(mux, "/ui/quarantine/{id}/retry", map[string]http.Handler{"POST": post(store.RoleStaff, d.QuarantineRetry)})
+	s.route(mux, "/ui/users", map[string]http.Handler{"GET": page(store.RoleAdmin, d.Users), "POST": post(store.RoleAdmin, d.UserAdd)})
+	s.route(mux, "/ui/users/{name}", map[string]http.Handler{"POST": post(store.RoleAdmin, d.UserChange)})
 
 	mux.Handle("/", handle(s.handleNotFound))
 	return mux

@@ -35,6 +35,7 @@ import (
 	"github.com/waorders/waorders/internal/server/callbacks"
 	"github.com/waorders/waorders/internal/server/httpx"
 	"github.com/waorders/waorders/internal/server/ops"
+	"github.com/waorders/waorders/internal/server/ui"
 	"github.com/waorders/waorders/internal/store"
 )
 
@@ -85,6 +86,13 @@ type Config struct {
 	// Notify serves /v1/notifications, /v1/outbound and the customers'
 	// messages and conversations (issue 15); nil turns them off.
 	Notify *api.NotifyAPI
+
+	// UISecureCookies marks the dashboard's cookies Secure over plain HTTP
+	// too (TLS ends at a proxy); over TLS they always are.
+	UISecureCookies bool
+	// UIPoll is how often the dashboard's live stream looks for new
+	// orders in storage; zero means 2 s.
+	UIPoll time.Duration
 }
 
 // Server is the HTTP server. Open starts it; Close stops it gracefully.
@@ -99,6 +107,8 @@ type Server struct {
 	adminLn   net.Listener
 	adminHTTP *http.Server
 	done      chan error
+
+	ui *ui.Handler // the dashboard; its live streams end on Close
 }
 
 // Credentials are what a reload replaces.
@@ -152,6 +162,13 @@ func New(cfg Config) (*Server, error) {
 	}); err != nil {
 		return nil, err
 	}
+	var err error
+	if s.ui, err = ui.New(ui.Config{
+		Orders: cfg.Store, Messages: cfg.Store, Customers: cfg.Store, Reports: cfg.Store, Quarantine: cfg.Store,
+		Users: cfg.Store, Retry: cfg.Intake.Retry, Log: cfg.Logger, SecureCookies: cfg.UISecureCookies, Poll: cfg.UIPoll,
+	}); err != nil {
+		return nil, err
+	}
 	public := scopeAll
 	if cfg.AdminAddr != "" {
 		public = scopePublic
@@ -171,7 +188,7 @@ func New(cfg Config) (*Server, error) {
 }
 
 func (s *Server) newHTTPServer(h http.Handler) *http.Server {
-	return &http.Server{
+	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout:       s.cfg.ReadTimeout,
@@ -180,6 +197,10 @@ func (s *Server) newHTTPServer(h http.Handler) *http.Server {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelDebug),
 	}
+	// Shutdown waits for handlers; the dashboard's live streams never end
+	// by themselves, so they are told to.
+	srv.RegisterOnShutdown(s.ui.Shutdown)
+	return srv
 }
 
 // SetCredentials replaces the credentials every later request is checked

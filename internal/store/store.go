@@ -21,7 +21,7 @@ import (
 // (intake on InboundWriter, the API's order handlers on Orders, ...), so a
 // test fake implements only what its consumer calls. Each area is declared
 // in its own file (inbound.go, messages.go, orders.go, reports.go,
-// quarantine.go, customers.go, changes.go), with its parameters and results, and with its XxxTx: the
+// quarantine.go, customers.go, changes.go, users.go), with its parameters and results, and with its XxxTx: the
 // writes of the area that can join a shared transaction (Tx).
 type Store interface {
 	InboundWriter
@@ -35,6 +35,7 @@ type Store interface {
 	Webhooks
 	Relay
 	Outbound
+	Users
 
 	// InTx runs fn in one write transaction and commits it when fn returns
 	// nil; it rolls it back when fn returns an error (returned as is) or
@@ -78,6 +79,7 @@ type Tx interface {
 	QuarantineTx
 	EventsTx
 	OutboundTx
+	UsersTx
 }
 
 // ErrTxDone is returned by a method of a Tx called after the function that
@@ -98,3 +100,19 @@ func (g *TxGuard) Check() error {
 
 // Done marks the transaction finished.
 func (g *TxGuard) Done() { g.done.Store(true) }
+
+// RunTx is a driver's Store write method that is one method of its Tx: it
+// runs write with the Tx that run gives (the driver's InTx, or its own way
+// of running one Tx call) and returns write's result, or the zero value
+// with the error.
+func RunTx[T any](ctx context.Context, run func(context.Context, func(Tx) error) error, write func(Tx) (T, error)) (T, error) {
+	var v T
+	if err := run(ctx, func(tx Tx) (err error) {
+		v, err = write(tx)
+		return err
+	}); err != nil {
+		var zero T
+		return zero, err
+	}
+	return v, nil
+}

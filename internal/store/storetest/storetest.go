@@ -74,6 +74,7 @@ func Run(t *testing.T, open Open) {
 	RunChanges(t, open)
 	RunEvents(t, open)
 	RunOutbound(t, open)
+	RunUsers(t, open)
 	RunTx(t, open)
 	RunHousekeeping(t, open)
 }

@@ -1,4 +1,4 @@
--- 0008: outbound messages (issue 15). Every message waorders sends is a
+-- 0009: outbound messages (issue 15). Every message waorders sends is a
 -- row here: an intent created in the transaction of its cause (the order,
 -- the status change, the staff request), claimed by the notifier with a
 -- lease like deliveries (next_attempt_at is the lease's end while

@@ -1,0 +1,187 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/internal/config"
+	"github.com/waorders/waorders/internal/password"
+	"github.com/waorders/waorders/internal/store"
+)
+
+const usersSynopsis = `Usage: waorders users add|list|disable|enable|reset-password [options]
+
+Manages the dashboard's staff accounts, directly in the database (the
+server need not run):
+
+  waorders users add --username NAME --role admin|staff|viewer
+  waorders users list
+  waorders users disable --username NAME      (ends its sessions)
+  waorders users enable --username NAME
+  waorders users reset-password --username NAME (ends its sessions)
+
+add and reset-password read the password from WAORDERS_USER_PASSWORD, or
+ask for it on the terminal. Roles: admin (users, webhooks, notification
+settings), staff (orders, customers, quarantine), viewer (read only).
+Storage is chosen like serve's: --database-url or --config.`
+
+func runUsers(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(env.Stderr, usersSynopsis)
+		return fmt.Errorf("%w: say what to do: add, list, disable, enable or reset-password", ErrUsage)
+	}
+	sub, args := args[0], args[1:]
+	var (
+		cfg            config.Serve
+		username, role string
+	)
+	fs := newFlagSet(env, "users "+sub, usersSynopsis, args)
+	fs.StringVar(&cfg.ConfigFile, "config", "", "read settings from this `file`")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", config.DefaultDatabaseURL, "storage: a SQLite file `path`, sqlite:///abs/path.db, or postgres://user@host/db")
+	if sub != "list" {
+		fs.StringVar(&username, "username", "", "the user's `name`")
+	}
+	if sub == "add" {
+		fs.StringVar(&role, "role", "", "admin, staff or viewer")
+	}
+	if err := config.Resolve(fs, args, env.Getenv, config.ServeSecrets); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	switch sub {
+	case "add", "disable", "enable", "reset-password", "list":
+	default:
+		return fmt.Errorf("%w: unknown users command %q; use add, list, disable, enable or reset-password", ErrUsage, sub)
+	}
+	if sub != "list" && username == "" {
+		return fmt.Errorf("%w: --username is required", ErrUsage)
+	}
+	cfg.DBMaxConns = 2
+	st, err := openStore(ctx, &cfg, newLogger(env.Stderr, "warn", "text"), cfg.Driver() == "postgres")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	switch sub {
+	case "list":
+		users, err := st.ListUsers(ctx)
+		if err != nil {
+			return err
+		}
+		t := newTable("USERNAME", "ROLE", "STATE", "CREATED")
+		for _, u := range users {
+			state := "active"
+			if u.Disabled {
+				state = "disabled"
+			}
+			t.row(u.Username, u.Role, state, u.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"))
+		}
+		return t.write(env.Stdout)
+	case "add":
+		if err := store.ValidateRole(role); err != nil {
+			return fmt.Errorf("%w: --role: %v", ErrUsage, err)
+		}
+		if err := store.ValidateUsername(username); err != nil {
+			return fmt.Errorf("%w: --username: %v", ErrUsage, err)
+		}
+		pw, err := readNewPassword(env)
+		if err != nil {
+			return err
+		}
+		if _, err := st.CreateUser(ctx, store.CreateUserParams{Username: username, Role: role, PasswordHash: password.Hash(pw)}); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "user %s added with role %s\n", username, role)
+	case "disable", "enable":
+		off := sub == "disable"
+		if _, err := st.UpdateUser(ctx, store.UpdateUserParams{Username: username, Disabled: &off}); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "user %s %sd\n", username, sub)
+	case "reset-password":
+		pw, err := readNewPassword(env)
+		if err != nil {
+			return err
+		}
+		h := password.Hash(pw)
+		if _, err := st.UpdateUser(ctx, store.UpdateUserParams{Username: username, PasswordHash: &h}); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "password of %s replaced; its sessions are ended\n", username)
+	}
+	return nil
+}
+
+// readNewPassword takes the password from WAORDERS_USER_PASSWORD, else asks
+// for it twice on the terminal without echo (or reads a line of a piped
+// standard input).
+func readNewPassword(env Env) (string, error) {
+	pw := env.Getenv("WAORDERS_USER_PASSWORD")
+	if pw == "" {
+		if f, ok := env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			fmt.Fprint(env.Stderr, "Password: ")
+			b, err := term.ReadPassword(int(f.Fd()))
+			fmt.Fprintln(env.Stderr)
+			if err != nil {
+				return "", fmt.Errorf("read password: %w", err)
+			}
+			fmt.Fprint(env.Stderr, "Again: ")
+			again, err := term.ReadPassword(int(f.Fd()))
+			fmt.Fprintln(env.Stderr)
+			if err != nil {
+				return "", fmt.Errorf("read password: %w", err)
+			}
+			if string(b) != string(again) {
+				return "", errors.New("the two passwords differ")
+			}
+			pw = string(b)
+		} else if env.Stdin != nil {
+			line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return "", fmt.Errorf("read password: %w", err)
+			}
+			pw = strings.TrimRight(line, "\r\n")
+		}
+	}
+	if pw == "" {
+		return "", fmt.Errorf("%w: no password: set WAORDERS_USER_PASSWORD or type it when asked", ErrUsage)
+	}
+	if err := password.Check(pw); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	return pw, nil
+}
+
+// ensureFirstAdmin creates the user admin with a generated password when
+// there is no user at all, and returns that password to be shown once ("" when
+// users exist). Instances starting together on one PostgreSQL database
+// race harmlessly: one creates it, the others see the conflict and go on.
+func ensureFirstAdmin(ctx context.Context, st store.Users) (string, error) {
+	n, err := st.CountUsers(ctx)
+	if err != nil {
+		return "", fmt.Errorf("count dashboard users: %w", err)
+	}
+	if n > 0 {
+		return "", nil
+	}
+	pw := password.Generate()
+	_, err = st.CreateUser(ctx, store.CreateUserParams{Username: "admin", Role: store.RoleAdmin, PasswordHash: password.Hash(pw)})
+	if waorders.ErrorCode(err) == waorders.CodeConflict {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("create the first dashboard user: %w", err)
+	}
+	return pw, nil
+}
