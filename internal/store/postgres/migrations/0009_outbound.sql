@@ -1,4 +1,4 @@
--- 0009: outbound messages (issue 15). Every message waorders sends is a
+-- 0009: outbound messages (issue 15); written to run again, like 0005 on. Every message waorders sends is a
 -- row here: an intent created in the transaction of its cause (the order,
 -- the status change, the staff request), claimed by the notifier with a
 -- lease like deliveries (next_attempt_at is the lease's end while
@@ -7,7 +7,7 @@
 -- wamid. intent_key ('<order id>/<status>', NULL for staff messages) keeps
 -- one notification per order and status however often the cause is
 -- written.
-CREATE TABLE outbound (
+CREATE TABLE IF NOT EXISTS outbound (
     seq             bigserial   PRIMARY KEY,
     id              text        NOT NULL UNIQUE,
     kind            text        NOT NULL,
@@ -44,16 +44,16 @@ CREATE TABLE outbound (
     accepted_at     timestamptz
 );
 
-CREATE INDEX outbound_due ON outbound (next_attempt_at, seq)
+CREATE INDEX IF NOT EXISTS outbound_due ON outbound (next_attempt_at, seq)
     WHERE state IN ('queued', 'retry', 'ambiguous', 'sending');
-CREATE INDEX outbound_order ON outbound (order_id, seq);
-CREATE INDEX outbound_customer ON outbound (customer_key, seq);
-CREATE INDEX outbound_to ON outbound (to_wa_id, seq);
-CREATE INDEX outbound_wamid ON outbound (wamid) WHERE wamid <> '';
+CREATE INDEX IF NOT EXISTS outbound_order ON outbound (order_id, seq);
+CREATE INDEX IF NOT EXISTS outbound_customer ON outbound (customer_key, seq);
+CREATE INDEX IF NOT EXISTS outbound_to ON outbound (to_wa_id, seq);
+CREATE INDEX IF NOT EXISTS outbound_wamid ON outbound (wamid) WHERE wamid <> '';
 
 -- Business numbers whose sends are paused (RBC001, E110, WAV2101, WA401):
 -- claims skip their rows until paused_until (NULL: until resumed).
-CREATE TABLE outbound_senders (
+CREATE TABLE IF NOT EXISTS outbound_senders (
     phone_number_id text        PRIMARY KEY,
     reason          text        NOT NULL,
     paused_at       timestamptz NOT NULL,
@@ -62,7 +62,7 @@ CREATE TABLE outbound_senders (
 
 -- The notification settings set through PUT /v1/notifications (a JSON
 -- document); absent, the config file's apply.
-CREATE TABLE notify_settings (
+CREATE TABLE IF NOT EXISTS notify_settings (
     id         integer     PRIMARY KEY CHECK (id = 1),
     body       text        NOT NULL,
     updated_at timestamptz NOT NULL

@@ -6,7 +6,7 @@
 -- id) or, once known, its wamid. intent_key ('<order id>/<status>', NULL
 -- for staff messages) keeps one notification per order and status however
 -- often the cause is written.
-CREATE TABLE outbound (
+CREATE TABLE IF NOT EXISTS outbound (
     seq             INTEGER PRIMARY KEY,
     id              TEXT    NOT NULL UNIQUE,
     kind            TEXT    NOT NULL,
@@ -43,16 +43,16 @@ CREATE TABLE outbound (
     accepted_at     INTEGER NOT NULL
 ) STRICT;
 
-CREATE INDEX outbound_due ON outbound (next_attempt_at, seq)
+CREATE INDEX IF NOT EXISTS outbound_due ON outbound (next_attempt_at, seq)
     WHERE state IN ('queued', 'retry', 'ambiguous', 'sending');
-CREATE INDEX outbound_order ON outbound (order_id, seq);
-CREATE INDEX outbound_customer ON outbound (customer_key, seq);
-CREATE INDEX outbound_to ON outbound (to_wa_id, seq);
-CREATE INDEX outbound_wamid ON outbound (wamid) WHERE wamid <> '';
+CREATE INDEX IF NOT EXISTS outbound_order ON outbound (order_id, seq);
+CREATE INDEX IF NOT EXISTS outbound_customer ON outbound (customer_key, seq);
+CREATE INDEX IF NOT EXISTS outbound_to ON outbound (to_wa_id, seq);
+CREATE INDEX IF NOT EXISTS outbound_wamid ON outbound (wamid) WHERE wamid <> '';
 
 -- Business numbers whose sends are paused (RBC001, E110, WAV2101, WA401):
 -- claims skip their rows until paused_until (0: until resumed).
-CREATE TABLE outbound_senders (
+CREATE TABLE IF NOT EXISTS outbound_senders (
     phone_number_id TEXT    PRIMARY KEY,
     reason          TEXT    NOT NULL,
     paused_at       INTEGER NOT NULL,
@@ -61,7 +61,7 @@ CREATE TABLE outbound_senders (
 
 -- The notification settings set through PUT /v1/notifications (a JSON
 -- document); absent, the config file's apply.
-CREATE TABLE notify_settings (
+CREATE TABLE IF NOT EXISTS notify_settings (
     id         INTEGER PRIMARY KEY CHECK (id = 1),
     body       TEXT    NOT NULL,
     updated_at INTEGER NOT NULL
