@@ -65,7 +65,9 @@ type opts struct {
 	store     store.Store
 }
 
-func openSQLite(t *testing.T) store.Store {
+func openSQLite(t *testing.T) store.Store { return openSQLiteTB(t) }
+
+func openSQLiteTB(t testing.TB) store.Store {
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "w.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
