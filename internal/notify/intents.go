@@ -14,8 +14,8 @@ import (
 
 // Event types of the outbound messages.
 const (
-	EventSent   = "notification.sent"
-	EventFailed = "notification.failed"
+	EventSent   = store.EventNotificationSent
+	EventFailed = store.EventNotificationFailed
 )
 
 // Event returns a notification.sent or notification.failed event of m.

@@ -27,6 +27,7 @@ type notifyParts struct {
 	settings *notify.SettingsSource
 	intents  *notify.Intents
 	st       notify.Store
+	events   *events.Builder
 	n        atomic.Pointer[notify.Notifier]
 }
 
@@ -45,6 +46,7 @@ func (p *notifyParts) build(st store.Store, ev *api.EventsAPI) (*api.NotifyAPI, 
 	if ev != nil {
 		b = ev.Builder
 	}
+	p.events = b
 	return &api.NotifyAPI{Outbound: st, Settings: p.settings, Intents: p.intents, Tx: st, Wake: wake,
 			Numbers: []wire.NotifyNumber{{SID: "HXTEST", Sender: "+919800000001", BaseURL: "http://sandbox", APIKey: "set"}}},
 		&intake.OutboundHook{Store: st, Apply: p.intents.InboundHook(b, nil), Notify: wake}
@@ -66,7 +68,7 @@ func (p *notifyParts) start(t *testing.T, b *bundle) *sandbox.Sandbox {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := notify.New(notify.Config{Store: p.st, Senders: []notify.Sender{{Client: cl}}, Settings: p.settings, Poll: 20 * time.Millisecond})
+	n := notify.New(notify.Config{Store: p.st, Senders: []notify.Sender{{Client: cl}}, Settings: p.settings, Poll: 20 * time.Millisecond, Events: p.events})
 	if err := n.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +97,7 @@ func waitFor(t *testing.T, what string, f func() bool) {
 func TestNotificationsLoop(t *testing.T) {
 	t.Parallel()
 	p := &notifyParts{}
-	b := setup(t, listen(), withNotify(p))
+	b := setup(t, listen(), withEvents(), withNotify(p))
 	sb := p.start(t, b)
 	secret := []string{"Authorization", "", testkit.CallbackSecretHeader, testkit.CallbackSecret}
 	now := time.Now().UTC()
@@ -166,6 +168,16 @@ func TestNotificationsLoop(t *testing.T) {
 		if conv.Messages[i].At.Before(conv.Messages[i-1].At) {
 			t.Fatalf("not in time order: %+v", conv.Messages)
 		}
+	}
+	// notification.sent went to the event log (webhooks and NATS deliver it).
+	var evs struct {
+		Events []struct {
+			Type string `json:"type"`
+		} `json:"events"`
+	}
+	b.get(t, "/v1/events?type=notification.sent", 200, &evs)
+	if len(evs.Events) < 3 {
+		t.Fatalf("notification.sent events: %+v", evs)
 	}
 	if r := b.api(t, "POST", "/v1/customers/nobody/messages", map[string]any{"text": "x"}); r.status != http.StatusNotFound {
 		t.Fatalf("unknown customer: %s", r)
