@@ -52,7 +52,7 @@ func (a *apiRecorder) call(t *testing.T, wantStatus int, method, target string, 
 func TestOpenAPI(t *testing.T) {
 	t.Parallel()
 	np := &notifyParts{}
-	b := setup(t, withNotify(np))
+	b := setup(t, withEvents(), withNotify(np))
 	a := &apiRecorder{b: b}
 	const (
 		json415 = "text/plain"
@@ -235,6 +235,7 @@ func TestOpenAPI(t *testing.T) {
 	a.call(t, 404, "GET", "/v1/outbound/out_nope", nil)
 	a.call(t, 200, "GET", "/v1/customers/"+testkit.WaID+"/conversation", nil)
 	a.call(t, 404, "GET", "/v1/customers/nobody/conversation", nil)
+	exerciseEvents(t, a)
 
 	checkOpenAPI(t, doc.body, a.seen)
 
@@ -257,7 +258,7 @@ func TestOpenAPI(t *testing.T) {
 // accepted. The document then states what the server enforces.
 func TestOpenAPIParameters(t *testing.T) {
 	t.Parallel()
-	b := setup(t, withNotify(&notifyParts{}))
+	b := setup(t, withEvents(), withNotify(&notifyParts{}))
 	b.post(t, testkit.Kaleyra(testkit.Order("wamid.P1").At(t0).From("919900000001")))
 	v := newOpenAPIValidator(t, openAPIDocument(t, b))
 	paths, _ := v.doc["paths"].(map[string]any)
@@ -555,6 +556,12 @@ func checkOpenAPI(t *testing.T, raw []byte, seen []exchange) {
 		resp, respPtr := v.lookup(opPtr + "/responses/" + strconv.Itoa(ex.resp.status))
 		if resp == nil {
 			t.Errorf("%s: status %d not documented for %s %s", what, ex.resp.status, method, tpl)
+			continue
+		}
+		if ex.resp.status == http.StatusNoContent {
+			if len(ex.resp.body) != 0 {
+				t.Errorf("%s: a body with 204", what)
+			}
 			continue
 		}
 		mt, _, _ := mime.ParseMediaType(ex.resp.header.Get("Content-Type"))
