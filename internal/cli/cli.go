@@ -43,6 +43,8 @@ func commands() []command {
 		{"orders", "list, show, move and export orders of a running server", runOrders},
 		{"report", "campaign revenue reports of a running server", runReport},
 		{"customers", "a customer's summary, orders and export from a running server", runCustomers},
+		{"message", "write to a customer, their conversation, and every message sent (Kaleyra)", runMessage},
+		{"notifications", "order notification settings and paused numbers of a running server", runNotifications},
 		{"quarantine", "list, show and retry quarantined callbacks of a running server", runQuarantine},
 		{"sandbox", "run a local stand-in for a provider: waorders sandbox kaleyra", runSandbox},
 		{"users", "add, list, disable and reset the dashboard's staff accounts (in the database)", runUsers},

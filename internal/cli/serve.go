@@ -215,8 +215,13 @@ func (m *serveMain) Run(ctx context.Context) error {
 	if rl != nil {
 		evLog.Rider = rl // the relay's writes ride the group commits (SQLite)
 	}
+	notifyAPI, outboundHook, notifier, err := notifications(cfg, st, evAPI, log)
+	if err != nil {
+		return err
+	}
 	in := intake.New(trackedStore{Store: st, writes: writes},
-		intake.Config{MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Writers: writers, Logger: log, Metrics: met, Events: evLog})
+		intake.Config{MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Writers: writers, Logger: log, Metrics: met,
+			Events: evLog, Outbound: outboundHook})
 	loc, err := cfg.BusinessLocation()
 	if err != nil {
 		return err
@@ -229,6 +234,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout,
 		WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout, BusinessTZ: loc,
 		EventLog:        evAPI,
+		Notify:          notifyAPI,
 		UISecureCookies: cfg.UISecureCookies,
 	})
 	if err != nil {
@@ -262,6 +268,9 @@ func (m *serveMain) Run(ctx context.Context) error {
 	}
 	if rl != nil {
 		m.group.Add("relay", rl) // stopped before the intake: in-flight deliveries finish or lapse to their lease
+	}
+	if notifier != nil {
+		m.group.Add("notifier", notifier) // stopped before the intake: sends in flight finish or lapse to ambiguous
 	}
 	m.group.Add("http server", lifecycle.Funcs{
 		StartFunc: func(context.Context) error {

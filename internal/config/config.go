@@ -70,10 +70,11 @@ type Serve struct {
 	BusinessTZ string
 
 	Forwarding
+	Notify
 }
 
 // ServeSecrets are the flags of Serve whose values are never printed.
-var ServeSecrets = []string{"api-token", "callback-secret", "basic-auth", "token-clients", "token-keys", "meta-app-secret", "meta-verify-token", "database-url", "nats-url"}
+var ServeSecrets = []string{"api-token", "callback-secret", "basic-auth", "token-clients", "token-keys", "meta-app-secret", "meta-verify-token", "database-url", "nats-url", "kaleyra-api-key"}
 
 // Flags registers Serve's flags on fs, with their defaults.
 func (c *Serve) Flags(fs *flag.FlagSet) {
@@ -120,6 +121,7 @@ func (c *Serve) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log `format`: text or json")
 	c.Forwarding.Flags(fs)
+	c.Notify.Flags(fs)
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this `host:port`, apart from the API; off when empty. Keep it on loopback: it needs no credentials")
 }
 
@@ -201,6 +203,7 @@ func (c *Serve) Validate() error {
 		errs = append(errs, fmt.Errorf("--log-format %q: use text or json", c.LogFormat))
 	}
 	errs = append(errs, c.Forwarding.Validate()...)
+	errs = append(errs, c.Notify.Validate()...)
 	return errors.Join(errs...)
 }
 

@@ -66,7 +66,11 @@ func build(req *Request, cb *callback.Callback) (*store.Inbound, []record) {
 			r := record{kind: "status", id: s.MessageID, typ: string(s.Status), problems: s.Problems}
 			if s.Usable() {
 				r.index = len(d.Statuses)
-				d.Statuses = append(d.Statuses, store.StatusWrite{Update: toStatus(req, s), Rank: s.Status.Rank()})
+				sw := store.StatusWrite{Update: toStatus(req, s), Rank: s.Status.Rank()}
+				if x := ch.Extra; x != nil {
+					sw.Refs = waorders.Campaign{Ref: x.Ref, Ref1: x.Ref1, Ref2: x.Ref2}
+				}
+				d.Statuses = append(d.Statuses, sw)
 			} else {
 				r.quarantine = true
 				r.index = len(d.Quarantine)

@@ -48,6 +48,19 @@ type Config struct {
 	// commit (events.Builder.FromInbound over what it stored) in the same
 	// transaction as the records they describe.
 	Events *EventLog
+	// Outbound, when set, runs in the transaction of every group commit
+	// (internal/notify: notification intents of new orders, status
+	// callbacks joined to outbound messages).
+	Outbound *OutboundHook
+}
+
+// OutboundHook is a write that joins the group commit's transaction.
+// Apply reports whether it made work for the notifier; Notify is then
+// called after the commit.
+type OutboundHook struct {
+	Store  TxStore
+	Apply  func(ctx context.Context, tx store.Tx, ds []*store.Inbound, res []store.InboundResult) (bool, error)
+	Notify func()
 }
 
 // EventLog is how the intake appends events: through the InTx of the
@@ -493,29 +506,46 @@ func (in *Intake) writeBatch(ds []*store.Inbound) ([]store.InboundResult, error)
 
 // writeInbound writes ds, with their events when the event log is on.
 func (in *Intake) writeInbound(ctx context.Context, ds []*store.Inbound) ([]store.InboundResult, error) {
-	ev := in.cfg.Events
-	if ev == nil {
+	ev, ob := in.cfg.Events, in.cfg.Outbound
+	if ev == nil && ob == nil {
 		return in.store.WriteInbound(ctx, ds)
 	}
 	var (
 		results  []store.InboundResult
 		appended bool
 		after    func(committed bool)
+		work     bool
 	)
-	err := ev.Store.InTx(ctx, func(tx store.Tx) error {
+	txs := TxStore(nil)
+	if ev != nil {
+		txs = ev.Store
+	} else {
+		txs = ob.Store
+	}
+	err := txs.InTx(ctx, func(tx store.Tx) error {
 		var err error
+		appended, work = false, false
 		if results, err = tx.WriteInbound(ctx, ds); err != nil {
 			return err
 		}
-		evs, err := ev.Builder.FromInbound(ds, results, in.cfg.NowFunc())
-		if err != nil {
-			return err
+		if ev != nil {
+			evs, err := ev.Builder.FromInbound(ds, results, in.cfg.NowFunc())
+			if err != nil {
+				return err
+			}
+			appended = len(evs) > 0
+			if err := tx.AppendEvents(ctx, store.AppendEventsParams{Events: evs, Sinks: ev.Sinks}); err != nil {
+				return err
+			}
 		}
-		appended = len(evs) > 0
-		if err := tx.AppendEvents(ctx, store.AppendEventsParams{Events: evs, Sinks: ev.Sinks}); err != nil {
-			return err
+		if ob != nil {
+			if work, err = ob.Apply(ctx, tx, ds, results); err != nil {
+				return err
+			}
 		}
-		if ev.Rider != nil {
+		// Last: the relay's bookkeeping rides this commit (SQLite), after
+		// every event this transaction appends, so its claims can see them.
+		if ev != nil && ev.Rider != nil {
 			after = ev.Rider.Ride(ctx, tx)
 		}
 		return nil
@@ -528,6 +558,9 @@ func (in *Intake) writeInbound(ctx context.Context, ds []*store.Inbound) ([]stor
 	}
 	if appended && ev.Notify != nil {
 		ev.Notify()
+	}
+	if ob != nil && ob.Notify != nil && (work || appended) {
+		ob.Notify()
 	}
 	return results, nil
 }

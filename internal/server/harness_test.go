@@ -63,7 +63,8 @@ type config struct {
 	auth   callbackauth.Config
 	server server.Config
 	listen bool
-	events bool // the event log on (api_events_test.go)
+	events bool         // the event log on (api_events_test.go)
+	notify *notifyParts // notifications on (api_notify_test.go)
 }
 
 // option changes what setup builds.
@@ -132,6 +133,9 @@ func setup(tb testing.TB, opts ...option) *bundle {
 	icfg := intake.Config{NowFunc: c.now, Metrics: c.server.Metrics, CommitTimeout: 5 * time.Minute}
 	if c.events {
 		c.server.EventLog, icfg.Events = eventLog(st, c.now)
+	}
+	if c.notify != nil {
+		c.server.Notify, icfg.Outbound = c.notify.build(st, c.server.EventLog)
 	}
 	b.intake = intake.New(st, icfg)
 	b.intake.Start()

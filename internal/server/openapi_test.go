@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -50,7 +51,8 @@ func (a *apiRecorder) call(t *testing.T, wantStatus int, method, target string, 
 // document was never answered with a 2xx, or an answer is undocumented.
 func TestOpenAPI(t *testing.T) {
 	t.Parallel()
-	b := setup(t, withEvents())
+	np := &notifyParts{}
+	b := setup(t, withEvents(), withNotify(np))
 	a := &apiRecorder{b: b}
 	const (
 		json415 = "text/plain"
@@ -203,6 +205,36 @@ func TestOpenAPI(t *testing.T) {
 	a.call(t, 200, "POST", "/v1/quarantine/"+qid+"/retry", nil)
 	a.call(t, 404, "POST", "/v1/quarantine/999999/retry", nil)
 
+	// Notifications, outbound messages, staff messages, the conversation
+	// (issue 15; no notifier runs: the messages stay queued).
+	a.call(t, 200, "GET", "/v1/notifications", nil)
+	a.call(t, 200, "PUT", "/v1/notifications", map[string]any{"statuses": map[string]any{
+		"pending": map[string]any{"enabled": true},
+		"shipped": map[string]any{"enabled": true, "text": "{{.Short}} shipped. {{.Note}}",
+			"template": map[string]any{"name": "order_shipped", "language": "en", "params": []string{"{{.Short}}"}}},
+	}})
+	a.call(t, 400, "PUT", "/v1/notifications", map[string]any{"statuses": map[string]any{"pending": map[string]any{"enabled": true, "text": "{{.Nope"}}})
+	a.call(t, 200, "POST", "/v1/notifications/senders/100000000000001/resume", nil)
+	a.call(t, 200, "POST", "/v1/callbacks/kaleyra", testkit.Kaleyra(testkit.Order("wamid.NOTIFY1").At(time.Now())).Bytes(), secret...)
+	a.call(t, 200, "POST", "/v1/orders/wamid.NOTIFY1/status", map[string]any{"status": "processing"})
+	a.call(t, 200, "POST", "/v1/orders/wamid.NOTIFY1/status", map[string]any{"status": "shipped", "note": "AWB 7"})
+	a.call(t, 200, "GET", "/v1/orders/wamid.NOTIFY1", nil)
+	staff := a.call(t, 202, "POST", "/v1/customers/"+testkit.WaID+"/messages", map[string]any{"text": "Hello", "template": "hello_again:en"}, "X-Actor", "asha")
+	a.call(t, 400, "POST", "/v1/customers/"+testkit.WaID+"/messages", map[string]any{})
+	a.call(t, 404, "POST", "/v1/customers/nobody/messages", map[string]any{"text": "x"})
+	var sent struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(staff.body, &sent); err != nil {
+		t.Fatal(err)
+	}
+	a.call(t, 200, "GET", "/v1/outbound", nil)
+	a.call(t, 200, "GET", "/v1/outbound?order_id=wamid.NOTIFY1&kind=notification&limit=1", nil)
+	a.call(t, 400, "GET", "/v1/outbound?state=lost", nil)
+	a.call(t, 200, "GET", "/v1/outbound/"+sent.ID, nil)
+	a.call(t, 404, "GET", "/v1/outbound/out_nope", nil)
+	a.call(t, 200, "GET", "/v1/customers/"+testkit.WaID+"/conversation", nil)
+	a.call(t, 404, "GET", "/v1/customers/nobody/conversation", nil)
 	exerciseEvents(t, a)
 
 	checkOpenAPI(t, doc.body, a.seen)
@@ -226,7 +258,7 @@ func TestOpenAPI(t *testing.T) {
 // accepted. The document then states what the server enforces.
 func TestOpenAPIParameters(t *testing.T) {
 	t.Parallel()
-	b := setup(t, withEvents())
+	b := setup(t, withEvents(), withNotify(&notifyParts{}))
 	b.post(t, testkit.Kaleyra(testkit.Order("wamid.P1").At(t0).From("919900000001")))
 	v := newOpenAPIValidator(t, openAPIDocument(t, b))
 	paths, _ := v.doc["paths"].(map[string]any)

@@ -30,7 +30,7 @@ func (s *Server) routes() *http.ServeMux {
 			Messages: s.cfg.Store, Orders: s.cfg.Store, Reports: s.cfg.Store, Quarantine: s.cfg.Store,
 			Customers: s.cfg.Store, Changes: s.cfg.Store,
 			Retry: s.cfg.Intake.Retry, Log: s.log, WriteTimeout: s.cfg.WriteTimeout, Location: s.cfg.BusinessTZ,
-			EventLog: s.cfg.EventLog,
+			EventLog: s.cfg.EventLog, Notify: s.cfg.Notify,
 		}
 	)
 	mux := http.NewServeMux()
@@ -84,6 +84,18 @@ func (s *Server) routes() *http.ServeMux {
 		s.route(mux, "/v1/webhooks/{id}/test", map[string]http.Handler{"POST": token(handle(v1.WebhookTest))})
 		s.route(mux, "/v1/webhooks/{id}/attempts", map[string]http.Handler{"GET": token(handle(v1.WebhookAttempts))})
 		s.route(mux, "/v1/webhooks/{id}/replay", map[string]http.Handler{"POST": token(handle(v1.WebhookReplay))})
+	}
+	// Notifications, outbound messages, staff messages and the
+	// conversation, when notifications are on (issue 15).
+	if v1.Notify != nil {
+		s.route(mux, "/v1/notifications", map[string]http.Handler{
+			"GET": token(handle(v1.NotificationsGet)), "PUT": token(handle(v1.NotificationsPut)),
+		})
+		s.route(mux, "/v1/notifications/senders/{phone_number_id}/resume", map[string]http.Handler{"POST": token(handle(v1.NotificationsResume))})
+		s.route(mux, "/v1/outbound", map[string]http.Handler{"GET": token(handle(v1.OutboundList))})
+		s.route(mux, "/v1/outbound/{id}", map[string]http.Handler{"GET": token(handle(v1.OutboundGet))})
+		s.route(mux, "/v1/customers/{id}/messages", map[string]http.Handler{"POST": token(handle(v1.CustomerMessageSend))})
+		s.route(mux, "/v1/customers/{id}/conversation", map[string]http.Handler{"GET": token(handle(v1.CustomerConversation))})
 	}
 	// The API's description is public: it holds no data.
 	s.route(mux, "/v1/openapi.json", map[string]http.Handler{"GET": handle(s.handleOpenAPI)})

@@ -83,6 +83,9 @@ type Config struct {
 	// EventLog serves /v1/events and /v1/webhooks and appends the events
 	// of status changes (nil: off).
 	EventLog *api.EventsAPI
+	// Notify serves /v1/notifications, /v1/outbound and the customers'
+	// messages and conversations (issue 15); nil turns them off.
+	Notify *api.NotifyAPI
 
 	// UISecureCookies marks the dashboard's cookies Secure over plain HTTP
 	// too (TLS ends at a proxy); over TLS they always are.

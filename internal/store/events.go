@@ -14,10 +14,15 @@ const (
 	EventMessageReceived    = "message.received"
 	EventMessageStatus      = "message.status"
 	EventQuarantineAdded    = "quarantine.added"
+	// An outbound message was accepted by Kaleyra, or failed (given up, or
+	// its delivery failed): internal/notify (issue 15).
+	EventNotificationSent   = "notification.sent"
+	EventNotificationFailed = "notification.failed"
 )
 
 // EventTypes lists every event type, for validating filters.
-var EventTypes = []string{EventOrderCreated, EventOrderStatusChanged, EventMessageReceived, EventMessageStatus, EventQuarantineAdded}
+var EventTypes = []string{EventOrderCreated, EventOrderStatusChanged, EventMessageReceived, EventMessageStatus, EventQuarantineAdded,
+	EventNotificationSent, EventNotificationFailed}
 
 // KnownEventType reports whether t is one of EventTypes.
 func KnownEventType(t string) bool {

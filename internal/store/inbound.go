@@ -76,6 +76,9 @@ type MessageWrite struct {
 type StatusWrite struct {
 	Update *waorders.StatusUpdate
 	Rank   int
+	// Refs are the extra_info refs the callback echoed (Kaleyra), which
+	// join the status to an outbound message; drivers do not store them.
+	Refs waorders.Campaign
 }
 
 // Outcome is what happened to one record of an Inbound.

@@ -34,6 +34,7 @@ type Store interface {
 	Events
 	Webhooks
 	Relay
+	Outbound
 	Users
 
 	// InTx runs fn in one write transaction and commits it when fn returns
@@ -77,6 +78,7 @@ type Tx interface {
 	OrdersTx
 	QuarantineTx
 	EventsTx
+	OutboundTx
 	UsersTx
 }
 

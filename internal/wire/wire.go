@@ -139,6 +139,9 @@ type Order struct {
 	ReceivedAt       time.Time          `json:"received_at"`
 	Warnings         []waorders.Problem `json:"warnings"`
 	History          []History          `json:"history,omitempty"`
+	// Notifications are the order's notifications (GET /v1/orders/{id}
+	// only, when notifications are on).
+	Notifications []Notification `json:"notifications,omitempty"`
 }
 
 // NewOrder returns the wire form of o: times in UTC, empty lists as [].

@@ -28,6 +28,10 @@ type Handler struct {
 	// EventLog serves /v1/events and /v1/webhooks and appends the events of
 	// status changes; nil turns them off.
 	EventLog *EventsAPI
+	// Notify serves /v1/notifications, /v1/outbound and the customer's
+	// messages and conversation, and adds notification intents to status
+	// changes; nil turns them off.
+	Notify *NotifyAPI
 
 	Log *slog.Logger
 	// Location is the business time zone: the day boundaries of reports

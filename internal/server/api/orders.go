@@ -38,7 +38,22 @@ func (h *Handler) OrderGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeOrder(w, o)
+	if h.Notify == nil {
+		return writeOrder(w, o)
+	}
+	// With notifications on, the order shows them (issue 15).
+	v := wire.NewOrder(o)
+	page, err := h.Notify.Outbound.ListOutbound(r.Context(), store.ListOutboundParams{OrderID: o.ID, Kind: store.OutboundNotification, Limit: store.MaxLimit})
+	if err != nil {
+		return err
+	}
+	v.Notifications = []wire.Notification{}
+	for i := len(page.Messages) - 1; i >= 0; i-- {
+		v.Notifications = append(v.Notifications, wire.NewNotification(page.Messages[i]))
+	}
+	w.Header().Set("ETag", etag(o.Version))
+	httpx.WriteJSON(w, http.StatusOK, v)
+	return nil
 }
 
 // OrderList serves GET /v1/orders.

@@ -58,13 +58,24 @@ func (e *EventsAPI) wake() {
 func (h *Handler) updateOrderStatus(ctx context.Context, p store.UpdateOrderStatusParams) (*waorders.Order, error) {
 	ev := h.EventLog
 	if ev == nil || ev.Tx == nil {
-		return h.Orders.UpdateOrderStatus(ctx, p)
+		if h.Notify == nil || h.Notify.Tx == nil {
+			return h.Orders.UpdateOrderStatus(ctx, p)
+		}
 	}
 	var o *waorders.Order
-	err := ev.Tx.InTx(ctx, func(tx store.Tx) error {
+	var intent bool
+	txs := h.Notify.txOr(ev)
+	err := txs.InTx(ctx, func(tx store.Tx) error {
 		var err error
 		if o, err = tx.UpdateOrderStatus(ctx, p); err != nil {
 			return err
+		}
+		// The notification intent commits with the status change (issue 15).
+		if intent, err = h.intent(ctx, tx, o, p.Note, p.Actor); err != nil {
+			return err
+		}
+		if ev == nil || ev.Tx == nil {
+			return nil
 		}
 		e, err := ev.Builder.StatusChanged(o)
 		if err != nil {
@@ -75,7 +86,12 @@ func (h *Handler) updateOrderStatus(ctx context.Context, p store.UpdateOrderStat
 	if err != nil {
 		return nil, err
 	}
-	ev.wake()
+	if ev != nil {
+		ev.wake()
+	}
+	if intent {
+		h.Notify.wake()
+	}
 	return o, nil
 }
 

@@ -73,6 +73,7 @@ func Run(t *testing.T, open Open) {
 	RunCustomers(t, open)
 	RunChanges(t, open)
 	RunEvents(t, open)
+	RunOutbound(t, open)
 	RunUsers(t, open)
 	RunTx(t, open)
 	RunHousekeeping(t, open)

@@ -1,0 +1,185 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/waorders/waorders/internal/events"
+	"github.com/waorders/waorders/internal/intake"
+	"github.com/waorders/waorders/internal/notify"
+	sandbox "github.com/waorders/waorders/internal/sandbox/kaleyra"
+	"github.com/waorders/waorders/internal/server/api"
+	"github.com/waorders/waorders/internal/store"
+	"github.com/waorders/waorders/internal/testkit"
+	"github.com/waorders/waorders/internal/wire"
+	"github.com/waorders/waorders/kaleyra"
+)
+
+// notifyParts are the notification parts of a bundle: setup builds the
+// API and intake's hook; start runs a notifier against a local Kaleyra
+// whose status callbacks come back to the bundle.
+type notifyParts struct {
+	settings *notify.SettingsSource
+	intents  *notify.Intents
+	st       notify.Store
+	events   *events.Builder
+	n        atomic.Pointer[notify.Notifier]
+}
+
+func withNotify(p *notifyParts) option { return func(c *config) { c.notify = p } }
+
+func (p *notifyParts) build(st store.Store, ev *api.EventsAPI) (*api.NotifyAPI, *intake.OutboundHook) {
+	p.st = st
+	p.settings = notify.NewSettingsSource(notify.FromStatuses([]string{"pending"}), st)
+	p.intents = &notify.Intents{Settings: p.settings}
+	wake := func() {
+		if n := p.n.Load(); n != nil {
+			n.Wake()
+		}
+	}
+	var b *events.Builder
+	if ev != nil {
+		b = ev.Builder
+	}
+	p.events = b
+	return &api.NotifyAPI{Outbound: st, Settings: p.settings, Intents: p.intents, Tx: st, Wake: wake,
+			Numbers: []wire.NotifyNumber{{SID: "HXTEST", Sender: "+919800000001", BaseURL: "http://sandbox", APIKey: "set"}}},
+		&intake.OutboundHook{Store: st, Apply: p.intents.InboundHook(b, nil), Notify: wake}
+}
+
+// start runs a notifier sending to a new sandbox that posts its status
+// callbacks to the bundle (which must listen).
+func (p *notifyParts) start(t *testing.T, b *bundle) *sandbox.Sandbox {
+	t.Helper()
+	sb, err := sandbox.New(sandbox.Config{SID: "HXTEST", APIKey: "k", Sender: "+919800000001", CallbackURL: b.base + kaleyraPath,
+		CallbackAuth: sandbox.CallbackAuth{Header: testkit.CallbackSecretHeader, Secret: testkit.CallbackSecret}, StatusDelay: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kaleyra.New(kaleyra.Config{BaseURL: sb.URL(), SID: "HXTEST", APIKey: "k", Sender: "+919800000001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := notify.New(notify.Config{Store: p.st, Senders: []notify.Sender{{Client: cl}}, Settings: p.settings, Poll: 20 * time.Millisecond, Events: p.events})
+	if err := n.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p.n.Store(n)
+	t.Cleanup(func() {
+		_ = n.Stop(context.Background())
+		sb.Close()
+	})
+	return sb
+}
+
+func waitFor(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The sandbox loop through the real router: an order in, its confirmation
+// out, the statuses back on the order; a status change with a tracking
+// note; a staff message; the conversation.
+func TestNotificationsLoop(t *testing.T) {
+	t.Parallel()
+	p := &notifyParts{}
+	b := setup(t, listen(), withEvents(), withNotify(p))
+	sb := p.start(t, b)
+	secret := []string{"Authorization", "", testkit.CallbackSecretHeader, testkit.CallbackSecret}
+	now := time.Now().UTC()
+	b.api(t, "POST", kaleyraPath, testkit.Kaleyra(testkit.Order("wamid.LOOP1").At(now.Add(-time.Minute))).Bytes(), secret...)
+
+	var o wire.Order
+	waitFor(t, "the confirmation read", func() bool {
+		b.get(t, "/v1/orders/wamid.LOOP1", 200, &o)
+		return len(o.Notifications) == 1 && o.Notifications[0].DeliveryState == "read"
+	})
+	if n := o.Notifications[0]; n.Status != "pending" || n.State != "accepted" || n.WAMID == "" {
+		t.Fatalf("notification %+v", n)
+	}
+
+	// Turn shipped on with a text; the status change's note goes in it.
+	r := b.api(t, "PUT", "/v1/notifications", map[string]any{"statuses": map[string]any{
+		"pending": map[string]any{"enabled": true},
+		"shipped": map[string]any{"enabled": true, "text": "{{.Short}} is on its way. {{.Note}}"},
+	}})
+	if r.status != 200 || !strings.Contains(string(r.body), "on its way") {
+		t.Fatalf("PUT: %s", r)
+	}
+	if r := b.api(t, "PUT", "/v1/notifications", map[string]any{"statuses": map[string]any{"lost": map[string]any{"enabled": true}}}); r.status != 400 {
+		t.Fatalf("bad status: %s", r)
+	}
+	for _, st := range []string{"processing", "shipped"} {
+		if r := b.api(t, "POST", "/v1/orders/wamid.LOOP1/status", map[string]any{"status": st, "note": "Tracking AWB 42"}); r.status != 200 {
+			t.Fatalf("status %s: %s", st, r)
+		}
+	}
+	waitFor(t, "the shipped notification", func() bool {
+		b.get(t, "/v1/orders/wamid.LOOP1", 200, &o)
+		return len(o.Notifications) == 2 && o.Notifications[1].State == "accepted"
+	})
+	last := sb.Sends()[len(sb.Sends())-1]
+	if !strings.Contains(string(last.Body), notify.ShortID("wamid.LOOP1")+" is on its way. Tracking AWB 42") || last.ReplyTo != "wamid.LOOP1" {
+		t.Fatalf("shipped body %s", last.Body)
+	}
+
+	// A staff message, then the conversation.
+	r = b.api(t, "POST", "/v1/customers/"+testkit.WaID+"/messages", map[string]any{"text": "Your parcel leaves today."}, "X-Actor", "asha")
+	if r.status != 202 {
+		t.Fatalf("staff: %s", r)
+	}
+	var out wire.Outbound
+	if err := json.Unmarshal(r.body, &out); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the staff message delivered", func() bool {
+		b.get(t, "/v1/outbound/"+out.ID, 200, &out)
+		return out.State == "accepted" && out.DeliveryState == "read"
+	})
+	if out.Refs.Ref1 != "staff" || out.Actor != "asha" {
+		t.Fatalf("staff outbound %+v", out)
+	}
+	var list wire.OutboundList
+	b.get(t, "/v1/outbound?customer="+testkit.WaID, 200, &list)
+	if len(list.Outbound) != 3 {
+		t.Fatalf("outbound list %+v", list)
+	}
+	b.get(t, "/v1/outbound?state=bogus", 400, nil)
+	var conv wire.Conversation
+	b.get(t, "/v1/customers/"+testkit.WaID+"/conversation", 200, &conv)
+	if len(conv.Messages) != 4 || conv.Messages[0].Direction != "inbound" || conv.Messages[3].Summary != "Your parcel leaves today." {
+		t.Fatalf("conversation %+v", conv)
+	}
+	for i := 1; i < len(conv.Messages); i++ {
+		if conv.Messages[i].At.Before(conv.Messages[i-1].At) {
+			t.Fatalf("not in time order: %+v", conv.Messages)
+		}
+	}
+	// notification.sent went to the event log (webhooks and NATS deliver it).
+	var evs struct {
+		Events []struct {
+			Type string `json:"type"`
+		} `json:"events"`
+	}
+	b.get(t, "/v1/events?type=notification.sent", 200, &evs)
+	if len(evs.Events) < 3 {
+		t.Fatalf("notification.sent events: %+v", evs)
+	}
+	if r := b.api(t, "POST", "/v1/customers/nobody/messages", map[string]any{"text": "x"}); r.status != http.StatusNotFound {
+		t.Fatalf("unknown customer: %s", r)
+	}
+}
