@@ -160,10 +160,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	var err error
-	if s.ui, err = ui.New(ui.Config{
+	uc := ui.Config{
 		Orders: cfg.Store, Messages: cfg.Store, Customers: cfg.Store, Reports: cfg.Store, Quarantine: cfg.Store,
 		Users: cfg.Store, Retry: cfg.Intake.Retry, Log: cfg.Logger, SecureCookies: cfg.UISecureCookies, Poll: cfg.UIPoll,
-	}); err != nil {
+	}
+	if ev := cfg.EventLog; ev != nil {
+		uc.Events, uc.Webhooks, uc.Relay, uc.Wake = ev.Events, ev.Webhooks, ev.Relay, ev.Wake
+	}
+	if s.ui, err = ui.New(uc); err != nil {
 		return nil, err
 	}
 	public := scopeAll

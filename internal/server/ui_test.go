@@ -386,3 +386,106 @@ func TestUIEvents(t *testing.T) {
 }
 
 func hashOf(pw string) string { return password.Hash(pw) }
+
+// TestUIWebhooks: staff see endpoints with their state, dead deliveries
+// and failed attempts (a receiver's hostile answer as text); only an
+// admin disables, enables and replays, with the form token.
+func TestUIWebhooks(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withEvents())
+	ctx := context.Background()
+	const hostile = `<img src=x onerror="document.title='pwned'">Zoë`
+	r := b.api(t, http.MethodPost, "/v1/webhooks", map[string]any{"url": "http://receiver.test/hook", "description": hostile})
+	if r.status != http.StatusCreated {
+		t.Fatalf("create webhook: %s", r)
+	}
+	hooks, err := b.store.ListWebhooks(ctx)
+	if err != nil || len(hooks) != 1 {
+		t.Fatalf("webhooks: %v %v", hooks, err)
+	}
+	id := hooks[0].ID
+	b.post(t, testkit.Kaleyra(testkit.Order("wamid.hook1")), testkit.Kaleyra(testkit.Order("wamid.hook2")))
+	// The receiver fails both for good: two dead deliveries.
+	now := time.Now()
+	ds, err := b.store.ClaimDeliveries(ctx, store.ClaimParams{Sink: id, Owner: "test", Limit: 10, Now: now, Lease: time.Minute})
+	if err != nil || len(ds) == 0 {
+		t.Fatalf("claim: %v %v", ds, err)
+	}
+	for len(ds) > 0 {
+		var fin []store.Finish
+		for _, d := range ds {
+			fin = append(fin, store.Finish{ID: d.ID, Owner: "test", Attempt: d.Attempts, State: store.DeliveryDead, Health: store.HealthFail,
+				Record: store.Attempt{At: now, Status: 500, Error: "HTTP 500: " + hostile, Response: []byte(hostile), Result: "dead"}})
+		}
+		if _, err := b.store.FinishDeliveries(ctx, store.FinishParams{Now: now, Finishes: fin}); err != nil {
+			t.Fatal(err)
+		}
+		// Deliveries of one order wait for the one before; the next claim takes them.
+		if ds, err = b.store.ClaimDeliveries(ctx, store.ClaimParams{Sink: id, Owner: "test", Limit: 10, Now: now, Lease: time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	viewer := uiLogin(t, b, "vic", store.RoleViewer)
+	staff := uiLogin(t, b, "sam", store.RoleStaff)
+	admin := uiLogin(t, b, "ada", store.RoleAdmin)
+	uiGet(t, b, viewer, "/ui/webhooks", http.StatusForbidden)
+	list := uiGet(t, b, staff, "/ui/webhooks", http.StatusOK)
+	page := uiGet(t, b, staff, "/ui/webhooks/"+id, http.StatusOK)
+	for _, p := range []reply{list, page} {
+		if strings.Contains(string(p.body), "<img src=x") || !strings.Contains(string(p.body), "&lt;img src=x") {
+			t.Fatalf("hostile text not escaped:\n%s", p.body)
+		}
+	}
+	if !strings.Contains(string(list.body), "Webhooks</a>") {
+		t.Errorf("no Webhooks link in the navigation for staff")
+	}
+	if !strings.Contains(string(page.body), `data-testid="dead-count">2<`) || !strings.Contains(string(page.body), "2 of these 2 attempts failed") {
+		t.Fatalf("webhook page lacks the dead deliveries and failures:\n%s", page.body)
+	}
+	if strings.Contains(string(page.body), `value="replay-dead"`) {
+		t.Errorf("staff is offered the replay button")
+	}
+	if r := uiForm(t, b, staff, "/ui/webhooks/"+id, url.Values{"action": {"replay-dead"}}); r.status != http.StatusForbidden {
+		t.Fatalf("replay by staff = %v", r)
+	}
+	if r := uiForm(t, b, admin, "/ui/webhooks/"+id, url.Values{"action": {"replay-dead"}, "csrf": {"wrong"}}); r.status != http.StatusForbidden {
+		t.Fatalf("replay without the form token = %v", r)
+	}
+	if r := uiForm(t, b, admin, "/ui/webhooks/"+id, url.Values{"action": {"replay-dead"}}, "Sec-Fetch-Site", "cross-site"); r.status != http.StatusForbidden {
+		t.Fatalf("cross-site replay = %v", r)
+	}
+	if !strings.Contains(string(uiGet(t, b, admin, "/ui/webhooks/"+id, http.StatusOK).body), `value="replay-dead"`) {
+		t.Errorf("admin is not offered the replay button")
+	}
+	r = uiForm(t, b, admin, "/ui/webhooks/"+id, url.Values{"action": {"replay-dead"}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/ui/webhooks/"+id+"?replayed=2" {
+		t.Fatalf("replay = %v %v", r, r.header)
+	}
+	if dead, _ := b.store.ListDeliveries(ctx, store.ListDeliveriesParams{Sink: id, State: store.DeliveryDead, Limit: 10}); len(dead) != 0 {
+		t.Fatalf("after replay %d deliveries are still dead", len(dead))
+	}
+	if r := uiForm(t, b, admin, "/ui/webhooks/"+id, url.Values{"action": {"disable"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("disable = %v", r)
+	}
+	if hk, _ := b.store.GetWebhook(ctx, id); hk.Enabled || !strings.Contains(hk.DisabledReason, "ada") {
+		t.Fatalf("after disable: %+v", hk)
+	}
+	if !strings.Contains(string(uiGet(t, b, staff, "/ui/webhooks", http.StatusOK).body), "disabled by ada") {
+		t.Errorf("the list does not say who disabled the endpoint")
+	}
+	if r := uiForm(t, b, admin, "/ui/webhooks/"+id, url.Values{"action": {"enable"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("enable = %v", r)
+	}
+	if hk, _ := b.store.GetWebhook(ctx, id); !hk.Enabled {
+		t.Fatalf("after enable: %+v", hk)
+	}
+	uiGet(t, b, staff, "/ui/webhooks/wh_nope", http.StatusNotFound)
+
+	// Without the event log there are no webhook pages.
+	plain := setup(t)
+	u := uiLogin(t, plain, "ada", store.RoleAdmin)
+	if strings.Contains(string(uiGet(t, plain, u, "/ui/", http.StatusOK).body), "/ui/webhooks") {
+		t.Errorf("the navigation links webhook pages without the event log")
+	}
+}

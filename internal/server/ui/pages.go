@@ -37,6 +37,10 @@ func (h *Handler) funcs() template.FuncMap {
 		"can":    store.RoleAtLeast,
 		"esc":    url.PathEscape,
 		"add":    func(a, b int) int { return a + b },
+		"ago":    func(t time.Time) string { return since(h.cfg.Now(), t) },
+		"ms": func(d time.Duration) string {
+			return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + " ms"
+		},
 	}
 }
 

@@ -58,6 +58,14 @@ type Config struct {
 	Reports    store.Reports
 	Quarantine store.Quarantine
 	Users      store.Users
+	// Events, Webhooks and Relay are the event log, its endpoints and
+	// their deliveries; nil when the event log is off (then the live
+	// stream polls orders and there are no webhook pages).
+	Events   store.Events
+	Webhooks store.Webhooks
+	Relay    store.Relay
+	// Wake tells the relay there is work after a replay (may be nil).
+	Wake func()
 	// Retry re-runs a quarantined body (intake.Retry).
 	Retry func(ctx context.Context, id int64) (*intake.RetryResult, error)
 	Log   *slog.Logger
@@ -187,6 +195,7 @@ type view struct {
 	Flash   string
 	Live    bool // the page listens to the live stream
 	Since   int64
+	Hooks   bool // the webhook pages exist
 	Data    any
 	Request string
 }
@@ -201,6 +210,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 		v.User, v.CSRF = s.user, s.csrf
 	}
 	v.Request = httpx.RequestID(r.Context())
+	v.Hooks = h.cfg.Webhooks != nil
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
 		h.cfg.Log.Error("render dashboard page", "page", name, "err", err)

@@ -23,7 +23,7 @@
   // Keyboard: / search, j/k rows, Enter opens, g+key goes, ? help.
   var rows = function () { return Array.prototype.slice.call(document.querySelectorAll("tr[data-href]")); };
   var sel = -1, g = false;
-  var go = { o: "/ui/orders", c: "/ui/campaigns", m: "/ui/messages", q: "/ui/quarantine", h: "/ui/" };
+  var go = { o: "/ui/orders", c: "/ui/campaigns", m: "/ui/messages", q: "/ui/quarantine", w: "/ui/webhooks", h: "/ui/" };
   function select(i) {
     var rs = rows();
     if (!rs.length) { return; }
