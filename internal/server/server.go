@@ -163,6 +163,9 @@ func New(cfg Config) (*Server, error) {
 	uc := ui.Config{
 		Orders: cfg.Store, Messages: cfg.Store, Customers: cfg.Store, Reports: cfg.Store, Quarantine: cfg.Store,
 		Users: cfg.Store, Retry: cfg.Intake.Retry, Log: cfg.Logger, SecureCookies: cfg.UISecureCookies, Poll: cfg.UIPoll,
+		// A status change made in the dashboard appends its event like one
+		// made through the API.
+		UpdateStatus: (&api.Handler{Orders: cfg.Store, EventLog: cfg.EventLog}).UpdateOrderStatus,
 	}
 	if ev := cfg.EventLog; ev != nil {
 		uc.Events, uc.Webhooks, uc.Relay, uc.Wake = ev.Events, ev.Webhooks, ev.Relay, ev.Wake

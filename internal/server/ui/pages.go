@@ -143,7 +143,7 @@ func (h *Handler) Overview(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.Latest = latest.Orders
 	d.CallbackURL = baseURL(r) + "/v1/callbacks/kaleyra"
-	h.render(w, r, http.StatusOK, "overview", view{Title: "Overview", Nav: "overview", Live: true, Since: now.UnixMicro(), Data: d})
+	h.render(w, r, http.StatusOK, "overview", view{Title: "Overview", Nav: "overview", Live: true, Data: d})
 	return nil
 }
 
@@ -224,7 +224,7 @@ func (h *Handler) Orders(w http.ResponseWriter, r *http.Request) error {
 	ex := cloneValues(keep)
 	ex.Set("format", "csv")
 	d.Export = "/ui/orders/export?" + ex.Encode()
-	h.render(w, r, http.StatusOK, "orders", view{Title: "Orders", Nav: "orders", Live: true, Since: h.cfg.Now().UnixMicro(), Data: d})
+	h.render(w, r, http.StatusOK, "orders", view{Title: "Orders", Nav: "orders", Live: true, Data: d})
 	return nil
 }
 
@@ -275,7 +275,7 @@ func (h *Handler) orderPage(w http.ResponseWriter, r *http.Request, status int, 
 	} else if waorders.ErrorCode(err) != waorders.CodeNotFound {
 		return err
 	}
-	h.render(w, r, status, "order", view{Title: "Order " + o.ID, Nav: "orders", Data: d})
+	h.render(w, r, status, "order", view{Title: "Order " + o.ID, Nav: "orders", Live: true, Data: d})
 	return nil
 }
 
@@ -292,7 +292,7 @@ func (h *Handler) OrderStatus(w http.ResponseWriter, r *http.Request) error {
 	if len([]rune(note)) > 500 {
 		return waorders.Errorf(waorders.CodeInvalid, "the note is longer than 500 characters")
 	}
-	_, err = h.cfg.Orders.UpdateOrderStatus(r.Context(), store.UpdateOrderStatusParams{
+	_, err = h.cfg.UpdateStatus(r.Context(), store.UpdateOrderStatusParams{
 		ID: r.PathValue("id"), To: to, Note: note, Actor: Actor(r), IfVersion: &version,
 	})
 	switch waorders.ErrorCode(err) {

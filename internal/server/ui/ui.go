@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +67,9 @@ type Config struct {
 	Relay    store.Relay
 	// Wake tells the relay there is work after a replay (may be nil).
 	Wake func()
+	// UpdateStatus changes an order's status (with its event, when the
+	// event log is on); default Orders.UpdateOrderStatus.
+	UpdateStatus func(ctx context.Context, p store.UpdateOrderStatusParams) (*waorders.Order, error)
 	// Retry re-runs a quarantined body (intake.Retry).
 	Retry func(ctx context.Context, id int64) (*intake.RetryResult, error)
 	Log   *slog.Logger
@@ -104,6 +108,9 @@ func New(cfg Config) (*Handler, error) {
 	cfg.SessionTTL = cmp.Or(cfg.SessionTTL, 12*time.Hour)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.UpdateStatus == nil && cfg.Orders != nil {
+		cfg.UpdateStatus = cfg.Orders.UpdateOrderStatus
 	}
 	h := &Handler{cfg: cfg, assets: map[string]asset{}, urls: map[string]string{}, done: make(chan struct{}),
 		limit: newLimiter(cfg.Now)}
@@ -193,11 +200,19 @@ type view struct {
 	User    *store.User
 	CSRF    string
 	Flash   string
-	Live    bool // the page listens to the live stream
-	Since   int64
-	Hooks   bool // the webhook pages exist
+	Live    bool   // the page listens to the live stream
+	Cursor  string // from where (set by render)
+	Hooks   bool   // the webhook pages exist
 	Data    any
 	Request string
+}
+
+// liveCursor is the live stream's cursor of a page rendered now.
+func (h *Handler) liveCursor() string {
+	if h.cfg.Events != nil {
+		return EventCursor(h.cfg.Now())
+	}
+	return strconv.FormatInt(h.cfg.Now().UnixMicro(), 10)
 }
 
 // render writes page name with status.
@@ -211,6 +226,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	}
 	v.Request = httpx.RequestID(r.Context())
 	v.Hooks = h.cfg.Webhooks != nil
+	if v.Live {
+		v.Cursor = h.liveCursor()
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
 		h.cfg.Log.Error("render dashboard page", "page", name, "err", err)
