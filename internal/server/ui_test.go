@@ -395,38 +395,9 @@ func TestUIWebhooks(t *testing.T) {
 	t.Parallel()
 	b := setup(t, withEvents())
 	ctx := context.Background()
-	const hostile = `<img src=x onerror="document.title='pwned'">Zoë`
-	r := b.api(t, http.MethodPost, "/v1/webhooks", map[string]any{"url": "http://receiver.test/hook", "description": hostile})
-	if r.status != http.StatusCreated {
-		t.Fatalf("create webhook: %s", r)
-	}
-	hooks, err := b.store.ListWebhooks(ctx)
-	if err != nil || len(hooks) != 1 {
-		t.Fatalf("webhooks: %v %v", hooks, err)
-	}
-	id := hooks[0].ID
 	b.post(t, testkit.Kaleyra(testkit.Order("wamid.hook1")), testkit.Kaleyra(testkit.Order("wamid.hook2")))
-	// The receiver fails both for good: two dead deliveries.
-	now := time.Now()
-	ds, err := b.store.ClaimDeliveries(ctx, store.ClaimParams{Sink: id, Owner: "test", Limit: 10, Now: now, Lease: time.Minute})
-	if err != nil || len(ds) == 0 {
-		t.Fatalf("claim: %v %v", ds, err)
-	}
-	for len(ds) > 0 {
-		var fin []store.Finish
-		for _, d := range ds {
-			fin = append(fin, store.Finish{ID: d.ID, Owner: "test", Attempt: d.Attempts, State: store.DeliveryDead, Health: store.HealthFail,
-				Record: store.Attempt{At: now, Status: 500, Error: "HTTP 500: " + hostile, Response: []byte(hostile), Result: "dead"}})
-		}
-		if _, err := b.store.FinishDeliveries(ctx, store.FinishParams{Now: now, Finishes: fin}); err != nil {
-			t.Fatal(err)
-		}
-		// Deliveries of one order wait for the one before; the next claim takes them.
-		if ds, err = b.store.ClaimDeliveries(ctx, store.ClaimParams{Sink: id, Owner: "test", Limit: 10, Now: now, Lease: time.Minute}); err != nil {
-			t.Fatal(err)
-		}
-	}
-
+	id := deadWebhook(t, b, 2)
+	var r reply
 	viewer := uiLogin(t, b, "vic", store.RoleViewer)
 	staff := uiLogin(t, b, "sam", store.RoleStaff)
 	admin := uiLogin(t, b, "ada", store.RoleAdmin)
@@ -590,4 +561,44 @@ func TestEventCursor(t *testing.T) {
 	if id := (&events.IDs{Now: func() time.Time { return at.Add(-time.Millisecond) }}).New(); id >= c {
 		t.Fatalf("an id made before the cursor (%s) sorts after it (%s)", id, c)
 	}
+}
+
+// deadWebhook adds an endpoint with a hostile description whose receiver
+// failed for good on the first want deliveries (of orders posted before),
+// and returns its id.
+func deadWebhook(t *testing.T, b *bundle, want int) string {
+	t.Helper()
+	ctx := context.Background()
+	const hostile = `<img src=x onerror="document.title='pwned'">Zoë`
+	r := b.api(t, http.MethodPost, "/v1/webhooks", map[string]any{"url": "http://receiver.test/hook", "description": hostile,
+		"event_types": []string{"order.created"}})
+	if r.status != http.StatusCreated {
+		t.Fatalf("create webhook: %s", r)
+	}
+	hooks, err := b.store.ListWebhooks(ctx)
+	if err != nil || len(hooks) != 1 {
+		t.Fatalf("webhooks: %v %v", hooks, err)
+	}
+	id := hooks[0].ID
+	// The endpoint's deliveries of the orders posted before it existed.
+	if _, err := b.store.Redeliver(ctx, store.RedeliverParams{Sinks: []string{id}, Since: time.Now().Add(-24 * time.Hour), Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for n := 0; n < want; {
+		ds, err := b.store.ClaimDeliveries(ctx, store.ClaimParams{Sink: id, Owner: "test", Limit: want - n, Now: now, Lease: time.Minute})
+		if err != nil || len(ds) == 0 {
+			t.Fatalf("claim after %d: %v %v", n, ds, err)
+		}
+		var fin []store.Finish
+		for _, d := range ds {
+			fin = append(fin, store.Finish{ID: d.ID, Owner: "test", Attempt: d.Attempts, State: store.DeliveryDead, Health: store.HealthFail,
+				Record: store.Attempt{At: now, Status: 500, Error: "HTTP 500: " + hostile, Response: []byte(hostile), Result: "dead"}})
+		}
+		if _, err := b.store.FinishDeliveries(ctx, store.FinishParams{Now: now, Finishes: fin}); err != nil {
+			t.Fatal(err)
+		}
+		n += len(ds)
+	}
+	return id
 }
