@@ -34,20 +34,9 @@ Examples:
   waorders customers export 919900000001 --format csv --output asha.csv`
 
 func runCustomers(ctx context.Context, env Env, args []string) error {
-	subs := map[string]func(context.Context, Env, []string) error{
+	return runSubcommand(ctx, env, args, map[string]subcommand{
 		"show": customersShow, "orders": customersOrders, "export": customersExport,
-	}
-	if len(args) > 0 {
-		if run, ok := subs[args[0]]; ok {
-			return run(ctx, env, args[1:])
-		}
-		if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help" {
-			fmt.Fprintln(env.Stdout, customersSynopsis)
-			return nil
-		}
-	}
-	fmt.Fprintln(env.Stderr, customersSynopsis)
-	return fmt.Errorf("%w: customers needs show, orders or export", ErrUsage)
+	}, customersSynopsis, "customers needs show, orders or export")
 }
 
 // customerArg returns the one customer id of a customers subcommand.

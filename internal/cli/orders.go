@@ -58,21 +58,10 @@ Examples:
   waorders orders export --since 2026-01-01 --rows order --excel --output jan-orders.csv`
 
 func runOrders(ctx context.Context, env Env, args []string) error {
-	subs := map[string]func(context.Context, Env, []string) error{
+	return runSubcommand(ctx, env, args, map[string]subcommand{
 		"list": ordersList, "show": ordersShow, "set-status": ordersSetStatus, "export": ordersExport,
 		"review": ordersReview, "refund": ordersRefund,
-	}
-	if len(args) > 0 {
-		if run, ok := subs[args[0]]; ok {
-			return run(ctx, env, args[1:])
-		}
-		if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help" {
-			fmt.Fprintln(env.Stdout, ordersSynopsis)
-			return nil
-		}
-	}
-	fmt.Fprintln(env.Stderr, ordersSynopsis)
-	return fmt.Errorf("%w: orders needs list, show, set-status or export", ErrUsage)
+	}, ordersSynopsis, "orders needs list, show, set-status or export")
 }
 
 // orderFilterFlags are the list and export filters, named as in the API.

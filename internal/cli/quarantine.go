@@ -37,12 +37,7 @@ Examples:
 func runQuarantine(ctx context.Context, env Env, args []string) error {
 	subs := []string{"list", "show", "retry"}
 	if len(args) == 0 || !slices.Contains(subs, args[0]) {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help") {
-			fmt.Fprintln(env.Stdout, quarantineSynopsis)
-			return nil
-		}
-		fmt.Fprintln(env.Stderr, quarantineSynopsis)
-		return fmt.Errorf("%w: quarantine needs list, show or retry", ErrUsage)
+		return noSubcommand(env, args, quarantineSynopsis, "quarantine needs list, show or retry")
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet(env, "quarantine "+sub, quarantineSynopsis, args)

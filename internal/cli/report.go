@@ -33,12 +33,7 @@ Examples:
 
 func runReport(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 || args[0] != "campaigns" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help") {
-			fmt.Fprintln(env.Stdout, reportSynopsis)
-			return nil
-		}
-		fmt.Fprintln(env.Stderr, reportSynopsis)
-		return fmt.Errorf("%w: report needs a report name: campaigns", ErrUsage)
+		return noSubcommand(env, args, reportSynopsis, "report needs a report name: campaigns")
 	}
 	args = args[1:]
 	fs := newFlagSet(env, "report campaigns", reportSynopsis, args)

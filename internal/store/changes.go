@@ -33,3 +33,18 @@ type ChangePage struct {
 	Changes    []*waorders.Change
 	NextCursor string
 }
+
+// Query returns the conditions and order of a page of p over the changes
+// table aliased alias, and the page size.
+func (p ListChangesParams) Query(d Dialect, alias string) (*Filter, int, error) {
+	cur, id, err := DecodeSeqCursor(p.Cursor)
+	if err != nil {
+		return nil, 0, err
+	}
+	f := d.Filter(alias)
+	f.Equal("field", p.Field, "kind", p.Kind)
+	f.Customer("customer_key", p.Customer)
+	f.Window("at", p.Since, p.Until)
+	f.Keyset("at", "id", cur, id)
+	return f, NormalizeLimit(p.Limit), nil
+}

@@ -64,3 +64,34 @@ type MessagePage struct {
 	Messages   []*waorders.Message
 	NextCursor string
 }
+
+// Query returns the conditions and order of a page of p over the messages
+// table aliased alias, and the page size.
+func (p ListMessagesParams) Query(d Dialect, alias string) (*Filter, int, error) {
+	cur, err := DecodeCursor(p.Cursor)
+	if err != nil {
+		return nil, 0, err
+	}
+	f := d.Filter(alias)
+	f.Equal("type", p.Type)
+	f.Customer("customer_key", p.Customer)
+	f.Equal("direction", p.Direction)
+	f.Window("sent_at", p.Since, p.Until)
+	f.Keyset("sent_at", "id", cur, cur.ID)
+	return f, NormalizeLimit(p.Limit), nil
+}
+
+// Query returns the conditions and order of a page of p over the statuses
+// table aliased alias, and the page size.
+func (p FindStatusesParams) Query(d Dialect, alias string) (*Filter, int, error) {
+	cur, seq, err := DecodeSeqCursor(p.Cursor)
+	if err != nil {
+		return nil, 0, err
+	}
+	f := d.Filter(alias)
+	f.Equal("message_id", p.MessageID, "status", p.Status, "group_id", p.GroupID)
+	f.Customer("recipient_key", p.Recipient)
+	f.Window("ts", p.Since, p.Until)
+	f.Keyset("ts", "seq", cur, seq)
+	return f, NormalizeLimit(p.Limit), nil
+}

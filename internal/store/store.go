@@ -98,3 +98,19 @@ func (g *TxGuard) Check() error {
 
 // Done marks the transaction finished.
 func (g *TxGuard) Done() { g.done.Store(true) }
+
+// RunTx is a driver's Store write method that is one method of its Tx: it
+// runs write with the Tx that run gives (the driver's InTx, or its own way
+// of running one Tx call) and returns write's result, or the zero value
+// with the error.
+func RunTx[T any](ctx context.Context, run func(context.Context, func(Tx) error) error, write func(Tx) (T, error)) (T, error) {
+	var v T
+	if err := run(ctx, func(tx Tx) (err error) {
+		v, err = write(tx)
+		return err
+	}); err != nil {
+		var zero T
+		return zero, err
+	}
+	return v, nil
+}

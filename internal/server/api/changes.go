@@ -25,13 +25,7 @@ func (h *Handler) ChangeList(w http.ResponseWriter, r *http.Request) error {
 		Limit:    limit(q),
 	}
 	q.CheckRange(f.Since, f.Until)
-	if err := q.Err(); err != nil {
-		return err
-	}
-	page, err := h.Changes.ListChanges(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, wire.NewChangeList(page.Changes, page.NextCursor))
-	return nil
+	return answerQuery(w, r, q, h.Changes.ListChanges, f, func(p *store.ChangePage) any {
+		return wire.NewChangeList(p.Changes, p.NextCursor)
+	})
 }

@@ -11,12 +11,7 @@ import (
 
 // MessageGet serves GET /v1/messages/{id}: one message with its raw JSON.
 func (h *Handler) MessageGet(w http.ResponseWriter, r *http.Request) error {
-	m, err := h.Messages.GetMessage(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, wire.NewMessage(m, true))
-	return nil
+	return answer(w, r, h.Messages.GetMessage, r.PathValue("id"), func(m *waorders.Message) any { return wire.NewMessage(m, true) })
 }
 
 // MessageList serves GET /v1/messages.
@@ -33,24 +28,18 @@ func (h *Handler) MessageList(w http.ResponseWriter, r *http.Request) error {
 		Limit:     limit(q),
 	}
 	q.CheckRange(f.Since, f.Until)
-	if err := q.Err(); err != nil {
-		return err
-	}
 	switch f.Direction {
 	case "", waorders.DirectionInbound, waorders.DirectionOutbound:
 	default:
-		return waorders.Errorf(waorders.CodeInvalid, "unknown direction %q; use inbound or outbound", f.Direction)
+		q.Fail("unknown direction %q; use inbound or outbound", f.Direction)
 	}
-	page, err := h.Messages.ListMessages(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	out := wire.MessageList{Messages: make([]wire.Message, len(page.Messages)), NextCursor: page.NextCursor}
-	for i, m := range page.Messages {
-		out.Messages[i] = wire.NewMessage(m, false)
-	}
-	httpx.WriteJSON(w, http.StatusOK, out)
-	return nil
+	return answerQuery(w, r, q, h.Messages.ListMessages, f, func(p *store.MessagePage) any {
+		out := wire.MessageList{Messages: make([]wire.Message, len(p.Messages)), NextCursor: p.NextCursor}
+		for i, m := range p.Messages {
+			out.Messages[i] = wire.NewMessage(m, false)
+		}
+		return out
+	})
 }
 
 // maxFilterLen is the most characters a filter value may have.

@@ -38,9 +38,7 @@ func (h *Handler) OrderGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("ETag", etag(o.Version))
-	httpx.WriteJSON(w, http.StatusOK, wire.NewOrder(o))
-	return nil
+	return writeOrder(w, o)
 }
 
 // OrderList serves GET /v1/orders.
@@ -56,12 +54,7 @@ func (h *Handler) OrderList(w http.ResponseWriter, r *http.Request) error {
 	if _, err := store.DecodeCursor(f.Cursor); err != nil {
 		return err
 	}
-	page, err := h.Orders.ListOrders(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, wire.NewOrderList(page.Orders, page.NextCursor))
-	return nil
+	return answer(w, r, h.Orders.ListOrders, f, func(p *store.OrderPage) any { return wire.NewOrderList(p.Orders, p.NextCursor) })
 }
 
 // orderFilter reads the order filters shared by list and export.
@@ -117,34 +110,14 @@ func (h *Handler) OrderStatus(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("ETag", etag(o.Version))
-	httpx.WriteJSON(w, http.StatusOK, wire.NewOrder(o))
-	return nil
+	return writeOrder(w, o)
 }
 
 // readStatusChange reads and checks the JSON body of a status change.
 func readStatusChange(w http.ResponseWriter, r *http.Request) (statusChange, error) {
 	var req statusChange
-	if r.Header.Get("Content-Type") != "" {
-		if err := httpx.CheckJSON(r); err != nil {
-			return req, err
-		}
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxStatusBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return req, err
-		}
-		if errors.Is(err, io.EOF) {
-			return req, waorders.Errorf(waorders.CodeInvalid, `the body is empty; send {"status": "processing", "note": "..."}`)
-		}
-		return req, waorders.Wrap(waorders.CodeInvalid, err,
-			`the body is not valid JSON of the form {"status": "processing", "note": "..."}: `+jsonProblem(err))
-	}
-	if dec.More() {
-		return req, waorders.Errorf(waorders.CodeInvalid, "the body holds more than one JSON value; send one object")
+	if err := readBody(w, r, &req, `{"status": "processing", "note": "..."}`); err != nil {
+		return req, err
 	}
 	st := waorders.OrderStatus(req.Status)
 	switch {
@@ -152,10 +125,8 @@ func readStatusChange(w http.ResponseWriter, r *http.Request) (statusChange, err
 		return req, waorders.Errorf(waorders.CodeInvalid, "status is required; use one of %s", statusList())
 	case !st.Valid():
 		return req, waorders.Errorf(waorders.CodeInvalid, "status %q is not an order status; use one of %s", httpx.Clip(req.Status, 40), statusList())
-	case utf8.RuneCountInString(req.Note) > maxNoteLen:
-		return req, waorders.Errorf(waorders.CodeInvalid, "note is longer than %d characters", maxNoteLen)
 	}
-	return req, nil
+	return req, checkNoteLen("note", req.Note)
 }
 
 // jsonProblem describes a JSON decoding error without echoing the body.

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/internal/intake"
 	"github.com/waorders/waorders/internal/server/httpx"
 	"github.com/waorders/waorders/internal/store"
 	"github.com/waorders/waorders/internal/wire"
@@ -15,19 +16,13 @@ func (h *Handler) QuarantineList(w http.ResponseWriter, r *http.Request) error {
 	q := httpx.NewQuery(r)
 	q.Only("unresolved", "cursor", "limit")
 	f := store.ListQuarantineParams{Unresolved: q.Bool("unresolved"), Cursor: q.Str("cursor"), Limit: limit(q)}
-	if err := q.Err(); err != nil {
-		return err
-	}
-	page, err := h.Quarantine.ListQuarantine(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	out := wire.QuarantineList{Entries: make([]wire.Quarantine, len(page.Entries)), NextCursor: page.NextCursor}
-	for i, e := range page.Entries {
-		out.Entries[i] = wire.NewQuarantine(e, false)
-	}
-	httpx.WriteJSON(w, http.StatusOK, out)
-	return nil
+	return answerQuery(w, r, q, h.Quarantine.ListQuarantine, f, func(p *store.QuarantinePage) any {
+		out := wire.QuarantineList{Entries: make([]wire.Quarantine, len(p.Entries)), NextCursor: p.NextCursor}
+		for i, e := range p.Entries {
+			out.Entries[i] = wire.NewQuarantine(e, false)
+		}
+		return out
+	})
 }
 
 // QuarantineGet serves GET /v1/quarantine/{id}: one entry with its body
@@ -37,12 +32,7 @@ func (h *Handler) QuarantineGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	e, err := h.Quarantine.GetQuarantine(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, wire.NewQuarantine(e, true))
-	return nil
+	return answer(w, r, h.Quarantine.GetQuarantine, id, func(e *waorders.QuarantineEntry) any { return wire.NewQuarantine(e, true) })
 }
 
 // QuarantineRetry serves POST /v1/quarantine/{id}/retry: the body runs
@@ -52,17 +42,14 @@ func (h *Handler) QuarantineRetry(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	res, err := h.Retry(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, wire.QuarantineRetry{
-		Entry:    wire.NewQuarantine(res.Entry, false),
-		Resolved: res.Resolved,
-		Result:   res.Result,
-		Error:    res.Error,
+	return answer(w, r, h.Retry, id, func(res *intake.RetryResult) any {
+		return wire.QuarantineRetry{
+			Entry:    wire.NewQuarantine(res.Entry, false),
+			Resolved: res.Resolved,
+			Result:   res.Result,
+			Error:    res.Error,
+		}
 	})
-	return nil
 }
 
 // quarantineID reads the {id} of a quarantine path.

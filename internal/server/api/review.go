@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"unicode/utf8"
 
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/internal/server/httpx"
@@ -19,16 +18,13 @@ import (
 // needs_review (correct lines, accept, or reject with a reason),
 // optionally only from the version in If-Match, as the status change.
 func (h *Handler) OrderReview(w http.ResponseWriter, r *http.Request) error {
-	ifVersion, err := parseIfMatch(r.Header.Values("If-Match"))
+	var req wire.ReviewRequest
+	ifVersion, err := readOrderChange(w, r, &req, `{"action": "correct", "lines": [{"index": 1, "quantity": 1, "price": "500.00"}], "note": "..."}`)
 	if err != nil {
 		return err
 	}
-	var req wire.ReviewRequest
-	if err := readBody(w, r, &req, `{"action": "correct", "lines": [{"index": 1, "quantity": 1, "price": "500.00"}], "note": "..."}`); err != nil {
+	if err := checkNoteLen("note", req.Note); err != nil {
 		return err
-	}
-	if utf8.RuneCountInString(req.Note) > maxNoteLen {
-		return waorders.Errorf(waorders.CodeInvalid, "note is longer than %d characters", maxNoteLen)
 	}
 	p := store.ReviewOrderParams{ID: r.PathValue("id"), Action: req.Action, Note: req.Note,
 		Actor: actor(r.Header.Get("X-Actor")), IfVersion: ifVersion}
@@ -41,25 +37,20 @@ func (h *Handler) OrderReview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("ETag", etag(o.Version))
-	httpx.WriteJSON(w, http.StatusOK, wire.NewOrder(o))
-	return nil
+	return writeOrder(w, o)
 }
 
 // OrderRefund serves POST /v1/orders/{id}/refunds: record money paid back
 // (per currency, partial allowed), optionally only from the version in
 // If-Match.
 func (h *Handler) OrderRefund(w http.ResponseWriter, r *http.Request) error {
-	ifVersion, err := parseIfMatch(r.Header.Values("If-Match"))
+	var req wire.RefundRequest
+	ifVersion, err := readOrderChange(w, r, &req, `{"amounts": [{"currency": "INR", "amount": "500.00"}], "reason": "..."}`)
 	if err != nil {
 		return err
 	}
-	var req wire.RefundRequest
-	if err := readBody(w, r, &req, `{"amounts": [{"currency": "INR", "amount": "500.00"}], "reason": "..."}`); err != nil {
+	if err := checkNoteLen("reason", req.Reason); err != nil {
 		return err
-	}
-	if utf8.RuneCountInString(req.Reason) > maxNoteLen {
-		return waorders.Errorf(waorders.CodeInvalid, "reason is longer than %d characters", maxNoteLen)
 	}
 	p := store.RefundOrderParams{ID: r.PathValue("id"), Reason: req.Reason, Actor: actor(r.Header.Get("X-Actor")), IfVersion: ifVersion}
 	for i, a := range req.Amounts {
@@ -75,9 +66,7 @@ func (h *Handler) OrderRefund(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("ETag", etag(o.Version))
-	httpx.WriteJSON(w, http.StatusOK, wire.NewOrder(o))
-	return nil
+	return writeOrder(w, o)
 }
 
 // changeOrder runs a review or refund and, when the event log is on,

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/internal/server/httpx"
 	"github.com/waorders/waorders/internal/store"
 	"github.com/waorders/waorders/internal/wire"
@@ -14,15 +15,9 @@ import (
 func (h *Handler) MessageStatuses(w http.ResponseWriter, r *http.Request) error {
 	q := httpx.NewQuery(r)
 	q.Only()
-	if err := q.Err(); err != nil {
-		return err
-	}
-	sts, err := h.Messages.ListStatuses(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, wire.NewStatusList(sts, ""))
-	return nil
+	return answerQuery(w, r, q, h.Messages.ListStatuses, r.PathValue("id"), func(sts []*waorders.StatusUpdate) any {
+		return wire.NewStatusList(sts, "")
+	})
 }
 
 // StatusList serves GET /v1/statuses: stored statuses newest first,
@@ -42,13 +37,7 @@ func (h *Handler) StatusList(w http.ResponseWriter, r *http.Request) error {
 		Limit:     limit(q),
 	}
 	q.CheckRange(f.Since, f.Until)
-	if err := q.Err(); err != nil {
-		return err
-	}
-	page, err := h.Messages.FindStatuses(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, wire.NewStatusList(page.Statuses, page.NextCursor))
-	return nil
+	return answerQuery(w, r, q, h.Messages.FindStatuses, f, func(p *store.StatusPage) any {
+		return wire.NewStatusList(p.Statuses, p.NextCursor)
+	})
 }

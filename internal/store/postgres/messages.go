@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -67,51 +66,16 @@ func (s *Store) GetMessage(ctx context.Context, id string) (*waorders.Message, e
 
 // ListMessages returns messages newest first (by SentAt, then id).
 func (s *Store) ListMessages(ctx context.Context, f store.ListMessagesParams) (*store.MessagePage, error) {
-	cur, err := store.DecodeCursor(f.Cursor)
+	w, limit, err := f.Query(dialect, "m")
 	if err != nil {
 		return nil, err
 	}
-	limit := store.NormalizeLimit(f.Limit)
-	c := &conds{}
-	if f.Type != "" {
-		c.add("m.type = ?", clean(f.Type))
-	}
-	if f.Customer != "" {
-		c.add("m.customer_key IN "+customerSet, clean(f.Customer))
-	}
-	if f.Direction != "" {
-		c.add("m.direction = ?", clean(f.Direction))
-	}
-	if !f.Since.IsZero() {
-		c.add("m.sent_at >= ?", f.Since.UTC())
-	}
-	if !f.Until.IsZero() {
-		c.add("m.sent_at < ?", f.Until.UTC())
-	}
-	if !cur.IsZero() {
-		c.addKeyset("m.sent_at", "m.id", cur)
-	}
-	c.args = append(c.args, limit+1)
-	sql := `SELECT ` + messageColumns + ` FROM messages m` + c.sql() +
-		` ORDER BY m.sent_at DESC, m.id DESC LIMIT $` + strconv.Itoa(len(c.args))
-
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	rows, err := s.pool.Query(ctx, sql, c.args...)
+	out, err := queryAll(ctx, s, `SELECT `+messageColumns+` FROM messages m`+w.Page(limit+1), w.Args(), scanMessage)
 	if err != nil {
-		return nil, fmt.Errorf("list messages: %w", interpretError(err))
+		return nil, fmt.Errorf("list messages: %w", err)
 	}
-	msgs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*waorders.Message, error) { return scanMessage(r) })
-	if err != nil {
-		return nil, fmt.Errorf("list messages: %w", interpretError(err))
-	}
-	page := &store.MessagePage{Messages: msgs}
-	if len(msgs) > limit {
-		page.Messages = msgs[:limit]
-		last := page.Messages[limit-1]
-		page.NextCursor = store.Cursor{Time: last.SentAt, ID: last.ID}.Encode()
-	}
-	return page, nil
+	messages, next := store.TrimPage(out, limit, func(i int) store.Cursor { return store.Cursor{Time: out[i].SentAt, ID: out[i].ID} })
+	return &store.MessagePage{Messages: messages, NextCursor: next}, nil
 }
 
 // GetMessageState returns the forward-only delivery state of an outbound
@@ -168,81 +132,32 @@ func rawOrNil(b []byte) json.RawMessage {
 // ListStatuses returns the stored status updates of an outbound message,
 // oldest rank first (an empty list when there are none).
 func (s *Store) ListStatuses(ctx context.Context, messageID string) ([]*waorders.StatusUpdate, error) {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT `+statusColumns+` FROM statuses s WHERE s.message_id = $1
-		ORDER BY s.rank, s.ts, s.participant, s.status`, clean(messageID))
-	if err != nil {
-		return nil, fmt.Errorf("list statuses: %w", interpretError(err))
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*waorders.StatusUpdate, error) {
+	out, err := queryAll(ctx, s, `SELECT `+statusColumns+` FROM statuses s WHERE s.message_id = $1
+		ORDER BY s.rank, s.ts, s.participant, s.status`, []any{clean(messageID)}, func(r pgx.Row) (*waorders.StatusUpdate, error) {
 		u, _, err := scanStatus(r)
 		return u, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list statuses: %w", interpretError(err))
+		return nil, fmt.Errorf("list statuses: %w", err)
 	}
 	return out, nil
 }
 
 // FindStatuses returns statuses newest first (by time, then storage order).
 func (s *Store) FindStatuses(ctx context.Context, f store.FindStatusesParams) (*store.StatusPage, error) {
-	cur, err := store.DecodeCursor(f.Cursor)
+	w, limit, err := f.Query(dialect, "s")
 	if err != nil {
 		return nil, err
 	}
-	var curSeq int64
-	if !cur.IsZero() {
-		if curSeq, err = strconv.ParseInt(cur.ID, 10, 64); err != nil {
-			return nil, waorders.Errorf(waorders.CodeInvalid, "malformed cursor")
-		}
-	}
-	limit := store.NormalizeLimit(f.Limit)
-	c := &conds{}
-	for _, eq := range []struct{ col, v string }{{"s.message_id", f.MessageID}, {"s.status", f.Status}, {"s.group_id", f.GroupID}} {
-		if eq.v != "" {
-			c.add(eq.col+" = ?", clean(eq.v))
-		}
-	}
-	if f.Recipient != "" {
-		c.add("s.recipient_key IN "+customerSet, clean(f.Recipient))
-	}
-	if !f.Since.IsZero() {
-		c.add("s.ts >= ?", f.Since.UTC())
-	}
-	if !f.Until.IsZero() {
-		c.add("s.ts < ?", f.Until.UTC())
-	}
-	if !cur.IsZero() {
-		c.args = append(c.args, cur.Time, curSeq)
-		n := len(c.args)
-		c.where = append(c.where, fmt.Sprintf("(s.ts, s.seq) < ($%d, $%d)", n-1, n))
-	}
-	c.args = append(c.args, limit+1)
-	q := `SELECT ` + statusColumns + ` FROM statuses s` + c.sql() +
-		` ORDER BY s.ts DESC, s.seq DESC LIMIT $` + strconv.Itoa(len(c.args))
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	rows, err := s.pool.Query(ctx, q, c.args...)
-	if err != nil {
-		return nil, fmt.Errorf("find statuses: %w", interpretError(err))
-	}
 	var seqs []int64
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*waorders.StatusUpdate, error) {
+	out, err := queryAll(ctx, s, `SELECT `+statusColumns+` FROM statuses s`+w.Page(limit+1), w.Args(), func(r pgx.Row) (*waorders.StatusUpdate, error) {
 		u, seq, err := scanStatus(r)
 		seqs = append(seqs, seq)
 		return u, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("find statuses: %w", interpretError(err))
+		return nil, fmt.Errorf("find statuses: %w", err)
 	}
-	page := &store.StatusPage{Statuses: out}
-	if page.Statuses == nil {
-		page.Statuses = []*waorders.StatusUpdate{}
-	}
-	if len(out) > limit {
-		page.Statuses = out[:limit]
-		page.NextCursor = store.Cursor{Time: out[limit-1].Timestamp, ID: strconv.FormatInt(seqs[limit-1], 10)}.Encode()
-	}
-	return page, nil
+	statuses, next := store.TrimPage(out, limit, func(i int) store.Cursor { return store.SeqCursor(out[i].Timestamp, seqs[i]) })
+	return &store.StatusPage{Statuses: statuses, NextCursor: next}, nil
 }

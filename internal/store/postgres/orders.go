@@ -357,8 +357,7 @@ func updateOrderStatus(ctx context.Context, tx pgx.Tx, p store.UpdateOrderStatus
 	}
 	b := &pgx.Batch{}
 	b.Queue(`UPDATE orders SET status = $2, version = $3 WHERE id = $1`, id, string(p.To), version+1)
-	b.Queue(`INSERT INTO order_history (order_id, version, at, actor, from_status, to_status, note)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, version+1, at, clean(p.Actor), string(from), string(p.To), clean(p.Note))
+	queueHistory(b, id, version+1, waorders.StatusChange{At: at, Actor: p.Actor, From: from, To: p.To, Note: p.Note})
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, interpretError(err)
 	}

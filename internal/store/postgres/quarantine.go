@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,46 +50,23 @@ func scanQuarantine(row pgx.Row, full bool) (*waorders.QuarantineEntry, error) {
 // ListQuarantine returns quarantine entries newest first (by received
 // time, then id), without bodies and headers.
 func (s *Store) ListQuarantine(ctx context.Context, f store.ListQuarantineParams) (*store.QuarantinePage, error) {
-	cur, err := store.DecodeCursor(f.Cursor)
+	cur, id, err := store.DecodeSeqCursor(f.Cursor)
 	if err != nil {
 		return nil, err
 	}
-	c := &conds{}
-	if !cur.IsZero() {
-		id, err := strconv.ParseInt(cur.ID, 10, 64)
-		if err != nil {
-			return nil, waorders.Errorf(waorders.CodeInvalid, "cursor %q is not valid; use the next_cursor of a previous page", f.Cursor)
-		}
-		c.args = append(c.args, cur.Time, id)
-		c.where = append(c.where, "(q.received_at, q.id) < ($1, $2)")
-	}
+	w := dialect.Filter("q")
+	w.Keyset("received_at", "id", cur, id)
 	if f.Unresolved {
-		c.where = append(c.where, "q.resolved_at IS NULL")
+		w.Add("q.resolved_at IS NULL")
 	}
 	limit := store.NormalizeLimit(f.Limit)
-	c.args = append(c.args, limit+1)
-	sql := `SELECT ` + quarantineColumns + ` FROM quarantine q` + c.sql() +
-		` ORDER BY q.received_at DESC, q.id DESC LIMIT $` + strconv.Itoa(len(c.args))
-
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	rows, err := s.pool.Query(ctx, sql, c.args...)
+	out, err := queryAll(ctx, s, `SELECT `+quarantineColumns+` FROM quarantine q`+w.Page(limit+1), w.Args(),
+		func(r pgx.Row) (*waorders.QuarantineEntry, error) { return scanQuarantine(r, false) })
 	if err != nil {
-		return nil, fmt.Errorf("list quarantine: %w", interpretError(err))
+		return nil, fmt.Errorf("list quarantine: %w", err)
 	}
-	entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*waorders.QuarantineEntry, error) {
-		return scanQuarantine(r, false)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list quarantine: %w", interpretError(err))
-	}
-	page := &store.QuarantinePage{Entries: entries}
-	if len(entries) > limit {
-		page.Entries = entries[:limit]
-		last := page.Entries[limit-1]
-		page.NextCursor = store.Cursor{Time: last.ReceivedAt, ID: strconv.FormatInt(last.ID, 10)}.Encode()
-	}
-	return page, nil
+	entries, next := store.TrimPage(out, limit, func(i int) store.Cursor { return store.SeqCursor(out[i].ReceivedAt, out[i].ID) })
+	return &store.QuarantinePage{Entries: entries, NextCursor: next}, nil
 }
 
 // GetQuarantine returns one entry with its body and headers.

@@ -110,26 +110,51 @@ func (t *tx) changeTime(at time.Time) (time.Time, error) {
 	return at.UTC(), checkTime("order change time", at)
 }
 
-// ReviewOrder resolves an order in needs_review (store.ApplyReview) with
-// the order row locked: rewritten lines, status, version, units and
-// totals, the history entry, and the rollup when it becomes pending.
-func (t *tx) ReviewOrder(ctx context.Context, p store.ReviewOrderParams) (*waorders.Order, error) {
+// changeOrder is a review or a refund of order id: with t still open and
+// the params valid (invalid, their error), it locks and reads the order in
+// the transaction and runs change at the time at (now when zero); it
+// returns the order as it then is, or change's error prefixed with what.
+func (t *tx) changeOrder(ctx context.Context, what, id string, invalid error, at time.Time,
+	change func(tx pgx.Tx, o *waorders.Order, at time.Time) error) (*waorders.Order, error) {
 	if err := t.guard.Check(); err != nil {
 		return nil, err
 	}
-	if err := p.Validate(); err != nil {
-		return nil, err
+	if invalid != nil {
+		return nil, invalid
 	}
-	at, err := t.changeTime(p.At)
+	at, err := t.changeTime(at)
 	if err != nil {
 		return nil, err
 	}
 	var out *waorders.Order
 	err = t.inOwnTx(ctx, func(tx pgx.Tx) error {
-		o, err := lockOrder(ctx, tx, p.ID)
+		o, err := lockOrder(ctx, tx, id)
 		if err != nil {
 			return err
 		}
+		if err := change(tx, o, at); err != nil {
+			return err
+		}
+		out, err = getOrder(ctx, tx, o.ID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
+// queueHistory queues the history entry h of an order as its version.
+func queueHistory(b *pgx.Batch, id string, version int64, h waorders.StatusChange) {
+	b.Queue(`INSERT INTO order_history (order_id, version, at, actor, from_status, to_status, note)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, version, h.At, clean(h.Actor), string(h.From), string(h.To), clean(h.Note))
+}
+
+// ReviewOrder resolves an order in needs_review (store.ApplyReview) with
+// the order row locked: rewritten lines, status, version, units and
+// totals, the history entry, and the rollup when it becomes pending.
+func (t *tx) ReviewOrder(ctx context.Context, p store.ReviewOrderParams) (*waorders.Order, error) {
+	return t.changeOrder(ctx, "review order", p.ID, p.Validate(), p.At, func(tx pgx.Tx, o *waorders.Order, at time.Time) error {
 		res, err := store.ApplyReview(o, p, at)
 		if err != nil {
 			return err
@@ -154,9 +179,7 @@ func (t *tx) ReviewOrder(ctx context.Context, p store.ReviewOrderParams) (*waord
 			b.Queue(`INSERT INTO order_totals (order_id, position, currency, amount_minor) VALUES ($1, $2, $3, $4)`,
 				id, int32(i), tot.Currency, tot.Minor)
 		}
-		h := res.Change
-		b.Queue(`INSERT INTO order_history (order_id, version, at, actor, from_status, to_status, note)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, n.Version, h.At, clean(h.Actor), string(h.From), string(h.To), clean(h.Note))
+		queueHistory(b, id, n.Version, res.Change)
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return interpretError(err)
 		}
@@ -167,35 +190,15 @@ func (t *tx) ReviewOrder(ctx context.Context, p store.ReviewOrderParams) (*waord
 				return err
 			}
 		}
-		out, err = getOrder(ctx, tx, id)
-		return err
+		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("review order: %w", err)
-	}
-	return out, nil
 }
 
 // RefundOrder records a refund (store.ApplyRefund) with the order row
 // locked: its refunded amounts, status refunded, the history entry, and
 // the rollup's revenue less the amounts.
 func (t *tx) RefundOrder(ctx context.Context, p store.RefundOrderParams) (*waorders.Order, error) {
-	if err := t.guard.Check(); err != nil {
-		return nil, err
-	}
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	at, err := t.changeTime(p.At)
-	if err != nil {
-		return nil, err
-	}
-	var out *waorders.Order
-	err = t.inOwnTx(ctx, func(tx pgx.Tx) error {
-		o, err := lockOrder(ctx, tx, p.ID)
-		if err != nil {
-			return err
-		}
+	return t.changeOrder(ctx, "refund order", p.ID, p.Validate(), p.At, func(tx pgx.Tx, o *waorders.Order, at time.Time) error {
 		res, err := store.ApplyRefund(o, p, at)
 		if err != nil {
 			return err
@@ -207,9 +210,7 @@ func (t *tx) RefundOrder(ctx context.Context, p store.RefundOrderParams) (*waord
 				ON CONFLICT (order_id, currency) DO UPDATE SET amount_minor = excluded.amount_minor`, id, a.Currency, a.Minor)
 		}
 		b.Queue(`UPDATE orders SET status = $2, version = $3 WHERE id = $1`, id, string(waorders.OrderRefunded), o.Version+1)
-		h := res.Change
-		b.Queue(`INSERT INTO order_history (order_id, version, at, actor, from_status, to_status, note)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, o.Version+1, h.At, clean(h.Actor), string(h.From), string(h.To), clean(h.Note))
+		queueHistory(b, id, o.Version+1, res.Change)
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return interpretError(err)
 		}
@@ -218,31 +219,16 @@ func (t *tx) RefundOrder(ctx context.Context, p store.RefundOrderParams) (*waord
 		if err := applyRollup(ctx, tx, r); err != nil {
 			return err
 		}
-		out, err = getOrder(ctx, tx, id)
-		return err
+		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("refund order: %w", err)
-	}
-	return out, nil
 }
 
 // ReviewOrder implements store.Store. See tx.ReviewOrder.
 func (s *Store) ReviewOrder(ctx context.Context, p store.ReviewOrderParams) (*waorders.Order, error) {
-	var o *waorders.Order
-	err := s.InTx(ctx, func(tx store.Tx) (err error) {
-		o, err = tx.ReviewOrder(ctx, p)
-		return err
-	})
-	return o, err
+	return store.RunTx(ctx, s.InTx, func(tx store.Tx) (*waorders.Order, error) { return tx.ReviewOrder(ctx, p) })
 }
 
 // RefundOrder implements store.Store. See tx.RefundOrder.
 func (s *Store) RefundOrder(ctx context.Context, p store.RefundOrderParams) (*waorders.Order, error) {
-	var o *waorders.Order
-	err := s.InTx(ctx, func(tx store.Tx) (err error) {
-		o, err = tx.RefundOrder(ctx, p)
-		return err
-	})
-	return o, err
+	return store.RunTx(ctx, s.InTx, func(tx store.Tx) (*waorders.Order, error) { return tx.RefundOrder(ctx, p) })
 }

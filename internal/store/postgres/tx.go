@@ -76,6 +76,10 @@ func (s *Store) autocommit(fn func(store.Tx) error) error {
 	return (&tx{s: s}).run(fn)
 }
 
+// alone is autocommit in the shape of InTx, for store.RunTx: ctx bounds
+// each statement, as there is no transaction to bound.
+func (s *Store) alone(_ context.Context, fn func(store.Tx) error) error { return s.autocommit(fn) }
+
 // q is where a call sends its statements: the transaction, or the pool.
 func (t *tx) q() querier {
 	if t.pgTx != nil {
@@ -86,39 +90,15 @@ func (t *tx) q() querier {
 
 // WriteInbound implements store.Store. See tx.WriteInbound.
 func (s *Store) WriteInbound(ctx context.Context, in []*store.Inbound) ([]store.InboundResult, error) {
-	var res []store.InboundResult
-	err := s.autocommit(func(tx store.Tx) (err error) {
-		res, err = tx.WriteInbound(ctx, in)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
+	return store.RunTx(ctx, s.alone, func(tx store.Tx) ([]store.InboundResult, error) { return tx.WriteInbound(ctx, in) })
 }
 
 // UpdateOrderStatus implements store.Store. See tx.UpdateOrderStatus.
 func (s *Store) UpdateOrderStatus(ctx context.Context, p store.UpdateOrderStatusParams) (*waorders.Order, error) {
-	var o *waorders.Order
-	err := s.autocommit(func(tx store.Tx) (err error) {
-		o, err = tx.UpdateOrderStatus(ctx, p)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return o, nil
+	return store.RunTx(ctx, s.alone, func(tx store.Tx) (*waorders.Order, error) { return tx.UpdateOrderStatus(ctx, p) })
 }
 
 // MarkQuarantineAttempt implements store.Store. See tx.MarkQuarantineAttempt.
 func (s *Store) MarkQuarantineAttempt(ctx context.Context, p store.MarkQuarantineAttemptParams) (*waorders.QuarantineEntry, error) {
-	var e *waorders.QuarantineEntry
-	err := s.autocommit(func(tx store.Tx) (err error) {
-		e, err = tx.MarkQuarantineAttempt(ctx, p)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return e, nil
+	return store.RunTx(ctx, s.alone, func(tx store.Tx) (*waorders.QuarantineEntry, error) { return tx.MarkQuarantineAttempt(ctx, p) })
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/internal/store"
@@ -54,10 +55,8 @@ WHERE seq = (SELECT seq FROM messages WHERE id = ?)`, p.ID).Scan(&seq, &status, 
 			// cannot silently lose an update.
 			return waorders.Errorf(waorders.CodePrecondition, "order %s changed meanwhile; fetch it again and retry", p.ID)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO order_history (order_seq, version, at, actor, from_status, to_status, note)
-VALUES (?, ?, ?, ?, ?, ?, ?)`, seq, version+1, micros(at), p.Actor,
-			string(from), string(p.To), p.Note); err != nil {
-			return interpretError(err)
+		if err := writeHistory(ctx, tx, seq, version+1, waorders.StatusChange{At: at, Actor: p.Actor, From: from, To: p.To, Note: p.Note}); err != nil {
+			return err
 		}
 		if from.Counted() && !p.To.Counted() {
 			// Canceled: the order leaves the revenue, in this transaction.
@@ -160,26 +159,7 @@ func bumpOrder(ctx context.Context, tx *sql.Tx, seq, version int64, status waord
 // transaction: rewritten lines, status, version, units and totals, the
 // history entry, and the rollup when the order becomes pending.
 func (t *tx) ReviewOrder(ctx context.Context, p store.ReviewOrderParams) (*waorders.Order, error) {
-	if err := t.guard.Check(); err != nil {
-		return nil, err
-	}
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	at := p.At
-	if at.IsZero() {
-		at = t.s.now()
-	}
-	tx := t.sqlTx
-	err := func() error {
-		o, err := getOrder(ctx, tx, p.ID)
-		if err != nil {
-			return err
-		}
-		seq, err := orderSeq(ctx, tx, p.ID)
-		if err != nil {
-			return err
-		}
+	return t.changeOrder(ctx, "review order", p.ID, p.Validate(), p.At, func(tx *sql.Tx, o *waorders.Order, seq int64, at time.Time) error {
 		res, err := store.ApplyReview(o, p, at)
 		if err != nil {
 			return err
@@ -222,37 +202,14 @@ func (t *tx) ReviewOrder(ctx context.Context, p store.ReviewOrderParams) (*waord
 			return applyRollup(ctx, tx, r)
 		}
 		return nil
-	}()
-	if err != nil {
-		return nil, fmt.Errorf("review order: %w", err)
-	}
-	return getOrder(ctx, tx, p.ID)
+	})
 }
 
 // RefundOrder records a refund (store.ApplyRefund) in the transaction:
 // the order's refunded amounts, status refunded, the history entry, and
 // the rollup's revenue less the amounts.
 func (t *tx) RefundOrder(ctx context.Context, p store.RefundOrderParams) (*waorders.Order, error) {
-	if err := t.guard.Check(); err != nil {
-		return nil, err
-	}
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	at := p.At
-	if at.IsZero() {
-		at = t.s.now()
-	}
-	tx := t.sqlTx
-	err := func() error {
-		o, err := getOrder(ctx, tx, p.ID)
-		if err != nil {
-			return err
-		}
-		seq, err := orderSeq(ctx, tx, p.ID)
-		if err != nil {
-			return err
-		}
+	return t.changeOrder(ctx, "refund order", p.ID, p.Validate(), p.At, func(tx *sql.Tx, o *waorders.Order, seq int64, at time.Time) error {
 		res, err := store.ApplyRefund(o, p, at)
 		if err != nil {
 			return err
@@ -272,29 +229,48 @@ ON CONFLICT (order_seq, currency) DO UPDATE SET amount_minor = excluded.amount_m
 		r := store.Rollup{}
 		r.AddDelta(o, p.Amounts, -1, false)
 		return applyRollup(ctx, tx, r)
+	})
+}
+
+// changeOrder is a review or a refund of order id in the transaction: with
+// t still open and the params valid (invalid, their error), it reads the
+// order and its seq and runs change at the time at (now when zero); it
+// returns the order as it then is, or change's error prefixed with what.
+func (t *tx) changeOrder(ctx context.Context, what, id string, invalid error, at time.Time,
+	change func(tx *sql.Tx, o *waorders.Order, seq int64, at time.Time) error) (*waorders.Order, error) {
+	if err := t.guard.Check(); err != nil {
+		return nil, err
+	}
+	if invalid != nil {
+		return nil, invalid
+	}
+	if at.IsZero() {
+		at = t.s.now()
+	}
+	tx := t.sqlTx
+	err := func() error {
+		o, err := getOrder(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		seq, err := orderSeq(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return change(tx, o, seq, at)
 	}()
 	if err != nil {
-		return nil, fmt.Errorf("refund order: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	return getOrder(ctx, tx, p.ID)
+	return getOrder(ctx, tx, id)
 }
 
 // ReviewOrder implements store.Store. See tx.ReviewOrder.
 func (s *Store) ReviewOrder(ctx context.Context, p store.ReviewOrderParams) (*waorders.Order, error) {
-	var o *waorders.Order
-	err := s.InTx(ctx, func(tx store.Tx) (err error) {
-		o, err = tx.ReviewOrder(ctx, p)
-		return err
-	})
-	return o, err
+	return store.RunTx(ctx, s.InTx, func(tx store.Tx) (*waorders.Order, error) { return tx.ReviewOrder(ctx, p) })
 }
 
 // RefundOrder implements store.Store. See tx.RefundOrder.
 func (s *Store) RefundOrder(ctx context.Context, p store.RefundOrderParams) (*waorders.Order, error) {
-	var o *waorders.Order
-	err := s.InTx(ctx, func(tx store.Tx) (err error) {
-		o, err = tx.RefundOrder(ctx, p)
-		return err
-	})
-	return o, err
+	return store.RunTx(ctx, s.InTx, func(tx store.Tx) (*waorders.Order, error) { return tx.RefundOrder(ctx, p) })
 }

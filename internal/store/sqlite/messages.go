@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/internal/store"
@@ -59,62 +57,16 @@ func (s *Store) GetMessage(ctx context.Context, id string) (*waorders.Message, e
 
 // ListMessages returns messages newest first (by SentAt, then id) matching f.
 func (s *Store) ListMessages(ctx context.Context, f store.ListMessagesParams) (*store.MessagePage, error) {
-	cur, err := store.DecodeCursor(f.Cursor)
+	w, limit, err := f.Query(dialect, "")
 	if err != nil {
 		return nil, err
 	}
-	limit := store.NormalizeLimit(f.Limit)
-	var (
-		where []string
-		args  []any
-	)
-	if f.Type != "" {
-		where, args = append(where, "type = ?"), append(args, f.Type)
-	}
-	if f.Customer != "" {
-		where, args = append(where, "customer_key IN "+customerSet), append(args, f.Customer)
-	}
-	if f.Direction != "" {
-		where, args = append(where, "direction = ?"), append(args, f.Direction)
-	}
-	if !f.Since.IsZero() {
-		where, args = append(where, "sent_at >= ?"), append(args, f.Since.UnixMicro())
-	}
-	if !f.Until.IsZero() {
-		where, args = append(where, "sent_at < ?"), append(args, f.Until.UnixMicro())
-	}
-	if !cur.IsZero() {
-		where, args = append(where, "(sent_at, id) < (?, ?)"), append(args, micros(cur.Time), cur.ID)
-	}
-	q := `SELECT ` + messageColumns + ` FROM messages`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY sent_at DESC, id DESC LIMIT ?"
-	args = append(args, limit+1)
-
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	out, err := queryAll(ctx, s.r, `SELECT `+messageColumns+` FROM messages`+w.Page(limit+1), w.Args(), scanMessage)
 	if err != nil {
-		return nil, fmt.Errorf("list messages: %w", interpretError(err))
+		return nil, fmt.Errorf("list messages: %w", err)
 	}
-	defer rows.Close()
-	page := &store.MessagePage{Messages: []*waorders.Message{}}
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list messages: %w", interpretError(err))
-		}
-		page.Messages = append(page.Messages, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list messages: %w", interpretError(err))
-	}
-	if len(page.Messages) > limit {
-		page.Messages = page.Messages[:limit]
-		last := page.Messages[limit-1]
-		page.NextCursor = store.Cursor{Time: last.SentAt, ID: last.ID}.Encode()
-	}
-	return page, nil
+	messages, next := store.TrimPage(out, limit, func(i int) store.Cursor { return store.Cursor{Time: out[i].SentAt, ID: out[i].ID} })
+	return &store.MessagePage{Messages: messages, NextCursor: next}, nil
 }
 
 // GetMessageState returns the forward-only delivery state of an outbound
@@ -155,87 +107,32 @@ func scanStatus(sc interface{ Scan(...any) error }) (*waorders.StatusUpdate, int
 // ListStatuses returns the stored status updates of an outbound message,
 // lowest rank first; none is an empty list, not an error.
 func (s *Store) ListStatuses(ctx context.Context, messageID string) ([]*waorders.StatusUpdate, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+statusColumns+` FROM statuses
-WHERE message_id = ? ORDER BY rank, ts, participant, status`, messageID)
+	out, err := queryAll(ctx, s.r, `SELECT `+statusColumns+` FROM statuses
+WHERE message_id = ? ORDER BY rank, ts, participant, status`, []any{messageID}, func(sc scanner) (*waorders.StatusUpdate, error) {
+		u, _, err := scanStatus(sc)
+		return u, err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("list statuses: %w", interpretError(err))
-	}
-	defer rows.Close()
-	out := []*waorders.StatusUpdate{}
-	for rows.Next() {
-		u, _, err := scanStatus(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list statuses: %w", interpretError(err))
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list statuses: %w", interpretError(err))
+		return nil, fmt.Errorf("list statuses: %w", err)
 	}
 	return out, nil
 }
 
 // FindStatuses returns statuses newest first (by time, then storage order).
 func (s *Store) FindStatuses(ctx context.Context, f store.FindStatusesParams) (*store.StatusPage, error) {
-	cur, err := store.DecodeCursor(f.Cursor)
+	w, limit, err := f.Query(dialect, "")
 	if err != nil {
 		return nil, err
 	}
-	var curSeq int64
-	if !cur.IsZero() {
-		if curSeq, err = strconv.ParseInt(cur.ID, 10, 64); err != nil {
-			return nil, waorders.Errorf(waorders.CodeInvalid, "malformed cursor")
-		}
-	}
-	limit := store.NormalizeLimit(f.Limit)
-	var (
-		where []string
-		args  []any
-	)
-	for _, c := range []struct{ col, v string }{{"message_id", f.MessageID}, {"status", f.Status}, {"group_id", f.GroupID}} {
-		if c.v != "" {
-			where, args = append(where, c.col+" = ?"), append(args, c.v)
-		}
-	}
-	if f.Recipient != "" {
-		where, args = append(where, "recipient_key IN "+customerSet), append(args, f.Recipient)
-	}
-	if !f.Since.IsZero() {
-		where, args = append(where, "ts >= ?"), append(args, f.Since.UnixMicro())
-	}
-	if !f.Until.IsZero() {
-		where, args = append(where, "ts < ?"), append(args, f.Until.UnixMicro())
-	}
-	if !cur.IsZero() {
-		where, args = append(where, "(ts, seq) < (?, ?)"), append(args, micros(cur.Time), curSeq)
-	}
-	q := `SELECT ` + statusColumns + ` FROM statuses`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY ts DESC, seq DESC LIMIT ?"
-	args = append(args, limit+1)
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("find statuses: %w", interpretError(err))
-	}
-	defer rows.Close()
-	page := &store.StatusPage{Statuses: []*waorders.StatusUpdate{}}
 	var seqs []int64
-	for rows.Next() {
-		u, seq, err := scanStatus(rows)
-		if err != nil {
-			return nil, fmt.Errorf("find statuses: %w", interpretError(err))
-		}
-		page.Statuses, seqs = append(page.Statuses, u), append(seqs, seq)
+	out, err := queryAll(ctx, s.r, `SELECT `+statusColumns+` FROM statuses`+w.Page(limit+1), w.Args(), func(sc scanner) (*waorders.StatusUpdate, error) {
+		u, seq, err := scanStatus(sc)
+		seqs = append(seqs, seq)
+		return u, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find statuses: %w", err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("find statuses: %w", interpretError(err))
-	}
-	if len(page.Statuses) > limit {
-		page.Statuses = page.Statuses[:limit]
-		last := page.Statuses[limit-1]
-		page.NextCursor = store.Cursor{Time: last.Timestamp, ID: strconv.FormatInt(seqs[limit-1], 10)}.Encode()
-	}
-	return page, nil
+	statuses, next := store.TrimPage(out, limit, func(i int) store.Cursor { return store.SeqCursor(out[i].Timestamp, seqs[i]) })
+	return &store.StatusPage{Statuses: statuses, NextCursor: next}, nil
 }

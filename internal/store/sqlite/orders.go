@@ -125,23 +125,18 @@ FROM order_history WHERE order_seq = ? ORDER BY version`, seq)
 // loadItems fills the items of the orders in bySeq; seqs is the JSON array
 // of their seqs.
 func loadItems(ctx context.Context, tx *sql.Tx, seqs string, bySeq map[int64]*waorders.Order) error {
-	rows, err := tx.QueryContext(ctx, `SELECT order_seq, product_retailer_id, quantity, currency, unit_minor, line_minor,
+	return eachRow(ctx, tx, `SELECT order_seq, product_retailer_id, quantity, currency, unit_minor, line_minor,
     raw_quantity, raw_price, raw_currency, problems
-FROM order_items WHERE order_seq IN (SELECT value FROM json_each(?)) ORDER BY order_seq, idx`, seqs)
-	if err != nil {
-		return interpretError(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+FROM order_items WHERE order_seq IN (SELECT value FROM json_each(?)) ORDER BY order_seq, idx`, []any{seqs}, func(sc scanner) error {
 		var (
 			seq      int64
 			currency string
 			it       waorders.Item
 			problems sql.NullString
 		)
-		if err := rows.Scan(&seq, &it.ProductRetailerID, &it.Quantity, &currency, &it.UnitPrice.Minor, &it.LineTotal.Minor,
+		if err := sc.Scan(&seq, &it.ProductRetailerID, &it.Quantity, &currency, &it.UnitPrice.Minor, &it.LineTotal.Minor,
 			&it.RawQuantity, &it.RawPrice, &it.RawCurrency, &problems); err != nil {
-			return interpretError(err)
+			return err
 		}
 		it.UnitPrice.Currency, it.LineTotal.Currency = currency, currency
 		var err error
@@ -151,54 +146,43 @@ FROM order_items WHERE order_seq IN (SELECT value FROM json_each(?)) ORDER BY or
 		if o := bySeq[seq]; o != nil {
 			o.Items = append(o.Items, it)
 		}
-	}
-	return interpretError(rows.Err())
+		return nil
+	})
 }
 
 // loadTotals appends the totals beyond the first to the orders in bySeq.
 func loadTotals(ctx context.Context, tx *sql.Tx, seqs string, bySeq map[int64]*waorders.Order) error {
-	rows, err := tx.QueryContext(ctx, `SELECT order_seq, currency, amount_minor
-FROM order_totals WHERE order_seq IN (SELECT value FROM json_each(?)) ORDER BY order_seq, idx`, seqs)
-	if err != nil {
-		return interpretError(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			seq int64
-			a   money.Amount
-		)
-		if err := rows.Scan(&seq, &a.Currency, &a.Minor); err != nil {
-			return interpretError(err)
-		}
-		if o := bySeq[seq]; o != nil {
-			o.Totals = append(o.Totals, a)
-		}
-	}
-	return interpretError(rows.Err())
+	return loadAmounts(ctx, tx, `SELECT order_seq, currency, amount_minor
+FROM order_totals WHERE order_seq IN (SELECT value FROM json_each(?)) ORDER BY order_seq, idx`, seqs, bySeq,
+		func(o *waorders.Order) *[]money.Amount { return &o.Totals })
 }
 
 // loadRefunds fills the refunded amounts of the orders in bySeq.
 func loadRefunds(ctx context.Context, tx *sql.Tx, seqs string, bySeq map[int64]*waorders.Order) error {
-	rows, err := tx.QueryContext(ctx, `SELECT order_seq, currency, amount_minor
-FROM order_refunds WHERE order_seq IN (SELECT value FROM json_each(?)) ORDER BY order_seq, currency`, seqs)
-	if err != nil {
-		return interpretError(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return loadAmounts(ctx, tx, `SELECT order_seq, currency, amount_minor
+FROM order_refunds WHERE order_seq IN (SELECT value FROM json_each(?)) ORDER BY order_seq, currency`, seqs, bySeq,
+		func(o *waorders.Order) *[]money.Amount { return &o.Refunded })
+}
+
+// loadAmounts appends the amounts query reads, (order seq, currency, minor
+// units) rows of the orders in the JSON array seqs, to the list of each
+// order in bySeq that to gives.
+func loadAmounts(ctx context.Context, tx *sql.Tx, query, seqs string, bySeq map[int64]*waorders.Order,
+	to func(*waorders.Order) *[]money.Amount) error {
+	return eachRow(ctx, tx, query, []any{seqs}, func(sc scanner) error {
 		var (
 			seq int64
 			a   money.Amount
 		)
-		if err := rows.Scan(&seq, &a.Currency, &a.Minor); err != nil {
-			return interpretError(err)
+		if err := sc.Scan(&seq, &a.Currency, &a.Minor); err != nil {
+			return err
 		}
 		if o := bySeq[seq]; o != nil {
-			o.Refunded = append(o.Refunded, a)
+			list := to(o)
+			*list = append(*list, a)
 		}
-	}
-	return interpretError(rows.Err())
+		return nil
+	})
 }
 
 // customerOrders selects the orders of a customer (one parameter: any of

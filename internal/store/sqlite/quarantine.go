@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/waorders/waorders"
 	"github.com/waorders/waorders/internal/store"
@@ -39,55 +37,26 @@ func scanQuarantine(sc interface{ Scan(...any) error }, extra ...any) (*waorders
 // ListQuarantine returns quarantine entries newest first, without bodies
 // and headers.
 func (s *Store) ListQuarantine(ctx context.Context, f store.ListQuarantineParams) (*store.QuarantinePage, error) {
-	cur, err := store.DecodeCursor(f.Cursor)
+	_, after, err := store.DecodeSeqCursor(f.Cursor)
 	if err != nil {
 		return nil, err
 	}
-	var after int64
-	if !cur.IsZero() {
-		if after, err = strconv.ParseInt(cur.ID, 10, 64); err != nil {
-			return nil, waorders.Errorf(waorders.CodeInvalid, "cursor %q is not valid; use the next_cursor of a previous page", f.Cursor)
-		}
-	}
-	limit := store.NormalizeLimit(f.Limit)
-	var (
-		where []string
-		args  []any
-	)
+	w := dialect.Filter("")
 	if f.Unresolved {
-		where = append(where, "resolved_at IS NULL")
+		w.Add("resolved_at IS NULL")
 	}
 	if after > 0 {
-		where, args = append(where, "id < ?"), append(args, after)
+		w.Add("id < ?", after)
 	}
-	q := `SELECT ` + quarantineColumns + ` FROM quarantine`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY id DESC LIMIT ?"
-	args = append(args, limit+1)
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	w.NewestFirst("id")
+	limit := store.NormalizeLimit(f.Limit)
+	out, err := queryAll(ctx, s.r, `SELECT `+quarantineColumns+` FROM quarantine`+w.Page(limit+1), w.Args(),
+		func(sc scanner) (*waorders.QuarantineEntry, error) { return scanQuarantine(sc) })
 	if err != nil {
-		return nil, fmt.Errorf("list quarantine: %w", interpretError(err))
+		return nil, fmt.Errorf("list quarantine: %w", err)
 	}
-	defer rows.Close()
-	page := &store.QuarantinePage{Entries: []*waorders.QuarantineEntry{}}
-	for rows.Next() {
-		e, err := scanQuarantine(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list quarantine: %w", interpretError(err))
-		}
-		page.Entries = append(page.Entries, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list quarantine: %w", interpretError(err))
-	}
-	if len(page.Entries) > limit {
-		page.Entries = page.Entries[:limit]
-		last := page.Entries[limit-1]
-		page.NextCursor = store.Cursor{Time: last.ReceivedAt, ID: strconv.FormatInt(last.ID, 10)}.Encode()
-	}
-	return page, nil
+	entries, next := store.TrimPage(out, limit, func(i int) store.Cursor { return store.SeqCursor(out[i].ReceivedAt, out[i].ID) })
+	return &store.QuarantinePage{Entries: entries, NextCursor: next}, nil
 }
 
 // GetQuarantine returns one entry with its body and headers, or CodeNotFound.

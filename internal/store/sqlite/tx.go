@@ -38,39 +38,15 @@ func (s *Store) InTx(ctx context.Context, fn func(store.Tx) error) error {
 
 // WriteInbound implements store.Store. See tx.WriteInbound.
 func (s *Store) WriteInbound(ctx context.Context, in []*store.Inbound) ([]store.InboundResult, error) {
-	var res []store.InboundResult
-	err := s.InTx(ctx, func(tx store.Tx) (err error) {
-		res, err = tx.WriteInbound(ctx, in)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
+	return store.RunTx(ctx, s.InTx, func(tx store.Tx) ([]store.InboundResult, error) { return tx.WriteInbound(ctx, in) })
 }
 
 // UpdateOrderStatus implements store.Store. See tx.UpdateOrderStatus.
 func (s *Store) UpdateOrderStatus(ctx context.Context, p store.UpdateOrderStatusParams) (*waorders.Order, error) {
-	var o *waorders.Order
-	err := s.InTx(ctx, func(tx store.Tx) (err error) {
-		o, err = tx.UpdateOrderStatus(ctx, p)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return o, nil
+	return store.RunTx(ctx, s.InTx, func(tx store.Tx) (*waorders.Order, error) { return tx.UpdateOrderStatus(ctx, p) })
 }
 
 // MarkQuarantineAttempt implements store.Store. See tx.MarkQuarantineAttempt.
 func (s *Store) MarkQuarantineAttempt(ctx context.Context, p store.MarkQuarantineAttemptParams) (*waorders.QuarantineEntry, error) {
-	var e *waorders.QuarantineEntry
-	err := s.InTx(ctx, func(tx store.Tx) (err error) {
-		e, err = tx.MarkQuarantineAttempt(ctx, p)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return e, nil
+	return store.RunTx(ctx, s.InTx, func(tx store.Tx) (*waorders.QuarantineEntry, error) { return tx.MarkQuarantineAttempt(ctx, p) })
 }
