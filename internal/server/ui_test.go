@@ -602,3 +602,35 @@ func deadWebhook(t *testing.T, b *bundle, want int) string {
 	}
 	return id
 }
+
+// TestOrdersCurrencyFilter: currency= on /v1/orders, its export and the
+// dashboard's orders page (with its export link) picks orders with a
+// total in that currency; an unknown code answers 400.
+func TestOrdersCurrencyFilter(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.post(t,
+		testkit.Kaleyra(testkit.Order("wamid.inr").Item("a", 1, "100.00", "INR")),
+		testkit.Kaleyra(testkit.Order("wamid.usd").Item("b", 1, "19.99", "USD")),
+		testkit.Kaleyra(testkit.Order("wamid.both").Item("a", 1, "100.00", "INR").Item("b", 1, "19.99", "USD")),
+	)
+	var list struct {
+		Orders []struct{ ID string } `json:"orders"`
+	}
+	b.get(t, "/v1/orders?currency=usd", http.StatusOK, &list)
+	if len(list.Orders) != 2 || list.Orders[0].ID == "wamid.inr" || list.Orders[1].ID == "wamid.inr" {
+		t.Fatalf("currency=usd: %+v", list.Orders)
+	}
+	wantError(t, b.api(t, http.MethodGet, "/v1/orders?currency=XYZ", nil), http.StatusBadRequest, "invalid")
+	csv := b.api(t, http.MethodGet, "/v1/orders/export?format=csv&currency=INR", nil)
+	if csv.status != http.StatusOK || !strings.Contains(string(csv.body), "wamid.inr") || strings.Contains(string(csv.body), "wamid.usd") {
+		t.Fatalf("export currency=INR: %s", csv)
+	}
+	u := uiLogin(t, b, "zoe", store.RoleViewer)
+	page := string(uiGet(t, b, u, "/ui/orders?currency=USD", http.StatusOK).body)
+	if strings.Count(page, "<tr data-href=") != 2 || strings.Contains(page, `data-id="wamid.inr"`) ||
+		!strings.Contains(page, `id="currency" name="currency" value="USD"`) || !strings.Contains(page, "currency=USD&amp;format=csv") {
+		t.Fatalf("orders page currency=USD:\n%s", page)
+	}
+	uiGet(t, b, u, "/ui/orders?currency=nope", http.StatusBadRequest)
+}

@@ -181,6 +181,11 @@ func orderFilter(r *http.Request) (store.ListOrdersParams, url.Values, error) {
 		Customer: q.Text("customer", 200), Q: q.Text("q", 200),
 		Since: q.Time("since"), Until: q.Time("until"), Cursor: q.Str("cursor"),
 	}
+	if v := q.Str("currency"); v != "" {
+		if f.Currency = strings.ToUpper(v); !money.Known(f.Currency) {
+			q.Fail("currency=%q is not an ISO 4217 code", httpx.Clip(v, 40))
+		}
+	}
 	if v := q.Str("status"); v != "" {
 		if !waorders.OrderStatus(v).Valid() {
 			q.Fail("status=%q is not an order status", httpx.Clip(v, 40))
@@ -192,7 +197,7 @@ func orderFilter(r *http.Request) (store.ListOrdersParams, url.Values, error) {
 		return f, nil, err
 	}
 	keep := url.Values{}
-	for _, k := range []string{"status", "ref", "ref1", "ref2", "customer", "q", "since", "until"} {
+	for _, k := range []string{"status", "currency", "ref", "ref1", "ref2", "customer", "q", "since", "until"} {
 		if v := strings.TrimSpace(r.URL.Query().Get(k)); v != "" {
 			keep.Set(k, v)
 		}

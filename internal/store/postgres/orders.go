@@ -222,6 +222,10 @@ func orderConds(f store.ListOrdersParams) (*conds, error) {
 	if f.Product != "" {
 		c.add("EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.product_retailer_id = ?)", clean(f.Product))
 	}
+	if f.Currency != "" {
+		// Every total of an order is a row of order_totals (by its key).
+		c.add("EXISTS (SELECT 1 FROM order_totals t WHERE t.order_id = o.id AND t.currency = ?)", f.Currency)
+	}
 	if !f.Since.IsZero() {
 		c.add("o.ordered_at >= ?", f.Since.UTC())
 	}

@@ -231,6 +231,11 @@ func buildOrderQuery(f store.ListOrdersParams) (orderQuery, error) {
 	if f.Product != "" {
 		add("EXISTS (SELECT 1 FROM order_items i WHERE i.order_seq = o.seq AND i.product_retailer_id = ?)", f.Product)
 	}
+	if f.Currency != "" {
+		// The first total is on the order, further ones in order_totals.
+		q.where = append(q.where, "(o.currency = ? OR EXISTS (SELECT 1 FROM order_totals t WHERE t.order_seq = o.seq AND t.currency = ?))")
+		q.args = append(q.args, f.Currency, f.Currency)
+	}
 	if !f.Since.IsZero() {
 		add("o.ordered_at >= ?", f.Since.UnixMicro())
 	}
