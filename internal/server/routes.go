@@ -133,6 +133,7 @@ func (s *Server) routes() *http.ServeMux {
 			"GET": page(store.RoleStaff, d.Webhook), "POST": post(store.RoleAdmin, d.WebhookChange),
 		})
 	}
+	s.route(mux, "/ui/password", map[string]http.Handler{"GET": page(store.RoleViewer, d.PasswordForm), "POST": post(store.RoleViewer, d.PasswordChange)})
 	s.route(mux, "/ui/users", map[string]http.Handler{"GET": page(store.RoleAdmin, d.Users), "POST": post(store.RoleAdmin, d.UserAdd)})
 	s.route(mux, "/ui/users/{name}", map[string]http.Handler{"POST": post(store.RoleAdmin, d.UserChange)})
 

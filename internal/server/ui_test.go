@@ -634,3 +634,76 @@ func TestOrdersCurrencyFilter(t *testing.T) {
 	}
 	uiGet(t, b, u, "/ui/orders?currency=nope", http.StatusBadRequest)
 }
+
+// TestUIForcedPasswordChange: a user with a generated password (the
+// first admin, one added or reset in the dashboard) can do nothing but
+// choose their own; the change ends the old sessions and keeps this
+// browser logged in with a new one.
+func TestUIForcedPasswordChange(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const once = "generated one-time pw"
+	if _, err := b.store.CreateUser(context.Background(), store.CreateUserParams{Username: "admin", Role: store.RoleAdmin,
+		PasswordHash: password.Hash(once), MustChangePassword: true}); err != nil {
+		t.Fatal(err)
+	}
+	r := uiForm(t, b, uiUser{}, "/ui/login", url.Values{"username": {"admin"}, "password": {once}, "next": {"/ui/orders"}})
+	var u uiUser
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if c.Name == ui.CookieName {
+			u.cookie = c.Name + "=" + c.Value
+		}
+	}
+	if r.status != http.StatusSeeOther || u.cookie == "" {
+		t.Fatalf("login = %v", r)
+	}
+	for _, p := range []string{"/ui/orders", "/ui/", "/ui/users"} {
+		if g := uiGet(t, b, u, p, http.StatusSeeOther); g.header.Get("Location") != "/ui/password" {
+			t.Fatalf("GET %s with a generated password = %v", p, g.header)
+		}
+	}
+	form := uiGet(t, b, u, "/ui/password", http.StatusOK)
+	if !strings.Contains(string(form.body), "choose your own") {
+		t.Errorf("the password page does not say why")
+	}
+	u.csrf = string(regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindSubmatch(form.body)[1])
+	if r := uiForm(t, b, u, "/ui/users", url.Values{"username": {"eve"}, "role": {"admin"}}); r.status != http.StatusForbidden {
+		t.Fatalf("adding a user before the change = %v", r)
+	}
+	for _, bad := range []url.Values{
+		{"current": {"wrong"}, "password": {"a new long password"}, "again": {"a new long password"}},
+		{"current": {once}, "password": {"a new long password"}, "again": {"another long password"}},
+		{"current": {once}, "password": {"short"}, "again": {"short"}},
+		{"current": {once}, "password": {once}, "again": {once}},
+	} {
+		if r := uiForm(t, b, u, "/ui/password", bad); r.status != http.StatusUnprocessableEntity {
+			t.Fatalf("password change %v = %v", bad, r)
+		}
+	}
+	r = uiForm(t, b, u, "/ui/password", url.Values{"current": {once}, "password": {"a new long password"}, "again": {"a new long password"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("password change = %v", r)
+	}
+	old := u.cookie
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if c.Name == ui.CookieName {
+			u.cookie = c.Name + "=" + c.Value
+		}
+	}
+	if u.cookie == old {
+		t.Fatalf("no new session after the change")
+	}
+	uiGet(t, b, uiUser{cookie: old}, "/ui/orders", http.StatusSeeOther) // the old session ended: to the login
+	uiGet(t, b, u, "/ui/orders", http.StatusOK)
+	if usr, _ := b.store.GetUser(context.Background(), "admin"); usr.MustChangePassword || !password.Verify(usr.PasswordHash, "a new long password") {
+		t.Fatalf("after the change: %+v", usr)
+	}
+	// A user added in the dashboard gets a generated password: one-time.
+	a := uiLogin(t, b, "ada", store.RoleAdmin)
+	if r := uiForm(t, b, a, "/ui/users", url.Values{"username": {"eve"}, "role": {"staff"}}); r.status != http.StatusOK {
+		t.Fatalf("add user = %v", r)
+	}
+	if eve, _ := b.store.GetUser(context.Background(), "eve"); !eve.MustChangePassword {
+		t.Fatalf("a user added with a generated password need not change it: %+v", eve)
+	}
+}

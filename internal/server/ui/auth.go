@@ -73,6 +73,16 @@ func (h *Handler) Auth(role string, next http.Handler) http.Handler {
 			return
 		}
 		r = r.WithContext(withSession(r.Context(), s))
+		if s.user.MustChangePassword && r.URL.Path != "/ui/password" && r.URL.Path != "/ui/logout" {
+			// A generated password was seen by someone else: nothing
+			// before the user has chosen their own.
+			if r.Method == http.MethodGet && !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+				http.Redirect(w, r, "/ui/password", http.StatusSeeOther)
+				return
+			}
+			h.fail(w, r, waorders.Errorf(waorders.CodeForbidden, "Choose your own password first, at /ui/password."))
+			return
+		}
 		if !store.RoleAtLeast(s.user.Role, role) {
 			h.fail(w, r, waorders.Errorf(waorders.CodeForbidden, "Your role (%s) cannot do this; it needs %s.", s.user.Role, role))
 			return

@@ -44,7 +44,8 @@ func TestTemplates(t *testing.T) {
 		"webhook": {webhookData{Hook: &store.Webhook{}}, webhookData{Hook: &store.Webhook{ID: "wh_1", Enabled: true, EventTypes: []string{"order.created"}, FailingSince: time.Now()},
 			Stats: store.SinkStats{Dead: 1}, Dead: []*store.Delivery{{EventID: "evt_1", LastStatus: 500, LastError: "<b>x</b>"}}, DeadMore: true,
 			Attempts: []*store.Attempt{{Result: "retry", Error: "<b>x</b>"}, {Result: "delivered", Status: 200, Response: []byte("<b>x</b>")}}, Next: "/x", Flash: "f"}},
-		"users": {usersData{}, usersData{Users: []*store.User{{Username: "a"}}, Roles: store.Roles, Password: "p", Flash: "f"}},
+		"password": {passwordData{}, passwordData{Forced: true, Error: "e", Done: true}},
+		"users":    {usersData{}, usersData{Users: []*store.User{{Username: "a"}}, Roles: store.Roles, Password: "p", Flash: "f"}},
 	}
 	for name := range h.pages {
 		if _, ok := data[name]; !ok {
