@@ -163,6 +163,7 @@ func New(cfg Config) (*Server, error) {
 	uc := ui.Config{
 		Orders: cfg.Store, Messages: cfg.Store, Customers: cfg.Store, Reports: cfg.Store, Quarantine: cfg.Store,
 		Users: cfg.Store, Retry: cfg.Intake.Retry, Log: cfg.Logger, SecureCookies: cfg.UISecureCookies, Poll: cfg.UIPoll,
+		Location: cfg.BusinessTZ,
 		// A status change made in the dashboard appends its event like one
 		// made through the API.
 		UpdateStatus: (&api.Handler{Orders: cfg.Store, EventLog: cfg.EventLog}).UpdateOrderStatus,

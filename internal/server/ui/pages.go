@@ -93,13 +93,15 @@ const StaleAfter = time.Hour
 // Overview serves GET /ui/.
 func (h *Handler) Overview(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	now := h.cfg.Now().UTC()
-	today := now.Truncate(24 * time.Hour)
+	now := h.cfg.Now().In(h.cfg.Location)
+	// Days start at midnight in the business time zone, as the reports' do.
+	y, m, dd := now.Date()
+	today := time.Date(y, m, dd, 0, 0, 0, 0, h.cfg.Location)
 	var d overviewData
 	for _, p := range []struct {
 		label string
 		since time.Time
-	}{{"Today (UTC)", today}, {"Last 7 days", today.AddDate(0, 0, -6)}} {
+	}{{"Today (" + h.cfg.Location.String() + ")", today}, {"Last 7 days", today.AddDate(0, 0, -6)}} {
 		rows, err := h.cfg.Reports.CampaignReport(ctx, store.CampaignReportParams{GroupBy: "ref", Since: p.since, Until: now.Add(time.Minute)})
 		if err != nil {
 			return err

@@ -79,6 +79,9 @@ type Config struct {
 	Poll time.Duration
 	// SessionTTL is how long a login lasts (default 12 h).
 	SessionTTL time.Duration
+	// Location is the business time zone: the overview's days start at
+	// its midnight (default UTC).
+	Location *time.Location
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -108,6 +111,9 @@ func New(cfg Config) (*Handler, error) {
 	cfg.SessionTTL = cmp.Or(cfg.SessionTTL, 12*time.Hour)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
 	}
 	if cfg.UpdateStatus == nil && cfg.Orders != nil {
 		cfg.UpdateStatus = cfg.Orders.UpdateOrderStatus
