@@ -171,6 +171,16 @@ func New(cfg Config) (*Server, error) {
 	if ev := cfg.EventLog; ev != nil {
 		uc.Events, uc.Webhooks, uc.Relay, uc.Wake = ev.Events, ev.Webhooks, ev.Relay, ev.Wake
 	}
+	// Logins are limited per client address: behind trusted proxies, the
+	// one they report, as the callbacks' IP allowlist reads it.
+	uc.ClientIP = func(r *http.Request) string {
+		if a := s.creds.Load().Auth; a != nil {
+			if ip := a.ClientIP(r); ip.IsValid() {
+				return ip.String()
+			}
+		}
+		return ""
+	}
 	if s.ui, err = ui.New(uc); err != nil {
 		return nil, err
 	}

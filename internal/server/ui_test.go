@@ -3,13 +3,16 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/waorders/waorders/internal/callbackauth"
 	"github.com/waorders/waorders/internal/events"
 	"github.com/waorders/waorders/internal/password"
 	"github.com/waorders/waorders/internal/server"
@@ -146,6 +149,25 @@ func TestUILoginRateLimited(t *testing.T) {
 	r := uiForm(t, b, uiUser{}, "/ui/login", url.Values{"username": {"zoe"}, "password": {uiPassword}})
 	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
 		t.Fatalf("login after 5 failures = %v", r)
+	}
+}
+
+// TestUILoginLimitBehindProxy: behind a trusted proxy the per-address
+// login limit counts the client the proxy names, not the proxy, so one
+// client's failures do not lock everyone out.
+func TestUILoginLimitBehindProxy(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withAuth(func(c *callbackauth.Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")} }))
+	uiLogin(t, b, "zoe", store.RoleStaff)
+	for i := range 20 {
+		uiForm(t, b, uiUser{}, "/ui/login", url.Values{"username": {fmt.Sprintf("nobody%d", i)}, "password": {"wrong password!"}},
+			"X-Forwarded-For", "203.0.113.7")
+	}
+	if r := uiForm(t, b, uiUser{}, "/ui/login", url.Values{"username": {"zoe"}, "password": {uiPassword}}, "X-Forwarded-For", "203.0.113.7"); r.status != http.StatusTooManyRequests {
+		t.Fatalf("the spraying client after 20 failures = %v", r)
+	}
+	if r := uiForm(t, b, uiUser{}, "/ui/login", url.Values{"username": {"zoe"}, "password": {uiPassword}}, "X-Forwarded-For", "203.0.113.8"); r.status != http.StatusSeeOther {
+		t.Fatalf("another client behind the same proxy = %v", r)
 	}
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -138,6 +139,9 @@ func (h *Handler) Login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostFormValue("next"))
 	lv := loginView{Username: name, Next: next}
 	addr := clientAddr(r)
+	if h.cfg.ClientIP != nil {
+		addr = cmp.Or(h.cfg.ClientIP(r), addr)
+	}
 	if wait := h.limit.blocked("u:"+name, "a:"+addr); wait > 0 {
 		lv.Error = "Too many failed attempts. Try again in " + wait.Round(time.Minute).String() + "."
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(wait.Seconds())+1, 10))

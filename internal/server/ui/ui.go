@@ -79,6 +79,10 @@ type Config struct {
 	Poll time.Duration
 	// SessionTTL is how long a login lasts (default 12 h).
 	SessionTTL time.Duration
+	// ClientIP names the client of a request for the login rate limit:
+	// behind trusted proxies, the address they report (default: the
+	// peer's).
+	ClientIP func(r *http.Request) string
 	// Location is the business time zone: the overview's days start at
 	// its midnight (default UTC).
 	Location *time.Location
