@@ -46,6 +46,7 @@ func commands() []command {
 		{"quarantine", "list, show and retry quarantined callbacks of a running server", runQuarantine},
 		{"sandbox", "run a local stand-in for a provider: waorders sandbox kaleyra", runSandbox},
 		{"users", "add, list, disable and reset the dashboard's staff accounts (in the database)", runUsers},
+		{"webhooks", "add, list, test, enable, disable and replay webhook endpoints of a running server", runWebhooks},
 		{"migrate", "apply database migrations (needed before serve on an out-of-date PostgreSQL)", runMigrate},
 		{"version", "print the version", runVersion},
 	}

@@ -210,7 +210,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 	}
 	// /readyz follows the outcome of real commits, not only Ping's.
 	writes := &ops.Writes{Writable: met.StorageWritable}
-	evAPI, rl := forwarding(cfg, st, met, log)
+	evAPI, rl, natsSink := forwarding(cfg, st, met, log)
 	in := intake.New(trackedStore{Store: st, writes: writes},
 		intake.Config{MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Writers: writers, Logger: log, Metrics: met,
 			Events: &intake.EventLog{Store: trackedTx{st: st, writes: writes}, Builder: evAPI.Builder, Sinks: evAPI.Sinks, Notify: evAPI.Wake}})
@@ -254,6 +254,9 @@ func (m *serveMain) Run(ctx context.Context) error {
 		StartFunc: func(context.Context) error { in.Start(); return nil },
 		StopFunc:  in.Stop, // every handler has returned: write what is queued
 	})
+	if natsSink != nil {
+		m.group.Add("nats", natsSink) // stopped after the relay, which publishes through it
+	}
 	if rl != nil {
 		m.group.Add("relay", rl) // stopped before the intake: in-flight deliveries finish or lapse to their lease
 	}

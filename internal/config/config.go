@@ -73,7 +73,7 @@ type Serve struct {
 }
 
 // ServeSecrets are the flags of Serve whose values are never printed.
-var ServeSecrets = []string{"api-token", "callback-secret", "basic-auth", "token-clients", "token-keys", "meta-app-secret", "meta-verify-token", "database-url"}
+var ServeSecrets = []string{"api-token", "callback-secret", "basic-auth", "token-clients", "token-keys", "meta-app-secret", "meta-verify-token", "database-url", "nats-url"}
 
 // Flags registers Serve's flags on fs, with their defaults.
 func (c *Serve) Flags(fs *flag.FlagSet) {

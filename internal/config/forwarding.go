@@ -16,6 +16,8 @@ type Forwarding struct {
 	WebhookAllowHTTPHosts List
 	EventRetention        time.Duration
 	NATSURL               string
+	NATSStream            string
+	NATSSubjectPrefix     string
 	NoRelay               bool
 }
 
@@ -27,7 +29,9 @@ func (c *Forwarding) Flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", false, "allow webhook URLs that resolve to private, loopback or link-local addresses (checked at connect time)")
 	fs.Var(&c.WebhookAllowHTTPHosts, "webhook-allow-http-hosts", "comma-separated `hosts` whose webhook URLs may be plain http (all others must be https)")
 	fs.DurationVar(&c.EventRetention, "event-retention", 30*24*time.Hour, "keep delivered events this long (undelivered and dead ones are never pruned); negative: keep all")
-	fs.StringVar(&c.NATSURL, "nats-url", "", "publish every event to NATS JetStream (stream WAORDERS) at this `url`; off when empty")
+	fs.StringVar(&c.NATSURL, "nats-url", "", "publish every event to NATS JetStream at this `url` (comma-separated for a cluster); off when empty")
+	fs.StringVar(&c.NATSStream, "nats-stream", "WAORDERS", "the JetStream `stream` events go to: created when missing, never changed when present")
+	fs.StringVar(&c.NATSSubjectPrefix, "nats-subject-prefix", "waorders", "first `token` of every subject: <prefix>.<event type>.<phone_number_id>; the stream must cover <prefix>.>")
 	fs.BoolVar(&c.NoRelay, "no-relay", false, "do not deliver events from this instance (another instance's relay does); events are still logged")
 }
 
@@ -42,6 +46,9 @@ func (c *Forwarding) Validate() []error {
 	}
 	if c.WebhookRate < 0 {
 		errs = append(errs, fmt.Errorf("--webhook-rate %g: use 0 (no limit) or more", c.WebhookRate))
+	}
+	if c.NATSURL != "" && (c.NATSStream == "" || c.NATSSubjectPrefix == "") {
+		errs = append(errs, fmt.Errorf("--nats-stream and --nats-subject-prefix may not be empty with --nats-url"))
 	}
 	return errs
 }

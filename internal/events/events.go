@@ -140,7 +140,7 @@ func (b *Builder) event(typ, orderID, messageID, phone string, at time.Time, dat
 // FromInbound returns the events of what WriteInbound stored, given the
 // Inbounds and their results in the same order: order.created for each new
 // order, message.received for each new inbound message that is not an
-// order, message.status for each new status, quarantine.added for each new
+// order, message.status for each new status that advanced its message's state, quarantine.added for each new
 // quarantine entry. Duplicates make none. now stands for received times the
 // callbacks left empty, as the store's clock did.
 func (b *Builder) FromInbound(in []*store.Inbound, res []store.InboundResult, now time.Time) ([]*store.Event, error) {
@@ -185,7 +185,9 @@ func (b *Builder) FromInbound(in []*store.Inbound, res []store.InboundResult, no
 			out = append(out, e)
 		}
 		for j, sw := range d.Statuses {
-			if j >= len(r.Statuses) || r.Statuses[j] != store.Stored {
+			// Only a status that moved the message's state is news: a
+			// late "sent" after "read" is stored, but tells nothing.
+			if j >= len(r.Statuses) || r.Statuses[j] != store.Stored || j >= len(r.Advanced) || !r.Advanced[j] {
 				continue
 			}
 			u := *sw.Update

@@ -26,8 +26,8 @@ const Jitter = 0.2
 // PauseFor is how long a sink that asked to pause (PauseSink) is left alone.
 const PauseFor = 30 * time.Second
 
-// maxRetryAfter caps a receiver's Retry-After.
-const maxRetryAfter = 24 * time.Hour
+// MaxRetryAfter caps a receiver's Retry-After: the schedule's longest step.
+const MaxRetryAfter = 24 * time.Hour
 
 // Policy turns an attempt's Result into the delivery's next state.
 type Policy struct {
@@ -64,8 +64,13 @@ func (p Policy) Next(attempt int, res sink.Result, now time.Time) (f store.Finis
 	}
 	i := min(attempt-1, len(p.Schedule)-1)
 	delay := p.jitter(p.Schedule[i])
-	if res.RetryAfter > 0 {
-		delay = min(res.RetryAfter, maxRetryAfter)
+	// Retry-After only postpones: the next attempt is never sooner than
+	// the schedule's (a receiver answering 429 with Retry-After: 1 for an
+	// hour must not spend all ten attempts in a minute and go dead), and
+	// never later than MaxRetryAfter (a hint of a week does not park the
+	// event for a week).
+	if res.RetryAfter > delay {
+		delay = min(res.RetryAfter, MaxRetryAfter)
 	}
 	f.State, f.NextAttemptAt = store.DeliveryRetry, now.Add(delay)
 	return f

@@ -51,6 +51,14 @@ type Config struct {
 	Owner string
 	// Concurrency is the number of deliveries in flight per sink (default 8).
 	Concurrency int
+	// Prefetch is how many deliveries of a sink one claim may lease beyond
+	// those being sent (default 3 × Concurrency): they wait for a free
+	// sender. On SQLite every claim and every finish is a commit on the
+	// one writer, so deliveries per second are about the rows per claim
+	// over two commits; claiming ahead keeps a fast receiver busy without
+	// opening more connections to it. A delivery whose lease would end
+	// before it could be sent is released unsent (its attempt refunded).
+	Prefetch int
 	// RatePerSecond caps the attempts per second per sink (0: no cap).
 	RatePerSecond float64
 	// Timeout bounds one attempt (default 15 s).
@@ -104,8 +112,9 @@ type sinkState struct {
 	sink     sink.Sink
 	key      string // what the sink was built from (url and secrets)
 	webhook  bool
-	inflight int
-	paused   time.Time // no claims before
+	inflight int           // claimed and not yet finished
+	senders  chan struct{} // a slot per delivery being sent (Concurrency)
+	paused   time.Time     // no claims before
 	tokens   float64
 	refilled time.Time
 }
@@ -121,6 +130,9 @@ type finishing struct {
 func New(cfg Config) *Relay {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 8
+	}
+	if cfg.Prefetch <= 0 {
+		cfg.Prefetch = 3 * cfg.Concurrency
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 15 * time.Second
@@ -271,7 +283,7 @@ func (r *Relay) refresh() error {
 	for name, s := range r.cfg.Sinks {
 		seen[name] = true
 		if _, ok := r.sinks[name]; !ok {
-			r.sinks[name] = &sinkState{name: name, sink: s}
+			r.sinks[name] = &sinkState{name: name, sink: s, senders: make(chan struct{}, r.cfg.Concurrency)}
 		}
 	}
 	for _, w := range hooks {
@@ -293,19 +305,32 @@ func (r *Relay) refresh() error {
 			continue
 		}
 		if st == nil {
-			st = &sinkState{name: w.ID, webhook: true}
+			st = &sinkState{name: w.ID, webhook: true, senders: make(chan struct{}, r.cfg.Concurrency)}
 			r.sinks[w.ID] = st
 		}
+		closeIdle(st) // the URL or the secrets changed: the next claims use the new sink
 		st.sink, st.key = s, key
 	}
 	for name, st := range r.sinks {
-		if !seen[name] && st.inflight == 0 {
+		if seen[name] {
+			continue
+		}
+		closeIdle(st)
+		if st.inflight == 0 {
 			delete(r.sinks, name)
-		} else if !seen[name] {
-			st.sink = nil // disabled or deleted: no new claims
+		} else {
+			st.sink, st.key = nil, "" // disabled or deleted: no new claims
 		}
 	}
 	return nil
+}
+
+// closeIdle releases the idle connections of a webhook sink being replaced
+// or dropped (sink/webhook's Close: attempts in flight keep theirs).
+func closeIdle(st *sinkState) {
+	if c, ok := st.sink.(interface{ Close() error }); ok && st.webhook {
+		_ = c.Close()
+	}
 }
 
 // claimAll claims, for each sink with room, up to its free slots.
@@ -314,7 +339,7 @@ func (r *Relay) claimAll() {
 	r.mu.Lock()
 	var todo []*sinkState
 	for _, st := range r.sinks {
-		if st.sink != nil && st.inflight < r.cfg.Concurrency && !now.Before(st.paused) {
+		if st.sink != nil && st.inflight < r.cfg.Concurrency+r.cfg.Prefetch && !now.Before(st.paused) {
 			todo = append(todo, st)
 		}
 	}
@@ -328,7 +353,7 @@ func (r *Relay) claim(st *sinkState, now time.Time) {
 	ctx, cancel := context.WithTimeout(r.sendCtx, 10*time.Second)
 	defer cancel()
 	r.mu.Lock()
-	free := r.cfg.Concurrency - st.inflight
+	free := r.cfg.Concurrency + r.cfg.Prefetch - st.inflight
 	if r.cfg.RatePerSecond > 0 {
 		st.tokens = min(st.tokens+now.Sub(st.refilled).Seconds()*r.cfg.RatePerSecond, max(r.cfg.RatePerSecond, 1))
 		st.refilled = now
@@ -371,6 +396,20 @@ func (r *Relay) claim(st *sinkState, now time.Time) {
 // send makes one attempt and queues its finish.
 func (r *Relay) send(st *sinkState, s sink.Sink, d *store.Delivery) {
 	defer r.workers.Done()
+	select {
+	case st.senders <- struct{}{}:
+		defer func() { <-st.senders }()
+	case <-r.sendCtx.Done(): // stopping past the deadline: the attempt fails at once
+	}
+	if now := r.cfg.Now(); d.NextAttemptAt.Sub(now) < r.cfg.Timeout && !d.NextAttemptAt.IsZero() {
+		// Waited for a sender so long that the lease would end during
+		// the attempt: give it back unsent rather than race a new owner.
+		r.finishes <- finishing{st: st, d: d, res: sink.Result{Outcome: sink.PauseSink}, f: store.Finish{
+			ID: d.ID, Owner: r.cfg.Owner, Attempt: d.Attempts, State: store.DeliveryRetry, NextAttemptAt: now, Refund: true,
+			Record: store.Attempt{At: now, Result: "released", Error: "claimed ahead but not sent before its lease would end; queued again"},
+		}}
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.sendCtx, r.cfg.Timeout)
 	defer cancel()
 	start := r.cfg.Now()

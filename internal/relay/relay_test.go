@@ -34,6 +34,7 @@ type receiver struct {
 	script   func(d sink.Delivery) sink.Result
 	inflight map[string]bool // orders with an attempt in flight
 	overlap  int
+	finished int // attempts whose answer has been given
 }
 
 func newReceiver(script func(sink.Delivery) sink.Result) *receiver {
@@ -56,6 +57,7 @@ func (r *receiver) Deliver(ctx context.Context, d sink.Delivery) sink.Result {
 	}
 	r.mu.Lock()
 	delete(r.inflight, d.OrderID)
+	r.finished++
 	if res.Outcome == sink.Delivered && d.OrderID != "" {
 		r.byOrder[d.OrderID] = append(r.byOrder[d.OrderID], d.EventID)
 	}
@@ -142,10 +144,12 @@ func TestDeliversEveryEventOnceInOrderPerOrder(t *testing.T) {
 	})
 	r := startRelay(t, s, c, rcv)
 	r.Wake()
+	// Wait for every answer, not every start: the last attempts are still
+	// in the receiver's sleep when their event is first seen.
 	waitFor(t, "every event", func() bool {
 		rcv.mu.Lock()
 		defer rcv.mu.Unlock()
-		return len(rcv.seen) == n
+		return len(rcv.seen) == n && rcv.finished >= n
 	})
 	rcv.mu.Lock()
 	defer rcv.mu.Unlock()
@@ -172,9 +176,9 @@ func TestRetriesOnTheScheduleThenDelivers(t *testing.T) {
 	rcv := newReceiver(func(d sink.Delivery) sink.Result {
 		switch calls.Add(1) {
 		case 1:
-			return sink.Result{Outcome: sink.Retry, Status: 500, Error: "HTTP 500"}
-		case 2:
 			return sink.Result{Outcome: sink.Retry, Status: 429, RetryAfter: 42 * time.Second}
+		case 2:
+			return sink.Result{Outcome: sink.Retry, Status: 503, RetryAfter: time.Second, Error: "HTTP 503"}
 		}
 		return sink.Result{Outcome: sink.Delivered, Status: 200}
 	})
@@ -186,17 +190,17 @@ func TestRetriesOnTheScheduleThenDelivers(t *testing.T) {
 	r.Wake()
 	waitFor(t, "the first attempt", func() bool { return attempts(t, s) == 1 })
 	ds, _ := s.ListDeliveries(t.Context(), store.ListDeliveriesParams{EventID: e.ID})
-	if ds[0].State != store.DeliveryRetry || ds[0].NextAttemptAt.Sub(c.Now()) != 5*time.Second {
-		t.Fatalf("after a 500: %s due in %v, want retry in 5s (jitter centred)", ds[0].State, ds[0].NextAttemptAt.Sub(c.Now()))
+	if ds[0].State != store.DeliveryRetry || ds[0].NextAttemptAt.Sub(c.Now()) != 42*time.Second {
+		t.Fatalf("after a 429 with Retry-After 42: %s due in %v, want retry in 42s (later than the schedule's 5s)", ds[0].State, ds[0].NextAttemptAt.Sub(c.Now()))
 	}
-	c.Add(5 * time.Second)
+	c.Add(42 * time.Second)
 	r.Wake()
 	waitFor(t, "the second attempt", func() bool { return attempts(t, s) == 2 })
 	ds, _ = s.ListDeliveries(t.Context(), store.ListDeliveriesParams{EventID: e.ID})
-	if got := ds[0].NextAttemptAt.Sub(c.Now()); got != 42*time.Second {
-		t.Fatalf("after a 429 with Retry-After 42: due in %v", got)
+	if got := ds[0].NextAttemptAt.Sub(c.Now()); got != 5*time.Minute {
+		t.Fatalf("after a 503 with Retry-After 1: due in %v, want the schedule's 5m (Retry-After never hastens)", got)
 	}
-	c.Add(42 * time.Second)
+	c.Add(5 * time.Minute)
 	r.Wake()
 	waitFor(t, "delivery", func() bool {
 		ds, _ := s.ListDeliveries(t.Context(), store.ListDeliveriesParams{EventID: e.ID})
@@ -269,6 +273,15 @@ func TestPolicy(t *testing.T) {
 	}
 	if f := p.Next(3, sink.Result{Outcome: sink.PauseSink}, now); !f.Refund || f.State != store.DeliveryRetry {
 		t.Errorf("pause: %+v", f)
+	}
+	if f := p.Next(1, sink.Result{Outcome: sink.Retry, RetryAfter: 7 * 24 * time.Hour}, now); f.NextAttemptAt.Sub(now) != relay.MaxRetryAfter {
+		t.Errorf("Retry-After of a week: in %v, want the cap %v", f.NextAttemptAt.Sub(now), relay.MaxRetryAfter)
+	}
+	if f := p.Next(4, sink.Result{Outcome: sink.Retry, RetryAfter: time.Second}, now); f.NextAttemptAt.Sub(now) != 96*time.Minute {
+		t.Errorf("Retry-After of 1s at attempt 4: in %v, want the schedule's 96m (2h, jitter at its low end)", f.NextAttemptAt.Sub(now))
+	}
+	if f := p.Next(2, sink.Result{Outcome: sink.PauseSink, RetryAfter: time.Hour}, now); !f.Refund || f.NextAttemptAt.Sub(now) != relay.PauseFor {
+		t.Errorf("pause spends no attempt and waits PauseFor: %+v", f)
 	}
 	hi := relay.Policy{Schedule: relay.WebhookSchedule, Rand: func() float64 { return 0.999999 }}
 	if d := hi.Next(1, sink.Result{Outcome: sink.Retry}, now).NextAttemptAt.Sub(now); d > 6*time.Second || d < 5990*time.Millisecond {

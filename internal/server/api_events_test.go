@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/waorders/waorders/internal/intake"
 	"github.com/waorders/waorders/internal/relay"
 	"github.com/waorders/waorders/internal/server/api"
+	"github.com/waorders/waorders/internal/sink"
 	"github.com/waorders/waorders/internal/store"
 	"github.com/waorders/waorders/internal/testkit"
 	"github.com/waorders/waorders/internal/wire"
@@ -18,9 +20,17 @@ import (
 // withEvents turns the event log on, as serve does.
 func withEvents() option { return func(c *config) { c.events = true } }
 
+// acceptAll is the test sink of POST /v1/webhooks/{id}/test: it accepts.
+type acceptAll struct{}
+
+func (acceptAll) Deliver(context.Context, sink.Delivery) sink.Result {
+	return sink.Result{Outcome: sink.Delivered, Status: 204, Latency: time.Millisecond}
+}
+
 func eventLog(st store.Store, now func() time.Time) (*api.EventsAPI, *intake.EventLog) {
 	ev := &api.EventsAPI{Events: st, Webhooks: st, Relay: st, Tx: st, Builder: &events.Builder{},
-		URLs: relay.URLPolicy{AllowHTTPHosts: []string{"receiver.test"}}, Now: now}
+		URLs: relay.URLPolicy{AllowHTTPHosts: []string{"receiver.test"}}, Now: now,
+		NewSink: func(*store.Webhook) (sink.Sink, error) { return acceptAll{}, nil }}
 	return ev, &intake.EventLog{Store: st, Builder: ev.Builder}
 }
 

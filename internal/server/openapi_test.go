@@ -50,7 +50,7 @@ func (a *apiRecorder) call(t *testing.T, wantStatus int, method, target string, 
 // document was never answered with a 2xx, or an answer is undocumented.
 func TestOpenAPI(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t, withEvents())
 	a := &apiRecorder{b: b}
 	const (
 		json415 = "text/plain"
@@ -203,6 +203,8 @@ func TestOpenAPI(t *testing.T) {
 	a.call(t, 200, "POST", "/v1/quarantine/"+qid+"/retry", nil)
 	a.call(t, 404, "POST", "/v1/quarantine/999999/retry", nil)
 
+	exerciseEvents(t, a)
+
 	checkOpenAPI(t, doc.body, a.seen)
 
 	// Answers outside any operation still use the documented error body.
@@ -224,7 +226,7 @@ func TestOpenAPI(t *testing.T) {
 // accepted. The document then states what the server enforces.
 func TestOpenAPIParameters(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t, withEvents())
 	b.post(t, testkit.Kaleyra(testkit.Order("wamid.P1").At(t0).From("919900000001")))
 	v := newOpenAPIValidator(t, openAPIDocument(t, b))
 	paths, _ := v.doc["paths"].(map[string]any)
@@ -522,6 +524,12 @@ func checkOpenAPI(t *testing.T, raw []byte, seen []exchange) {
 		resp, respPtr := v.lookup(opPtr + "/responses/" + strconv.Itoa(ex.resp.status))
 		if resp == nil {
 			t.Errorf("%s: status %d not documented for %s %s", what, ex.resp.status, method, tpl)
+			continue
+		}
+		if ex.resp.status == http.StatusNoContent {
+			if len(ex.resp.body) != 0 {
+				t.Errorf("%s: a body with 204", what)
+			}
 			continue
 		}
 		mt, _, _ := mime.ParseMediaType(ex.resp.header.Get("Content-Type"))

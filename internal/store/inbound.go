@@ -94,8 +94,14 @@ const (
 // InboundResult reports per record what WriteInbound did, parallel to the
 // slices of the Inbound.
 type InboundResult struct {
-	Messages   []Outcome
-	Statuses   []Outcome
+	Messages []Outcome
+	Statuses []Outcome
+	// Advanced is parallel to Statuses: true for a status that was Stored
+	// and moved its message's forward-only state (its rank is above the
+	// state the message had, taking the statuses before it in the same
+	// call in order). A late "sent" after "read" is stored but did not
+	// advance; it makes no message.status event.
+	Advanced   []bool
 	Changes    []Outcome
 	Quarantine []QuarantineResult
 }

@@ -101,8 +101,25 @@ func (s *Store) writePlan(ctx context.Context, q querier, p *writePlan) ([]store
 			return err
 		})
 	}
+	// The ranks the states had, locked (in key order, as the upsert
+	// locks them) so no other writer moves them before this commit, and
+	// the messages whose state the upsert moved: together they tell
+	// which new statuses advanced a state.
+	oldRank := map[string]int{}
+	moved := map[string]bool{}
 	if len(p.states.messageID) > 0 {
-		queue(upsertStatesSQL, p.states.args(), nil)
+		queue(lockStatesSQL, []any{p.states.messageID}, func(rows pgx.Rows) error {
+			var id string
+			var rank int32
+			_, err := pgx.ForEachRow(rows, []any{&id, &rank}, func() error {
+				oldRank[id] = int(rank)
+				return nil
+			})
+			return err
+		})
+		queue(upsertStatesSQL, p.states.args(), func(rows pgx.Rows) error {
+			return collectStrings(rows, moved)
+		})
 	}
 	insertedChanges := map[string]bool{}
 	if len(p.changes.key) > 0 {
@@ -178,9 +195,14 @@ func (s *Store) writePlan(ctx context.Context, q querier, p *writePlan) ([]store
 			res[r.inbound].Messages[r.index] = store.Stored
 		}
 	}
+	rank := oldRank // from here the running rank of each message, in call order
 	for _, r := range p.statusRefs {
 		if r.first && insertedStatuses[r.key] {
 			res[r.inbound].Statuses[r.index] = store.Stored
+			if moved[r.messageID] && r.rank > rank[r.messageID] {
+				res[r.inbound].Advanced[r.index] = true
+				rank[r.messageID] = r.rank
+			}
 		}
 	}
 	for _, r := range p.changeRefs {
@@ -230,6 +252,9 @@ type ref struct {
 	key            string
 	first          bool
 	row            int // quarantine: row in the insert, -1 for a repeat; changes: 1 if kept raw only
+	// statuses: the message and the rank, to tell which moved the state
+	messageID string
+	rank      int
 }
 
 // writePlan is the input of WriteInbound turned into one column array
@@ -287,6 +312,7 @@ func (p *writePlan) newResults() []store.InboundResult {
 			res[i].Messages[j] = store.Duplicate
 		}
 		res[i].Statuses = make([]store.Outcome, len(sh.Statuses))
+		res[i].Advanced = make([]bool, len(sh.Statuses))
 		for j := range res[i].Statuses {
 			res[i].Statuses[j] = store.Duplicate
 		}
@@ -365,7 +391,7 @@ func planWrite(ds []*store.Inbound, now time.Time) (*writePlan, error) {
 		for j, sw := range d.Statuses {
 			u := sw.Update
 			key := statusKey(clean(u.MessageID), clean(u.Participant), clean(u.Status))
-			r := ref{inbound: i, index: j, key: key, first: !seenStatuses[key]}
+			r := ref{inbound: i, index: j, key: key, first: !seenStatuses[key], messageID: clean(u.MessageID), rank: sw.Rank}
 			p.statusRefs = append(p.statusRefs, r)
 			if r.first {
 				seenStatuses[key] = true
@@ -945,7 +971,11 @@ INSERT INTO message_states AS s (message_id, status, rank, updated_at)
 SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::timestamptz[])
 ON CONFLICT (message_id) DO UPDATE
 	SET status = excluded.status, rank = excluded.rank, updated_at = excluded.updated_at
-	WHERE excluded.rank > s.rank`
+	WHERE excluded.rank > s.rank
+RETURNING message_id`
+
+// lockStatesSQL reads and locks the states the upsert is about to move.
+const lockStatesSQL = `SELECT message_id, rank FROM message_states WHERE message_id = ANY($1) ORDER BY message_id FOR UPDATE`
 
 type quarantineCols struct {
 	kind, callbackID, messageID, envelope, reason, message, problems []string

@@ -249,12 +249,13 @@ func (st *txStmts) writeInbound(d *store.Inbound, res *store.InboundResult, now 
 	}
 	if len(d.Statuses) > 0 {
 		res.Statuses = make([]store.Outcome, len(d.Statuses))
+		res.Advanced = make([]bool, len(d.Statuses))
 		for i, sw := range d.Statuses {
-			out, err := st.writeStatus(sw, orNow(cb.ReceivedAt, now), statusSpans)
+			out, advanced, err := st.writeStatus(sw, orNow(cb.ReceivedAt, now), statusSpans)
 			if err != nil {
 				return err
 			}
-			res.Statuses[i] = out
+			res.Statuses[i], res.Advanced[i] = out, advanced
 		}
 	}
 	if len(d.Changes) > 0 {
@@ -437,7 +438,9 @@ func (st *txStmts) flushRollup() error {
 	return flush()
 }
 
-func (st *txStmts) writeStatus(sw store.StatusWrite, received time.Time, spans *rawSpans) (store.Outcome, error) {
+// writeStatus stores one status and moves its message's state forward; it
+// reports whether the state moved (the upsert changed a row).
+func (st *txStmts) writeStatus(sw store.StatusWrite, received time.Time, spans *rawSpans) (store.Outcome, bool, error) {
 	u := sw.Update
 	if !u.ReceivedAt.IsZero() {
 		received = u.ReceivedAt
@@ -449,19 +452,21 @@ func (st *txStmts) writeStatus(sw store.StatusWrite, received time.Time, spans *
 		micros(u.Timestamp), micros(received), rawText(u.Errors), rawText(u.Conversation), rawText(u.Pricing),
 		raw, rawOffset, rawLength)
 	if err != nil {
-		return "", fmt.Errorf("insert status %s %s: %w", u.MessageID, u.Status, interpretError(err))
+		return "", false, fmt.Errorf("insert status %s %s: %w", u.MessageID, u.Status, interpretError(err))
 	}
 	if n, _ := r.RowsAffected(); n == 0 {
-		return store.Duplicate, nil
+		return store.Duplicate, false, nil
 	}
 	at := u.Timestamp
 	if at.IsZero() {
 		at = received
 	}
-	if _, err := st.state.ExecContext(st.ctx, u.MessageID, u.Status, sw.Rank, micros(at)); err != nil {
-		return "", fmt.Errorf("update state of %s: %w", u.MessageID, interpretError(err))
+	r, err = st.state.ExecContext(st.ctx, u.MessageID, u.Status, sw.Rank, micros(at))
+	if err != nil {
+		return "", false, fmt.Errorf("update state of %s: %w", u.MessageID, interpretError(err))
 	}
-	return store.Stored, nil
+	moved, _ := r.RowsAffected() // 0 when the upsert's WHERE kept a higher rank
+	return store.Stored, moved > 0, nil
 }
 
 func (st *txStmts) writeQuarantine(q *waorders.QuarantineEntry, received time.Time) (store.QuarantineResult, error) {

@@ -26,7 +26,41 @@ func RunEvents(t *testing.T, open Open) {
 		{"GoneAndFailingDisable", testHealth},
 		{"PruneKeepsUndelivered", testPrune},
 		{"WebhookCRUD", testWebhookCRUD},
+		{"StatusAdvancedOnlyWhenTheStateMoved", testStatusAdvanced},
 	})
+}
+
+// testStatusAdvanced checks InboundResult.Advanced, which decides the
+// message.status events: true only for a new status that moved the
+// message's forward-only state, in call order.
+func testStatusAdvanced(t *testing.T, s store.Store) {
+	adv := func(res []store.InboundResult) [][]bool {
+		var out [][]bool
+		for _, r := range res {
+			out = append(out, r.Advanced)
+		}
+		return out
+	}
+	// One call: sent then delivered both move the state; a late sent in
+	// the same callback is a duplicate; read then delivered: only read.
+	res := mustWrite(t, s,
+		NewStatusInbound(NewStatus("wamid.adv1", "sent", RankSent, Base), NewStatus("wamid.adv1", "delivered", RankDelivered, Base.Add(time.Second))),
+		NewStatusInbound(NewStatus("wamid.adv1", "sent", RankSent, Base)),
+		NewStatusInbound(NewStatus("wamid.adv2", "read", RankRead, Base), NewStatus("wamid.adv2", "delivered", RankDelivered, Base.Add(-time.Second))))
+	diff(t, "advanced in one call", [][]bool{{true, true}, {false}, {true, false}}, adv(res))
+	// Later calls: a late delivered after read is stored, not advanced; a
+	// duplicate neither; a higher rank is.
+	res = mustWrite(t, s, NewStatusInbound(NewStatus("wamid.adv1", "sent", RankSent, Base)))
+	diff(t, "a duplicate", [][]bool{{false}}, adv(res))
+	res = mustWrite(t, s, NewStatusInbound(NewStatus("wamid.adv3", "read", RankRead, Base)))
+	diff(t, "first status of a message", [][]bool{{true}}, adv(res))
+	res = mustWrite(t, s, NewStatusInbound(NewStatus("wamid.adv3", "delivered", RankDelivered, Base)))
+	if res[0].Statuses[0] != store.Stored {
+		t.Errorf("late delivered: %s, want stored", res[0].Statuses[0])
+	}
+	diff(t, "late delivered after read", [][]bool{{false}}, adv(res))
+	res = mustWrite(t, s, NewStatusInbound(NewStatus("wamid.adv1", "read", RankRead, Base.Add(time.Minute))))
+	diff(t, "read after delivered", [][]bool{{true}}, adv(res))
 }
 
 var evT0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

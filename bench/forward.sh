@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# The forwarding benchmark (issue 14): what the event log and the relay cost
+# the callback path, and how fast and how soon events reach a receiver.
+# For each driver (SQLite; PostgreSQL when a server answers), on fresh
+# databases, in one run:
+#   none     waorders serve with no webhook: intake throughput (wrk, full speed)
+#   healthy  one endpoint at bench/receiver answering 200: intake throughput,
+#            then the events delivered per second (distinct webhook-ids from
+#            the first to the last arrival, draining the backlog wrk left),
+#            then commit-to-delivery latency at a paced 1,000 order
+#            callbacks/s (waorders send --rate): the receiver's clock minus
+#            the event's "timestamp" (the order's receipt, so the figure also
+#            holds the intake's own commit wait)
+#   dead     one endpoint at a port where nothing listens: intake throughput
+# and prints intake with forwarding as a ratio of intake without it.
+# Goals: healthy ≥ 0.85, dead ≥ 0.95, p99 at 1,000/s ≤ 50 ms.
+#
+# Usage: bash bench/forward.sh [--duration 10s] [--connections 64] [--threads 2]
+#                              [--rate 1000] [--rate-duration 10s] [--no-postgres]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=10s connections=64 threads=2 postgres=auto rate=1000 rate_duration=10s
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) duration=$2; shift 2 ;;
+    --connections) connections=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --rate) rate=$2; shift 2 ;;
+    --rate-duration) rate_duration=$2; shift 2 ;;
+    --no-postgres) postgres=no; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+echo "building..." >&2
+go build -o "$work/waorders" ./cmd/waorders
+go build -o "$work/receiver" ./bench/receiver
+secret=bench-secret-0123456789abcdef
+token=bench-api-token-0123456789abcdef
+export BENCH_SECRET=$secret
+
+start() { # start NAME CMD...: background, wait for "listening on URL"; sets url, server_pid
+  local name=$1; shift
+  "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  local pid=$!
+  pids+=("$pid")
+  url=
+  for _ in $(seq 1 100); do
+    url=$(grep -o 'listening on http://[0-9.:]*' "$work/$name.out" 2>/dev/null | head -1 | sed 's/listening on //') || true
+    [ -n "$url" ] && break
+    kill -0 "$pid" 2>/dev/null || { cat "$work/$name.err" >&2; echo "$name did not start" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$url" ] || { echo "$name did not print its URL" >&2; exit 1; }
+  server_pid=$pid
+}
+
+json() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d'"$1"')'; }
+
+start receiver "$work/receiver"
+rcv=$url
+stats() { curl -s "$rcv/stats"; }
+
+results="$work/results"
+: >"$results"
+
+drive() { # drive NAME: wrk at full speed against $url; sets rps
+  BENCH_RUN="$1$RANDOM" wrk -t"$threads" -c"$connections" -d"$duration" --latency -s bench/order.lua "$url" >"$work/$1.wrk" 2>&1
+  rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$work/$1.wrk")
+  local non2xx; non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $5}' "$work/$1.wrk")
+  [ -z "$non2xx" ] || echo "$1: $non2xx non-2xx answers" >&2
+}
+
+drain() { # drain: wait until the receiver's count stops growing for 3 s
+  local last=-1 same=0 n
+  while [ "$same" -lt 6 ]; do
+    n=$(stats | json '["count"]')
+    if [ "$n" = "$last" ]; then same=$((same + 1)); else same=0; last=$n; fi
+    sleep 0.5
+  done
+}
+
+scenario() { # scenario DRIVER NAME DBURL [serve args...]
+  local driver=$1 name=$2 dburl=$3; shift 3
+  echo "$driver: $name..." >&2
+  start "$driver-$name" "$work/waorders" serve --addr 127.0.0.1:0 --callback-secret "$secret" --api-token "$token" \
+    --log-level warn --database-url "$dburl" --webhook-allow-private --webhook-allow-http-hosts 127.0.0.1 "$@"
+  local hook=
+  case "$name" in
+    healthy) hook="$rcv/hooks" ;;
+    dead) hook="http://127.0.0.1:1/hooks" ;;
+  esac
+  if [ -n "$hook" ]; then
+    curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+      -d "{\"url\":\"$hook\",\"event_types\":[\"order.created\"]}" "$url/v1/webhooks" >/dev/null
+  fi
+  curl -sf -X POST "$rcv/reset"
+  drive "$driver-$name"
+  local delivered=- dps=- p50=- p99=- pmax=-
+  if [ "$name" = healthy ]; then
+    :
+    drain
+    local s; s=$(stats)
+    delivered=$(echo "$s" | json '["count"]')
+    dps=$(echo "$s" | python3 -c 'import json,sys,datetime as d
+s=json.load(sys.stdin); f=lambda t: d.datetime.fromisoformat(t.replace("Z","+00:00"))
+dt=(f(s["last"])-f(s["first"])).total_seconds(); print("%.0f" % (s["count"]/dt) if dt>0 else "-")')
+    curl -sf -X POST "$rcv/reset"
+    "$work/waorders" send --url "$url" --callback-secret "$secret" --rate "$rate" --duration "$rate_duration" \
+      --concurrency 32 --mix order=1 --seed "$RANDOM" --json >"$work/$driver-paced.send" 2>"$work/$driver-paced.err" ||
+      echo "$driver: send failed: $(tail -3 "$work/$driver-paced.err")" >&2
+    drain
+    s=$(stats)
+    p50=$(echo "$s" | json '["p50_ms"]'); p99=$(echo "$s" | json '["p99_ms"]'); pmax=$(echo "$s" | json '["max_ms"]')
+    local acked; acked=$(json '["acknowledged"]' <"$work/$driver-paced.send" 2>/dev/null || echo -)
+    echo "$driver: paced $rate/s: $acked acknowledged, $(echo "$s" | json '["count"]') delivered" >&2
+  fi
+  echo "$driver $name $rps $delivered $dps $p50 $p99 $pmax" >>"$results"
+  kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true
+}
+
+run_driver() { # run_driver DRIVER DBURL-MAKER
+  local driver=$1
+  for name in none healthy dead; do
+    scenario "$driver" "$name" "$($2 "$name")"
+  done
+}
+
+sqlite_db() { rm -f "$work/$1.db"*; echo "$work/$1.db"; }
+run_driver sqlite sqlite_db
+
+if [ "$postgres" != no ] && pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  pg_db() {
+    local db=waorders_fwd_$1
+    psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+    echo "postgres://postgres@127.0.0.1:5432/$db?sslmode=disable"
+  }
+  for name in none healthy dead; do
+    scenario postgres "$name" "$(pg_db "$name")" --migrate
+  done
+elif [ "$postgres" != no ]; then
+  echo "postgres: no server on 127.0.0.1:5432, skipped" >&2
+fi
+
+echo
+echo "waorders forwarding benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $(go version | awk '{print $3}')"
+echo "intake: wrk -t$threads -c$connections -d$duration, unique order callbacks; latency: waorders send --rate $rate for $rate_duration"
+echo
+python3 - "$results" <<'PY'
+import sys
+rows = [l.split() for l in open(sys.argv[1])]
+base = {r[0]: float(r[2]) for r in rows if r[1] == "none" and r[2] not in ("", "-")}
+head = ["driver", "endpoint", "intake req/s", "of no-forwarding", "delivered", "delivered/s", "p50 ms @rate", "p99 ms @rate", "max ms @rate"]
+table = [head]
+for r in rows:
+    ratio = "-" if r[0] not in base or not base[r[0]] else "%.2f" % (float(r[2]) / base[r[0]])
+    table.append([r[0], r[1], r[2], ratio] + r[3:8])
+w = [max(len(x[i]) for x in table) for i in range(len(head))]
+fmt = lambda x: "| " + " | ".join(c.ljust(w[i]) if i < 2 else c.rjust(w[i]) for i, c in enumerate(x)) + " |"
+print(fmt(head)); print("|" + "|".join("-" * (n + 2) for n in w) + "|")
+for x in table[1:]: print(fmt(x))
+PY
