@@ -99,7 +99,10 @@ func newTab(t *testing.T) (context.Context, func() []string) {
 			}
 		}
 	}()
-	dl, dcancel := context.WithTimeout(tab, 30*time.Second)
+	// The whole test's deadline: TestBrowserDashboard walks every page,
+	// audits each and restarts the server; under -race on a busy 2-core
+	// machine that took 36 s.
+	dl, dcancel := context.WithTimeout(tab, 2*time.Minute)
 	t.Cleanup(func() { dcancel(); cancel(); <-done })
 	return dl, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), msgs...) }
 }
