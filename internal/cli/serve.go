@@ -289,7 +289,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 	banner(m.Stdout, cfg, srv.URL(), srv.AdminURL(), authn, m.Credentials)
 	if firstAdmin != "" {
 		fmt.Fprintf(m.Stdout, "  dashboard:      %s/ui/ created the first user: admin, password %s\n", cmp.Or(srv.AdminURL(), srv.URL()), firstAdmin)
-		fmt.Fprintf(m.Stdout, "                  (shown once; change it with: waorders users reset-password --username admin)\n")
+		fmt.Fprintf(m.Stdout, "                  (shown once; the dashboard asks for a new one at the first login)\n")
 	} else {
 		fmt.Fprintf(m.Stdout, "  dashboard:      %s/ui/ (accounts: waorders users list)\n", cmp.Or(srv.AdminURL(), srv.URL()))
 	}

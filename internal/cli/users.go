@@ -176,7 +176,8 @@ func ensureFirstAdmin(ctx context.Context, st store.Users) (string, error) {
 		return "", nil
 	}
 	pw := password.Generate()
-	_, err = st.CreateUser(ctx, store.CreateUserParams{Username: "admin", Role: store.RoleAdmin, PasswordHash: password.Hash(pw)})
+	// Shown once in the log: the admin must replace it at first login.
+	_, err = st.CreateUser(ctx, store.CreateUserParams{Username: "admin", Role: store.RoleAdmin, PasswordHash: password.Hash(pw), MustChangePassword: true})
 	if waorders.ErrorCode(err) == waorders.CodeConflict {
 		return "", nil
 	}

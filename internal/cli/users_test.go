@@ -72,8 +72,8 @@ func TestEnsureFirstAdmin(t *testing.T) {
 		t.Fatalf("ensureFirstAdmin = %q, %v", pw, err)
 	}
 	u, err := st.GetUser(context.Background(), "admin")
-	if err != nil || u.Role != "admin" || !password.Verify(u.PasswordHash, pw) {
-		t.Fatalf("admin = %+v, %v", u, err)
+	if err != nil || u.Role != "admin" || !password.Verify(u.PasswordHash, pw) || !u.MustChangePassword {
+		t.Fatalf("admin = %+v, %v; want the generated password, to be changed at first login", u, err)
 	}
 	if again, err := ensureFirstAdmin(context.Background(), st); err != nil || again != "" {
 		t.Fatalf("second start = %q, %v; want nothing", again, err)

@@ -54,6 +54,7 @@ var benchStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 var (
 	benchOnce    sync.Once
 	benchHandler http.Handler
+	benchStore   store.Store // the seeded store, for benchmarks that need more than HTTP
 	benchErr     error
 )
 
@@ -90,6 +91,7 @@ func benchServer(b *testing.B) http.Handler {
 			fmt.Fprintf(os.Stderr, "seeded %d orders in %s (%.0f orders/s) into %s (%d MiB)\n", *seedOrders,
 				time.Since(start).Round(time.Millisecond), float64(*seedOrders)/time.Since(start).Seconds(), path, size>>20)
 		}
+		benchStore = st
 		in := intake.New(st, intake.Config{})
 		srv, err := server.New(server.Config{Store: st, Intake: in, InsecureNoAuth: true, APITokens: []string{testkit.APIToken}})
 		if err != nil {

@@ -54,6 +54,7 @@ type bundle struct {
 	db      *sql.DB // a read-only view of the database file
 	base    string  // "http://127.0.0.1:port" with listen, else ""
 	client  *http.Client
+	cfg     server.Config // what the server was built with (restart builds another)
 }
 
 // config is what setup builds; options change it.
@@ -149,6 +150,7 @@ func setup(tb testing.TB, opts ...option) *bundle {
 	if b.srv, err = server.New(cfg); err != nil {
 		tb.Fatalf("new server: %v", err)
 	}
+	b.cfg = cfg
 	b.handler = b.srv.Handler()
 	if b.db, err = sql.Open("sqlite", "file:"+dbPath+"?_pragma=query_only(1)&_pragma=busy_timeout(5000)"); err != nil {
 		tb.Fatalf("open inspector: %v", err)

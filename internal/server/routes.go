@@ -137,6 +137,15 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /ui/quarantine/retry", post(store.RoleStaff, d.QuarantineRetryAll))
 	s.route(mux, "/ui/quarantine/{id}", map[string]http.Handler{"GET": page(store.RoleViewer, d.QuarantineEntry)})
 	s.route(mux, "/ui/quarantine/{id}/retry", map[string]http.Handler{"POST": post(store.RoleStaff, d.QuarantineRetry)})
+	// Webhook endpoints and their deliveries, when the event log is on:
+	// staff read, an admin enables, disables and replays.
+	if s.cfg.EventLog != nil {
+		s.route(mux, "/ui/webhooks", map[string]http.Handler{"GET": page(store.RoleStaff, d.Webhooks)})
+		s.route(mux, "/ui/webhooks/{id}", map[string]http.Handler{
+			"GET": page(store.RoleStaff, d.Webhook), "POST": post(store.RoleAdmin, d.WebhookChange),
+		})
+	}
+	s.route(mux, "/ui/password", map[string]http.Handler{"GET": page(store.RoleViewer, d.PasswordForm), "POST": post(store.RoleViewer, d.PasswordChange)})
 	s.route(mux, "/ui/users", map[string]http.Handler{"GET": page(store.RoleAdmin, d.Users), "POST": post(store.RoleAdmin, d.UserAdd)})
 	s.route(mux, "/ui/users/{name}", map[string]http.Handler{"POST": post(store.RoleAdmin, d.UserChange)})
 

@@ -163,10 +163,28 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	var err error
-	if s.ui, err = ui.New(ui.Config{
+	uc := ui.Config{
 		Orders: cfg.Store, Messages: cfg.Store, Customers: cfg.Store, Reports: cfg.Store, Quarantine: cfg.Store,
 		Users: cfg.Store, Retry: cfg.Intake.Retry, Log: cfg.Logger, SecureCookies: cfg.UISecureCookies, Poll: cfg.UIPoll,
-	}); err != nil {
+		Location: cfg.BusinessTZ,
+		// A status change made in the dashboard appends its event like one
+		// made through the API.
+		UpdateStatus: (&api.Handler{Orders: cfg.Store, EventLog: cfg.EventLog}).UpdateOrderStatus,
+	}
+	if ev := cfg.EventLog; ev != nil {
+		uc.Events, uc.Webhooks, uc.Relay, uc.Wake = ev.Events, ev.Webhooks, ev.Relay, ev.Wake
+	}
+	// Logins are limited per client address: behind trusted proxies, the
+	// one they report, as the callbacks' IP allowlist reads it.
+	uc.ClientIP = func(r *http.Request) string {
+		if a := s.creds.Load().Auth; a != nil {
+			if ip := a.ClientIP(r); ip.IsValid() {
+				return ip.String()
+			}
+		}
+		return ""
+	}
+	if s.ui, err = ui.New(uc); err != nil {
 		return nil, err
 	}
 	public := scopeAll

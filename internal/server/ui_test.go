@@ -3,13 +3,17 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/waorders/waorders/internal/callbackauth"
+	"github.com/waorders/waorders/internal/events"
 	"github.com/waorders/waorders/internal/password"
 	"github.com/waorders/waorders/internal/server"
 	"github.com/waorders/waorders/internal/server/ui"
@@ -145,6 +149,25 @@ func TestUILoginRateLimited(t *testing.T) {
 	r := uiForm(t, b, uiUser{}, "/ui/login", url.Values{"username": {"zoe"}, "password": {uiPassword}})
 	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
 		t.Fatalf("login after 5 failures = %v", r)
+	}
+}
+
+// TestUILoginLimitBehindProxy: behind a trusted proxy the per-address
+// login limit counts the client the proxy names, not the proxy, so one
+// client's failures do not lock everyone out.
+func TestUILoginLimitBehindProxy(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withAuth(func(c *callbackauth.Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")} }))
+	uiLogin(t, b, "zoe", store.RoleStaff)
+	for i := range 20 {
+		uiForm(t, b, uiUser{}, "/ui/login", url.Values{"username": {fmt.Sprintf("nobody%d", i)}, "password": {"wrong password!"}},
+			"X-Forwarded-For", "203.0.113.7")
+	}
+	if r := uiForm(t, b, uiUser{}, "/ui/login", url.Values{"username": {"zoe"}, "password": {uiPassword}}, "X-Forwarded-For", "203.0.113.7"); r.status != http.StatusTooManyRequests {
+		t.Fatalf("the spraying client after 20 failures = %v", r)
+	}
+	if r := uiForm(t, b, uiUser{}, "/ui/login", url.Values{"username": {"zoe"}, "password": {uiPassword}}, "X-Forwarded-For", "203.0.113.8"); r.status != http.StatusSeeOther {
+		t.Fatalf("another client behind the same proxy = %v", r)
 	}
 }
 
@@ -386,3 +409,323 @@ func TestUIEvents(t *testing.T) {
 }
 
 func hashOf(pw string) string { return password.Hash(pw) }
+
+// TestUIWebhooks: staff see endpoints with their state, dead deliveries
+// and failed attempts (a receiver's hostile answer as text); only an
+// admin disables, enables and replays, with the form token.
+func TestUIWebhooks(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withEvents())
+	ctx := context.Background()
+	b.post(t, testkit.Kaleyra(testkit.Order("wamid.hook1")), testkit.Kaleyra(testkit.Order("wamid.hook2")))
+	id := deadWebhook(t, b, 2)
+	var r reply
+	viewer := uiLogin(t, b, "vic", store.RoleViewer)
+	staff := uiLogin(t, b, "sam", store.RoleStaff)
+	admin := uiLogin(t, b, "ada", store.RoleAdmin)
+	uiGet(t, b, viewer, "/ui/webhooks", http.StatusForbidden)
+	list := uiGet(t, b, staff, "/ui/webhooks", http.StatusOK)
+	page := uiGet(t, b, staff, "/ui/webhooks/"+id, http.StatusOK)
+	for _, p := range []reply{list, page} {
+		if strings.Contains(string(p.body), "<img src=x") || !strings.Contains(string(p.body), "&lt;img src=x") {
+			t.Fatalf("hostile text not escaped:\n%s", p.body)
+		}
+	}
+	if !strings.Contains(string(list.body), "Webhooks</a>") {
+		t.Errorf("no Webhooks link in the navigation for staff")
+	}
+	if !strings.Contains(string(page.body), `data-testid="dead-count">2<`) || !strings.Contains(string(page.body), "2 of these 2 attempts failed") {
+		t.Fatalf("webhook page lacks the dead deliveries and failures:\n%s", page.body)
+	}
+	if strings.Contains(string(page.body), `value="replay-dead"`) {
+		t.Errorf("staff is offered the replay button")
+	}
+	if r := uiForm(t, b, staff, "/ui/webhooks/"+id, url.Values{"action": {"replay-dead"}}); r.status != http.StatusForbidden {
+		t.Fatalf("replay by staff = %v", r)
+	}
+	if r := uiForm(t, b, admin, "/ui/webhooks/"+id, url.Values{"action": {"replay-dead"}, "csrf": {"wrong"}}); r.status != http.StatusForbidden {
+		t.Fatalf("replay without the form token = %v", r)
+	}
+	if r := uiForm(t, b, admin, "/ui/webhooks/"+id, url.Values{"action": {"replay-dead"}}, "Sec-Fetch-Site", "cross-site"); r.status != http.StatusForbidden {
+		t.Fatalf("cross-site replay = %v", r)
+	}
+	if !strings.Contains(string(uiGet(t, b, admin, "/ui/webhooks/"+id, http.StatusOK).body), `value="replay-dead"`) {
+		t.Errorf("admin is not offered the replay button")
+	}
+	r = uiForm(t, b, admin, "/ui/webhooks/"+id, url.Values{"action": {"replay-dead"}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/ui/webhooks/"+id+"?replayed=2" {
+		t.Fatalf("replay = %v %v", r, r.header)
+	}
+	if dead, _ := b.store.ListDeliveries(ctx, store.ListDeliveriesParams{Sink: id, State: store.DeliveryDead, Limit: 10}); len(dead) != 0 {
+		t.Fatalf("after replay %d deliveries are still dead", len(dead))
+	}
+	if r := uiForm(t, b, admin, "/ui/webhooks/"+id, url.Values{"action": {"disable"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("disable = %v", r)
+	}
+	if hk, _ := b.store.GetWebhook(ctx, id); hk.Enabled || !strings.Contains(hk.DisabledReason, "ada") {
+		t.Fatalf("after disable: %+v", hk)
+	}
+	if !strings.Contains(string(uiGet(t, b, staff, "/ui/webhooks", http.StatusOK).body), "disabled by ada") {
+		t.Errorf("the list does not say who disabled the endpoint")
+	}
+	if r := uiForm(t, b, admin, "/ui/webhooks/"+id, url.Values{"action": {"enable"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("enable = %v", r)
+	}
+	if hk, _ := b.store.GetWebhook(ctx, id); !hk.Enabled {
+		t.Fatalf("after enable: %+v", hk)
+	}
+	uiGet(t, b, staff, "/ui/webhooks/wh_nope", http.StatusNotFound)
+
+	// Without the event log there are no webhook pages.
+	plain := setup(t)
+	u := uiLogin(t, plain, "ada", store.RoleAdmin)
+	if strings.Contains(string(uiGet(t, plain, u, "/ui/", http.StatusOK).body), "/ui/webhooks") {
+		t.Errorf("the navigation links webhook pages without the event log")
+	}
+}
+
+// TestUIEventsFromLog: with the event log on, the live stream sends new
+// orders and status changes (including a change made in the dashboard)
+// from the log, and a reconnect with Last-Event-ID resumes after the last
+// event sent.
+func TestUIEventsFromLog(t *testing.T) {
+	t.Parallel()
+	b := setup(t, listen(), withEvents(), withServer(func(c *server.Config) { c.UIPoll = 20 * time.Millisecond }))
+	b.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	u := uiLogin(t, b, "zoe", store.RoleStaff)
+	type sse struct{ name, id, data string }
+	open := func(lastID string) (*http.Response, func() sse) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", b.base+"/ui/events?after="+url.QueryEscape(ui.EventCursor(time.Now().Add(-time.Minute))), nil)
+		req.Header.Set("Cookie", u.cookie)
+		if lastID != "" {
+			req.Header.Set("Last-Event-ID", lastID)
+		}
+		resp, err := b.client.Do(req)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("events: %v %v", resp, err)
+		}
+		sc := bufio.NewScanner(resp.Body)
+		return resp, func() sse {
+			t.Helper()
+			var e sse
+			for sc.Scan() {
+				line := sc.Text()
+				switch {
+				case strings.HasPrefix(line, "event: "):
+					e.name = line[7:]
+				case strings.HasPrefix(line, "id: "):
+					e.id = line[4:]
+				case strings.HasPrefix(line, "data: "):
+					e.data = line[6:]
+				case line == "" && e.name != "":
+					return e
+				}
+			}
+			t.Fatalf("stream ended: %v", sc.Err())
+			return e
+		}
+	}
+	resp, next := open("")
+	b.post(t, testkit.Kaleyra(testkit.Order("wamid.logA").At(time.Now())))
+	a := next()
+	if a.name != "order" || a.data != `{"id":"wamid.logA"}` || !strings.HasPrefix(a.id, "evt_") {
+		t.Fatalf("first event = %+v", a)
+	}
+	page := uiGet(t, b, u, "/ui/orders/wamid.logA", http.StatusOK)
+	if !strings.Contains(string(page.body), `data-live="/ui/events?after=evt_`) {
+		t.Fatalf("the order page does not listen to the log")
+	}
+	if r := uiForm(t, b, u, "/ui/orders/wamid.logA/status", url.Values{"status": {"processing"}, "version": {"1"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("status change = %v", r)
+	}
+	s := next()
+	if s.name != "status" || s.data != `{"id":"wamid.logA","status":"processing","version":2}` || s.id <= a.id {
+		t.Fatalf("status event = %+v", s)
+	}
+	// The dashboard's change is in the event log, for webhooks too.
+	var list struct {
+		Events []struct{ Type string } `json:"events"`
+	}
+	b.get(t, "/v1/events?order_id=wamid.logA", http.StatusOK, &list)
+	if len(list.Events) != 2 || list.Events[0].Type != "order.status_changed" {
+		t.Fatalf("events of the order after a dashboard change: %+v", list.Events)
+	}
+	resp.Body.Close()
+	b.post(t, testkit.Kaleyra(testkit.Order("wamid.logB").At(time.Now())))
+	resp, next = open(s.id)
+	defer resp.Body.Close()
+	// Events of the grace window before the cursor may come again (the
+	// page counts each order once and ignores versions it has); nothing
+	// after the cursor is lost.
+	for {
+		e := next()
+		if e.data == `{"id":"wamid.logB"}` {
+			break
+		}
+		if e.id > s.id {
+			t.Fatalf("after reconnect = %+v; want wamid.logB next", e)
+		}
+	}
+}
+
+func TestEventCursor(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 5, 20, 0, 0, 123e6, time.UTC)
+	c := ui.EventCursor(at)
+	if len(c) != len("evt_")+26 {
+		t.Fatalf("cursor %q has the wrong length", c)
+	}
+	ids := &events.IDs{Now: func() time.Time { return at }}
+	if id := ids.New(); id <= c || id[:14] != c[:14] {
+		t.Fatalf("an id made at the cursor's time (%s) does not sort after it (%s)", id, c)
+	}
+	if id := (&events.IDs{Now: func() time.Time { return at.Add(-time.Millisecond) }}).New(); id >= c {
+		t.Fatalf("an id made before the cursor (%s) sorts after it (%s)", id, c)
+	}
+}
+
+// deadWebhook adds an endpoint with a hostile description whose receiver
+// failed for good on the first want deliveries (of orders posted before),
+// and returns its id.
+func deadWebhook(t *testing.T, b *bundle, want int) string {
+	t.Helper()
+	ctx := context.Background()
+	const hostile = `<img src=x onerror="document.title='pwned'">Zoë`
+	r := b.api(t, http.MethodPost, "/v1/webhooks", map[string]any{"url": "http://receiver.test/hook", "description": hostile,
+		"event_types": []string{"order.created"}})
+	if r.status != http.StatusCreated {
+		t.Fatalf("create webhook: %s", r)
+	}
+	hooks, err := b.store.ListWebhooks(ctx)
+	if err != nil || len(hooks) != 1 {
+		t.Fatalf("webhooks: %v %v", hooks, err)
+	}
+	id := hooks[0].ID
+	// The endpoint's deliveries of the orders posted before it existed.
+	if _, err := b.store.Redeliver(ctx, store.RedeliverParams{Sinks: []string{id}, Since: time.Now().Add(-24 * time.Hour), Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for n := 0; n < want; {
+		ds, err := b.store.ClaimDeliveries(ctx, store.ClaimParams{Sink: id, Owner: "test", Limit: want - n, Now: now, Lease: time.Minute})
+		if err != nil || len(ds) == 0 {
+			t.Fatalf("claim after %d: %v %v", n, ds, err)
+		}
+		var fin []store.Finish
+		for _, d := range ds {
+			fin = append(fin, store.Finish{ID: d.ID, Owner: "test", Attempt: d.Attempts, State: store.DeliveryDead, Health: store.HealthFail,
+				Record: store.Attempt{At: now, Status: 500, Error: "HTTP 500: " + hostile, Response: []byte(hostile), Result: "dead"}})
+		}
+		if _, err := b.store.FinishDeliveries(ctx, store.FinishParams{Now: now, Finishes: fin}); err != nil {
+			t.Fatal(err)
+		}
+		n += len(ds)
+	}
+	return id
+}
+
+// TestOrdersCurrencyFilter: currency= on /v1/orders, its export and the
+// dashboard's orders page (with its export link) picks orders with a
+// total in that currency; an unknown code answers 400.
+func TestOrdersCurrencyFilter(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.post(t,
+		testkit.Kaleyra(testkit.Order("wamid.inr").Item("a", 1, "100.00", "INR")),
+		testkit.Kaleyra(testkit.Order("wamid.usd").Item("b", 1, "19.99", "USD")),
+		testkit.Kaleyra(testkit.Order("wamid.both").Item("a", 1, "100.00", "INR").Item("b", 1, "19.99", "USD")),
+	)
+	var list struct {
+		Orders []struct{ ID string } `json:"orders"`
+	}
+	b.get(t, "/v1/orders?currency=usd", http.StatusOK, &list)
+	if len(list.Orders) != 2 || list.Orders[0].ID == "wamid.inr" || list.Orders[1].ID == "wamid.inr" {
+		t.Fatalf("currency=usd: %+v", list.Orders)
+	}
+	wantError(t, b.api(t, http.MethodGet, "/v1/orders?currency=XYZ", nil), http.StatusBadRequest, "invalid")
+	csv := b.api(t, http.MethodGet, "/v1/orders/export?format=csv&currency=INR", nil)
+	if csv.status != http.StatusOK || !strings.Contains(string(csv.body), "wamid.inr") || strings.Contains(string(csv.body), "wamid.usd") {
+		t.Fatalf("export currency=INR: %s", csv)
+	}
+	u := uiLogin(t, b, "zoe", store.RoleViewer)
+	page := string(uiGet(t, b, u, "/ui/orders?currency=USD", http.StatusOK).body)
+	if strings.Count(page, "<tr data-href=") != 2 || strings.Contains(page, `data-id="wamid.inr"`) ||
+		!strings.Contains(page, `id="currency" name="currency" value="USD"`) || !strings.Contains(page, "currency=USD&amp;format=csv") {
+		t.Fatalf("orders page currency=USD:\n%s", page)
+	}
+	uiGet(t, b, u, "/ui/orders?currency=nope", http.StatusBadRequest)
+}
+
+// TestUIForcedPasswordChange: a user with a generated password (the
+// first admin, one added or reset in the dashboard) can do nothing but
+// choose their own; the change ends the old sessions and keeps this
+// browser logged in with a new one.
+func TestUIForcedPasswordChange(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const once = "generated one-time pw"
+	if _, err := b.store.CreateUser(context.Background(), store.CreateUserParams{Username: "admin", Role: store.RoleAdmin,
+		PasswordHash: password.Hash(once), MustChangePassword: true}); err != nil {
+		t.Fatal(err)
+	}
+	r := uiForm(t, b, uiUser{}, "/ui/login", url.Values{"username": {"admin"}, "password": {once}, "next": {"/ui/orders"}})
+	var u uiUser
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if c.Name == ui.CookieName {
+			u.cookie = c.Name + "=" + c.Value
+		}
+	}
+	if r.status != http.StatusSeeOther || u.cookie == "" {
+		t.Fatalf("login = %v", r)
+	}
+	for _, p := range []string{"/ui/orders", "/ui/", "/ui/users"} {
+		if g := uiGet(t, b, u, p, http.StatusSeeOther); g.header.Get("Location") != "/ui/password" {
+			t.Fatalf("GET %s with a generated password = %v", p, g.header)
+		}
+	}
+	form := uiGet(t, b, u, "/ui/password", http.StatusOK)
+	if !strings.Contains(string(form.body), "choose your own") {
+		t.Errorf("the password page does not say why")
+	}
+	u.csrf = string(regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindSubmatch(form.body)[1])
+	if r := uiForm(t, b, u, "/ui/users", url.Values{"username": {"eve"}, "role": {"admin"}}); r.status != http.StatusForbidden {
+		t.Fatalf("adding a user before the change = %v", r)
+	}
+	for _, bad := range []url.Values{
+		{"current": {"wrong"}, "password": {"a new long password"}, "again": {"a new long password"}},
+		{"current": {once}, "password": {"a new long password"}, "again": {"another long password"}},
+		{"current": {once}, "password": {"short"}, "again": {"short"}},
+		{"current": {once}, "password": {once}, "again": {once}},
+	} {
+		if r := uiForm(t, b, u, "/ui/password", bad); r.status != http.StatusUnprocessableEntity {
+			t.Fatalf("password change %v = %v", bad, r)
+		}
+	}
+	r = uiForm(t, b, u, "/ui/password", url.Values{"current": {once}, "password": {"a new long password"}, "again": {"a new long password"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("password change = %v", r)
+	}
+	old := u.cookie
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if c.Name == ui.CookieName {
+			u.cookie = c.Name + "=" + c.Value
+		}
+	}
+	if u.cookie == old {
+		t.Fatalf("no new session after the change")
+	}
+	uiGet(t, b, uiUser{cookie: old}, "/ui/orders", http.StatusSeeOther) // the old session ended: to the login
+	uiGet(t, b, u, "/ui/orders", http.StatusOK)
+	if usr, _ := b.store.GetUser(context.Background(), "admin"); usr.MustChangePassword || !password.Verify(usr.PasswordHash, "a new long password") {
+		t.Fatalf("after the change: %+v", usr)
+	}
+	// A user added in the dashboard gets a generated password: one-time.
+	a := uiLogin(t, b, "ada", store.RoleAdmin)
+	if r := uiForm(t, b, a, "/ui/users", url.Values{"username": {"eve"}, "role": {"staff"}}); r.status != http.StatusOK {
+		t.Fatalf("add user = %v", r)
+	}
+	if eve, _ := b.store.GetUser(context.Background(), "eve"); !eve.MustChangePassword {
+		t.Fatalf("a user added with a generated password need not change it: %+v", eve)
+	}
+}

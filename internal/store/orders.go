@@ -50,6 +50,7 @@ type ListOrdersParams struct {
 	PhoneNumberID string
 	CatalogID     string
 	Product       string // product_retailer_id of any item
+	Currency      string // ISO 4217 code of any of the order's totals
 	Since         time.Time
 	Until         time.Time // exclusive
 	Q             string    // free text over customer name and order text

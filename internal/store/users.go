@@ -80,8 +80,11 @@ type User struct {
 	Role         string
 	PasswordHash string // PHC string, e.g. $argon2id$v=19$...
 	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// MustChangePassword: the password was generated and shown to
+	// someone; the user chooses their own before anything else.
+	MustChangePassword bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // Session is one logged-in browser.
@@ -103,7 +106,9 @@ type CreateUserParams struct {
 	Username     string
 	Role         string
 	PasswordHash string
-	At           time.Time // zero: now
+	// MustChangePassword: the password is a generated one-time password.
+	MustChangePassword bool
+	At                 time.Time // zero: now
 }
 
 // UpdateUserParams changes a user; nil fields stay as they are.
@@ -112,7 +117,10 @@ type UpdateUserParams struct {
 	Role         *string
 	PasswordHash *string
 	Disabled     *bool
-	At           time.Time // zero: now
+	// MustChangePassword sets or clears the flag (with a new password:
+	// true for a generated one, false for one the user chose).
+	MustChangePassword *bool
+	At                 time.Time // zero: now
 }
 
 // DeleteSessionsParams chooses the sessions DeleteSessions deletes.

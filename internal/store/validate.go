@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/waorders/waorders"
+	"github.com/waorders/waorders/money"
 )
 
 // ValidateInbound checks what the contract forbids, before a driver
@@ -73,6 +74,9 @@ func validateOrder(messageID string, order *waorders.Order) error {
 // unknown Status. (A malformed Cursor is reported when it is decoded.)
 // Both drivers check a filter with it before reading.
 func (p ListOrdersParams) Validate() error {
+	if p.Currency != "" && !money.Known(p.Currency) {
+		return waorders.Errorf(waorders.CodeInvalid, "currency %q is not an ISO 4217 code we know", clip(p.Currency))
+	}
 	if p.Status != "" {
 		return checkStatus(p.Status)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/waorders/waorders/internal/server/httpx"
 	"github.com/waorders/waorders/internal/store"
 	"github.com/waorders/waorders/internal/wire"
+	"github.com/waorders/waorders/money"
 )
 
 // Limits of the order API's inputs.
@@ -29,7 +30,7 @@ const (
 // orderFilterParams are the query parameters of GET /v1/orders beside
 // cursor and limit; export accepts the same.
 var orderFilterParams = []string{
-	"status", "ref", "ref1", "ref2", "customer", "phone_number_id", "catalog_id", "product", "since", "until", "q",
+	"status", "ref", "ref1", "ref2", "customer", "phone_number_id", "catalog_id", "product", "currency", "since", "until", "q",
 }
 
 // OrderGet serves GET /v1/orders/{id}, with the version as ETag.
@@ -86,6 +87,12 @@ func orderFilter(q *httpx.Query, loc *time.Location) store.ListOrdersParams {
 		Since:         q.TimeIn("since", loc),
 		Until:         q.TimeIn("until", loc),
 		Q:             q.Text("q", maxFilterLen),
+	}
+	if v := q.Str("currency"); v != "" {
+		f.Currency = strings.ToUpper(v)
+		if !money.Known(f.Currency) {
+			q.Fail("currency=%q is not an ISO 4217 code", httpx.Clip(v, 40))
+		}
 	}
 	if v := q.Str("status"); v != "" {
 		st := waorders.OrderStatus(v)

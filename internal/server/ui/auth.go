@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -73,6 +74,16 @@ func (h *Handler) Auth(role string, next http.Handler) http.Handler {
 			return
 		}
 		r = r.WithContext(withSession(r.Context(), s))
+		if s.user.MustChangePassword && r.URL.Path != "/ui/password" && r.URL.Path != "/ui/logout" {
+			// A generated password was seen by someone else: nothing
+			// before the user has chosen their own.
+			if r.Method == http.MethodGet && !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+				http.Redirect(w, r, "/ui/password", http.StatusSeeOther)
+				return
+			}
+			h.fail(w, r, waorders.Errorf(waorders.CodeForbidden, "Choose your own password first, at /ui/password."))
+			return
+		}
 		if !store.RoleAtLeast(s.user.Role, role) {
 			h.fail(w, r, waorders.Errorf(waorders.CodeForbidden, "Your role (%s) cannot do this; it needs %s.", s.user.Role, role))
 			return
@@ -128,6 +139,9 @@ func (h *Handler) Login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostFormValue("next"))
 	lv := loginView{Username: name, Next: next}
 	addr := clientAddr(r)
+	if h.cfg.ClientIP != nil {
+		addr = cmp.Or(h.cfg.ClientIP(r), addr)
+	}
 	if wait := h.limit.blocked("u:"+name, "a:"+addr); wait > 0 {
 		lv.Error = "Too many failed attempts. Try again in " + wait.Round(time.Minute).String() + "."
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(wait.Seconds())+1, 10))

@@ -37,6 +37,10 @@ func (h *Handler) funcs() template.FuncMap {
 		"can":    store.RoleAtLeast,
 		"esc":    url.PathEscape,
 		"add":    func(a, b int) int { return a + b },
+		"ago":    func(t time.Time) string { return since(h.cfg.Now(), t) },
+		"ms": func(d time.Duration) string {
+			return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + " ms"
+		},
 	}
 }
 
@@ -89,13 +93,15 @@ const StaleAfter = time.Hour
 // Overview serves GET /ui/.
 func (h *Handler) Overview(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	now := h.cfg.Now().UTC()
-	today := now.Truncate(24 * time.Hour)
+	now := h.cfg.Now().In(h.cfg.Location)
+	// Days start at midnight in the business time zone, as the reports' do.
+	y, m, dd := now.Date()
+	today := time.Date(y, m, dd, 0, 0, 0, 0, h.cfg.Location)
 	var d overviewData
 	for _, p := range []struct {
 		label string
 		since time.Time
-	}{{"Today (UTC)", today}, {"Last 7 days", today.AddDate(0, 0, -6)}} {
+	}{{"Today (" + h.cfg.Location.String() + ")", today}, {"Last 7 days", today.AddDate(0, 0, -6)}} {
 		rows, err := h.cfg.Reports.CampaignReport(ctx, store.CampaignReportParams{GroupBy: "ref", Since: p.since, Until: now.Add(time.Minute)})
 		if err != nil {
 			return err
@@ -139,7 +145,7 @@ func (h *Handler) Overview(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.Latest = latest.Orders
 	d.CallbackURL = baseURL(r) + "/v1/callbacks/kaleyra"
-	h.render(w, r, http.StatusOK, "overview", view{Title: "Overview", Nav: "overview", Live: true, Since: now.UnixMicro(), Data: d})
+	h.render(w, r, http.StatusOK, "overview", view{Title: "Overview", Nav: "overview", Live: true, Data: d})
 	return nil
 }
 
@@ -177,6 +183,11 @@ func orderFilter(r *http.Request) (store.ListOrdersParams, url.Values, error) {
 		Customer: q.Text("customer", 200), Q: q.Text("q", 200),
 		Since: q.Time("since"), Until: q.Time("until"), Cursor: q.Str("cursor"),
 	}
+	if v := q.Str("currency"); v != "" {
+		if f.Currency = strings.ToUpper(v); !money.Known(f.Currency) {
+			q.Fail("currency=%q is not an ISO 4217 code", httpx.Clip(v, 40))
+		}
+	}
 	if v := q.Str("status"); v != "" {
 		if !waorders.OrderStatus(v).Valid() {
 			q.Fail("status=%q is not an order status", httpx.Clip(v, 40))
@@ -188,7 +199,7 @@ func orderFilter(r *http.Request) (store.ListOrdersParams, url.Values, error) {
 		return f, nil, err
 	}
 	keep := url.Values{}
-	for _, k := range []string{"status", "ref", "ref1", "ref2", "customer", "q", "since", "until"} {
+	for _, k := range []string{"status", "currency", "ref", "ref1", "ref2", "customer", "q", "since", "until"} {
 		if v := strings.TrimSpace(r.URL.Query().Get(k)); v != "" {
 			keep.Set(k, v)
 		}
@@ -220,7 +231,7 @@ func (h *Handler) Orders(w http.ResponseWriter, r *http.Request) error {
 	ex := cloneValues(keep)
 	ex.Set("format", "csv")
 	d.Export = "/ui/orders/export?" + ex.Encode()
-	h.render(w, r, http.StatusOK, "orders", view{Title: "Orders", Nav: "orders", Live: true, Since: h.cfg.Now().UnixMicro(), Data: d})
+	h.render(w, r, http.StatusOK, "orders", view{Title: "Orders", Nav: "orders", Live: true, Data: d})
 	return nil
 }
 
@@ -271,7 +282,7 @@ func (h *Handler) orderPage(w http.ResponseWriter, r *http.Request, status int, 
 	} else if waorders.ErrorCode(err) != waorders.CodeNotFound {
 		return err
 	}
-	h.render(w, r, status, "order", view{Title: "Order " + o.ID, Nav: "orders", Data: d})
+	h.render(w, r, status, "order", view{Title: "Order " + o.ID, Nav: "orders", Live: true, Data: d})
 	return nil
 }
 
@@ -288,7 +299,7 @@ func (h *Handler) OrderStatus(w http.ResponseWriter, r *http.Request) error {
 	if len([]rune(note)) > 500 {
 		return waorders.Errorf(waorders.CodeInvalid, "the note is longer than 500 characters")
 	}
-	_, err = h.cfg.Orders.UpdateOrderStatus(r.Context(), store.UpdateOrderStatusParams{
+	_, err = h.cfg.UpdateStatus(r.Context(), store.UpdateOrderStatusParams{
 		ID: r.PathValue("id"), To: to, Note: note, Actor: Actor(r), IfVersion: &version,
 	})
 	switch waorders.ErrorCode(err) {

@@ -40,7 +40,12 @@ func TestTemplates(t *testing.T) {
 		"quarantine_entry": {quarantineData{Entry: &waorders.QuarantineEntry{}}, quarantineData{Entry: &waorders.QuarantineEntry{ID: 1, Problems: []waorders.Problem{{}}}, Headers: []header{{"A", "b"}}, Body: "<x>", Flash: "f"}},
 		"quarantine_retry": {quarantineData{}, quarantineData{Count: 3, Results: &retryAll{Tried: 3}}},
 		"messages":         {messagesData{}, messagesData{Messages: []*waorders.Message{{ID: "m", Type: "order"}}, Next: "/x"}},
-		"users":            {usersData{}, usersData{Users: []*store.User{{Username: "a"}}, Roles: store.Roles, Password: "p", Flash: "f"}},
+		"webhooks":         {webhooksData{}, webhooksData{Hooks: []hookRow{{Hook: &store.Webhook{ID: "wh_1", Description: "<b>x</b>", FailingSince: time.Now()}, Stats: store.SinkStats{Open: 2, Dead: 1, OldestOpenAt: time.Now()}}}}},
+		"webhook": {webhookData{Hook: &store.Webhook{}}, webhookData{Hook: &store.Webhook{ID: "wh_1", Enabled: true, EventTypes: []string{"order.created"}, FailingSince: time.Now()},
+			Stats: store.SinkStats{Dead: 1}, Dead: []*store.Delivery{{EventID: "evt_1", LastStatus: 500, LastError: "<b>x</b>"}}, DeadMore: true,
+			Attempts: []*store.Attempt{{Result: "retry", Error: "<b>x</b>"}, {Result: "delivered", Status: 200, Response: []byte("<b>x</b>")}}, Next: "/x", Flash: "f"}},
+		"password": {passwordData{}, passwordData{Forced: true, Error: "e", Done: true}},
+		"users":    {usersData{}, usersData{Users: []*store.User{{Username: "a"}}, Roles: store.Roles, Password: "p", Flash: "f"}},
 	}
 	for name := range h.pages {
 		if _, ok := data[name]; !ok {

@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -58,6 +59,17 @@ type Config struct {
 	Reports    store.Reports
 	Quarantine store.Quarantine
 	Users      store.Users
+	// Events, Webhooks and Relay are the event log, its endpoints and
+	// their deliveries; nil when the event log is off (then the live
+	// stream polls orders and there are no webhook pages).
+	Events   store.Events
+	Webhooks store.Webhooks
+	Relay    store.Relay
+	// Wake tells the relay there is work after a replay (may be nil).
+	Wake func()
+	// UpdateStatus changes an order's status (with its event, when the
+	// event log is on); default Orders.UpdateOrderStatus.
+	UpdateStatus func(ctx context.Context, p store.UpdateOrderStatusParams) (*waorders.Order, error)
 	// Retry re-runs a quarantined body (intake.Retry).
 	Retry func(ctx context.Context, id int64) (*intake.RetryResult, error)
 	Log   *slog.Logger
@@ -67,6 +79,13 @@ type Config struct {
 	Poll time.Duration
 	// SessionTTL is how long a login lasts (default 12 h).
 	SessionTTL time.Duration
+	// ClientIP names the client of a request for the login rate limit:
+	// behind trusted proxies, the address they report (default: the
+	// peer's).
+	ClientIP func(r *http.Request) string
+	// Location is the business time zone: the overview's days start at
+	// its midnight (default UTC).
+	Location *time.Location
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -96,6 +115,12 @@ func New(cfg Config) (*Handler, error) {
 	cfg.SessionTTL = cmp.Or(cfg.SessionTTL, 12*time.Hour)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.UpdateStatus == nil && cfg.Orders != nil {
+		cfg.UpdateStatus = cfg.Orders.UpdateOrderStatus
 	}
 	h := &Handler{cfg: cfg, assets: map[string]asset{}, urls: map[string]string{}, done: make(chan struct{}),
 		limit: newLimiter(cfg.Now)}
@@ -185,10 +210,19 @@ type view struct {
 	User    *store.User
 	CSRF    string
 	Flash   string
-	Live    bool // the page listens to the live stream
-	Since   int64
+	Live    bool   // the page listens to the live stream
+	Cursor  string // from where (set by render)
+	Hooks   bool   // the webhook pages exist
 	Data    any
 	Request string
+}
+
+// liveCursor is the live stream's cursor of a page rendered now.
+func (h *Handler) liveCursor() string {
+	if h.cfg.Events != nil {
+		return EventCursor(h.cfg.Now())
+	}
+	return strconv.FormatInt(h.cfg.Now().UnixMicro(), 10)
 }
 
 // render writes page name with status.
@@ -201,6 +235,10 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 		v.User, v.CSRF = s.user, s.csrf
 	}
 	v.Request = httpx.RequestID(r.Context())
+	v.Hooks = h.cfg.Webhooks != nil
+	if v.Live {
+		v.Cursor = h.liveCursor()
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
 		h.cfg.Log.Error("render dashboard page", "page", name, "err", err)

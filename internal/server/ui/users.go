@@ -37,7 +37,8 @@ func (h *Handler) usersPage(w http.ResponseWriter, r *http.Request, status int, 
 func (h *Handler) UserAdd(w http.ResponseWriter, r *http.Request) error {
 	name := strings.ToLower(strings.TrimSpace(r.PostFormValue("username")))
 	pw := password.Generate()
-	_, err := h.cfg.Users.CreateUser(r.Context(), store.CreateUserParams{Username: name, Role: r.PostFormValue("role"), PasswordHash: password.Hash(pw)})
+	_, err := h.cfg.Users.CreateUser(r.Context(), store.CreateUserParams{Username: name, Role: r.PostFormValue("role"), PasswordHash: password.Hash(pw),
+		MustChangePassword: true}) // shown to the admin: the user chooses their own at first login
 	if c := waorders.ErrorCode(err); c == waorders.CodeInvalid || c == waorders.CodeConflict {
 		return h.usersPage(w, r, http.StatusUnprocessableEntity, usersData{Flash: waorders.ErrorMessage(err)})
 	}
@@ -64,8 +65,8 @@ func (h *Handler) UserChange(w http.ResponseWriter, r *http.Request) error {
 		d.Flash = "User " + name + " " + a + "d."
 	case "reset-password":
 		pw := password.Generate()
-		hash := password.Hash(pw)
-		p.PasswordHash = &hash
+		hash, once := password.Hash(pw), true
+		p.PasswordHash, p.MustChangePassword = &hash, &once
 		d.Flash, d.Password, d.For = "Password of "+name+" replaced; its sessions are ended.", pw, name
 	case "role":
 		role := r.PostFormValue("role")
@@ -85,4 +86,58 @@ func (h *Handler) UserChange(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.cfg.Log.Info("dashboard user changed", "username", name, "action", r.PostFormValue("action"), "by", Actor(r))
 	return h.usersPage(w, r, http.StatusOK, d)
+}
+
+type passwordData struct {
+	Forced bool // the password was generated: it must be replaced
+	Error  string
+	Done   bool
+}
+
+// PasswordForm serves GET /ui/password: every user changes their own
+// password here, and one with a generated password is sent here first.
+func (h *Handler) PasswordForm(w http.ResponseWriter, r *http.Request) error {
+	s := sessionOf(r)
+	h.render(w, r, http.StatusOK, "password", view{Title: "Your password", Data: passwordData{
+		Forced: s.user.MustChangePassword, Done: r.URL.Query().Has("changed")}})
+	return nil
+}
+
+// PasswordChange serves POST /ui/password (fields current, password,
+// again). The new password ends every session of the user, this one
+// included, so this browser gets a new one.
+func (h *Handler) PasswordChange(w http.ResponseWriter, r *http.Request) error {
+	s := sessionOf(r)
+	d := passwordData{Forced: s.user.MustChangePassword}
+	cur, pw, again := r.PostFormValue("current"), r.PostFormValue("password"), r.PostFormValue("again")
+	switch {
+	case !password.Verify(s.user.PasswordHash, cur):
+		d.Error = "The current password is wrong."
+	case pw != again:
+		d.Error = "The two new passwords differ."
+	case pw == cur:
+		d.Error = "Choose a password other than the current one."
+	default:
+		if err := password.Check(pw); err != nil {
+			d.Error = strings.ToUpper(err.Error()[:1]) + err.Error()[1:] + "."
+		}
+	}
+	if d.Error != "" {
+		h.render(w, r, http.StatusUnprocessableEntity, "password", view{Title: "Your password", Data: d})
+		return nil
+	}
+	hash, no := password.Hash(pw), false
+	if _, err := h.cfg.Users.UpdateUser(r.Context(), store.UpdateUserParams{Username: s.user.Username, PasswordHash: &hash, MustChangePassword: &no}); err != nil {
+		return err
+	}
+	token := newToken()
+	now := h.cfg.Now()
+	if err := h.cfg.Users.CreateSession(r.Context(), store.Session{ID: store.SessionID(token), UserID: s.user.ID,
+		CreatedAt: now, ExpiresAt: now.Add(h.cfg.SessionTTL)}); err != nil {
+		return err
+	}
+	http.SetCookie(w, h.cookie(r, token, int(h.cfg.SessionTTL.Seconds())))
+	h.cfg.Log.Info("dashboard password changed", "username", s.user.Username, "was_generated", d.Forced)
+	http.Redirect(w, r, "/ui/password?changed=1", http.StatusSeeOther)
+	return nil
 }

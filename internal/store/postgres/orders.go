@@ -201,6 +201,10 @@ func orderFilter(p store.ListOrdersParams, cur store.Cursor) *store.Filter {
 	if p.Product != "" {
 		f.Add("EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.product_retailer_id = ?)", p.Product)
 	}
+	if p.Currency != "" {
+		// Every total of an order is a row of order_totals (by its key).
+		f.Add("EXISTS (SELECT 1 FROM order_totals t WHERE t.order_id = o.id AND t.currency = ?)", p.Currency)
+	}
 	if p.Q != "" {
 		f.Add("strpos(o.search, ?) > 0", store.SearchQuery(p.Q))
 	}

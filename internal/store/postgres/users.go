@@ -12,11 +12,11 @@ import (
 	"github.com/waorders/waorders/internal/store"
 )
 
-const userColumns = `id, username, role, password_hash, disabled, created_at, updated_at`
+const userColumns = `id, username, role, password_hash, disabled, must_change_password, created_at, updated_at`
 
 func scanUser(row pgx.Row) (*store.User, error) {
 	var u store.User
-	if err := row.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt, &u.UpdatedAt); err != nil {
+	if err := row.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &u.Disabled, &u.MustChangePassword, &u.CreatedAt, &u.UpdatedAt); err != nil {
 		return nil, err
 	}
 	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
@@ -84,11 +84,11 @@ func (s *Store) GetSession(ctx context.Context, id string, now time.Time) (*stor
 		u  store.User
 	)
 	err := s.pool.QueryRow(ctx, `SELECT s.id, s.user_id, s.created_at, s.expires_at,
-       u.id, u.username, u.role, u.password_hash, u.disabled, u.created_at, u.updated_at
+       u.id, u.username, u.role, u.password_hash, u.disabled, u.must_change_password, u.created_at, u.updated_at
   FROM sessions s JOIN users u ON u.id = s.user_id
  WHERE s.id = $1 AND s.expires_at > $2 AND NOT u.disabled`, id, now.UTC()).Scan(
 		&ss.ID, &ss.UserID, &ss.CreatedAt, &ss.ExpiresAt,
-		&u.ID, &u.Username, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt, &u.UpdatedAt)
+		&u.ID, &u.Username, &u.Role, &u.PasswordHash, &u.Disabled, &u.MustChangePassword, &u.CreatedAt, &u.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil, waorders.Errorf(waorders.CodeNotFound, "session not found or expired")
 	}
@@ -137,8 +137,8 @@ func (t *tx) CreateUser(ctx context.Context, p store.CreateUserParams) (*store.U
 	}
 	ctx, cancel := t.s.bound(ctx)
 	defer cancel()
-	u, err := scanUser(t.q().QueryRow(ctx, `INSERT INTO users (username, role, password_hash, disabled, created_at, updated_at)
-VALUES ($1, $2, $3, false, $4, $4) RETURNING `+userColumns, p.Username, p.Role, p.PasswordHash, at.UTC()))
+	u, err := scanUser(t.q().QueryRow(ctx, `INSERT INTO users (username, role, password_hash, disabled, must_change_password, created_at, updated_at)
+VALUES ($1, $2, $3, false, $5, $4, $4) RETURNING `+userColumns, p.Username, p.Role, p.PasswordHash, at.UTC(), p.MustChangePassword))
 	if err != nil {
 		err = interpretError(err)
 		if waorders.ErrorCode(err) == waorders.CodeConflict {
@@ -167,12 +167,12 @@ func (t *tx) UpdateUser(ctx context.Context, p store.UpdateUserParams) (*store.U
 	endSessions := p.PasswordHash != nil || (p.Disabled != nil && *p.Disabled)
 	u, err := scanUser(t.q().QueryRow(ctx, `WITH u AS (
   UPDATE users SET role = coalesce($2, role), password_hash = coalesce($3, password_hash),
-         disabled = coalesce($4, disabled), updated_at = $5
+         disabled = coalesce($4, disabled), updated_at = $5, must_change_password = coalesce($7, must_change_password)
    WHERE username = $1 RETURNING `+userColumns+`
 ), d AS (
   DELETE FROM sessions WHERE $6 AND user_id IN (SELECT id FROM u)
 )
-SELECT `+userColumns+` FROM u`, p.Username, p.Role, p.PasswordHash, p.Disabled, at.UTC(), endSessions))
+SELECT `+userColumns+` FROM u`, p.Username, p.Role, p.PasswordHash, p.Disabled, at.UTC(), endSessions, p.MustChangePassword))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, waorders.Errorf(waorders.CodeNotFound, "user %q not found", p.Username)
 	}

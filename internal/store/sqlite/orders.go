@@ -207,6 +207,10 @@ func orderFilter(p store.ListOrdersParams, cur store.Cursor) *store.Filter {
 	if p.Product != "" {
 		f.Add("EXISTS (SELECT 1 FROM order_items i WHERE i.order_seq = o.seq AND i.product_retailer_id = ?)", p.Product)
 	}
+	if p.Currency != "" {
+		// The first total is on the order, further ones in order_totals.
+		f.Add("(o.currency = ? OR EXISTS (SELECT 1 FROM order_totals t WHERE t.order_seq = o.seq AND t.currency = ?))", p.Currency, p.Currency)
+	}
 	if p.Q != "" {
 		f.Add("instr(o.search, ?) > 0", store.SearchQuery(p.Q))
 	}

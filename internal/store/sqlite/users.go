@@ -10,14 +10,14 @@ import (
 	"github.com/waorders/waorders/internal/store"
 )
 
-const userColumns = `id, username, role, password_hash, disabled, created_at, updated_at`
+const userColumns = `id, username, role, password_hash, disabled, must_change_password, created_at, updated_at`
 
 func scanUser(sc interface{ Scan(...any) error }) (*store.User, error) {
 	var (
 		u                store.User
 		created, updated int64
 	)
-	if err := sc.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &u.Disabled, &created, &updated); err != nil {
+	if err := sc.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &u.Disabled, &u.MustChangePassword, &created, &updated); err != nil {
 		return nil, err
 	}
 	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -127,8 +127,8 @@ func (t *tx) CreateUser(ctx context.Context, p store.CreateUserParams) (*store.U
 	if at.IsZero() {
 		at = t.s.now()
 	}
-	_, err := t.sqlTx.ExecContext(ctx, `INSERT INTO users (username, role, password_hash, disabled, created_at, updated_at)
-VALUES (?, ?, ?, 0, ?, ?)`, p.Username, p.Role, p.PasswordHash, micros(at), micros(at))
+	_, err := t.sqlTx.ExecContext(ctx, `INSERT INTO users (username, role, password_hash, disabled, must_change_password, created_at, updated_at)
+VALUES (?, ?, ?, 0, ?, ?, ?)`, p.Username, p.Role, p.PasswordHash, p.MustChangePassword, micros(at), micros(at))
 	if err != nil {
 		err = interpretError(err)
 		if waorders.ErrorCode(err) == waorders.CodeConflict {
@@ -166,8 +166,11 @@ func (t *tx) UpdateUser(ctx context.Context, p store.UpdateUserParams) (*store.U
 		u.Disabled = *p.Disabled
 		endSessions = endSessions || u.Disabled
 	}
-	if _, err := t.sqlTx.ExecContext(ctx, `UPDATE users SET role = ?, password_hash = ?, disabled = ?, updated_at = ? WHERE id = ?`,
-		u.Role, u.PasswordHash, u.Disabled, micros(at), u.ID); err != nil {
+	if p.MustChangePassword != nil {
+		u.MustChangePassword = *p.MustChangePassword
+	}
+	if _, err := t.sqlTx.ExecContext(ctx, `UPDATE users SET role = ?, password_hash = ?, disabled = ?, must_change_password = ?, updated_at = ? WHERE id = ?`,
+		u.Role, u.PasswordHash, u.Disabled, u.MustChangePassword, micros(at), u.ID); err != nil {
 		return nil, fmt.Errorf("update user: %w", interpretError(err))
 	}
 	if endSessions {

@@ -76,6 +76,54 @@ func testListOrdersFilters(t *testing.T, s store.Store) {
 	}
 }
 
+// testListOrdersCurrency: the currency filter matches any of an order's
+// totals (an order in two currencies is found by either), in lists and
+// in the export, and an unknown code is invalid.
+func testListOrdersCurrency(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustWriteOrders(t, s,
+		NewOrder("c1", Base, NewItem("a", 1, Money("INR", 10000))),
+		NewOrder("c2", Base.Add(time.Hour), NewItem("b", 1, Money("USD", 1999))),
+		NewOrder("c3", Base.Add(2*time.Hour), NewItem("a", 1, Money("INR", 10000)), NewItem("b", 2, Money("USD", 1999))),
+		NewOrder("c4", Base.Add(3*time.Hour), NewItem("b", 1, Money("USD", 500)), NewItem("c", 1, Money("EUR", 700))),
+	)
+	for _, tt := range []struct {
+		f    store.ListOrdersParams
+		want []string
+	}{
+		{store.ListOrdersParams{Currency: "INR"}, []string{"c3", "c1"}},
+		{store.ListOrdersParams{Currency: "USD"}, []string{"c4", "c3", "c2"}},
+		{store.ListOrdersParams{Currency: "EUR"}, []string{"c4"}},
+		{store.ListOrdersParams{Currency: "JPY"}, nil},
+		{store.ListOrdersParams{Currency: "USD", Product: "a"}, []string{"c3"}},
+		{store.ListOrdersParams{Currency: "USD", Limit: 2, Cursor: ""}, []string{"c4", "c3"}},
+	} {
+		page, err := s.ListOrders(ctx, tt.f)
+		if err != nil {
+			t.Fatalf("%+v: %v", tt.f, err)
+		}
+		diff(t, "Currency "+tt.f.Currency, tt.want, orderIDs(page.Orders))
+		if tt.f.Limit == 2 {
+			next, err := s.ListOrders(ctx, store.ListOrdersParams{Currency: "USD", Limit: 2, Cursor: page.NextCursor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			diff(t, "Currency USD page 2", []string{"c2"}, orderIDs(next.Orders))
+		}
+	}
+	var exported []string
+	if err := s.ExportOrders(ctx, store.ListOrdersParams{Currency: "EUR"}, func(o *waorders.Order) error {
+		exported = append(exported, o.ID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "Export Currency EUR", []string{"c4"}, exported)
+	if _, err := s.ListOrders(ctx, store.ListOrdersParams{Currency: "XYZ"}); waorders.ErrorCode(err) != waorders.CodeInvalid {
+		t.Errorf("Currency XYZ: err = %v; want invalid", err)
+	}
+}
+
 func mustUpdate(t *testing.T, s store.Store, id string, to waorders.OrderStatus) *waorders.Order {
 	t.Helper()
 	o, err := s.UpdateOrderStatus(t.Context(), store.UpdateOrderStatusParams{ID: id, To: to, Actor: "test", At: Base.Add(48 * time.Hour)})
@@ -377,6 +425,7 @@ func RunOrders(t *testing.T, open Open) {
 	runAll(t, open, []subtest{
 		{"ListOrdersFilters", testListOrdersFilters},
 		{"ListOrdersFreeText", testListOrdersFreeText},
+		{"ListOrdersCurrency", testListOrdersCurrency},
 		{"ListOrdersInvalidFilter", testListOrdersInvalidFilter},
 		{"ListOrdersCarriesItemsAndTotals", testListOrdersCarriesItems},
 		{"ListOrdersPaginationWhileInserting", testListOrdersPagination},

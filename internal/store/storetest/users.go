@@ -16,6 +16,7 @@ func RunUsers(t *testing.T, open Open) {
 	runAll(t, open, []subtest{
 		{"UserCreateGetList", testUserCreateGetList},
 		{"UserUpdateEndsSessions", testUserUpdateEndsSessions},
+		{"MustChangePassword", testMustChangePassword},
 		{"SessionExpiryAndLogout", testSessionExpiryAndLogout},
 		{"UsersTxRollback", testUsersTxRollback},
 	})
@@ -97,6 +98,37 @@ func testUserUpdateEndsSessions(t *testing.T, s store.Store) {
 	wantCode(t, "session of a disabled user", err, waorders.CodeNotFound)
 	_, err = s.UpdateUser(ctx, store.UpdateUserParams{Username: "nobody", Disabled: &yes})
 	wantCode(t, "UpdateUser of nobody", err, waorders.CodeNotFound)
+}
+
+// testMustChangePassword: a generated password is marked, kept by other
+// changes, and cleared with the password the user chose; the session of
+// a user who must change it still reads the flag.
+func testMustChangePassword(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.Now().UTC()
+	u, err := s.CreateUser(ctx, store.CreateUserParams{Username: "admin", Role: store.RoleAdmin, PasswordHash: "gen", MustChangePassword: true})
+	if err != nil || !u.MustChangePassword {
+		t.Fatalf("CreateUser one-time = %+v, %v", u, err)
+	}
+	newSession(t, s, u, "t1", now.Add(time.Hour))
+	if _, su, err := s.GetSession(ctx, store.SessionID("t1"), now); err != nil || !su.MustChangePassword {
+		t.Fatalf("GetSession of a one-time password = %+v, %v", su, err)
+	}
+	role := store.RoleAdmin
+	if u, err = s.UpdateUser(ctx, store.UpdateUserParams{Username: "admin", Role: &role}); err != nil || !u.MustChangePassword {
+		t.Fatalf("a role change cleared the flag: %+v, %v", u, err)
+	}
+	hash, no := "chosen", false
+	if u, err = s.UpdateUser(ctx, store.UpdateUserParams{Username: "admin", PasswordHash: &hash, MustChangePassword: &no}); err != nil || u.MustChangePassword || u.PasswordHash != "chosen" {
+		t.Fatalf("UpdateUser chosen password = %+v, %v", u, err)
+	}
+	if u, err = s.GetUser(ctx, "admin"); err != nil || u.MustChangePassword {
+		t.Fatalf("GetUser after the change = %+v, %v", u, err)
+	}
+	other, err := s.CreateUser(ctx, store.CreateUserParams{Username: "zoe", Role: store.RoleStaff, PasswordHash: "h"})
+	if err != nil || other.MustChangePassword {
+		t.Fatalf("CreateUser chosen = %+v, %v", other, err)
+	}
 }
 
 func testSessionExpiryAndLogout(t *testing.T, s store.Store) {

@@ -23,7 +23,7 @@
   // Keyboard: / search, j/k rows, Enter opens, g+key goes, ? help.
   var rows = function () { return Array.prototype.slice.call(document.querySelectorAll("tr[data-href]")); };
   var sel = -1, g = false;
-  var go = { o: "/ui/orders", c: "/ui/campaigns", m: "/ui/messages", q: "/ui/quarantine", h: "/ui/" };
+  var go = { o: "/ui/orders", c: "/ui/campaigns", m: "/ui/messages", q: "/ui/quarantine", w: "/ui/webhooks", h: "/ui/" };
   function select(i) {
     var rs = rows();
     if (!rs.length) { return; }
@@ -50,37 +50,65 @@
     }
   });
 
-  // Live: new orders arrive by Server-Sent Events; a banner counts them
-  // (rows never move under the reader). The stream closes while the tab
-  // is hidden and resumes from the last event after.
+  // Live: new orders and status changes arrive by Server-Sent Events.
+  // A banner counts new orders (rows never move under the reader); a
+  // changed status updates its badge, and an order page changed by
+  // someone else says so. The stream closes while the tab is hidden and
+  // resumes from the last event after, as after a lost connection.
   var url = document.body.getAttribute("data-live");
   var status = document.getElementById("live-status");
   if (!url || !window.EventSource) { return; }
   var banner = document.getElementById("new-orders");
-  var ids = new Set(), last = "", es = null;
+  var changed = document.getElementById("order-changed");
+  var ids = new Set(), last = "", es = null, retry = null;
   function say(s) { if (status) { status.textContent = s; } }
+  function data(ev) {
+    if (ev.lastEventId) { last = ev.lastEventId; }
+    try { return JSON.parse(ev.data); } catch (err) { return null; }
+  }
+  function row(id) { return document.querySelector('tr[data-id="' + CSS.escape(id) + '"]'); }
   function open() {
+    retry = null;
     var u = url;
-    if (last) { u = url.replace(/after=\d*/, "after=" + last); }
+    if (last) { u = url.replace(/after=[^&]*/, "after=" + encodeURIComponent(last)); }
     es = new EventSource(u);
     say("Connecting…");
     es.onopen = function () { say("Live"); };
-    es.onerror = function () { say("Reconnecting…"); };
+    es.onerror = function () {
+      say("Reconnecting…");
+      // The browser retries by itself unless the answer was not a
+      // stream (a restart in progress, a login that ended): then we do.
+      if (es.readyState === EventSource.CLOSED && !retry) { es = null; retry = setTimeout(open, 3000); }
+    };
     es.addEventListener("order", function (ev) {
-      last = ev.lastEventId || last;
-      var id;
-      try { id = JSON.parse(ev.data).id; } catch (err) { return; }
-      if (ids.has(id)) { return; }
-      ids.add(id);
+      var d = data(ev);
+      if (!d || ids.has(d.id) || row(d.id)) { return; }
+      ids.add(d.id);
       if (banner) {
         var a = banner.querySelector("a");
         a.textContent = ids.size + (ids.size === 1 ? " new order" : " new orders") + " — show";
         banner.hidden = false;
       }
     });
+    es.addEventListener("status", function (ev) {
+      var d = data(ev);
+      if (!d) { return; }
+      var st = String(d.status).replace(/_/g, " "), tr = row(d.id);
+      if (tr && d.version > Number(tr.getAttribute("data-version"))) {
+        tr.setAttribute("data-version", d.version);
+        var b = tr.querySelector(".badge");
+        if (b) { b.textContent = st; b.className = "badge st-" + d.status; }
+      }
+      if (changed && changed.getAttribute("data-id") === d.id && d.version > Number(changed.getAttribute("data-version"))) {
+        changed.querySelector("a").textContent = "Changed to “" + st + "” since you opened it — reload";
+        changed.hidden = false;
+      }
+    });
   }
   document.addEventListener("visibilitychange", function () {
-    if (document.hidden) { if (es) { es.close(); es = null; say("Paused"); } } else if (!es) { open(); }
+    if (document.hidden) {
+      if (es) { es.close(); es = null; say("Paused"); }
+    } else if (!es && !retry) { open(); }
   });
   open();
 })();
