@@ -215,7 +215,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 	if rl != nil {
 		evLog.Rider = rl // the relay's writes ride the group commits (SQLite)
 	}
-	notifyAPI, outboundHook, notifier, err := notifications(cfg, st, evAPI, log)
+	notifyAPI, outboundHook, notifier, err := notifications(cfg, st, evAPI, met, log)
 	if err != nil {
 		return err
 	}

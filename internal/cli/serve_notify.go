@@ -11,6 +11,7 @@ import (
 	"github.com/waorders/waorders/internal/config"
 	"github.com/waorders/waorders/internal/intake"
 	"github.com/waorders/waorders/internal/lifecycle"
+	"github.com/waorders/waorders/internal/metrics"
 	"github.com/waorders/waorders/internal/notify"
 	"github.com/waorders/waorders/internal/server/api"
 	"github.com/waorders/waorders/internal/store"
@@ -23,7 +24,7 @@ import (
 // orders, status callbacks joined to outbound rows) and the notifier
 // service. Without a configured Kaleyra number all three are nil
 // (notifications off).
-func notifications(cfg *config.Serve, st store.Store, ev *api.EventsAPI, log *slog.Logger) (*api.NotifyAPI, *intake.OutboundHook, lifecycle.Service, error) {
+func notifications(cfg *config.Serve, st store.Store, ev *api.EventsAPI, met *metrics.Metrics, log *slog.Logger) (*api.NotifyAPI, *intake.OutboundHook, lifecycle.Service, error) {
 	nums, err := cfg.Notify.Numbers()
 	if err != nil || len(nums) == 0 {
 		return nil, nil, nil, err
@@ -56,7 +57,8 @@ func notifications(cfg *config.Serve, st store.Store, ev *api.EventsAPI, log *sl
 	}
 	set := notify.NewSettingsSource(defaults, st)
 	ncfg := notify.Config{Store: st, Senders: senders, Settings: set, Concurrency: cfg.NotifyConcurrency,
-		Reconcile: cfg.NotifyReconcile, GiveUpOnAmbiguous: cfg.NotifyOnAmbiguous == "give_up", Logger: log}
+		Reconcile: cfg.NotifyReconcile, GiveUpOnAmbiguous: cfg.NotifyOnAmbiguous == "give_up", Logger: log,
+		OnResult: func(result string) { met.Notifications.WithLabelValues(result).Inc() }}
 	if ev != nil {
 		ncfg.Events, ncfg.Sinks, ncfg.Wake = ev.Builder, ev.Sinks, ev.Wake
 	}

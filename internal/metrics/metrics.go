@@ -45,6 +45,11 @@ type Metrics struct {
 	// NeedsReview counts orders stored for review (unusable lines) by
 	// the intake; staff resolve them through /v1/orders/{id}/review.
 	NeedsReview prometheus.Counter
+	// Notifications counts the order notifier's outcomes by result
+	// (accepted, resent, retried, ambiguous, failed, skipped, paused,
+	// lease_lost); "paused" means Kaleyra refused a sender's credentials
+	// or account and its sends wait for an operator.
+	Notifications *prometheus.CounterVec
 }
 
 // New registers the metrics on a fresh registry, with Go and process
@@ -117,11 +122,18 @@ func New() *Metrics {
 		Name: "waorders_orders_needs_review_total",
 		Help: "Orders stored in needs_review because some of their lines were unusable; they count in no revenue until reviewed.",
 	})
+	m.Notifications = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "waorders_notifications_total",
+		Help: "Order notifications by result: accepted, resent, retried, ambiguous, failed, skipped, paused (a sender refused by Kaleyra), lease_lost.",
+	}, []string{"result"})
+	for _, r := range []string{"accepted", "resent", "retried", "ambiguous", "failed", "skipped", "paused", "lease_lost"} {
+		m.Notifications.WithLabelValues(r)
+	}
 	m.Reloads.WithLabelValues("ok")
 	m.Reloads.WithLabelValues("error")
 	reg.MustRegister(m.Callbacks, m.Duplicates, m.Quarantined, m.AuthFailures, m.IntakeSeconds,
 		m.CallbackRecords, m.CommitBatch, m.CommitSeconds, m.StorageErrors, m.HTTPRequests,
-		m.StorageWritable, m.Reloads, m.NeedsReview)
+		m.StorageWritable, m.Reloads, m.NeedsReview, m.Notifications)
 	return m
 }
 

@@ -96,11 +96,23 @@ type Config struct {
 	Now    func() time.Time
 	// Rand jitters the retry delays by ±10 % (default: math/rand/v2).
 	Rand func() float64
+	// OnResult, when set, is told every outcome Stats counts, by the
+	// name of its field in snake case ("accepted", "paused", ...): serve
+	// feeds it to waorders_notifications_total{result}.
+	OnResult func(result string)
 }
 
 // Stats counts what this notifier did.
 type Stats struct {
 	Accepted, Resent, Retried, Ambiguous, Failed, Skipped, Paused, LeaseLost atomic.Int64
+}
+
+// count adds one to c and tells OnResult.
+func (n *Notifier) count(c *atomic.Int64, result string) {
+	c.Add(1)
+	if n.cfg.OnResult != nil {
+		n.cfg.OnResult(result)
+	}
 }
 
 // Notifier is the claim loop.
@@ -299,7 +311,7 @@ func (n *Notifier) handle(ctx context.Context, m *store.OutboundMessage) {
 		// status callback carrying its refs.
 		fin.State, fin.Ambiguous, fin.NextAttemptAt = store.OutboundAmbiguous, true, now.Add(n.cfg.Reconcile)
 		fin.Reason, fin.LastCode, fin.LastError = "lease_expired", m.LastCode, "the previous attempt was abandoned mid-send"
-		n.Stats.Ambiguous.Add(1)
+		n.count(&n.Stats.Ambiguous, "ambiguous")
 		n.finish(ctx, m, fin)
 		return
 	case store.OutboundAmbiguous:
@@ -348,7 +360,7 @@ func (n *Notifier) handle(ctx context.Context, m *store.OutboundMessage) {
 	now = n.cfg.Now()
 	fin.Now = now
 	if resend {
-		n.Stats.Resent.Add(1)
+		n.count(&n.Stats.Resent, "resent")
 	}
 	if err == nil {
 		fin.State, fin.WAMID, fin.Response, fin.LastCode = store.OutboundAccepted, res.MessageID, res.Body, kaleyra.CodeOK
@@ -370,7 +382,7 @@ func (n *Notifier) handle(ctx context.Context, m *store.OutboundMessage) {
 	switch kaleyra.ActionOf(err) {
 	case kaleyra.Reconcile:
 		fin.State, fin.Ambiguous, fin.NextAttemptAt = store.OutboundAmbiguous, true, now.Add(n.cfg.Reconcile)
-		n.Stats.Ambiguous.Add(1)
+		n.count(&n.Stats.Ambiguous, "ambiguous")
 	case kaleyra.Pause:
 		until := time.Time{}
 		if fin.LastCode == kaleyra.CodeDailyLimit {
@@ -381,7 +393,7 @@ func (n *Notifier) handle(ctx context.Context, m *store.OutboundMessage) {
 		}
 		n.log.Error("notify: ALERT: Kaleyra refused the sender; sends from this number are paused until an operator resumes them",
 			"phone_number_id", m.PhoneNumberID, "code", fin.LastCode, "until", until)
-		n.Stats.Paused.Add(1)
+		n.count(&n.Stats.Paused, "paused")
 		fin.State, fin.NextAttemptAt, fin.Refund, fin.Resent = m.ClaimedFrom, now, true, false
 	case kaleyra.Retry:
 		sched := n.cfg.NotSent
@@ -391,7 +403,7 @@ func (n *Notifier) handle(ctx context.Context, m *store.OutboundMessage) {
 		fin.Failed = true
 		if m.Failures < len(sched) {
 			fin.State, fin.NextAttemptAt = store.OutboundRetry, now.Add(n.jitter(sched[m.Failures]))
-			n.Stats.Retried.Add(1)
+			n.count(&n.Stats.Retried, "retried")
 		} else {
 			fin.State, fin.Reason = store.OutboundFailed, fin.LastCode
 			n.log.Error("notify: ALERT: a message failed after Kaleyra's advised retries; escalate to Kaleyra",
@@ -440,16 +452,16 @@ func (n *Notifier) finish(ctx context.Context, m *store.OutboundMessage, fin sto
 		return
 	}
 	if !landed {
-		n.Stats.LeaseLost.Add(1)
+		n.count(&n.Stats.LeaseLost, "lease_lost")
 		return
 	}
 	switch fin.State {
 	case store.OutboundAccepted:
-		n.Stats.Accepted.Add(1)
+		n.count(&n.Stats.Accepted, "accepted")
 	case store.OutboundFailed:
-		n.Stats.Failed.Add(1)
+		n.count(&n.Stats.Failed, "failed")
 	case store.OutboundSkipped:
-		n.Stats.Skipped.Add(1)
+		n.count(&n.Stats.Skipped, "skipped")
 	}
 	if evs > 0 && n.cfg.Wake != nil {
 		n.cfg.Wake()

@@ -55,6 +55,16 @@ type env struct {
 	set   *notify.SettingsSource
 	ints  *notify.Intents
 	cbSrv *httptest.Server
+
+	resultsMu sync.Mutex
+	results   map[string]int // what OnResult was told
+}
+
+// result is how many times OnResult was told r.
+func (e *env) result(r string) int {
+	e.resultsMu.Lock()
+	defer e.resultsMu.Unlock()
+	return e.results[r]
 }
 
 type opts struct {
@@ -117,7 +127,15 @@ func newEnv(t *testing.T, o opts) *env {
 		t.Fatal(err)
 	}
 	e.n = notify.New(notify.Config{Store: e.st, Senders: []notify.Sender{{Client: cl}}, Settings: e.set, Owner: "test",
-		Reconcile: o.reconcile, Now: e.clk.Now, Rand: func() float64 { return 0.5 }, Lease: time.Minute})
+		Reconcile: o.reconcile, Now: e.clk.Now, Rand: func() float64 { return 0.5 }, Lease: time.Minute,
+		OnResult: func(r string) {
+			e.resultsMu.Lock()
+			defer e.resultsMu.Unlock()
+			if e.results == nil {
+				e.results = map[string]int{}
+			}
+			e.results[r]++
+		}})
 	return e
 }
 
@@ -126,7 +144,7 @@ func newEnv(t *testing.T, o opts) *env {
 func (e *env) callback(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(r.Body)
 	if _, err := e.in.Process(r.Context(), intake.Request{ID: events.Default.New(), Endpoint: "kaleyra", Body: b}); err != nil {
-		http.Error(w, err.Error(), 500)
+		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.WriteHeader(200)
@@ -279,6 +297,9 @@ func TestErrorCodes(t *testing.T) {
 				if m.State != store.OutboundQueued || m.Attempts != 0 || len(paused) != 1 || paused[0].Reason != ci.Code {
 					t.Fatalf("pause: %+v %+v", m, paused)
 				}
+				if got := e.result("paused"); got != 1 {
+					t.Errorf("OnResult told paused %d times, want 1 (waorders_notifications_total feeds alerts on it)", got)
+				}
 				if ci.Code == kaleyra.CodeDailyLimit && !paused[0].Until.Equal(e.clk.Now().Truncate(24*time.Hour).Add(24*time.Hour)) {
 					t.Fatalf("WAV2101 until %v", paused[0].Until)
 				}
@@ -292,6 +313,9 @@ func TestErrorCodes(t *testing.T) {
 				e.run()
 				if m := e.only("wamid.E"); m.State != store.OutboundAccepted || m.Attempts != 1 {
 					t.Fatalf("after resume: %+v", m)
+				}
+				if got := e.result("accepted"); got != 1 {
+					t.Errorf("OnResult told accepted %d times, want 1", got)
 				}
 			case kaleyra.Retry:
 				if m.State != store.OutboundRetry || m.Failures != 1 || !m.NextAttemptAt.Equal(e.clk.Now().Add(5*time.Minute)) {

@@ -151,7 +151,7 @@ func TestPropertyAtMostOnce(t *testing.T) {
 			dupCallbacks.Add(1)
 			in := insts[pick(2)].in
 			if _, err := in.Process(r.Context(), intake.Request{ID: events.Default.New(), Endpoint: "kaleyra", Body: b}); err != nil {
-				http.Error(w, err.Error(), 503)
+				http.Error(w, err.Error(), http.StatusServiceUnavailable)
 				return
 			}
 		}
