@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -104,7 +105,10 @@ func runSend(ctx context.Context, env Env, args []string) error {
 			_, err = env.Stdout.Write(b)
 			return err
 		}
-		body = b
+		// Posted, the example happens now: its printed form keeps a fixed
+		// date (reproducible), but a message from 2026-01-01 would arrive
+		// with the 24-hour customer-service window long closed.
+		body = stampNow(b, time.Now())
 		cfg.Meta = cfg.Meta || strings.HasPrefix(*example, "meta-")
 	} else if *printOnly {
 		return fmt.Errorf("%w: --print goes with --example KIND", ErrUsage)
@@ -242,4 +246,13 @@ func outcomes(s *loadgen.Summary) string {
 		return "no answers"
 	}
 	return "answers: " + strings.Join(parts, ", ")
+}
+
+// exampleTimestamp matches the message and status timestamps of an example
+// body: unix seconds as a JSON string, as the providers send them.
+var exampleTimestamp = regexp.MustCompile(`"timestamp": *"[0-9]+"`)
+
+// stampNow gives every timestamp of body the time now.
+func stampNow(body []byte, now time.Time) []byte {
+	return exampleTimestamp.ReplaceAll(body, []byte(fmt.Sprintf(`"timestamp": "%d"`, now.Unix())))
 }

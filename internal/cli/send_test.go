@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/waorders/waorders/internal/testkit"
 )
@@ -72,8 +73,17 @@ func TestSendExample(t *testing.T) {
 		t.Errorf("orders list after send --example (%v):\n%s", err, list)
 	}
 
+	// Posted, the example happened now (its 24-hour window is open);
+	// printed, it keeps its fixed date.
+	shown, _, err := runEnv(t, env, "orders", "show", answer.Messages[0].ID, "--json")
+	var order struct {
+		OrderedAt time.Time `json:"ordered_at"`
+	}
+	if err != nil || json.Unmarshal([]byte(shown), &order) != nil || time.Since(order.OrderedAt) > time.Hour || time.Since(order.OrderedAt) < -time.Hour {
+		t.Errorf("the posted example's order time is %v (%v), want about now", order.OrderedAt, err)
+	}
 	out, _, err = runEnv(t, env, "send", "--example", "order", "--print")
-	if err != nil || !json.Valid([]byte(out)) || !strings.Contains(out, `"meta_object"`) {
+	if err != nil || !json.Valid([]byte(out)) || !strings.Contains(out, `"meta_object"`) || !strings.Contains(out, `"timestamp": "1767225600"`) {
 		t.Errorf("--print (%v): %q", err, out)
 	}
 	out, errOut, err = runEnv(t, env, "send", "--example", "meta-order", "--quiet")
