@@ -132,6 +132,16 @@ func TestNotificationsLoop(t *testing.T) {
 		b.get(t, "/v1/orders/wamid.LOOP1", 200, &o)
 		return len(o.Notifications) == 2 && o.Notifications[1].State == "accepted"
 	})
+	// The dashboard's order page shows both, with their states (issue 16);
+	// through the handler, where the login's redirect is not followed.
+	hb := *b
+	hb.base = ""
+	page := string(uiGet(t, &hb, uiLogin(t, &hb, "viewer1", "viewer"), "/ui/orders/wamid.LOOP1", http.StatusOK).body)
+	table := page[strings.Index(page, `data-testid="notifications"`):]
+	table = table[:strings.Index(table, "</table>")]
+	if strings.Count(table, "<tr>") != 3 || strings.Count(table, "accepted") != 2 || !strings.Contains(table, "shipped") {
+		t.Errorf("order page notifications:\n%s", table)
+	}
 	last := sb.Sends()[len(sb.Sends())-1]
 	if !strings.Contains(string(last.Body), notify.ShortID("wamid.LOOP1")+" is on its way. Tracking AWB 42") || last.ReplyTo != "wamid.LOOP1" {
 		t.Fatalf("shipped body %s", last.Body)

@@ -174,6 +174,9 @@ func New(cfg Config) (*Server, error) {
 	if ev := cfg.EventLog; ev != nil {
 		uc.Events, uc.Webhooks, uc.Relay, uc.Wake = ev.Events, ev.Webhooks, ev.Relay, ev.Wake
 	}
+	if cfg.Notify != nil {
+		uc.Outbound = cfg.Notify.Outbound
+	}
 	// Logins are limited per client address: behind trusted proxies, the
 	// one they report, as the callbacks' IP allowlist reads it.
 	uc.ClientIP = func(r *http.Request) string {

@@ -258,12 +258,16 @@ func cloneValues(v url.Values) url.Values {
 // --- one order ------------------------------------------------------------
 
 type orderData struct {
-	Order    *waorders.Order
-	Next     []waorders.OrderStatus
-	Raw      string
-	Conflict string
-	Changed  bool
-	Notice   string
+	Order *waorders.Order
+	// Notifications are the order's notifications, oldest first, when
+	// NotificationsOn (order notifications are configured).
+	Notifications   []*store.OutboundMessage
+	NotificationsOn bool
+	Next            []waorders.OrderStatus
+	Raw             string
+	Conflict        string
+	Changed         bool
+	Notice          string
 }
 
 // Order serves GET /ui/orders/{id}.
@@ -277,6 +281,17 @@ func (h *Handler) orderPage(w http.ResponseWriter, r *http.Request, status int, 
 		return err
 	}
 	d := orderData{Order: o, Next: o.Status.Next(), Conflict: conflict, Changed: changed}
+	if h.cfg.Outbound != nil {
+		page, err := h.cfg.Outbound.ListOutbound(r.Context(), store.ListOutboundParams{
+			OrderID: o.ID, Kind: store.OutboundNotification, Limit: store.MaxLimit})
+		if err != nil {
+			return err
+		}
+		d.NotificationsOn = true
+		for i := len(page.Messages) - 1; i >= 0; i-- { // the store lists newest first
+			d.Notifications = append(d.Notifications, page.Messages[i])
+		}
+	}
 	if m, err := h.cfg.Messages.GetMessage(r.Context(), o.ID); err == nil {
 		d.Raw = prettyJSON(m.Raw)
 	} else if waorders.ErrorCode(err) != waorders.CodeNotFound {

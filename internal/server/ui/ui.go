@@ -67,6 +67,9 @@ type Config struct {
 	Relay    store.Relay
 	// Wake tells the relay there is work after a replay (may be nil).
 	Wake func()
+	// Outbound lists the messages waorders sent; nil when order
+	// notifications are off (then the order page has no notifications).
+	Outbound store.Outbound
 	// UpdateStatus changes an order's status (with its event, when the
 	// event log is on); default Orders.UpdateOrderStatus.
 	UpdateStatus func(ctx context.Context, p store.UpdateOrderStatusParams) (*waorders.Order, error)
