@@ -142,6 +142,14 @@ func TestNotificationsLoop(t *testing.T) {
 	if strings.Count(table, "<tr>") != 3 || strings.Count(table, "accepted") != 2 || !strings.Contains(table, "shipped") {
 		t.Errorf("order page notifications:\n%s", table)
 	}
+	// The customer's page has them in the conversation, after the order.
+	page = string(uiGet(t, &hb, uiLogin(t, &hb, "viewer2", "viewer"), "/ui/customers/"+testkit.WaID, http.StatusOK).body)
+	thread := page[strings.Index(page, `class="conversation"`):]
+	thread = thread[:strings.Index(thread, "</ol>")]
+	if strings.Count(thread, `class="outbound"`) != 2 || strings.Index(thread, `class="inbound"`) > strings.Index(thread, `class="outbound"`) ||
+		!strings.Contains(thread, "notification: order shipped") {
+		t.Errorf("customer conversation:\n%s", thread)
+	}
 	last := sb.Sends()[len(sb.Sends())-1]
 	if !strings.Contains(string(last.Body), notify.ShortID("wamid.LOOP1")+" is on its way. Tracking AWB 42") || last.ReplyTo != "wamid.LOOP1" {
 		t.Fatalf("shipped body %s", last.Body)

@@ -346,7 +346,21 @@ type customerData struct {
 	Customer *waorders.CustomerSummary
 	Orders   []*waorders.Order
 	More     string
-	Messages []*waorders.Message
+	// Conversation is what the customer sent and what waorders sent them
+	// (when notifications are on), oldest first.
+	Conversation []convItem
+}
+
+// convItem is one message of a customer's conversation.
+type convItem struct {
+	Direction string // inbound | outbound
+	At        time.Time
+	ID        string
+	Type      string // a message type, or notification | staff
+	Summary   string
+	OrderID   string // a notification's order
+	State     string // outbound: its state (accepted, skipped, …)
+	Delivery  string // outbound: sent, delivered, read, failed
 }
 
 // Customer serves GET /ui/customers/{id}.
@@ -364,11 +378,37 @@ func (h *Handler) Customer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := customerData{Customer: c, Orders: orders.Orders, Messages: msgs.Messages}
+	d := customerData{Customer: c, Orders: orders.Orders}
 	if orders.NextCursor != "" {
 		d.More = "/ui/orders?" + url.Values{"customer": {id}}.Encode()
 	}
-	slices.Reverse(d.Messages) // a conversation reads oldest first
+	for _, m := range msgs.Messages {
+		d.Conversation = append(d.Conversation, convItem{Direction: string(m.Direction), At: m.SentAt, ID: m.ID, Type: m.Type, Summary: m.Summary})
+	}
+	if h.cfg.Outbound != nil {
+		keys := []string{id}
+		for _, x := range c.Identifiers {
+			keys = append(keys, x.Value)
+		}
+		out, err := h.cfg.Outbound.ListOutbound(r.Context(), store.ListOutboundParams{CustomerKeys: keys, Limit: store.DefaultLimit})
+		if err != nil {
+			return err
+		}
+		for _, m := range out.Messages {
+			at := m.CreatedAt
+			if !m.AcceptedAt.IsZero() {
+				at = m.AcceptedAt
+			}
+			summary := m.Text
+			if m.Kind == store.OutboundNotification {
+				summary = "notification: order " + strings.ReplaceAll(string(m.OrderStatus), "_", " ")
+			}
+			d.Conversation = append(d.Conversation, convItem{Direction: "outbound", At: at, ID: m.ID, Type: m.Kind,
+				Summary: summary, OrderID: m.OrderID, State: m.State, Delivery: m.DeliveryState})
+		}
+	}
+	// A conversation reads oldest first.
+	slices.SortStableFunc(d.Conversation, func(a, b convItem) int { return a.At.Compare(b.At) })
 	h.render(w, r, http.StatusOK, "customer", view{Title: cmp.Or(c.Name, c.ID), Nav: "orders", Data: d})
 	return nil
 }

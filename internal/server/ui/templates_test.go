@@ -34,7 +34,7 @@ func TestTemplates(t *testing.T) {
 		"overview":         {overviewData{}, overviewData{Latest: []*waorders.Order{o}, Periods: []periodStats{{Label: "Today", Revenue: o.Totals}}, Stale: true, LastCallback: time.Now()}},
 		"orders":           {ordersData{}, ordersData{Orders: []*waorders.Order{o}, Next: "/ui/orders?cursor=x", Filtered: true}},
 		"order":            {orderData{Order: &waorders.Order{}}, orderData{Order: o, Next: o.Status.Next(), Raw: "{}", Conflict: "c"}},
-		"customer":         {customerData{Customer: &waorders.CustomerSummary{}}, customerData{Customer: &waorders.CustomerSummary{Name: "n", Names: []string{"a", "b"}, Spend: o.Totals}, Orders: []*waorders.Order{o}, Messages: []*waorders.Message{{ID: "m", Type: "order"}}}},
+		"customer":         {customerData{Customer: &waorders.CustomerSummary{}}, customerData{Customer: &waorders.CustomerSummary{Name: "n", Names: []string{"a", "b"}, Spend: o.Totals}, Orders: []*waorders.Order{o}, Conversation: []convItem{{ID: "m", Type: "order", Direction: "inbound"}, {ID: "out_1", Type: "notification", Direction: "outbound", Summary: "notification: order pending", OrderID: "m", State: "accepted", Delivery: "read"}}}},
 		"campaigns":        {campaignsData{}, campaignsData{Levels: []string{"ref"}, Charts: []currencyChart{{Currency: "INR", Bars: []bar{{Campaign: "c", Revenue: amt, Width: 600}}}}}},
 		"quarantine":       {quarantineData{}, quarantineData{Entries: []*waorders.QuarantineEntry{{ID: 1}}, Next: "/x"}},
 		"quarantine_entry": {quarantineData{Entry: &waorders.QuarantineEntry{}}, quarantineData{Entry: &waorders.QuarantineEntry{ID: 1, Problems: []waorders.Problem{{}}}, Headers: []header{{"A", "b"}}, Body: "<x>", Flash: "f"}},
