@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/waorders/waorders"
@@ -163,6 +164,51 @@ type ListOutboundParams struct {
 	Kind         string
 	Cursor       string
 	Limit        int
+}
+
+// Query returns the conditions of a page of p (newest first by the storage
+// sequence seq) and its size, or CodeInvalid for a malformed cursor: both
+// drivers list outbound messages through it.
+func (p ListOutboundParams) Query(d Dialect) (*Filter, int, error) {
+	cur, seq, err := DecodeSeqCursor(p.Cursor)
+	if err != nil {
+		return nil, 0, err
+	}
+	f := d.Filter("")
+	f.Equal("order_id", p.OrderID, "state", p.State, "kind", p.Kind)
+	if n := len(p.CustomerKeys); n > 0 {
+		in := "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+		args := make([]any, 0, 2*n)
+		for range 2 {
+			for _, k := range p.CustomerKeys {
+				args = append(args, k)
+			}
+		}
+		f.Add("(customer_key IN "+in+" OR to_wa_id IN "+in+")", args...)
+	}
+	f.NewestFirst("seq")
+	if !cur.IsZero() {
+		f.Add("seq < ?", seq)
+	}
+	return f, NormalizeLimit(p.Limit), nil
+}
+
+// OutboundRow is an outbound message as a list reads it: with its storage
+// sequence, the key of its page's cursor.
+type OutboundRow struct {
+	Message *OutboundMessage
+	Seq     int64
+}
+
+// NewOutboundPage cuts rows read with a limit of limit+1 to a page. The
+// cursor's time part is a constant: pages go by seq alone.
+func NewOutboundPage(rows []OutboundRow, limit int) *OutboundPage {
+	rows, next := TrimPage(rows, limit, func(i int) Cursor { return SeqCursor(time.UnixMicro(1), rows[i].Seq) })
+	page := &OutboundPage{Messages: make([]*OutboundMessage, len(rows)), NextCursor: next}
+	for i, r := range rows {
+		page.Messages[i] = r.Message
+	}
+	return page
 }
 
 // OutboundPage is a page of outbound messages.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,6 +16,12 @@ const outboundColumns = `id, kind, order_id, order_status, COALESCE(intent_key, 
   reply_to, note, text, template, actor, state, reason, claimed_from, attempts, failures, resends, next_attempt_at,
   lease_owner, ambiguous_since, sent_kind, request, wamid, last_code, last_error, response, delivery_state,
   delivery_error, created_at, updated_at, accepted_at, seq`
+
+// scanOutboundRow scans a listed row: the message and its seq.
+func scanOutboundRow(r pgx.Row) (store.OutboundRow, error) {
+	m, seq, err := scanOutbound(r)
+	return store.OutboundRow{Message: m, Seq: seq}, err
+}
 
 func scanOutbound(r pgx.Row) (*store.OutboundMessage, int64, error) {
 	var m store.OutboundMessage
@@ -100,63 +104,15 @@ func (s *Store) GetOutbound(ctx context.Context, id string) (*store.OutboundMess
 
 // ListOutbound implements store.Outbound. Pages are by seq, newest first.
 func (s *Store) ListOutbound(ctx context.Context, p store.ListOutboundParams) (*store.OutboundPage, error) {
-	c, err := store.DecodeCursor(p.Cursor)
+	w, limit, err := p.Query(dialect)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	limit := store.NormalizeLimit(p.Limit)
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
-	}
-	if p.OrderID != "" {
-		add("order_id = $?", p.OrderID)
-	}
-	if len(p.CustomerKeys) > 0 {
-		add("(customer_key = ANY($?) OR to_wa_id = ANY($?))", p.CustomerKeys)
-	}
-	if p.State != "" {
-		add("state = $?", p.State)
-	}
-	if p.Kind != "" {
-		add("kind = $?", p.Kind)
-	}
-	if !c.IsZero() {
-		seq, _ := strconv.ParseInt(c.ID, 10, 64)
-		add("seq < $?", seq)
-	}
-	q := `SELECT ` + outboundColumns + ` FROM outbound`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	args = append(args, limit+1)
-	q += ` ORDER BY seq DESC LIMIT $` + strconv.Itoa(len(args))
-	rows, err := s.pool.Query(ctx, q, args...)
+	rows, err := queryAll(ctx, s, `SELECT `+outboundColumns+` FROM outbound`+w.Page(limit+1), w.Args(), scanOutboundRow)
 	if err != nil {
-		return nil, fmt.Errorf("list outbound: %w", interpretError(err))
+		return nil, fmt.Errorf("list outbound: %w", err)
 	}
-	defer rows.Close()
-	page := &store.OutboundPage{}
-	var seqs []int64
-	for rows.Next() {
-		m, seq, err := scanOutbound(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list outbound: %w", interpretError(err))
-		}
-		page.Messages, seqs = append(page.Messages, m), append(seqs, seq)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list outbound: %w", interpretError(err))
-	}
-	if len(page.Messages) > limit {
-		page.Messages = page.Messages[:limit]
-		page.NextCursor = store.Cursor{Time: time.UnixMicro(1), ID: strconv.FormatInt(seqs[limit-1], 10)}.Encode()
-	}
-	return page, nil
+	return store.NewOutboundPage(rows, limit), nil
 }
 
 // ClaimOutbound implements store.Outbound: FOR UPDATE SKIP LOCKED, so

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/waorders/waorders"
@@ -17,7 +15,7 @@ const outboundColumns = `id, kind, order_id, order_status, COALESCE(intent_key, 
   lease_owner, ambiguous_since, sent_kind, request, wamid, last_code, last_error, response, delivery_state,
   delivery_error, created_at, updated_at, accepted_at, seq`
 
-type rowScanner interface{ Scan(dest ...any) error }
+type rowScanner = scanner
 
 func scanOutbound(r rowScanner) (*store.OutboundMessage, int64, error) {
 	var m store.OutboundMessage
@@ -34,6 +32,12 @@ func scanOutbound(r rowScanner) (*store.OutboundMessage, int64, error) {
 	m.NextAttemptAt, m.AmbiguousSince = fromMicros(next), fromMicros(amb)
 	m.CreatedAt, m.UpdatedAt, m.AcceptedAt = fromMicros(created), fromMicros(updated), fromMicros(accepted)
 	return &m, seq, nil
+}
+
+// scanOutboundRow scans a listed row: the message and its seq.
+func scanOutboundRow(r rowScanner) (store.OutboundRow, error) {
+	m, seq, err := scanOutbound(r)
+	return store.OutboundRow{Message: m, Seq: seq}, err
 }
 
 func nullKey(k string) any {
@@ -89,63 +93,15 @@ func (s *Store) GetOutbound(ctx context.Context, id string) (*store.OutboundMess
 // ListOutbound implements store.Outbound. Pages are by seq, newest first;
 // the cursor carries the seq.
 func (s *Store) ListOutbound(ctx context.Context, p store.ListOutboundParams) (*store.OutboundPage, error) {
-	c, err := store.DecodeCursor(p.Cursor)
+	w, limit, err := p.Query(dialect)
 	if err != nil {
 		return nil, err
 	}
-	limit := store.NormalizeLimit(p.Limit)
-	var where []string
-	var args []any
-	if p.OrderID != "" {
-		where, args = append(where, "order_id = ?"), append(args, p.OrderID)
-	}
-	if len(p.CustomerKeys) > 0 {
-		ph := placeholders(len(p.CustomerKeys))
-		where = append(where, "(customer_key IN ("+ph+") OR to_wa_id IN ("+ph+"))")
-		for range 2 {
-			for _, k := range p.CustomerKeys {
-				args = append(args, k)
-			}
-		}
-	}
-	if p.State != "" {
-		where, args = append(where, "state = ?"), append(args, p.State)
-	}
-	if p.Kind != "" {
-		where, args = append(where, "kind = ?"), append(args, p.Kind)
-	}
-	if !c.IsZero() {
-		seq, _ := strconv.ParseInt(c.ID, 10, 64)
-		where, args = append(where, "seq < ?"), append(args, seq)
-	}
-	q := `SELECT ` + outboundColumns + ` FROM outbound`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += ` ORDER BY seq DESC LIMIT ?`
-	args = append(args, limit+1)
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	rows, err := queryAll(ctx, s.r, `SELECT `+outboundColumns+` FROM outbound`+w.Page(limit+1), w.Args(), scanOutboundRow)
 	if err != nil {
-		return nil, fmt.Errorf("list outbound: %w", interpretError(err))
+		return nil, fmt.Errorf("list outbound: %w", err)
 	}
-	defer rows.Close()
-	page := &store.OutboundPage{}
-	var seqs []int64
-	for rows.Next() {
-		m, seq, err := scanOutbound(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list outbound: %w", interpretError(err))
-		}
-		page.Messages, seqs = append(page.Messages, m), append(seqs, seq)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list outbound: %w", interpretError(err))
-	}
-	if len(page.Messages) > limit {
-		page.Messages = page.Messages[:limit]
-		page.NextCursor = store.Cursor{Time: time.UnixMicro(1), ID: strconv.FormatInt(seqs[limit-1], 10)}.Encode()
-	}
-	return page, nil
+	return store.NewOutboundPage(rows, limit), nil
 }
 
 // ClaimOutbound implements store.Outbound: one UPDATE … RETURNING on the

@@ -298,6 +298,13 @@ func testOutboundList(t *testing.T, s store.Store) {
 	if err != nil || len(c.Messages) != 1 || c.Messages[0].ID != "out_4" {
 		t.Fatalf("by customer: %v %+v", err, c)
 	}
+	if p2.NextCursor != "" || p2.Messages[1].ID != "out_0" {
+		t.Fatalf("page 2 is the last: %+v", p2)
+	}
+	// A cursor whose id is not a sequence is refused, not read as the end.
+	bad := store.Cursor{Time: Base, ID: "out_1"}.Encode()
+	_, err = s.ListOutbound(ctx, store.ListOutboundParams{Cursor: bad})
+	wantCode(t, "ListOutbound with a foreign cursor", err, waorders.CodeInvalid)
 	if b, err := s.GetNotifySettings(ctx); err != nil || b != nil {
 		t.Fatalf("settings: %s %v", b, err)
 	}
