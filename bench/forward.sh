@@ -1,35 +1,44 @@
 #!/usr/bin/env bash
 # The forwarding benchmark (issue 14): what the event log and the relay cost
 # the callback path, and how fast and how soon events reach a receiver.
-# For each driver (SQLite; PostgreSQL when a server answers), on fresh
-# databases, in one run:
+# For each driver (SQLite; PostgreSQL when a server answers), each scenario
+# on a fresh database and a fresh server, --rounds times in turn (none,
+# healthy, dead, none, healthy, dead, ...: the machine's drift falls on
+# all three alike):
 #   none     waorders serve with no webhook: intake throughput (wrk, full speed)
-#   healthy  one endpoint at bench/receiver answering 200: intake throughput,
-#            then the events delivered per second (distinct webhook-ids from
-#            the first to the last arrival, draining the backlog wrk left),
-#            then commit-to-delivery latency at a paced 1,000 order
-#            callbacks/s (waorders send --rate): the receiver's clock minus
-#            the event's "timestamp" (the order's receipt, so the figure also
-#            holds the intake's own commit wait)
+#   healthy  one endpoint at bench/receiver answering 200: intake throughput;
+#            the events that reached the receiver while wrk ran; then the
+#            events delivered per second draining the backlog wrk left
+#            (distinct webhook-ids arriving after wrk ended, over the time
+#            from its end to the last arrival)
 #   dead     one endpoint at a port where nothing listens: intake throughput
-# and prints intake with forwarding as a ratio of intake without it.
+# then, once per driver, on a fresh server and database with the healthy
+# endpoint, commit-to-delivery latency at a paced 1,000 order callbacks/s
+# (waorders send --rate): the receiver's clock minus the event's
+# "timestamp" (the order's receipt, so the figure also holds the intake's
+# own commit wait). It prints the medians (and ranges) of the rounds and
+# intake with forwarding as a ratio of intake without it, per round.
 # Goals: healthy ≥ 0.85, dead ≥ 0.95, p99 at 1,000/s ≤ 50 ms.
 #
-# Usage: bash bench/forward.sh [--duration 10s] [--connections 64] [--threads 2]
+# Usage: bash bench/forward.sh [--rounds 3] [--duration 10s] [--connections 64] [--threads 2]
 #                              [--rate 1000] [--rate-duration 10s] [--no-postgres]
+#                              [-- extra serve flags, e.g. --relay-busy-share 1]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-duration=10s connections=64 threads=2 postgres=auto rate=1000 rate_duration=10s
+duration=10s connections=64 threads=2 postgres=auto rate=1000 rate_duration=10s rounds=3
+extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
+    --rounds) rounds=$2; shift 2 ;;
+    --) shift; extra=("$@"); break ;;
     --duration) duration=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --rate) rate=$2; shift 2 ;;
     --rate-duration) rate_duration=$2; shift 2 ;;
     --no-postgres) postgres=no; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -88,83 +97,101 @@ drain() { # drain: wait until the receiver's count stops growing for 3 s
   done
 }
 
-scenario() { # scenario DRIVER NAME DBURL [serve args...]
+scenario() { # scenario DRIVER NAME DBURL [serve args...]; NAME: none, healthy, dead or paced
   local driver=$1 name=$2 dburl=$3; shift 3
   echo "$driver: $name..." >&2
   start "$driver-$name" "$work/waorders" serve --addr 127.0.0.1:0 --callback-secret "$secret" --api-token "$token" \
-    --log-level warn --database-url "$dburl" --webhook-allow-private --webhook-allow-http-hosts 127.0.0.1 "$@"
+    --log-level warn --database-url "$dburl" --webhook-allow-private --webhook-allow-http-hosts 127.0.0.1 "$@" "${extra[@]}"
   local hook=
   case "$name" in
-    healthy) hook="$rcv/hooks" ;;
+    healthy|paced) hook="$rcv/hooks" ;;
     dead) hook="http://127.0.0.1:1/hooks" ;;
   esac
   if [ -n "$hook" ]; then
     curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
       -d "{\"url\":\"$hook\",\"event_types\":[\"order.created\"]}" "$url/v1/webhooks" >/dev/null
+    sleep 1.5 # the relay lists the endpoints every second
   fi
   curl -sf -X POST "$rcv/reset"
-  drive "$driver-$name"
-  local delivered=- dps=- p50=- p99=- pmax=-
-  if [ "$name" = healthy ]; then
-    :
-    drain
-    local s; s=$(stats)
-    delivered=$(echo "$s" | json '["count"]')
-    dps=$(echo "$s" | python3 -c 'import json,sys,datetime as d
-s=json.load(sys.stdin); f=lambda t: d.datetime.fromisoformat(t.replace("Z","+00:00"))
-dt=(f(s["last"])-f(s["first"])).total_seconds(); print("%.0f" % (s["count"]/dt) if dt>0 else "-")')
-    curl -sf -X POST "$rcv/reset"
+  if [ "$name" = paced ]; then
     "$work/waorders" send --url "$url" --callback-secret "$secret" --rate "$rate" --duration "$rate_duration" \
       --concurrency 32 --mix order=1 --seed "$RANDOM" --json >"$work/$driver-paced.send" 2>"$work/$driver-paced.err" ||
       echo "$driver: send failed: $(tail -3 "$work/$driver-paced.err")" >&2
     drain
-    s=$(stats)
-    p50=$(echo "$s" | json '["p50_ms"]'); p99=$(echo "$s" | json '["p99_ms"]'); pmax=$(echo "$s" | json '["max_ms"]')
-    local acked; acked=$(json '["acknowledged"]' <"$work/$driver-paced.send" 2>/dev/null || echo -)
+    local s acked; s=$(stats)
+    acked=$(json '["acknowledged"]' <"$work/$driver-paced.send" 2>/dev/null || echo -)
     echo "$driver: paced $rate/s: $acked acknowledged, $(echo "$s" | json '["count"]') delivered" >&2
+    echo "$driver paced - - - - $(echo "$s" | json '["p50_ms"]') $(echo "$s" | json '["p99_ms"]') $(echo "$s" | json '["max_ms"]')" >>"$results"
+  else
+    drive "$driver-$name"
+    local during=- dps=-
+    if [ "$name" = healthy ]; then
+      local s0 t0; s0=$(stats); t0=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+      during=$(echo "$s0" | json '["count"]')
+      drain
+      dps=$(python3 -c 'import json,sys,datetime as d
+f=lambda t: d.datetime.fromisoformat(t[:26].rstrip("Z")).timestamp()
+s0=json.loads(sys.argv[1]); s=json.loads(sys.argv[2]); n=s["count"]-s0["count"]
+dt=f(s["last"])-f(sys.argv[3]) if n > 0 else 0
+print("%.0f" % (n/dt) if dt > 0 else "-")' "$s0" "$(stats)" "$t0")
+    fi
+    echo "$driver $name $rps $during $dps - - -" >>"$results"
   fi
-  echo "$driver $name $rps $delivered $dps $p50 $p99 $pmax" >>"$results"
   kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true
 }
 
-run_driver() { # run_driver DRIVER DBURL-MAKER
-  local driver=$1
-  for name in none healthy dead; do
-    scenario "$driver" "$name" "$($2 "$name")"
-  done
-}
-
 sqlite_db() { rm -f "$work/$1.db"*; echo "$work/$1.db"; }
-run_driver sqlite sqlite_db
-
+pg=no
 if [ "$postgres" != no ] && pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  pg=yes
   pg_db() {
     local db=waorders_fwd_$1
-    psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+    psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null 2>&1
     echo "postgres://postgres@127.0.0.1:5432/$db?sslmode=disable"
   }
-  for name in none healthy dead; do
-    scenario postgres "$name" "$(pg_db "$name")" --migrate
-  done
 elif [ "$postgres" != no ]; then
   echo "postgres: no server on 127.0.0.1:5432, skipped" >&2
 fi
 
+for round in $(seq 1 "$rounds"); do
+  echo "round $round of $rounds" >&2
+  for name in none healthy dead; do
+    scenario sqlite "$name" "$(sqlite_db "$name")"
+    [ "$pg" = no ] || scenario postgres "$name" "$(pg_db "$name")" --migrate
+  done
+done
+scenario sqlite paced "$(sqlite_db paced)"
+[ "$pg" = no ] || scenario postgres paced "$(pg_db paced)" --migrate
+
 echo
 echo "waorders forwarding benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $(go version | awk '{print $3}')"
-echo "intake: wrk -t$threads -c$connections -d$duration, unique order callbacks; latency: waorders send --rate $rate for $rate_duration"
+echo "intake: wrk -t$threads -c$connections -d$duration, unique order callbacks, $rounds round(s), medians [ranges]; latency: waorders send --rate $rate for $rate_duration"
+[ ${#extra[@]} -eq 0 ] || echo "serve flags: ${extra[*]}"
 echo
 python3 - "$results" <<'PY'
-import sys
+import sys, statistics as st
 rows = [l.split() for l in open(sys.argv[1])]
-base = {r[0]: float(r[2]) for r in rows if r[1] == "none" and r[2] not in ("", "-")}
-head = ["driver", "endpoint", "intake req/s", "of no-forwarding", "delivered", "delivered/s", "p50 ms @rate", "p99 ms @rate", "max ms @rate"]
-table = [head]
-for r in rows:
-    ratio = "-" if r[0] not in base or not base[r[0]] else "%.2f" % (float(r[2]) / base[r[0]])
-    table.append([r[0], r[1], r[2], ratio] + r[3:8])
-w = [max(len(x[i]) for x in table) for i in range(len(head))]
+drivers = list(dict.fromkeys(r[0] for r in rows))
+def col(d, n, i):
+    return [float(r[i]) for r in rows if r[0] == d and r[1] == n and r[i] != "-"]
+def med(v, f="%.0f"):
+    if not v: return "-"
+    m = f % st.median(v)
+    return m if len(v) == 1 else "%s [%s-%s]" % (m, f % min(v), f % max(v))
+head = ["driver", "endpoint", "intake req/s", "of no-forwarding", "delivered during wrk", "delivered/s (drain)", "p50 ms @rate", "p99 ms @rate", "max ms @rate"]
+table = []
+for d in drivers:
+    base = col(d, "none", 2)
+    for n in ("none", "healthy", "dead"):
+        v = col(d, n, 2)
+        if not v: continue
+        ratios = [a / b for a, b in zip(v, base)] if len(base) == len(v) else []
+        table.append([d, n, med(v), med(ratios, "%.2f") if n != "none" else "1.00", med(col(d, n, 3)), med(col(d, n, 4)), "-", "-", "-"])
+    p = [r for r in rows if r[0] == d and r[1] == "paced"]
+    if p:
+        table.append([d, "healthy, paced", "-", "-", "-", "-", p[0][6], p[0][7], p[0][8]])
+w = [max(len(x[i]) for x in table + [head]) for i in range(len(head))]
 fmt = lambda x: "| " + " | ".join(c.ljust(w[i]) if i < 2 else c.rjust(w[i]) for i, c in enumerate(x)) + " |"
 print(fmt(head)); print("|" + "|".join("-" * (n + 2) for n in w) + "|")
-for x in table[1:]: print(fmt(x))
+for x in table: print(fmt(x))
 PY

@@ -58,7 +58,7 @@ func forwarding(cfg *config.Serve, st store.Store, met *metrics.Metrics, log *sl
 	}
 	rc := relay.Config{
 		Store: st, NewSink: newSink, Concurrency: cfg.WebhookConcurrency, RatePerSecond: cfg.WebhookRate,
-		Timeout: cfg.WebhookTimeout, Retention: cfg.EventRetention,
+		Timeout: cfg.WebhookTimeout, Retention: cfg.EventRetention, BusyShare: cfg.RelayBusyShare,
 		Metrics: relay.NewMetrics(met.Registry), Logger: log,
 	}
 	if ns != nil {

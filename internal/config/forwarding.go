@@ -12,6 +12,7 @@ type Forwarding struct {
 	WebhookTimeout        time.Duration
 	WebhookConcurrency    int
 	WebhookRate           float64
+	RelayBusyShare        float64
 	WebhookAllowPrivate   bool
 	WebhookAllowHTTPHosts List
 	EventRetention        time.Duration
@@ -26,6 +27,7 @@ func (c *Forwarding) Flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.WebhookTimeout, "webhook-timeout", 15*time.Second, "time allowed for one webhook delivery attempt")
 	fs.IntVar(&c.WebhookConcurrency, "webhook-concurrency", 8, "deliveries in flight per webhook endpoint (different orders; one order's events go one at a time)")
 	fs.Float64Var(&c.WebhookRate, "webhook-rate", 0, "most delivery attempts per second per endpoint (0: no limit)")
+	fs.Float64Var(&c.RelayBusyShare, "relay-busy-share", 0.05, "while the intake is saturated (group commits of 16 callbacks or more), each endpoint may claim only this `share` of the callbacks committed; the rest waits, durable, until the load falls (1: no limit)")
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", false, "allow webhook URLs that resolve to private, loopback or link-local addresses (checked at connect time)")
 	fs.Var(&c.WebhookAllowHTTPHosts, "webhook-allow-http-hosts", "comma-separated `hosts` whose webhook URLs may be plain http (all others must be https)")
 	fs.DurationVar(&c.EventRetention, "event-retention", 30*24*time.Hour, "keep delivered events this long (undelivered and dead ones are never pruned); negative: keep all")
@@ -46,6 +48,9 @@ func (c *Forwarding) Validate() []error {
 	}
 	if c.WebhookRate < 0 {
 		errs = append(errs, fmt.Errorf("--webhook-rate %g: use 0 (no limit) or more", c.WebhookRate))
+	}
+	if c.RelayBusyShare < 0.01 || c.RelayBusyShare > 1 {
+		errs = append(errs, fmt.Errorf("--relay-busy-share %g: use 0.01 to 1 (1: forwarding is not slowed while the intake is saturated)", c.RelayBusyShare))
 	}
 	if c.NATSURL != "" && (c.NATSStream == "" || c.NATSSubjectPrefix == "") {
 		errs = append(errs, fmt.Errorf("--nats-stream and --nats-subject-prefix may not be empty with --nats-url"))

@@ -79,10 +79,12 @@ type EventLog struct {
 }
 
 // Rider is the relay as the intake carries it (a *relay.Relay is one).
-// Ride works within tx and returns, when not nil, a function to call once
-// tx has committed (true) or failed (false).
+// Ride works within tx, a group commit of batch callbacks (the intake's
+// load: large batches mean callbacks queue faster than they commit), and
+// returns, when not nil, a function to call once tx has committed (true)
+// or failed (false).
 type Rider interface {
-	Ride(ctx context.Context, tx store.Tx) func(committed bool)
+	Ride(ctx context.Context, tx store.Tx, batch int) func(committed bool)
 }
 
 // TxStore runs a store.Tx (a store.Store is one).
@@ -546,7 +548,7 @@ func (in *Intake) writeInbound(ctx context.Context, ds []*store.Inbound) ([]stor
 		// Last: the relay's bookkeeping rides this commit (SQLite), after
 		// every event this transaction appends, so its claims can see them.
 		if ev != nil && ev.Rider != nil {
-			after = ev.Rider.Ride(ctx, tx)
+			after = ev.Rider.Ride(ctx, tx, len(ds))
 		}
 		return nil
 	})

@@ -486,12 +486,14 @@ func TestOrderWithBadLinesNeedsReview(t *testing.T) {
 type fakeRider struct {
 	mu        sync.Mutex
 	rides     int
+	batches   []int
 	committed []bool
 }
 
-func (r *fakeRider) Ride(ctx context.Context, tx store.Tx) func(bool) {
+func (r *fakeRider) Ride(ctx context.Context, tx store.Tx, batch int) func(bool) {
 	r.mu.Lock()
 	r.rides++
+	r.batches = append(r.batches, batch)
 	r.mu.Unlock()
 	return func(ok bool) {
 		r.mu.Lock()
@@ -510,7 +512,7 @@ func TestRiderRidesEachGroupCommitAndLearnsItsOutcome(t *testing.T) {
 	}
 	rd.mu.Lock()
 	defer rd.mu.Unlock()
-	if rd.rides != 1 || fmt.Sprint(rd.committed) != "[true]" {
-		t.Fatalf("rides %d, outcomes %v; want 1 ride told it committed", rd.rides, rd.committed)
+	if rd.rides != 1 || fmt.Sprint(rd.committed) != "[true]" || fmt.Sprint(rd.batches) != "[1]" {
+		t.Fatalf("rides %d of batches %v, outcomes %v; want 1 ride of 1 callback told it committed", rd.rides, rd.batches, rd.committed)
 	}
 }

@@ -89,6 +89,18 @@ type Config struct {
 	BreakerFailures int
 	// BreakerCooldown is how long an open breaker stays open (default 30 s).
 	BreakerCooldown time.Duration
+	// BusyBatch and BusyShare put the intake first. A group commit of at
+	// least BusyBatch callbacks (default 16) means the intake is
+	// saturated: callbacks queue faster than they commit. Until a smaller
+	// commit or a second without commits, each sink may claim only
+	// BusyShare (default 0.05) of the callbacks those commits carried, at
+	// least one per commit: forwarding, which shares the machine's CPU and
+	// (on SQLite) the one writer, slows down and the intake keeps its
+	// throughput; the backlog waits, durable, and goes out at full speed
+	// once the load falls (waorders_relay_backlog shows it). A share of 1
+	// or more turns this off.
+	BusyBatch int
+	BusyShare float64
 	// FinishLinger is how long outcomes wait for a transaction to ride
 	// (Ride: the intake's next group commit) before the relay commits them
 	// itself, while the intake is busy (default 20 ms).
@@ -118,6 +130,10 @@ type Relay struct {
 	workers  sync.WaitGroup
 	rides    sync.WaitGroup // Rides between Ride and their after
 	lastRide atomic.Int64   // unix ns of the last Ride that took part
+	// The intake's load as its commits report it (r.mu): busyAt is the
+	// time of the last commit of at least BusyBatch callbacks, zero once a
+	// smaller one came.
+	busyAt time.Time
 
 	finMu sync.Mutex
 	finq  []finishing // outcomes waiting for a commit
@@ -139,6 +155,9 @@ type sinkState struct {
 	paused   time.Time     // no claims before
 	tokens   float64
 	refilled time.Time
+	// credit is what the sink may claim while the intake is saturated
+	// (BusyShare of the callbacks of the saturated commits).
+	credit float64
 	// The breaker: consecutive transport failures, open until openUntil
 	// (zero: closed), probing while the one probe is out.
 	fails     int
@@ -187,6 +206,12 @@ func New(cfg Config) *Relay {
 	}
 	if cfg.FinishLinger <= 0 {
 		cfg.FinishLinger = 20 * time.Millisecond
+	}
+	if cfg.BusyBatch <= 0 {
+		cfg.BusyBatch = 16
+	}
+	if cfg.BusyShare <= 0 {
+		cfg.BusyShare = 0.05
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -409,12 +434,7 @@ func (r *Relay) claim(st *sinkState, now time.Time) {
 	ctx, cancel := context.WithTimeout(r.sendCtx, 10*time.Second)
 	defer cancel()
 	r.mu.Lock()
-	free := r.cfg.Concurrency + r.cfg.Prefetch - st.inflight
-	if r.cfg.RatePerSecond > 0 {
-		st.tokens = min(st.tokens+now.Sub(st.refilled).Seconds()*r.cfg.RatePerSecond, max(r.cfg.RatePerSecond, 1))
-		st.refilled = now
-		free = min(free, int(st.tokens))
-	}
+	free := r.room(st, now)
 	probe := false
 	if st.breakerHolds(now) {
 		free = 0
@@ -455,9 +475,7 @@ func (r *Relay) claim(st *sinkState, now time.Time) {
 	}
 	r.mu.Lock()
 	st.inflight += len(ds)
-	if r.cfg.RatePerSecond > 0 {
-		st.tokens -= float64(len(ds))
-	}
+	r.spend(st, len(ds))
 	s := st.sink
 	r.mu.Unlock()
 	for _, d := range ds {
@@ -632,18 +650,20 @@ func (r *Relay) complete() {
 }
 
 // Ride does the relay's writes in tx, a transaction of the caller's (the
-// intake's group commit), when tx can (store.RelayTx): it records the
+// intake's group commit of callbacks callbacks, which tells the relay the
+// intake's load whatever the driver), when tx can (store.RelayTx): it records the
 // queued outcomes and claims, for every sink with room, the deliveries due
 // (those appended by tx included). The caller must call the function
 // returned (when not nil) once tx has committed or failed: only then are
 // the claimed deliveries sent and the outcomes counted; if tx failed, the
 // outcomes are queued again and the claims never happened.
-func (r *Relay) Ride(ctx context.Context, tx store.Tx) (after func(committed bool)) {
+func (r *Relay) Ride(ctx context.Context, tx store.Tx, callbacks int) (after func(committed bool)) {
+	now := r.cfg.Now()
+	r.load(callbacks, now)
 	rt, ok := tx.(store.RelayTx)
 	if !ok {
 		return nil
 	}
-	now := r.cfg.Now()
 	type held struct {
 		st *sinkState
 		n  int
@@ -663,12 +683,7 @@ func (r *Relay) Ride(ctx context.Context, tx store.Tx) (after func(committed boo
 		if st.sink == nil || now.Before(st.paused) || !st.openUntil.IsZero() {
 			continue
 		}
-		free := r.cfg.Concurrency + r.cfg.Prefetch - st.inflight
-		if r.cfg.RatePerSecond > 0 {
-			st.tokens = min(st.tokens+now.Sub(st.refilled).Seconds()*r.cfg.RatePerSecond, max(r.cfg.RatePerSecond, 1))
-			st.refilled = now
-			free = min(free, int(st.tokens))
-		}
+		free := r.room(st, now)
 		if free <= 0 {
 			continue
 		}
@@ -718,9 +733,7 @@ func (r *Relay) Ride(ctx context.Context, tx store.Tx) (after func(committed boo
 			ds := res.Claimed[i]
 			r.mu.Lock()
 			h.st.inflight -= h.n - len(ds)
-			if r.cfg.RatePerSecond > 0 {
-				h.st.tokens -= float64(len(ds))
-			}
+			r.spend(h.st, len(ds))
 			s := h.st.sink
 			r.mu.Unlock()
 			for _, d := range ds {
@@ -729,6 +742,59 @@ func (r *Relay) Ride(ctx context.Context, tx store.Tx) (after func(committed boo
 			}
 		}
 	}
+}
+
+// load records a group commit of batch callbacks: at BusyBatch or more the
+// intake is saturated and every sink earns BusyShare of them as credit
+// (at least one), up to a claim's worth; a smaller commit ends it.
+func (r *Relay) load(batch int, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if batch < r.cfg.BusyBatch || r.cfg.BusyShare >= 1 {
+		r.busyAt = time.Time{}
+		return
+	}
+	if r.busyAt.IsZero() {
+		for _, st := range r.sinks {
+			st.credit = 0 // credit is earned while saturated, not saved up before
+		}
+	}
+	r.busyAt = now
+	earn := max(1, float64(batch)*r.cfg.BusyShare)
+	for _, st := range r.sinks {
+		st.credit = min(st.credit+earn, float64(r.cfg.Concurrency+r.cfg.Prefetch))
+	}
+}
+
+// busy reports whether the intake is saturated: its last commit, within
+// the last second, carried BusyBatch callbacks or more. r.mu is held.
+func (r *Relay) busy(now time.Time) bool {
+	return !r.busyAt.IsZero() && now.Sub(r.busyAt) < time.Second
+}
+
+// room returns how many deliveries st may claim now: its free slots, within
+// the rate limit and, while the intake is saturated, its credit. r.mu is
+// held.
+func (r *Relay) room(st *sinkState, now time.Time) int {
+	free := r.cfg.Concurrency + r.cfg.Prefetch - st.inflight
+	if r.cfg.RatePerSecond > 0 {
+		st.tokens = min(st.tokens+now.Sub(st.refilled).Seconds()*r.cfg.RatePerSecond, max(r.cfg.RatePerSecond, 1))
+		st.refilled = now
+		free = min(free, int(st.tokens))
+	}
+	if r.busy(now) {
+		free = min(free, int(st.credit))
+	}
+	return free
+}
+
+// spend counts n claimed deliveries against st's rate and credit. r.mu is
+// held.
+func (r *Relay) spend(st *sinkState, n int) {
+	if r.cfg.RatePerSecond > 0 {
+		st.tokens -= float64(n)
+	}
+	st.credit = max(st.credit-float64(n), 0)
 }
 
 func (r *Relay) finish(batch []finishing) {

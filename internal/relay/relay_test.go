@@ -387,7 +387,7 @@ func rideAppend(t *testing.T, s store.Store, r *relay.Relay, now time.Time, fail
 		if err := tx.AppendEvents(t.Context(), store.AppendEventsParams{Events: evs, Now: now}); err != nil {
 			return err
 		}
-		after = r.Ride(t.Context(), tx)
+		after = r.Ride(t.Context(), tx, len(evs))
 		return fail
 	})
 	if after == nil {
@@ -484,4 +484,88 @@ func TestARideInAFailedTransactionSendsNothing(t *testing.T) {
 	if rcv.seen["evt_01"] != 1 || rcv.seen["evt_02"] != 0 {
 		t.Fatalf("seen %v, want evt_01 once and never evt_02", rcv.seen)
 	}
+}
+
+// rideLoad rides an empty transaction that reports a group commit of
+// callbacks callbacks, as the intake's does.
+func rideLoad(t *testing.T, s store.Store, r *relay.Relay, callbacks int) {
+	t.Helper()
+	var after func(bool)
+	if err := s.InTx(t.Context(), func(tx store.Tx) error {
+		after = r.Ride(t.Context(), tx, callbacks)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if after != nil {
+		after(true)
+	}
+}
+
+func TestASaturatedIntakeSlowsForwardingUntilTheLoadFalls(t *testing.T) {
+	s := openStore(t)
+	c := newClock() // frozen: the intake stays saturated until a smaller commit
+	hook(t, s, "wh_1")
+	rcv := newReceiver(nil)
+	r := startRelay(t, s, c, rcv, func(cfg *relay.Config) {
+		cfg.Poll = time.Hour
+		cfg.BusyBatch, cfg.BusyShare = 10, 0.1
+	})
+	time.Sleep(50 * time.Millisecond) // the loop's first refresh: the relay knows wh_1
+	var evs []*store.Event
+	for i := range 40 {
+		evs = append(evs, &store.Event{ID: fmt.Sprintf("evt_%026d", i+1), Type: store.EventOrderCreated,
+			OrderID: fmt.Sprintf("wamid.S%d", i), OccurredAt: c.Now(), Payload: []byte(`{}`)})
+	}
+	seen := func() int {
+		rcv.mu.Lock()
+		defer rcv.mu.Unlock()
+		return len(rcv.seen)
+	}
+	settled := func(n int) {
+		t.Helper()
+		waitFor(t, fmt.Sprintf("%d deliveries recorded", n), func() bool {
+			ds, _ := s.ListDeliveries(t.Context(), store.ListDeliveriesParams{Sink: "wh_1", State: store.DeliveryDelivered, Limit: 100})
+			return len(ds) >= n
+		})
+		time.Sleep(100 * time.Millisecond) // the wake-ups their outcomes cause claim nothing more
+		if got := seen(); got != n {
+			t.Fatalf("%d events sent, want %d", got, n)
+		}
+	}
+	// A commit of 40 callbacks (≥ 10): 10 % of them, 4, may go out.
+	rideAppend(t, s, r, c.Now(), nil, evs...)
+	settled(4)
+	// Another saturated commit, of 12: one more (1.2 earned).
+	rideLoad(t, s, r, 12)
+	settled(5)
+	// A commit of 3: the intake keeps up again, the backlog goes out.
+	rideLoad(t, s, r, 3)
+	waitFor(t, "every event", func() bool { return seen() == len(evs) })
+}
+
+func TestTheSaturationEndsASecondAfterTheLastSaturatedCommit(t *testing.T) {
+	s := openStore(t)
+	c := newClock()
+	hook(t, s, "wh_1")
+	rcv := newReceiver(nil)
+	r := startRelay(t, s, c, rcv, func(cfg *relay.Config) { cfg.Poll = time.Hour; cfg.BusyBatch, cfg.BusyShare = 10, 0.01 })
+	time.Sleep(50 * time.Millisecond)
+	var evs []*store.Event
+	for i := range 20 {
+		evs = append(evs, &store.Event{ID: fmt.Sprintf("evt_%026d", i+1), Type: store.EventOrderCreated,
+			OrderID: fmt.Sprintf("wamid.T%d", i), OccurredAt: c.Now(), Payload: []byte(`{}`)})
+	}
+	rideAppend(t, s, r, c.Now(), nil, evs...) // at least one per saturated commit
+	waitFor(t, "the one", func() bool {
+		ds, _ := s.ListDeliveries(t.Context(), store.ListDeliveriesParams{Sink: "wh_1", State: store.DeliveryDelivered})
+		return len(ds) == 1
+	})
+	c.Add(time.Second) // no commit since: the intake is idle, not saturated
+	r.Wake()
+	waitFor(t, "every event", func() bool {
+		rcv.mu.Lock()
+		defer rcv.mu.Unlock()
+		return len(rcv.seen) == len(evs)
+	})
 }

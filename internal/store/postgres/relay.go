@@ -14,9 +14,9 @@ import (
 // dueWhere selects the claimable deliveries of sink $1 at $2: due (or
 // leased past their lease's end), and each the head of its order.
 const dueWhere = `d.sink = $1 AND d.state IN ('pending', 'leased', 'retry') AND d.next_attempt_at <= $2
-  AND (d.order_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries p
-        WHERE p.sink = d.sink AND p.order_key = d.order_key AND p.id < d.id
-          AND p.state IN ('pending', 'leased', 'retry') AND p.order_key <> ''))`
+  AND (d.order_key = '' OR NOT EXISTS (SELECT 1 FROM events pe JOIN deliveries p ON p.event_id = pe.id AND p.sink = d.sink
+        WHERE pe.order_id = d.order_key AND pe.order_id <> '' AND p.id < d.id
+          AND p.state IN ('pending', 'leased', 'retry')))`
 
 const deliveryColumns = `id, event_id, sink, order_key, state, attempts, next_attempt_at, lease_owner, last_status,
     last_error, created_at, delivered_at`
@@ -398,11 +398,14 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 func (s *Store) DeliveryStats(ctx context.Context) ([]store.SinkStats, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT sink,
-    count(*) FILTER (WHERE state IN ('pending', 'leased', 'retry')),
-    count(*) FILTER (WHERE state = 'dead'),
-    min(created_at) FILTER (WHERE state IN ('pending', 'leased', 'retry'))
-FROM deliveries WHERE state <> 'delivered' GROUP BY sink ORDER BY sink`)
+	// Open deliveries counted on the partial due index, dead ones on the
+	// dead index: neither reads delivered rows.
+	rows, err := s.pool.Query(ctx, `SELECT sink, sum(open)::bigint, sum(dead)::bigint, min(oldest) FROM (
+    SELECT sink, count(*) AS open, 0 AS dead, min(created_at) AS oldest FROM deliveries
+    WHERE state IN ('pending', 'leased', 'retry') GROUP BY sink
+  UNION ALL
+    SELECT sink, 0, count(*), NULL FROM deliveries WHERE state = 'dead' GROUP BY sink
+) x GROUP BY sink ORDER BY sink`)
 	if err != nil {
 		return nil, fmt.Errorf("delivery stats: %w", interpretError(err))
 	}

@@ -14,6 +14,12 @@ import (
 
 const eventColumns = `id, type, order_id, message_id, phone_number_id, occurred_at, payload`
 
+const (
+	sqlInsertEvent    = `INSERT INTO events (` + eventColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertDelivery = `INSERT INTO deliveries (event_id, sink, order_key, state, next_attempt_at, created_at, updated_at)
+VALUES (?, ?, ?, 'pending', ?, ?, ?)`
+)
+
 func scanEvent(sc interface{ Scan(...any) error }) (*store.Event, error) {
 	var (
 		e  store.Event
@@ -43,17 +49,12 @@ func (t *tx) AppendEvents(ctx context.Context, p store.AppendEventsParams) error
 	if err != nil {
 		return fmt.Errorf("append events: %w", err)
 	}
-	insEvent, err := t.sqlTx.PrepareContext(ctx, `INSERT INTO events (`+eventColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("append events: %w", interpretError(err))
-	}
-	defer insEvent.Close()
-	insDelivery, err := t.sqlTx.PrepareContext(ctx, `INSERT INTO deliveries (event_id, sink, order_key, state,
-    next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("append events: %w", interpretError(err))
-	}
-	defer insDelivery.Close()
+	// The statements prepared at Open, under a context without
+	// cancellation (see writeStmts.bind: a cancellable one costs a watcher
+	// goroutine per statement).
+	insEvent := t.sqlTx.StmtContext(ctx, t.s.stmts.event)
+	insDelivery := t.sqlTx.StmtContext(ctx, t.s.stmts.delivery)
+	ctx = context.WithoutCancel(ctx)
 	us := micros(now)
 	for _, e := range p.Events {
 		if _, err := insEvent.ExecContext(ctx, e.ID, e.Type, e.OrderID, e.MessageID, e.PhoneNumberID, micros(e.OccurredAt), e.Payload); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +88,24 @@ FROM campaign_days WHERE grouping = ? AND day >= ? AND day < ?`, "ref1", 0, 1)
 	t.Logf("campaign edge days:\n%s", plan)
 	if !strings.Contains(plan, "USING INDEX orders_ordered (ordered_at>? AND ordered_at<?)") {
 		t.Errorf("campaign edge days are not read through the ordered_at index:\n%s", plan)
+	}
+
+	// The relay's claim (and its read-only twin) takes due rows from the
+	// partial due index and checks each is its order's head through the
+	// order's events, then each event's delivery to the sink: never a walk
+	// over the sink's deliveries, which grow with every event.
+	plan = queryPlan(t, s.r, `SELECT d.id FROM deliveries d WHERE `+dueWhere+` ORDER BY d.next_attempt_at, d.id LIMIT ?`, "wh_x", 1, 10)
+	t.Logf("claim:\n%s", plan)
+	for _, w := range []string{"USING INDEX deliveries_due (sink=? AND next_attempt_at<?)", "USING COVERING INDEX events_order (order_id=?)",
+		"USING INDEX sqlite_autoindex_deliveries_1 (event_id=? AND sink=?"} {
+		if !strings.Contains(plan, w) {
+			t.Errorf("claim: plan lacks %q:\n%s", w, plan)
+		}
+	}
+	plan = queryPlan(t, s.r, sqlDeliveryStats)
+	t.Logf("delivery stats:\n%s", plan)
+	if !strings.Contains(plan, "deliveries_due") || !strings.Contains(plan, "deliveries_dead") ||
+		slices.Contains(strings.Split(plan, "\n"), "SCAN deliveries") {
+		t.Errorf("delivery stats do not stay on the open and dead indexes:\n%s", plan)
 	}
 }

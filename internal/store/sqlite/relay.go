@@ -10,11 +10,15 @@ import (
 )
 
 // dueWhere selects the claimable deliveries of one sink at a time: due (or
-// leased past their lease's end), and each the head of its order.
+// leased past their lease's end), and each the head of its order: no
+// earlier open delivery to the sink of an event of the same order, found
+// through the order's events (events_order), then each event's delivery to
+// the sink (the unique (event_id, sink) index). CROSS JOIN keeps SQLite to
+// that order; the other way round it would walk the sink's deliveries.
 const dueWhere = `d.sink = ? AND d.state IN ('pending', 'leased', 'retry') AND d.next_attempt_at <= ?
-  AND (d.order_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries p
-        WHERE p.sink = d.sink AND p.order_key = d.order_key AND p.id < d.id
-          AND p.state IN ('pending', 'leased', 'retry') AND p.order_key <> ''))`
+  AND (d.order_key = '' OR NOT EXISTS (SELECT 1 FROM events pe CROSS JOIN deliveries p ON p.event_id = pe.id AND p.sink = d.sink
+        WHERE pe.order_id = d.order_key AND pe.order_id <> '' AND p.id < d.id
+          AND p.state IN ('pending', 'leased', 'retry')))`
 
 // HasDueDeliveries implements store.Relay on the read pool.
 func (s *Store) HasDueDeliveries(ctx context.Context, sink string, now time.Time) (bool, error) {
@@ -56,6 +60,7 @@ func claimTx(ctx context.Context, tx *sql.Tx, p store.ClaimParams) ([]*store.Del
 	if p.Limit <= 0 {
 		return nil, nil
 	}
+	ctx = context.WithoutCancel(ctx) // see writeStmts.bind: no watcher goroutine per statement
 	now := micros(p.Now)
 	var out []*store.Delivery
 	err := func() error {
@@ -190,7 +195,7 @@ func (t *tx) relayWork(ctx context.Context, p store.RelayWorkParams) (*store.Rel
 		res.Claimed[i] = ds
 		all = append(all, ds...)
 	}
-	if err := attachEvents(ctx, t.sqlTx, all); err != nil {
+	if err := attachEvents(context.WithoutCancel(ctx), t.sqlTx, all); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -198,6 +203,7 @@ func (t *tx) relayWork(ctx context.Context, p store.RelayWorkParams) (*store.Rel
 
 // finishTx records p's finishes in tx.
 func (s *Store) finishTx(ctx context.Context, tx *sql.Tx, p store.FinishParams) (*store.FinishResult, error) {
+	ctx = context.WithoutCancel(ctx) // see writeStmts.bind: no watcher goroutine per statement
 	now := p.Now
 	if now.IsZero() {
 		now = s.now()
@@ -448,13 +454,18 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListDeliveriesParams
 	return out, interpretError(rows.Err())
 }
 
+// sqlDeliveryStats counts each sink's open deliveries on the partial due
+// index and its dead ones on the dead index: neither reads delivered rows.
+const sqlDeliveryStats = `SELECT sink, sum(open), sum(dead), min(oldest) FROM (
+    SELECT sink, count(*) AS open, 0 AS dead, min(created_at) AS oldest FROM deliveries
+    WHERE state IN ('pending', 'leased', 'retry') GROUP BY sink
+  UNION ALL
+    SELECT sink, 0, count(*), NULL FROM deliveries WHERE state = 'dead' GROUP BY sink
+) GROUP BY sink ORDER BY sink`
+
 // DeliveryStats implements store.Relay.
 func (s *Store) DeliveryStats(ctx context.Context) ([]store.SinkStats, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT sink,
-    sum(CASE WHEN state IN ('pending', 'leased', 'retry') THEN 1 ELSE 0 END),
-    sum(CASE WHEN state = 'dead' THEN 1 ELSE 0 END),
-    min(CASE WHEN state IN ('pending', 'leased', 'retry') THEN created_at END)
-FROM deliveries WHERE state <> 'delivered' GROUP BY sink ORDER BY sink`)
+	rows, err := s.r.QueryContext(ctx, sqlDeliveryStats)
 	if err != nil {
 		return nil, fmt.Errorf("delivery stats: %w", interpretError(err))
 	}
