@@ -91,10 +91,10 @@ type Config struct {
 	BreakerCooldown time.Duration
 	// BusyBatch and BusyShare put the intake first. A group commit of at
 	// least BusyBatch callbacks (default 16) means the intake is
-	// saturated: callbacks queue faster than they commit. Until a smaller
-	// commit or a second without commits, each sink may claim only
-	// BusyShare (default 0.05) of the callbacks those commits carried, at
-	// least one per commit: forwarding, which shares the machine's CPU and
+	// saturated: callbacks queue faster than they commit. Until the
+	// average commit is smaller again, or a second passes without one,
+	// each sink may claim only BusyShare (default 0.05) of the callbacks
+	// those commits carry, at least one per commit: forwarding, which shares the machine's CPU and
 	// (on SQLite) the one writer, slows down and the intake keeps its
 	// throughput; the backlog waits, durable, and goes out at full speed
 	// once the load falls (waorders_relay_backlog shows it). A share of 1
@@ -130,10 +130,12 @@ type Relay struct {
 	workers  sync.WaitGroup
 	rides    sync.WaitGroup // Rides between Ride and their after
 	lastRide atomic.Int64   // unix ns of the last Ride that took part
-	// The intake's load as its commits report it (r.mu): busyAt is the
-	// time of the last commit of at least BusyBatch callbacks, zero once a
-	// smaller one came.
-	busyAt time.Time
+	// The intake's load as its commits report it (r.mu): avgBatch is a
+	// moving average of their sizes (each commit weighs 1/8), raised at
+	// once to a commit of BusyBatch or more; the intake is saturated while
+	// it is at least BusyBatch and lastCommit is under a second old.
+	avgBatch   float64
+	lastCommit time.Time
 
 	finMu sync.Mutex
 	finq  []finishing // outcomes waiting for a commit
@@ -744,32 +746,45 @@ func (r *Relay) Ride(ctx context.Context, tx store.Tx, callbacks int) (after fun
 	}
 }
 
-// load records a group commit of batch callbacks: at BusyBatch or more the
-// intake is saturated and every sink earns BusyShare of them as credit
-// (at least one), up to a claim's worth; a smaller commit ends it.
+// load records a group commit of batch callbacks. A commit of BusyBatch or
+// more saturates the intake at once; it stays saturated until the average
+// of the commits since falls below BusyBatch (a few small commits amid a
+// burst do not end it, one large one at a moderate rate ends soon). While
+// saturated every commit earns each sink BusyShare of its callbacks as
+// credit (at least one), up to a claim's worth.
 func (r *Relay) load(batch int, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if batch < r.cfg.BusyBatch || r.cfg.BusyShare >= 1 {
-		r.busyAt = time.Time{}
+	if r.cfg.BusyShare >= 1 {
 		return
 	}
-	if r.busyAt.IsZero() {
+	was := r.busy(now)
+	b := float64(batch)
+	if !was {
+		r.avgBatch = 0 // an idle second (or none before) forgets the past
+	}
+	r.avgBatch += (b - r.avgBatch) / 8
+	if batch >= r.cfg.BusyBatch {
+		r.avgBatch = max(r.avgBatch, b)
+	}
+	r.lastCommit = now
+	if !r.busy(now) {
+		return
+	}
+	if !was {
 		for _, st := range r.sinks {
-			st.credit = 0 // credit is earned while saturated, not saved up before
+			st.credit = 0 // earned while saturated, not saved up before
 		}
 	}
-	r.busyAt = now
-	earn := max(1, float64(batch)*r.cfg.BusyShare)
+	earn := max(1, b*r.cfg.BusyShare)
 	for _, st := range r.sinks {
 		st.credit = min(st.credit+earn, float64(r.cfg.Concurrency+r.cfg.Prefetch))
 	}
 }
 
-// busy reports whether the intake is saturated: its last commit, within
-// the last second, carried BusyBatch callbacks or more. r.mu is held.
+// busy reports whether the intake is saturated (see load). r.mu is held.
 func (r *Relay) busy(now time.Time) bool {
-	return !r.busyAt.IsZero() && now.Sub(r.busyAt) < time.Second
+	return r.avgBatch >= float64(r.cfg.BusyBatch) && now.Sub(r.lastCommit) < time.Second
 }
 
 // room returns how many deliveries st may claim now: its free slots, within

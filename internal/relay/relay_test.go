@@ -539,7 +539,13 @@ func TestASaturatedIntakeSlowsForwardingUntilTheLoadFalls(t *testing.T) {
 	// Another saturated commit, of 12: one more (1.2 earned).
 	rideLoad(t, s, r, 12)
 	settled(5)
-	// A commit of 3: the intake keeps up again, the backlog goes out.
+	// Commits of 3: one more each while the average of the commits stays
+	// saturated (40, 12, then 3s: 12 of them bring it under 10), then the
+	// intake keeps up again and the backlog goes out.
+	for range 11 {
+		rideLoad(t, s, r, 3)
+	}
+	settled(16)
 	rideLoad(t, s, r, 3)
 	waitFor(t, "every event", func() bool { return seen() == len(evs) })
 }

@@ -85,7 +85,8 @@ ON CONFLICT (grouping, campaign, day, currency) DO UPDATE SET orders = orders + 
 // writeStmts holds the prepared statements of the write path.
 type writeStmts struct {
 	callback, message, order, total, status, state, quarantine, quarantined, change, link *sql.Stmt
-	// event and delivery append the event log (events.go).
+	// event and delivery append the event log (events.go): an event, the
+	// deliveries of a sink.
 	event, delivery *sql.Stmt
 	// items[k-1] inserts k order lines.
 	items [itemsPerStmt]*sql.Stmt
@@ -108,7 +109,7 @@ func (ws *writeStmts) all() []**sql.Stmt {
 func prepareWriteStmts(ctx context.Context, db *sql.DB) (*writeStmts, error) {
 	ws := &writeStmts{}
 	queries := []string{sqlInsertCallback, sqlInsertMessage, sqlInsertOrder, sqlInsertTotal, sqlInsertStatus,
-		sqlUpsertState, sqlInsertQuarantine, sqlQuarantinedMessage, sqlInsertChange, sqlInsertLink, sqlInsertEvent, sqlInsertDelivery}
+		sqlUpsertState, sqlInsertQuarantine, sqlQuarantinedMessage, sqlInsertChange, sqlInsertLink, sqlInsertEvent, sqlInsertDeliveries}
 	for k := 1; k <= itemsPerStmt; k++ {
 		queries = append(queries, sqlInsertItems+strings.TrimSuffix(strings.Repeat(sqlItemValues+", ", k), ", "))
 	}
