@@ -14,11 +14,13 @@ import (
 // earlier open delivery to the sink of an event of the same order, found
 // through the order's events (events_order), then each event's delivery to
 // the sink (the unique (event_id, sink) index). CROSS JOIN keeps SQLite to
-// that order; the other way round it would walk the sink's deliveries.
+// that order; the other way round it would walk the sink's deliveries
+// (open is spelled as not delivered and not dead, as on PostgreSQL, where
+// it keeps the planner off the partial due index for p).
 const dueWhere = `d.sink = ? AND d.state IN ('pending', 'leased', 'retry') AND d.next_attempt_at <= ?
   AND (d.order_key = '' OR NOT EXISTS (SELECT 1 FROM events pe CROSS JOIN deliveries p ON p.event_id = pe.id AND p.sink = d.sink
         WHERE pe.order_id = d.order_key AND pe.order_id <> '' AND p.id < d.id
-          AND p.state IN ('pending', 'leased', 'retry')))`
+          AND p.state <> 'delivered' AND p.state <> 'dead'))`
 
 // HasDueDeliveries implements store.Relay on the read pool.
 func (s *Store) HasDueDeliveries(ctx context.Context, sink string, now time.Time) (bool, error) {

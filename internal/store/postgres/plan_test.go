@@ -1,0 +1,74 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/waorders/waorders/internal/store/postgres"
+	"github.com/waorders/waorders/internal/testkit"
+)
+
+// TestClaimPlanStaysOffTheBacklog: with a backlog of open deliveries, the
+// claim's head check finds each earlier delivery of an order through the
+// order's events and the unique (event_id, sink) index, never by walking
+// the sink's open deliveries (per candidate: quadratic in the backlog,
+// which is what a down endpoint or a burst leaves).
+func TestClaimPlanStaysOffTheBacklog(t *testing.T) {
+	t.Parallel()
+	url := testkit.PostgresURL(t)
+	schema := newSchema(t, url)
+	openStore(t, postgres.Options{Schema: schema}) // migrates
+	// Statistics from a quiet hour: every delivery delivered...
+	exec(t, url, schema, `INSERT INTO events (id, type, order_id, occurred_at, payload)
+SELECT 'evt_' || lpad(i::text, 8, '0'), 'order.created', 'wamid.' || i, now(), '{}'::bytea FROM generate_series(1, 20000) i`)
+	exec(t, url, schema, `INSERT INTO deliveries (event_id, sink, order_key, state, next_attempt_at, created_at, updated_at, delivered_at)
+SELECT id, 'wh_x', order_id, 'delivered', now(), now(), now(), now() FROM events ORDER BY id`)
+	exec(t, url, schema, `ANALYZE events; ANALYZE deliveries`)
+	// ...then a burst's backlog, before autovacuum analyzes again.
+	exec(t, url, schema, `INSERT INTO events (id, type, order_id, occurred_at, payload)
+SELECT 'evt_b' || lpad(i::text, 8, '0'), 'order.created', 'wamid.b' || (i % 3000), now(), '{}'::bytea FROM generate_series(1, 6000) i`)
+	exec(t, url, schema, `INSERT INTO deliveries (event_id, sink, order_key, state, next_attempt_at, created_at, updated_at)
+SELECT id, 'wh_x', order_id, 'pending', now(), now(), now() FROM events WHERE id LIKE 'evt_b%' ORDER BY id`)
+
+	q := strings.NewReplacer("$1", "'wh_x'", "$2", "now()").Replace(
+		`EXPLAIN SELECT d.id FROM deliveries d WHERE ` + postgres.DueWhere + ` ORDER BY d.next_attempt_at, d.id LIMIT 32`)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RuntimeParams["search_path"] = schema
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, l)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.Join(lines, "\n")
+	t.Logf("claim:\n%s", plan)
+	if !strings.Contains(plan, "deliveries_event_id_sink_key") || !strings.Contains(plan, "events_order_idx") {
+		t.Errorf("the head check does not go through the order's events and (event_id, sink):\n%s", plan)
+	}
+	if strings.Contains(plan, "(id < d.id)") && strings.Contains(plan, "Index Cond: ((sink = d.sink)") {
+		t.Errorf("the head check walks the sink's deliveries:\n%s", plan)
+	}
+}
