@@ -94,7 +94,9 @@ type Config struct {
 	// saturated: callbacks queue faster than they commit. Until the
 	// average commit is smaller again, or a second passes without one,
 	// each sink may claim only BusyShare (default 0.05) of the callbacks
-	// those commits carry, at least one per commit: forwarding, which shares the machine's CPU and
+	// those commits carry, in claims of up to 8 (Concurrency if less) at
+	// once, and the relay's writes ride those commits (SQLite) instead of
+	// committing on their own: forwarding, which shares the machine's CPU and
 	// (on SQLite) the one writer, slows down and the intake keeps its
 	// throughput; the backlog waits, durable, and goes out at full speed
 	// once the load falls (waorders_relay_backlog shows it). A share of 1
@@ -420,6 +422,13 @@ func closeIdle(st *sinkState) {
 func (r *Relay) claimAll() {
 	now := r.cfg.Now()
 	r.mu.Lock()
+	if r.riding() && r.busy(now) {
+		// The saturated intake's commits claim (Ride) every few
+		// milliseconds: a claim of the loop's own would be a commit of its
+		// own on the one writer, in front of theirs.
+		r.mu.Unlock()
+		return
+	}
 	var todo []*sinkState
 	for _, st := range r.sinks {
 		if st.sink != nil && st.inflight < r.cfg.Concurrency+r.cfg.Prefetch && !now.Before(st.paused) && !st.breakerHolds(now) {
@@ -632,9 +641,12 @@ func (r *Relay) complete() {
 			r.finish(b)
 		}
 	}
+	recheck := time.NewTicker(250 * time.Millisecond)
+	defer recheck.Stop()
 	for {
 		select {
 		case <-r.finSig:
+		case <-recheck.C:
 		case <-r.finStop:
 			flush()
 			return
@@ -646,6 +658,14 @@ func (r *Relay) complete() {
 			case <-r.finStop:
 			}
 			t.Stop()
+			r.mu.Lock()
+			busy := r.busy(r.cfg.Now())
+			r.mu.Unlock()
+			if busy {
+				// The saturated intake's next commit records them (Ride);
+				// the ticker looks again should it stop.
+				continue
+			}
 		}
 		flush()
 	}
@@ -751,7 +771,8 @@ func (r *Relay) Ride(ctx context.Context, tx store.Tx, callbacks int) (after fun
 // of the commits since falls below BusyBatch (a few small commits amid a
 // burst do not end it, one large one at a moderate rate ends soon). While
 // saturated every commit earns each sink BusyShare of its callbacks as
-// credit (at least one), up to a claim's worth.
+// credit, up to a claim's worth; the sink claims once it has busyClaim of
+// it (a claim and its finishes cost a statement each, whatever their rows).
 func (r *Relay) load(batch int, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -776,7 +797,7 @@ func (r *Relay) load(batch int, now time.Time) {
 			st.credit = 0 // earned while saturated, not saved up before
 		}
 	}
-	earn := max(1, b*r.cfg.BusyShare)
+	earn := b * r.cfg.BusyShare
 	for _, st := range r.sinks {
 		st.credit = min(st.credit+earn, float64(r.cfg.Concurrency+r.cfg.Prefetch))
 	}
@@ -798,10 +819,17 @@ func (r *Relay) room(st *sinkState, now time.Time) int {
 		free = min(free, int(st.tokens))
 	}
 	if r.busy(now) {
+		if st.credit < float64(r.busyClaim()) {
+			return 0
+		}
 		free = min(free, int(st.credit))
 	}
 	return free
 }
+
+// busyClaim is the least a sink claims at once while the intake is
+// saturated: a sender's worth, up to 8.
+func (r *Relay) busyClaim() int { return min(r.cfg.Concurrency, 8) }
 
 // spend counts n claimed deliveries against st's rate and credit. r.mu is
 // held.

@@ -504,11 +504,12 @@ func rideLoad(t *testing.T, s store.Store, r *relay.Relay, callbacks int) {
 
 func TestASaturatedIntakeSlowsForwardingUntilTheLoadFalls(t *testing.T) {
 	s := openStore(t)
-	c := newClock() // frozen: the intake stays saturated until a smaller commit
+	c := newClock() // frozen: the intake stays saturated until its commits shrink
 	hook(t, s, "wh_1")
 	rcv := newReceiver(nil)
 	r := startRelay(t, s, c, rcv, func(cfg *relay.Config) {
 		cfg.Poll = time.Hour
+		cfg.Concurrency = 4 // saturated, a sink claims 4 at once
 		cfg.BusyBatch, cfg.BusyShare = 10, 0.1
 	})
 	time.Sleep(50 * time.Millisecond) // the loop's first refresh: the relay knows wh_1
@@ -533,20 +534,22 @@ func TestASaturatedIntakeSlowsForwardingUntilTheLoadFalls(t *testing.T) {
 			t.Fatalf("%d events sent, want %d", got, n)
 		}
 	}
-	// A commit of 40 callbacks (≥ 10): 10 % of them, 4, may go out.
+	// A commit of 40 callbacks (≥ 10) earns 4 (10 %): one claim of 4.
 	rideAppend(t, s, r, c.Now(), nil, evs...)
 	settled(4)
-	// Another saturated commit, of 12: one more (1.2 earned).
+	// Commits of 12 earn 1.2 each: nothing until a claim's worth (4).
 	rideLoad(t, s, r, 12)
-	settled(5)
-	// Commits of 3: one more each while the average of the commits stays
-	// saturated (40, 12, then 3s: 12 of them bring it under 10), then the
-	// intake keeps up again and the backlog goes out.
-	for range 11 {
+	rideLoad(t, s, r, 12)
+	rideLoad(t, s, r, 12)
+	settled(4)
+	rideLoad(t, s, r, 12) // 4.8
+	settled(8)
+	// Commits of 3 bring the average (each weighs 1/8: 40, then 36.5,
+	// 33.4, 30.7, 28.4) under 10 after 10 of them: the intake keeps up
+	// again and the backlog goes out.
+	for range 10 {
 		rideLoad(t, s, r, 3)
 	}
-	settled(16)
-	rideLoad(t, s, r, 3)
 	waitFor(t, "every event", func() bool { return seen() == len(evs) })
 }
 
@@ -556,17 +559,21 @@ func TestTheSaturationEndsASecondAfterTheLastSaturatedCommit(t *testing.T) {
 	hook(t, s, "wh_1")
 	rcv := newReceiver(nil)
 	r := startRelay(t, s, c, rcv, func(cfg *relay.Config) { cfg.Poll = time.Hour; cfg.BusyBatch, cfg.BusyShare = 10, 0.01 })
+	rideLoad(t, s, r, 100) // saturated: 1 earned, less than a claim
 	time.Sleep(50 * time.Millisecond)
 	var evs []*store.Event
 	for i := range 20 {
 		evs = append(evs, &store.Event{ID: fmt.Sprintf("evt_%026d", i+1), Type: store.EventOrderCreated,
 			OrderID: fmt.Sprintf("wamid.T%d", i), OccurredAt: c.Now(), Payload: []byte(`{}`)})
 	}
-	rideAppend(t, s, r, c.Now(), nil, evs...) // at least one per saturated commit
-	waitFor(t, "the one", func() bool {
-		ds, _ := s.ListDeliveries(t.Context(), store.ListDeliveriesParams{Sink: "wh_1", State: store.DeliveryDelivered})
-		return len(ds) == 1
-	})
+	rideAppend(t, s, r, c.Now(), nil, evs...) // 20 callbacks: 0.2 more
+	time.Sleep(100 * time.Millisecond)        // a wrong claim would happen now
+	rcv.mu.Lock()
+	n := len(rcv.seen)
+	rcv.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d sent while the intake was saturated and the credit under a claim", n)
+	}
 	c.Add(time.Second) // no commit since: the intake is idle, not saturated
 	r.Wake()
 	waitFor(t, "every event", func() bool {
