@@ -13,19 +13,16 @@ import (
 
 // dueWhere selects the claimable deliveries of sink $1 at $2: due (or
 // leased past their lease's end), and each the head of its order: no
-// earlier open delivery to the sink of an event of the same order. The
-// order's events come first (events_order_idx, into an array), then their
-// deliveries by event_id (the unique (event_id, sink) index). The planner
-// must not reach p by the sink instead (the due index, or (sink, id)):
-// with statistics from a quiet hour, or none yet, it did, and walked every
-// open or earlier delivery of the sink for each candidate, quadratic in the
-// backlog a burst leaves. So p's other columns are compared as expressions
-// no index serves (p.sink || ”, p.id + 0, open as neither delivered nor
-// dead): only event_id is left to find p by.
+// earlier open delivery to the sink of the same order, a probe of the
+// partial head index (sink, order_key, id) over open rows. (SQLite walks
+// the order's events instead and has no such index: there every append
+// paid for its random key. On PostgreSQL the walk's plan depended on the
+// statistics of the moment and, in a churning queue table, lost to the
+// probe by a factor of 50 in commit-to-delivery p99 at 1,000/s.)
 const dueWhere = `d.sink = $1 AND d.state IN ('pending', 'leased', 'retry') AND d.next_attempt_at <= $2
   AND (d.order_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries p
-        WHERE p.event_id = ANY (ARRAY(SELECT pe.id FROM events pe WHERE pe.order_id = d.order_key AND pe.order_id <> ''))
-          AND p.sink || '' = d.sink AND p.id + 0 < d.id AND p.state <> 'delivered' AND p.state <> 'dead'))`
+        WHERE p.sink = d.sink AND p.order_key = d.order_key AND p.id < d.id
+          AND p.state IN ('pending', 'leased', 'retry') AND p.order_key <> ''))`
 
 const deliveryColumns = `id, event_id, sink, order_key, state, attempts, next_attempt_at, lease_owner, last_status,
     last_error, created_at, delivered_at`
