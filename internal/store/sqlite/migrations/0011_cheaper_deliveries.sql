@@ -5,10 +5,11 @@
 --   (the order id) on every append: a page written per event, and an index
 --   that grows without bound while an endpoint is down. The claim's head
 --   check now walks events_order (order_id, id), which intake pays for
---   already, to the earlier deliveries of the same order.
+--   already, to the earlier deliveries of the same order. (PostgreSQL
+--   keeps its head index: see its 0011.)
 --   deliveries_sink_state (sink, state, id) moved twice per delivery
 --   (pending → leased → delivered). Listing by sink needs only (sink, id),
---   which a delivery enters once, at its end; the dead ones, which the
+--   which a delivery enters once, when appended; the dead ones, which the
 --   dashboard and replays look for, get a small index of their own.
 DROP INDEX IF EXISTS deliveries_head;
 DROP INDEX IF EXISTS deliveries_sink_state;
