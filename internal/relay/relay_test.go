@@ -486,6 +486,17 @@ func TestARideInAFailedTransactionSendsNothing(t *testing.T) {
 	}
 }
 
+// orderEvents returns n order.created events, one per order (prefix and a
+// number), with ids in order.
+func orderEvents(c *clock, prefix string, n int) []*store.Event {
+	var evs []*store.Event
+	for i := range n {
+		evs = append(evs, &store.Event{ID: fmt.Sprintf("evt_%026d", i+1), Type: store.EventOrderCreated,
+			OrderID: fmt.Sprintf("%s%d", prefix, i), OccurredAt: c.Now(), Payload: []byte(`{}`)})
+	}
+	return evs
+}
+
 // rideLoad rides an empty transaction that reports a group commit of
 // callbacks callbacks, as the intake's does.
 func rideLoad(t *testing.T, s store.Store, r *relay.Relay, callbacks int) {
@@ -513,11 +524,7 @@ func TestASaturatedIntakeSlowsForwardingUntilTheLoadFalls(t *testing.T) {
 		cfg.BusyBatch, cfg.BusyShare = 10, 0.1
 	})
 	time.Sleep(50 * time.Millisecond) // the loop's first refresh: the relay knows wh_1
-	var evs []*store.Event
-	for i := range 40 {
-		evs = append(evs, &store.Event{ID: fmt.Sprintf("evt_%026d", i+1), Type: store.EventOrderCreated,
-			OrderID: fmt.Sprintf("wamid.S%d", i), OccurredAt: c.Now(), Payload: []byte(`{}`)})
-	}
+	evs := orderEvents(c, "wamid.S", 40)
 	seen := func() int {
 		rcv.mu.Lock()
 		defer rcv.mu.Unlock()
@@ -561,11 +568,7 @@ func TestTheSaturationEndsASecondAfterTheLastSaturatedCommit(t *testing.T) {
 	r := startRelay(t, s, c, rcv, func(cfg *relay.Config) { cfg.Poll = time.Hour; cfg.BusyBatch, cfg.BusyShare = 10, 0.01 })
 	rideLoad(t, s, r, 100) // saturated: 1 earned, less than a claim
 	time.Sleep(50 * time.Millisecond)
-	var evs []*store.Event
-	for i := range 20 {
-		evs = append(evs, &store.Event{ID: fmt.Sprintf("evt_%026d", i+1), Type: store.EventOrderCreated,
-			OrderID: fmt.Sprintf("wamid.T%d", i), OccurredAt: c.Now(), Payload: []byte(`{}`)})
-	}
+	evs := orderEvents(c, "wamid.T", 20)
 	rideAppend(t, s, r, c.Now(), nil, evs...) // 20 callbacks: 0.2 more
 	time.Sleep(100 * time.Millisecond)        // a wrong claim would happen now
 	rcv.mu.Lock()

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/waorders/waorders/internal/store/postgres"
 	"github.com/waorders/waorders/internal/testkit"
 )
@@ -49,12 +47,7 @@ SELECT id, 'wh_x', order_id, 'pending', now(), now(), now() FROM events WHERE id
 		`EXPLAIN SELECT d.id FROM deliveries d WHERE ` + postgres.DueWhere + ` ORDER BY d.next_attempt_at, d.id LIMIT 32`)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.RuntimeParams["search_path"] = schema
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := connect(ctx, url, schema)
 	if err != nil {
 		t.Fatal(err)
 	}

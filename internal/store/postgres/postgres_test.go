@@ -125,17 +125,22 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 	}
 }
 
+// connect opens a new connection with search_path = schema.
+func connect(ctx context.Context, url, schema string) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	cfg.RuntimeParams["search_path"] = schema
+	return pgx.ConnectConfig(ctx, cfg)
+}
+
 // queryRow runs one query on a new connection with search_path = schema.
 func queryRow(tb testing.TB, url, schema, sql string, dest ...any) error {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return err
-	}
-	cfg.RuntimeParams["search_path"] = schema
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := connect(ctx, url, schema)
 	if err != nil {
 		return err
 	}
@@ -147,12 +152,7 @@ func exec(tb testing.TB, url, schema, sql string) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg.RuntimeParams["search_path"] = schema
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := connect(ctx, url, schema)
 	if err != nil {
 		tb.Fatal(err)
 	}
