@@ -213,7 +213,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 	evAPI, rl, natsSink := forwarding(cfg, st, met, log)
 	evLog := &intake.EventLog{Store: trackedTx{st: st, writes: writes}, Builder: evAPI.Builder, Sinks: evAPI.Sinks, Notify: evAPI.Wake}
 	if rl != nil {
-		evLog.Rider = rl // the relay's writes ride the group commits (SQLite)
+		evLog.Rider = rl // every group commit tells the relay its load; on SQLite the relay's writes ride it
 	}
 	notifyAPI, outboundHook, notifier, err := notifications(cfg, st, evAPI, met, log)
 	if err != nil {

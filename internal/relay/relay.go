@@ -672,8 +672,8 @@ func (r *Relay) complete() {
 }
 
 // Ride does the relay's writes in tx, a transaction of the caller's (the
-// intake's group commit of callbacks callbacks, which tells the relay the
-// intake's load whatever the driver), when tx can (store.RelayTx): it records the
+// intake's group commit, of the given number of callbacks: the intake's
+// load, recorded whatever the driver), when tx can (store.RelayTx): it records the
 // queued outcomes and claims, for every sink with room, the deliveries due
 // (those appended by tx included). The caller must call the function
 // returned (when not nil) once tx has committed or failed: only then are

@@ -566,8 +566,8 @@ func TestTheSaturationEndsASecondAfterTheLastSaturatedCommit(t *testing.T) {
 	hook(t, s, "wh_1")
 	rcv := newReceiver(nil)
 	r := startRelay(t, s, c, rcv, func(cfg *relay.Config) { cfg.Poll = time.Hour; cfg.BusyBatch, cfg.BusyShare = 10, 0.01 })
-	rideLoad(t, s, r, 100) // saturated: 1 earned, less than a claim
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond) // the loop's first refresh: the relay knows wh_1
+	rideLoad(t, s, r, 100)            // saturated: 1 earned, less than a claim
 	evs := orderEvents(c, "wamid.T", 20)
 	rideAppend(t, s, r, c.Now(), nil, evs...) // 20 callbacks: 0.2 more
 	time.Sleep(100 * time.Millisecond)        // a wrong claim would happen now
