@@ -20,6 +20,14 @@ const (
 	// array of [event id, order key] pairs, inserted in array order.
 	sqlInsertDeliveries = `INSERT INTO deliveries (event_id, sink, order_key, state, next_attempt_at, created_at, updated_at)
 SELECT j.value ->> 0, ?1, j.value ->> 1, 'pending', ?2, ?3, ?4 FROM json_each(?5) AS j ORDER BY j.key`
+	// sqlInsertDelivery inserts one delivery: the common case of a commit
+	// of one callback, where a single-row statement skips the JSON and the
+	// statement journal a multi-row INSERT … SELECT opens.
+	sqlInsertDelivery = `INSERT INTO deliveries (event_id, sink, order_key, state, next_attempt_at, created_at, updated_at)
+VALUES (?, ?, ?, 'pending', ?, ?, ?)`
+	// sqlWebhookRoutes reads what routing an event needs of the enabled
+	// webhooks (not their secrets), in the order deliverySinks lists them.
+	sqlWebhookRoutes = `SELECT id, event_types FROM webhooks WHERE enabled = 1 ORDER BY created_at, id`
 )
 
 func scanEvent(sc interface{ Scan(...any) error }) (*store.Event, error) {
@@ -47,19 +55,19 @@ func (t *tx) AppendEvents(ctx context.Context, p store.AppendEventsParams) error
 	if now.IsZero() {
 		now = t.s.now()
 	}
-	hooks, err := enabledWebhooks(ctx, t.sqlTx)
+	// The statements prepared at Open (preparing the routing query cost a
+	// commit of one callback more than its event's insert), under a
+	// context without cancellation (see writeStmts.bind: a cancellable one
+	// costs a watcher goroutine per statement). Deliveries go in one
+	// statement per sink (a JSON array of [event id, order key], in the
+	// events' order, so one order's deliveries get ids in that order): a
+	// statement per delivery cost the intake four times as much as the row.
+	ctx = context.WithoutCancel(ctx)
+	hooks, err := webhookRoutes(ctx, t.sqlTx.StmtContext(ctx, t.s.stmts.routes))
 	if err != nil {
 		return fmt.Errorf("append events: %w", err)
 	}
-	// The statements prepared at Open, under a context without
-	// cancellation (see writeStmts.bind: a cancellable one costs a watcher
-	// goroutine per statement). Deliveries go in one statement per sink
-	// (a JSON array of [event id, order key], in the events' order, so one
-	// order's deliveries get ids in that order): a statement per delivery
-	// cost the intake four times as much as the row.
 	insEvent := t.sqlTx.StmtContext(ctx, t.s.stmts.event)
-	insDeliveries := t.sqlTx.StmtContext(ctx, t.s.stmts.delivery)
-	ctx = context.WithoutCancel(ctx)
 	var (
 		sinks  []string
 		bySink = map[string][][2]string{}
@@ -77,15 +85,45 @@ func (t *tx) AppendEvents(ctx context.Context, p store.AppendEventsParams) error
 	}
 	us := micros(now)
 	for _, sink := range sinks {
-		list, err := json.Marshal(bySink[sink])
-		if err != nil {
-			return fmt.Errorf("append events: deliveries to %s: %w", sink, err)
+		var err error
+		if list := bySink[sink]; len(list) == 1 {
+			_, err = t.sqlTx.StmtContext(ctx, t.s.stmts.delivery1).ExecContext(ctx, list[0][0], sink, list[0][1], us, us, us)
+		} else {
+			var js []byte
+			if js, err = json.Marshal(list); err == nil {
+				_, err = t.sqlTx.StmtContext(ctx, t.s.stmts.delivery).ExecContext(ctx, sink, us, us, us, string(js))
+			}
 		}
-		if _, err := insDeliveries.ExecContext(ctx, sink, us, us, us, string(list)); err != nil {
+		if err != nil {
 			return fmt.Errorf("append events: deliveries to %s: %w", sink, interpretError(err))
 		}
 	}
 	return nil
+}
+
+// webhookRoutes lists the enabled webhooks' ids and event types with the
+// prepared sqlWebhookRoutes.
+func webhookRoutes(ctx context.Context, st *sql.Stmt) ([]*store.Webhook, error) {
+	rows, err := st.QueryContext(ctx)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	defer rows.Close()
+	var out []*store.Webhook
+	for rows.Next() {
+		var (
+			w     store.Webhook
+			types string
+		)
+		if err := rows.Scan(&w.ID, &types); err != nil {
+			return nil, interpretError(err)
+		}
+		if w.EventTypes, err = decodeStringList(types); err != nil {
+			return nil, err
+		}
+		out = append(out, &w)
+	}
+	return out, interpretError(rows.Err())
 }
 
 // deliverySinks lists the sinks an event of type typ goes to.
@@ -97,23 +135,6 @@ func deliverySinks(hooks []*store.Webhook, static []string, typ string) []string
 		}
 	}
 	return append(out, static...)
-}
-
-func enabledWebhooks(ctx context.Context, q rowsQuerier) ([]*store.Webhook, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE enabled = 1 ORDER BY created_at, id`)
-	if err != nil {
-		return nil, interpretError(err)
-	}
-	defer rows.Close()
-	var out []*store.Webhook
-	for rows.Next() {
-		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, interpretError(rows.Err())
 }
 
 type rowsQuerier interface {

@@ -85,9 +85,10 @@ ON CONFLICT (grouping, campaign, day, currency) DO UPDATE SET orders = orders + 
 // writeStmts holds the prepared statements of the write path.
 type writeStmts struct {
 	callback, message, order, total, status, state, quarantine, quarantined, change, link *sql.Stmt
-	// event and delivery append the event log (events.go): an event, the
-	// deliveries of a sink.
-	event, delivery *sql.Stmt
+	// event, delivery, delivery1 and routes append the event log
+	// (events.go): an event, the deliveries of a sink, one delivery, the
+	// enabled webhooks' routing.
+	event, delivery, delivery1, routes *sql.Stmt
 	// items[k-1] inserts k order lines.
 	items [itemsPerStmt]*sql.Stmt
 	// campaignDays[k-1] upserts k rows of the campaign rollup.
@@ -96,7 +97,7 @@ type writeStmts struct {
 
 func (ws *writeStmts) all() []**sql.Stmt {
 	out := []**sql.Stmt{&ws.callback, &ws.message, &ws.order, &ws.total, &ws.status, &ws.state, &ws.quarantine, &ws.quarantined,
-		&ws.change, &ws.link, &ws.event, &ws.delivery}
+		&ws.change, &ws.link, &ws.event, &ws.delivery, &ws.delivery1, &ws.routes}
 	for i := range ws.items {
 		out = append(out, &ws.items[i])
 	}
@@ -109,7 +110,7 @@ func (ws *writeStmts) all() []**sql.Stmt {
 func prepareWriteStmts(ctx context.Context, db *sql.DB) (*writeStmts, error) {
 	ws := &writeStmts{}
 	queries := []string{sqlInsertCallback, sqlInsertMessage, sqlInsertOrder, sqlInsertTotal, sqlInsertStatus,
-		sqlUpsertState, sqlInsertQuarantine, sqlQuarantinedMessage, sqlInsertChange, sqlInsertLink, sqlInsertEvent, sqlInsertDeliveries}
+		sqlUpsertState, sqlInsertQuarantine, sqlQuarantinedMessage, sqlInsertChange, sqlInsertLink, sqlInsertEvent, sqlInsertDeliveries, sqlInsertDelivery, sqlWebhookRoutes}
 	for k := 1; k <= itemsPerStmt; k++ {
 		queries = append(queries, sqlInsertItems+strings.TrimSuffix(strings.Repeat(sqlItemValues+", ", k), ", "))
 	}

@@ -20,6 +20,7 @@ func RunEvents(t *testing.T, open Open) {
 		{"ListEventsFiltersAndPages", testListEvents},
 		{"ClaimIsFencedAndRecordsAttempts", testClaimFence},
 		{"HeadOfEachOrderOnly", testPerOrderHead},
+		{"HeadOfEachOrderOneEventPerCommit", testPerOrderHeadOneByOne},
 		{"ExpiredLeaseIsClaimedAgain", testLeaseExpiry},
 		{"ConcurrentClaimsLeaseOnce", testConcurrentClaims},
 		{"RedeliverDeadAndMissing", testRedeliver},
@@ -295,6 +296,35 @@ func testPerOrderHead(t *testing.T, s store.Store) {
 	finish(t, s, now, store.Finish{ID: ds[0].ID, Owner: "r", Attempt: 1, State: store.DeliveryDead})
 	ds = claim(t, s, "wh_a", "r", 10, now.Add(time.Minute))
 	diff(t, "after a dead head", []string{v3.ID}, ids(ds))
+}
+
+// testPerOrderHeadOneByOne appends an order's events one per transaction,
+// as the intake's commits of one callback do (SQLite writes a lone
+// delivery with a statement of its own).
+func testPerOrderHeadOneByOne(t *testing.T, s store.Store) {
+	mustHook(t, s, "wh_a", true)
+	v1 := testEvent(1, store.EventOrderCreated, "wamid.Q1")
+	v2 := testEvent(2, store.EventOrderStatusChanged, "wamid.Q1")
+	other := testEvent(3, store.EventOrderCreated, "wamid.Q2")
+	for _, e := range []*store.Event{v1, v2, other} {
+		mustAppend(t, s, []string{"nats"}, e)
+	}
+	now := evT0.Add(time.Second)
+	for _, sink := range []string{"wh_a", "nats"} {
+		ds := claim(t, s, sink, "r", 10, now)
+		got := map[string]string{}
+		for _, d := range ds {
+			got[d.EventID] = d.OrderKey
+		}
+		diff(t, sink+": first claim, event id to order key", map[string]string{v1.ID: v1.OrderID, other.ID: other.OrderID}, got)
+		for _, d := range ds {
+			finish(t, s, now, delivered(d, "r"))
+		}
+		ds = claim(t, s, sink, "r", 10, now)
+		if len(ds) != 1 || ds[0].EventID != v2.ID || ds[0].OrderKey != v2.OrderID {
+			t.Errorf("%s: after the head, claimed %+v, want only %s of order %s", sink, ds, v2.ID, v2.OrderID)
+		}
+	}
 }
 
 func testLeaseExpiry(t *testing.T, s store.Store) {
