@@ -43,23 +43,9 @@ func (s *Store) GetUser(ctx context.Context, username string) (*store.User, erro
 
 // ListUsers implements store.Users.
 func (s *Store) ListUsers(ctx context.Context) ([]*store.User, error) {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY username`)
+	out, err := queryAll(ctx, s, `SELECT `+userColumns+` FROM users ORDER BY username`, nil, scanUser)
 	if err != nil {
-		return nil, fmt.Errorf("list users: %w", interpretError(err))
-	}
-	defer rows.Close()
-	out := []*store.User{}
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list users: %w", interpretError(err))
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list users: %w", interpretError(err))
+		return nil, fmt.Errorf("list users: %w", err)
 	}
 	return out, nil
 }

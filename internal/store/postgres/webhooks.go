@@ -83,23 +83,9 @@ func (s *Store) GetWebhook(ctx context.Context, id string) (*store.Webhook, erro
 
 // ListWebhooks implements store.Webhooks.
 func (s *Store) ListWebhooks(ctx context.Context) ([]*store.Webhook, error) {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT `+webhookColumns+` FROM webhooks ORDER BY created_at, id`)
+	out, err := queryAll(ctx, s, `SELECT `+webhookColumns+` FROM webhooks ORDER BY created_at, id`, nil, scanWebhook)
 	if err != nil {
-		return nil, fmt.Errorf("list webhooks: %w", interpretError(err))
-	}
-	defer rows.Close()
-	out := []*store.Webhook{}
-	for rows.Next() {
-		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list webhooks: %w", interpretError(err))
-		}
-		out = append(out, w)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list webhooks: %w", interpretError(err))
+		return nil, fmt.Errorf("list webhooks: %w", err)
 	}
 	return out, nil
 }
@@ -199,29 +185,12 @@ func (s *Store) ListAttempts(ctx context.Context, p store.ListAttemptsParams) (*
 		}
 		w.add("id < $%d", after)
 	}
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT `+attemptColumns+` FROM delivery_attempts`+w.sql()+
-		fmt.Sprintf(" ORDER BY id DESC LIMIT %d", limit+1), w.args...)
+	as, err := queryAll(ctx, s, `SELECT `+attemptColumns+` FROM delivery_attempts`+w.sql()+
+		fmt.Sprintf(" ORDER BY id DESC LIMIT %d", limit+1), w.args, scanAttempt)
 	if err != nil {
-		return nil, fmt.Errorf("list attempts: %w", interpretError(err))
+		return nil, fmt.Errorf("list attempts: %w", err)
 	}
-	defer rows.Close()
-	page := &store.AttemptPage{Attempts: []*store.Attempt{}}
-	for rows.Next() {
-		a, err := scanAttempt(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list attempts: %w", interpretError(err))
-		}
-		page.Attempts = append(page.Attempts, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list attempts: %w", interpretError(err))
-	}
-	if len(page.Attempts) > limit {
-		page.Attempts = page.Attempts[:limit]
-		last := page.Attempts[limit-1]
-		page.NextCursor = store.Cursor{Time: last.At, ID: strconv.FormatInt(last.ID, 10)}.Encode()
-	}
+	page := &store.AttemptPage{}
+	page.Attempts, page.NextCursor = store.TrimPage(as, limit, func(i int) store.Cursor { return store.SeqCursor(as[i].At, as[i].ID) })
 	return page, nil
 }

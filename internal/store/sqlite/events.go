@@ -182,27 +182,12 @@ func (s *Store) ListEvents(ctx context.Context, p store.ListEventsParams) (*stor
 	}
 	q += " ORDER BY id DESC LIMIT ?"
 	args = append(args, limit+1)
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	evs, err := queryAll(ctx, s.r, q, args, scanEvent)
 	if err != nil {
-		return nil, fmt.Errorf("list events: %w", interpretError(err))
+		return nil, fmt.Errorf("list events: %w", err)
 	}
-	defer rows.Close()
-	page := &store.EventPage{Events: []*store.Event{}}
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list events: %w", interpretError(err))
-		}
-		page.Events = append(page.Events, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list events: %w", interpretError(err))
-	}
-	if len(page.Events) > limit {
-		page.Events = page.Events[:limit]
-		last := page.Events[limit-1]
-		page.NextCursor = store.Cursor{Time: last.OccurredAt, ID: last.ID}.Encode()
-	}
+	page := &store.EventPage{}
+	page.Events, page.NextCursor = store.TrimPage(evs, limit, func(i int) store.Cursor { return store.Cursor{Time: evs[i].OccurredAt, ID: evs[i].ID} })
 	return page, nil
 }
 

@@ -70,20 +70,11 @@ func (s *Store) GetWebhook(ctx context.Context, id string) (*store.Webhook, erro
 
 // ListWebhooks implements store.Webhooks.
 func (s *Store) ListWebhooks(ctx context.Context) ([]*store.Webhook, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhooks ORDER BY created_at, id`)
+	out, err := queryAll(ctx, s.r, `SELECT `+webhookColumns+` FROM webhooks ORDER BY created_at, id`, nil, scanWebhook)
 	if err != nil {
-		return nil, fmt.Errorf("list webhooks: %w", interpretError(err))
+		return nil, fmt.Errorf("list webhooks: %w", err)
 	}
-	defer rows.Close()
-	out := []*store.Webhook{}
-	for rows.Next() {
-		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list webhooks: %w", interpretError(err))
-		}
-		out = append(out, w)
-	}
-	return out, interpretError(rows.Err())
+	return out, nil
 }
 
 // UpdateWebhook implements store.Webhooks.
@@ -184,26 +175,11 @@ func (s *Store) ListAttempts(ctx context.Context, p store.ListAttemptsParams) (*
 	}
 	q += " ORDER BY id DESC LIMIT ?"
 	args = append(args, limit+1)
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	as, err := queryAll(ctx, s.r, q, args, scanAttempt)
 	if err != nil {
-		return nil, fmt.Errorf("list attempts: %w", interpretError(err))
+		return nil, fmt.Errorf("list attempts: %w", err)
 	}
-	defer rows.Close()
-	page := &store.AttemptPage{Attempts: []*store.Attempt{}}
-	for rows.Next() {
-		a, err := scanAttempt(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list attempts: %w", interpretError(err))
-		}
-		page.Attempts = append(page.Attempts, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list attempts: %w", interpretError(err))
-	}
-	if len(page.Attempts) > limit {
-		page.Attempts = page.Attempts[:limit]
-		last := page.Attempts[limit-1]
-		page.NextCursor = store.Cursor{Time: last.At, ID: strconv.FormatInt(last.ID, 10)}.Encode()
-	}
+	page := &store.AttemptPage{}
+	page.Attempts, page.NextCursor = store.TrimPage(as, limit, func(i int) store.Cursor { return store.SeqCursor(as[i].At, as[i].ID) })
 	return page, nil
 }
