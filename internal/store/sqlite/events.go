@@ -59,9 +59,10 @@ func (t *tx) AppendEvents(ctx context.Context, p store.AppendEventsParams) error
 	// commit of one callback more than its event's insert), under a
 	// context without cancellation (see writeStmts.bind: a cancellable one
 	// costs a watcher goroutine per statement). Deliveries go in one
-	// statement per sink (a JSON array of [event id, order key], in the
-	// events' order, so one order's deliveries get ids in that order): a
-	// statement per delivery cost the intake four times as much as the row.
+	// statement per sink: a single row for a lone event, else a JSON array
+	// of [event id, order key] in the events' order, so one order's
+	// deliveries get ids in that order (a statement per delivery cost the
+	// intake four times as much as the row).
 	ctx = context.WithoutCancel(ctx)
 	hooks, err := webhookRoutes(ctx, t.sqlTx.StmtContext(ctx, t.s.stmts.routes))
 	if err != nil {
