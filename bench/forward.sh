@@ -21,7 +21,9 @@
 # Goals: healthy ≥ 0.85, dead ≥ 0.95, p99 at 1,000/s ≤ 50 ms.
 #
 # With --pin (the default on 2 or more cores) the server side (waorders,
-# and PostgreSQL's processes for the duration of the run) runs on the last
+# and the whole PostgreSQL cluster's processes for the duration of the run;
+# a run killed with -9 leaves them pinned: taskset -a -p -c 0-N PID for
+# each of pgrep -u postgres undoes it) runs on the last
 # CPU and wrk and the receiver on the others, so the load generator and the
 # receiver do not take the server's CPU time from it: on a shared 2-core
 # machine the unpinned ratios move ±15 % from run to run. It also prints the
@@ -51,7 +53,7 @@ while [ $# -gt 0 ]; do
     --no-postgres) postgres=no; shift ;;
     --pin) pin=yes; shift ;;
     --no-pin) pin=no; shift ;;
-    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -43,6 +43,13 @@ func newReceiver(script func(sink.Delivery) sink.Result) *receiver {
 	return &receiver{seen: map[string]int{}, byOrder: map[string][]string{}, inflight: map[string]bool{}, script: script}
 }
 
+// distinct is how many different events have arrived.
+func (r *receiver) distinct() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.seen)
+}
+
 func (r *receiver) Deliver(ctx context.Context, d sink.Delivery) sink.Result {
 	r.mu.Lock()
 	if d.OrderID != "" {
@@ -464,10 +471,7 @@ func TestARideInAFailedTransactionSendsNothing(t *testing.T) {
 	rideAppend(t, s, r, c.Now(), fmt.Errorf("boom"),
 		&store.Event{ID: "evt_02", Type: store.EventOrderCreated, OrderID: "wamid.G", OccurredAt: c.Now(), Payload: []byte(`{}`)})
 	time.Sleep(50 * time.Millisecond) // a wrong send would happen now
-	rcv.mu.Lock()
-	seen := len(rcv.seen)
-	rcv.mu.Unlock()
-	if seen != 0 {
+	if seen := rcv.distinct(); seen != 0 {
 		t.Fatalf("%d events sent from a rolled-back claim", seen)
 	}
 	ds, _ := s.ListDeliveries(t.Context(), store.ListDeliveriesParams{EventID: e.ID})
@@ -525,11 +529,6 @@ func TestASaturatedIntakeSlowsForwardingUntilTheLoadFalls(t *testing.T) {
 	})
 	time.Sleep(50 * time.Millisecond) // the loop's first refresh: the relay knows wh_1
 	evs := orderEvents(c, "wamid.S", 40)
-	seen := func() int {
-		rcv.mu.Lock()
-		defer rcv.mu.Unlock()
-		return len(rcv.seen)
-	}
 	settled := func(n int) {
 		t.Helper()
 		waitFor(t, fmt.Sprintf("%d deliveries recorded", n), func() bool {
@@ -537,7 +536,7 @@ func TestASaturatedIntakeSlowsForwardingUntilTheLoadFalls(t *testing.T) {
 			return len(ds) >= n
 		})
 		time.Sleep(100 * time.Millisecond) // the wake-ups their outcomes cause claim nothing more
-		if got := seen(); got != n {
+		if got := rcv.distinct(); got != n {
 			t.Fatalf("%d events sent, want %d", got, n)
 		}
 	}
@@ -557,7 +556,7 @@ func TestASaturatedIntakeSlowsForwardingUntilTheLoadFalls(t *testing.T) {
 	for range 10 {
 		rideLoad(t, s, r, 3)
 	}
-	waitFor(t, "every event", func() bool { return seen() == len(evs) })
+	waitFor(t, "every event", func() bool { return rcv.distinct() == len(evs) })
 }
 
 func TestTheSaturationEndsASecondAfterTheLastSaturatedCommit(t *testing.T) {
@@ -571,17 +570,10 @@ func TestTheSaturationEndsASecondAfterTheLastSaturatedCommit(t *testing.T) {
 	evs := orderEvents(c, "wamid.T", 20)
 	rideAppend(t, s, r, c.Now(), nil, evs...) // 20 callbacks: 0.2 more
 	time.Sleep(100 * time.Millisecond)        // a wrong claim would happen now
-	rcv.mu.Lock()
-	n := len(rcv.seen)
-	rcv.mu.Unlock()
-	if n != 0 {
+	if n := rcv.distinct(); n != 0 {
 		t.Fatalf("%d sent while the intake was saturated and the credit under a claim", n)
 	}
 	c.Add(time.Second) // no commit since: the intake is idle, not saturated
 	r.Wake()
-	waitFor(t, "every event", func() bool {
-		rcv.mu.Lock()
-		defer rcv.mu.Unlock()
-		return len(rcv.seen) == len(evs)
-	})
+	waitFor(t, "every event", func() bool { return rcv.distinct() == len(evs) })
 }

@@ -20,6 +20,16 @@ import (
 // where a batch's random inserts all land on the same few pages.
 const prefill = 50000
 
+// nextBatch fills ds with fresh callbacks cloned from tmpl, the n-th
+// after the prefill first, and returns the count past them.
+func nextBatch(ds []*store.Inbound, tmpl *store.Inbound, rnd *rand.ChaCha8, n int) int {
+	for i := range ds {
+		ds[i] = storetest.CloneInbound(tmpl, rnd, storetest.Base.Add(time.Duration(prefill+n)*time.Millisecond), "")
+		n++
+	}
+	return n
+}
+
 // openBench opens a store in b's temporary directory holding prefill orders.
 func openBench(b *testing.B, tmpl *store.Inbound, rnd *rand.ChaCha8) *sqlite.Store {
 	b.Helper()
@@ -60,10 +70,7 @@ func BenchmarkWriteInbound(b *testing.B) {
 			var cpu time.Duration
 			for b.Loop() {
 				b.StopTimer()
-				for i := range ds {
-					ds[i] = storetest.CloneInbound(tmpl, rnd, storetest.Base.Add(time.Duration(prefill+n)*time.Millisecond), "")
-					n++
-				}
+				n = nextBatch(ds, tmpl, rnd, n)
 				b.StartTimer()
 				cpu0 := cpuTime()
 				// The label tells the timed writes from the prefill in a

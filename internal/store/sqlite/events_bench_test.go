@@ -39,10 +39,7 @@ func BenchmarkWriteInboundEvents(b *testing.B) {
 				var cpu time.Duration
 				for b.Loop() {
 					b.StopTimer()
-					for i := range ds {
-						ds[i] = storetest.CloneInbound(tmpl, rnd, storetest.Base.Add(time.Duration(prefill+n)*time.Millisecond), "")
-						n++
-					}
+					n = nextBatch(ds, tmpl, rnd, n)
 					b.StartTimer()
 					cpu0 := cpuTime()
 					err := s.InTx(b.Context(), func(tx store.Tx) error {
