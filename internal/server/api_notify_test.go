@@ -201,3 +201,104 @@ func TestNotificationsLoop(t *testing.T) {
 		t.Fatalf("unknown customer: %s", r)
 	}
 }
+
+// An order that arrives needing review notifies nobody; the review that
+// makes it pending sends the customer the pending notification (without
+// the team's review note), a rejection the canceled one when that is on,
+// and a refund the refunded one. Without the event log, the intent still
+// commits with the change.
+func TestReviewAndRefundNotify(t *testing.T) {
+	t.Parallel()
+	for _, withLog := range []bool{false, true} {
+		name := "NoEventLog"
+		if withLog {
+			name = "EventLog"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			p := &notifyParts{}
+			opts := []option{listen(), withNotify(p)}
+			if withLog {
+				opts = append(opts, withEvents())
+			}
+			b := setup(t, opts...)
+			sb := p.start(t, b)
+			if r := b.api(t, "PUT", "/v1/notifications", map[string]any{"statuses": map[string]any{
+				"pending":  map[string]any{"enabled": true, "text": "{{.Short}} confirmed.{{.Note}}"},
+				"canceled": map[string]any{"enabled": true, "text": "{{.Short}} canceled."},
+				"refunded": map[string]any{"enabled": true, "text": "{{.Short}} refunded."},
+			}}); r.status != http.StatusOK {
+				t.Fatalf("PUT: %s", r)
+			}
+			secret := []string{"Authorization", "", testkit.CallbackSecretHeader, testkit.CallbackSecret}
+			now := time.Now().UTC()
+			for _, id := range []string{"wamid.REVIEW1", "wamid.REVIEW2"} {
+				cart := testkit.Kaleyra(testkit.Order(id).At(now.Add(-time.Minute)).RawItem(`"tea"`, "0", "500", `"INR"`))
+				if r := b.api(t, "POST", kaleyraPath, cart.Bytes(), secret...); r.status != http.StatusOK {
+					t.Fatalf("post %s: %s", id, r)
+				}
+			}
+			var o wire.Order
+			b.get(t, "/v1/orders/wamid.REVIEW1", http.StatusOK, &o)
+			if o.Status != "needs_review" || len(o.Notifications) != 0 {
+				t.Fatalf("order in review: status %s, notifications %+v", o.Status, o.Notifications)
+			}
+
+			review := func(id, body string) {
+				t.Helper()
+				if r := b.api(t, "POST", "/v1/orders/"+id+"/review", body, "X-Actor", "asha"); r.status != http.StatusOK {
+					t.Fatalf("review %s: %s", id, r)
+				}
+			}
+			review("wamid.REVIEW1", `{"action": "correct", "lines": [{"index": 0, "quantity": 2, "price": "500.00"}], "note": "INTERNAL phoned the customer"}`)
+			review("wamid.REVIEW2", `{"action": "reject", "note": "no stock"}`)
+			want := map[string]string{"wamid.REVIEW1": "pending", "wamid.REVIEW2": "canceled"}
+			for id, status := range want {
+				waitFor(t, "the "+status+" notification of "+id, func() bool {
+					b.get(t, "/v1/orders/"+id, http.StatusOK, &o)
+					return len(o.Notifications) == 1 && o.Notifications[0].State == "accepted"
+				})
+				var out wire.Outbound
+				b.get(t, "/v1/outbound/"+o.Notifications[0].ID, http.StatusOK, &out)
+				if n := o.Notifications[0]; n.Status != status || out.Actor != "asha" {
+					t.Errorf("%s: notification %+v by %q, want %s by asha", id, n, out.Actor, status)
+				}
+			}
+
+			// The corrected order completes and is refunded: one refunded
+			// notification, and a second refund adds none.
+			for _, st := range []string{"completed"} {
+				if r := b.api(t, "POST", "/v1/orders/wamid.REVIEW1/status", map[string]any{"status": st}); r.status != http.StatusOK {
+					t.Fatalf("status %s: %s", st, r)
+				}
+			}
+			for range 2 {
+				if r := b.api(t, "POST", "/v1/orders/wamid.REVIEW1/refunds", map[string]any{"amounts": []map[string]string{{"currency": "INR", "amount": "1.00"}}, "reason": "INTERNAL"}); r.status != http.StatusOK {
+					t.Fatalf("refund: %s", r)
+				}
+			}
+			waitFor(t, "the refunded notification", func() bool {
+				b.get(t, "/v1/orders/wamid.REVIEW1", http.StatusOK, &o)
+				return len(o.Notifications) == 2 && o.Notifications[1].State == "accepted"
+			})
+			if o.Status != "refunded" || o.Notifications[1].Status != "refunded" {
+				t.Errorf("after the refunds: status %s, notifications %+v", o.Status, o.Notifications)
+			}
+
+			bodies := map[string]string{}
+			for _, s := range sb.Sends() {
+				bodies[s.ReplyTo] += string(s.Body) + "\n"
+			}
+			if n := len(sb.Sends()); n != 3 {
+				t.Errorf("%d sends, want 3 (pending, canceled, refunded):\n%v", n, bodies)
+			}
+			if b := bodies["wamid.REVIEW1"]; !strings.Contains(b, notify.ShortID("wamid.REVIEW1")+" confirmed.") || strings.Contains(b, "INTERNAL") ||
+				!strings.Contains(b, " refunded.") {
+				t.Errorf("sends to wamid.REVIEW1:\n%s", b)
+			}
+			if b := bodies["wamid.REVIEW2"]; !strings.Contains(b, notify.ShortID("wamid.REVIEW2")+" canceled.") {
+				t.Errorf("sends to wamid.REVIEW2:\n%s", b)
+			}
+		})
+	}
+}

@@ -31,7 +31,9 @@ func (h *Handler) OrderReview(w http.ResponseWriter, r *http.Request) error {
 	for _, l := range req.Lines {
 		p.Lines = append(p.Lines, store.LineCorrection{Index: l.Index, Quantity: l.Quantity, Price: l.Price, Currency: l.Currency})
 	}
-	o, err := h.changeOrder(r.Context(), func(ctx context.Context, tx store.OrdersTx) (*waorders.Order, error) {
+	// The review's note is the team's, not the customer's: an order it
+	// makes pending gets the notification of pending without it.
+	o, err := h.changeOrder(r.Context(), "", p.Actor, func(ctx context.Context, tx store.OrdersTx) (*waorders.Order, error) {
 		return tx.ReviewOrder(ctx, p)
 	})
 	if err != nil {
@@ -60,40 +62,13 @@ func (h *Handler) OrderRefund(w http.ResponseWriter, r *http.Request) error {
 		}
 		p.Amounts = append(p.Amounts, amt)
 	}
-	o, err := h.changeOrder(r.Context(), func(ctx context.Context, tx store.OrdersTx) (*waorders.Order, error) {
+	o, err := h.changeOrder(r.Context(), "", p.Actor, func(ctx context.Context, tx store.OrdersTx) (*waorders.Order, error) {
 		return tx.RefundOrder(ctx, p)
 	})
 	if err != nil {
 		return err
 	}
 	return writeOrder(w, o)
-}
-
-// changeOrder runs a review or refund and, when the event log is on,
-// appends its order.status_changed event in the same transaction, as a
-// status change does (updateOrderStatus).
-func (h *Handler) changeOrder(ctx context.Context, change func(context.Context, store.OrdersTx) (*waorders.Order, error)) (*waorders.Order, error) {
-	ev := h.EventLog
-	if ev == nil || ev.Tx == nil {
-		return change(ctx, h.Orders)
-	}
-	var o *waorders.Order
-	err := ev.Tx.InTx(ctx, func(tx store.Tx) error {
-		var err error
-		if o, err = change(ctx, tx); err != nil {
-			return err
-		}
-		e, err := ev.Builder.StatusChanged(o)
-		if err != nil {
-			return err
-		}
-		return tx.AppendEvents(ctx, store.AppendEventsParams{Events: []*store.Event{e}, Sinks: ev.Sinks})
-	})
-	if err != nil {
-		return nil, err
-	}
-	ev.wake()
-	return o, nil
 }
 
 // readBody reads one JSON object into v, refusing unknown fields;

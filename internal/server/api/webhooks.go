@@ -53,13 +53,25 @@ func (e *EventsAPI) wake() {
 	}
 }
 
-// updateOrderStatus changes an order's status and, with the event log on,
-// appends its order.status_changed event in the same transaction.
+// updateOrderStatus changes an order's status (see changeOrder); the
+// change's note goes into the customer's notification (a tracking note).
 func (h *Handler) updateOrderStatus(ctx context.Context, p store.UpdateOrderStatusParams) (*waorders.Order, error) {
+	return h.changeOrder(ctx, p.Note, p.Actor, func(ctx context.Context, tx store.OrdersTx) (*waorders.Order, error) {
+		return tx.UpdateOrderStatus(ctx, p)
+	})
+}
+
+// changeOrder runs a change of an order's status (a status change, a
+// review, a refund) and, in the same transaction, what follows from it:
+// the notification intent of the status it reached (issue 15; at most one
+// per order and status, so a change that keeps the status adds none) with
+// note for its text, and, with the event log on, its order.status_changed
+// event.
+func (h *Handler) changeOrder(ctx context.Context, note, actor string, change func(context.Context, store.OrdersTx) (*waorders.Order, error)) (*waorders.Order, error) {
 	ev := h.EventLog
 	if ev == nil || ev.Tx == nil {
 		if h.Notify == nil || h.Notify.Tx == nil {
-			return h.Orders.UpdateOrderStatus(ctx, p)
+			return change(ctx, h.Orders)
 		}
 	}
 	var o *waorders.Order
@@ -67,11 +79,10 @@ func (h *Handler) updateOrderStatus(ctx context.Context, p store.UpdateOrderStat
 	txs := h.Notify.txOr(ev)
 	err := txs.InTx(ctx, func(tx store.Tx) error {
 		var err error
-		if o, err = tx.UpdateOrderStatus(ctx, p); err != nil {
+		if o, err = change(ctx, tx); err != nil {
 			return err
 		}
-		// The notification intent commits with the status change (issue 15).
-		if intent, err = h.intent(ctx, tx, o, p.Note, p.Actor); err != nil {
+		if intent, err = h.intent(ctx, tx, o, note, actor); err != nil {
 			return err
 		}
 		if ev == nil || ev.Tx == nil {
