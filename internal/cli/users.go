@@ -30,8 +30,13 @@ server need not run):
   waorders users reset-password --username NAME (ends its sessions)
 
 add and reset-password read the password from WAORDERS_USER_PASSWORD, or
-ask for it on the terminal. Roles: admin (users, webhooks, notification
-settings), staff (orders, customers, quarantine), viewer (read only).
+ask for it on the terminal; with --generate they make a strong one and
+print it once. A password handed to someone else should be --temporary
+(implied by --generate): the user must replace it at the first login.
+A password set without it is the user's own.
+
+Roles: admin (users, webhooks, notification settings), staff (orders,
+customers, quarantine), viewer (read only).
 Storage is chosen like serve's: --database-url or --config.`
 
 func runUsers(ctx context.Context, env Env, args []string) error {
@@ -41,8 +46,9 @@ func runUsers(ctx context.Context, env Env, args []string) error {
 	}
 	sub, args := args[0], args[1:]
 	var (
-		cfg            config.Serve
-		username, role string
+		cfg                 config.Serve
+		username, role      string
+		temporary, generate bool
 	)
 	fs := newFlagSet(env, "users "+sub, usersSynopsis, args)
 	fs.StringVar(&cfg.ConfigFile, "config", "", "read settings from this `file`")
@@ -52,6 +58,10 @@ func runUsers(ctx context.Context, env Env, args []string) error {
 	}
 	if sub == "add" {
 		fs.StringVar(&role, "role", "", "admin, staff or viewer")
+	}
+	if sub == "add" || sub == "reset-password" {
+		fs.BoolVar(&temporary, "temporary", false, "the user must replace the password at the first login (for a password you hand over)")
+		fs.BoolVar(&generate, "generate", false, "generate a strong password and print it once (implies --temporary)")
 	}
 	if err := config.Resolve(fs, args, env.Getenv, config.ServeSecrets); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -95,14 +105,15 @@ func runUsers(ctx context.Context, env Env, args []string) error {
 		if err := store.ValidateUsername(username); err != nil {
 			return fmt.Errorf("%w: --username: %v", ErrUsage, err)
 		}
-		pw, err := readNewPassword(env)
+		pw, once, err := newPassword(env, generate, temporary)
 		if err != nil {
 			return err
 		}
-		if _, err := st.CreateUser(ctx, store.CreateUserParams{Username: username, Role: role, PasswordHash: password.Hash(pw)}); err != nil {
+		if _, err := st.CreateUser(ctx, store.CreateUserParams{Username: username, Role: role, PasswordHash: password.Hash(pw), MustChangePassword: once}); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "user %s added with role %s\n", username, role)
+		showPassword(env, username, pw, generate, once)
 	case "disable", "enable":
 		off := sub == "disable"
 		if _, err := st.UpdateUser(ctx, store.UpdateUserParams{Username: username, Disabled: &off}); err != nil {
@@ -110,17 +121,43 @@ func runUsers(ctx context.Context, env Env, args []string) error {
 		}
 		fmt.Fprintf(env.Stdout, "user %s %sd\n", username, sub)
 	case "reset-password":
-		pw, err := readNewPassword(env)
+		pw, once, err := newPassword(env, generate, temporary)
 		if err != nil {
 			return err
 		}
 		h := password.Hash(pw)
-		if _, err := st.UpdateUser(ctx, store.UpdateUserParams{Username: username, PasswordHash: &h}); err != nil {
+		if _, err := st.UpdateUser(ctx, store.UpdateUserParams{Username: username, PasswordHash: &h, MustChangePassword: &once}); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "password of %s replaced; its sessions are ended\n", username)
+		showPassword(env, username, pw, generate, once)
 	}
 	return nil
+}
+
+// newPassword returns the password of add or reset-password: generated
+// (and so temporary) or read by readNewPassword, and whether the user
+// must replace it at the first login.
+func newPassword(env Env, generate, temporary bool) (pw string, once bool, err error) {
+	if generate {
+		if env.Getenv("WAORDERS_USER_PASSWORD") != "" {
+			return "", false, fmt.Errorf("%w: --generate makes the password; unset WAORDERS_USER_PASSWORD or drop --generate", ErrUsage)
+		}
+		return password.Generate(), true, nil
+	}
+	pw, err = readNewPassword(env)
+	return pw, temporary, err
+}
+
+// showPassword prints a generated password, the one time it is shown, and
+// says when the user must replace it.
+func showPassword(env Env, username, pw string, generated, once bool) {
+	if generated {
+		fmt.Fprintf(env.Stdout, "password (shown only now): %s\n", pw)
+	}
+	if once {
+		fmt.Fprintf(env.Stdout, "%s must replace it at the first login\n", username)
+	}
 }
 
 // readNewPassword takes the password from WAORDERS_USER_PASSWORD, else asks

@@ -53,6 +53,38 @@ func TestUsersCommand(t *testing.T) {
 	if err != nil || !password.Verify(u.PasswordHash, "another long password") || !u.Disabled {
 		t.Fatalf("stored user = %+v, %v", u, err)
 	}
+	if u.MustChangePassword {
+		t.Errorf("zoe's own password is marked one-time")
+	}
+
+	// A password handed over is one-time: --temporary, or --generate
+	// (printed once, and refused along with a given password).
+	if out, err := run("a long enough password", "add", "--username", "ann", "--role", "viewer", "--temporary"); err != nil ||
+		!strings.Contains(out, "ann must replace it at the first login") {
+		t.Fatalf("users add --temporary: %v\n%s", err, out)
+	}
+	if u, err := st.GetUser(context.Background(), "ann"); err != nil || !u.MustChangePassword {
+		t.Fatalf("ann after add --temporary = %+v, %v; want must change", u, err)
+	}
+	if out, err := run("a long enough password", "reset-password", "--username", "ann", "--generate"); err == nil {
+		t.Fatalf("reset-password --generate with WAORDERS_USER_PASSWORD set succeeded:\n%s", out)
+	}
+	out, err = run("", "reset-password", "--username", "zoe", "--generate")
+	if err != nil {
+		t.Fatalf("users reset-password --generate: %v\n%s", err, out)
+	}
+	_, gen, ok := strings.Cut(out, "password (shown only now): ")
+	gen, _, _ = strings.Cut(gen, "\n")
+	if u, err := st.GetUser(context.Background(), "zoe"); !ok || err != nil || !password.Verify(u.PasswordHash, gen) || !u.MustChangePassword {
+		t.Fatalf("zoe after reset-password --generate (printed %q) = %+v, %v; want that password, must change\n%s", gen, u, err, out)
+	}
+	if out, err := run("zoe's new own password", "reset-password", "--username", "zoe"); err != nil {
+		t.Fatalf("users reset-password: %v\n%s", err, out)
+	}
+	if u, err := st.GetUser(context.Background(), "zoe"); err != nil || u.MustChangePassword || !password.Verify(u.PasswordHash, "zoe's new own password") {
+		t.Fatalf("zoe after reset-password = %+v, %v; want her own password", u, err)
+	}
+
 	// The first start creates admin once.
 	pw, err := ensureFirstAdmin(context.Background(), st)
 	if err != nil || pw != "" {
