@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -152,6 +153,51 @@ func (in *Intents) ForOrder(o *waorders.Order, note, actor string) *store.Outbou
 		NextAttemptAt: now, CreatedAt: now}
 }
 
+// CodeWindowClosed is Meta's error of a message sent outside the 24-hour
+// customer service window ("Re-engagement message").
+const CodeWindowClosed = 131047
+
+// Retemplate returns the intent of sending m's status again as the status's
+// approved template, when Meta failed the delivery of m, a notification
+// sent as text, with 131047: the window had closed although the last
+// inbound message stored said it was open (a message waorders never saw,
+// clocks). Nil when that does not apply, no template is set for the status,
+// or m is such a resend already. Its intent key is m's and "/template",
+// so a status callback delivered twice makes one resend.
+func (in *Intents) Retemplate(m *store.OutboundMessage) *store.OutboundMessage {
+	if in == nil || m == nil || m.Kind != store.OutboundNotification || m.SentKind != "text" ||
+		m.DeliveryState != store.DeliveryStateFailed || strings.HasSuffix(m.IntentKey, templateSuffix) || !hasErrorCode(m.DeliveryError, CodeWindowClosed) {
+		return nil
+	}
+	set, ok := in.Settings.Get().Statuses[m.OrderStatus]
+	if !ok || !set.Enabled || set.Template == nil {
+		return nil
+	}
+	now := in.now()
+	return &store.OutboundMessage{ID: in.NewID(), Kind: store.OutboundNotification, OrderID: m.OrderID, OrderStatus: m.OrderStatus,
+		IntentKey: m.IntentKey + templateSuffix, PhoneNumberID: m.PhoneNumberID, To: m.To, CustomerKey: m.CustomerKey,
+		ReplyTo: m.ReplyTo, Note: m.Note, Template: set.Template.Name + ":" + set.Template.Language, Actor: "system",
+		State: store.OutboundQueued, NextAttemptAt: now, CreatedAt: now}
+}
+
+const templateSuffix = "/template"
+
+// hasErrorCode reports whether errs, a WhatsApp errors array, holds code.
+func hasErrorCode(errs string, code int) bool {
+	var list []struct {
+		Code int `json:"code"`
+	}
+	if json.Unmarshal([]byte(errs), &list) != nil {
+		return false
+	}
+	for _, e := range list {
+		if e.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
 // InboundHook is intake's hook in the transaction of a group commit: it
 // creates the "pending" intents of the new orders and joins the stored
 // status callbacks to outbound rows, appending notification events for
@@ -190,6 +236,18 @@ func (in *Intents) InboundHook(b *events.Builder, sinks []string) func(ctx conte
 		chs, err := tx.ApplyOutboundStatuses(ctx, sts)
 		if err != nil {
 			return false, err
+		}
+		for _, ch := range chs {
+			if !ch.BecameFailed {
+				continue
+			}
+			if m := in.Retemplate(ch.Message); m != nil {
+				created, err := tx.CreateOutbound(ctx, m)
+				if err != nil {
+					return false, err
+				}
+				work = work || created
+			}
 		}
 		if b == nil {
 			return work, nil

@@ -500,7 +500,10 @@ func (n *Notifier) build(ctx context.Context, m *store.OutboundMessage, now time
 		return kaleyra.Message{}, "", err
 	}
 	d := DataOf(o, m.OrderStatus, m.Note)
-	if open {
+	// A notification with a template is a resend after Meta said the
+	// window had closed (Intents.Retemplate): the template, whatever the
+	// stored messages say of the window.
+	if open && m.Template == "" {
 		text, err := Render(set.TextFor(m.OrderStatus), d)
 		if err != nil {
 			return kaleyra.Message{}, "", waorders.Errorf(waorders.CodeInvalid, "text of %s: %v", m.OrderStatus, err)

@@ -488,3 +488,73 @@ func TestStatusChangeIntentAndNote(t *testing.T) {
 		t.Fatalf("body %s, want %q", e.sb.Sends()[0].Body, want)
 	}
 }
+
+// Meta fails a text sent inside the window as stored with 131047 (the
+// window had closed: a message waorders never saw, clocks): the status is
+// sent again as its template, once, however often the failure arrives;
+// without a template the failure is recorded and nothing more is sent.
+func TestWindowClosedByMetaResendsTemplate(t *testing.T) {
+	t.Parallel()
+	tpl := notify.Settings{Statuses: map[waorders.OrderStatus]notify.StatusSetting{
+		"pending": {Enabled: true, Template: &notify.TemplateSetting{Name: "order_received", Language: "en", Params: []string{"{{.Short}}"}}},
+	}}
+	for _, tc := range []struct {
+		name     string
+		settings notify.Settings
+		code     int
+		resend   bool
+	}{
+		{"template", tpl, notify.CodeWindowClosed, true},
+		{"no template", notify.FromStatuses([]string{"pending"}), notify.CodeWindowClosed, false},
+		{"another error", tpl, 131026, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, opts{settings: tc.settings, callbacks: true})
+			e.clk.t = time.Now().UTC()
+			e.sb.FailDelivery(tc.code, 1)
+			e.order("wamid.LATE", e.clk.Now().Add(-time.Hour))
+			e.run()
+			first := e.only("wamid.LATE")
+			if first.SentKind != "text" {
+				t.Fatalf("first send: %+v", first)
+			}
+			eventually(t, "the failed delivery", func() bool {
+				m, _ := e.st.GetOutbound(context.Background(), first.ID)
+				return m.DeliveryState == store.DeliveryStateFailed
+			})
+			// The same failure again (a provider's redelivery).
+			failed := testkit.Kaleyra().Statuses(testkit.Failed(first.WAMID, int64(tc.code), "Re-engagement message", "24 hours passed")).Bytes()
+			if _, err := e.in.Process(context.Background(), intake.Request{ID: events.Default.New(), Endpoint: "kaleyra", Body: failed}); err != nil {
+				t.Fatal(err)
+			}
+			e.run()
+			p, err := e.st.ListOutbound(context.Background(), store.ListOutboundParams{OrderID: "wamid.LATE"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.resend {
+				if len(p.Messages) != 1 || len(e.sb.Sends()) != 1 {
+					t.Fatalf("%d messages, %d sends; want the failed text only", len(p.Messages), len(e.sb.Sends()))
+				}
+				return
+			}
+			if len(p.Messages) != 2 {
+				t.Fatalf("%d outbound messages, want the text and one template resend", len(p.Messages))
+			}
+			var again *store.OutboundMessage
+			for _, m := range p.Messages {
+				if m.ID != first.ID {
+					again = m
+				}
+			}
+			if again.State != store.OutboundAccepted || again.SentKind != "template" || again.IntentKey != first.IntentKey+"/template" || again.OrderStatus != "pending" {
+				t.Fatalf("resend: %+v", again)
+			}
+			sends := e.sb.Sends()
+			if len(sends) != 2 || !strings.Contains(string(sends[1].Body), `"order_received"`) || sends[1].Ref2 != again.ID {
+				t.Fatalf("sends: %d, last %s", len(sends), sends[len(sends)-1].Body)
+			}
+		})
+	}
+}

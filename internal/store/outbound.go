@@ -128,7 +128,7 @@ type OutboundMessage struct {
 	ReplyTo       string // the wamid replied to, if any
 	Note          string // the tracking note given with the status change
 	Text          string // a staff message's text
-	Template      string // a staff message's template name, optional
+	Template      string // a staff message's template name, optional; on a notification, the status's template it must go as (a resend after Meta's 131047)
 	Actor         string
 
 	State          string
