@@ -31,7 +31,7 @@ var corpusErrors = map[string][]string{
 }
 
 // corpusWarnings lists warning codes a corpus body must have (others are
-// allowed: unknown message types such as edit and revoke, Meta's
+// allowed: unknown message types such as poll, Meta's
 // placeholder timestamps, ...).
 var corpusWarnings = map[string][]string{
 	"bad_no_customer_id__text.json":                   {CodeNoCustomerID},

@@ -33,8 +33,8 @@
 // Every message of every change is returned, with a typed payload for text,
 // media, location, contacts, interactive replies (button, list, and
 // nfm_reply with its response_json decoded a second time), template button,
-// order, reaction, system and unsupported messages, plus context and
-// referral. A message of an unknown type is kept, with its exact bytes in
+// order, reaction, system and unsupported messages, edits (the new content
+// as a nested Message) and revokes, plus context and referral. A message of an unknown type is kept, with its exact bytes in
 // Raw and an unknown_type warning; unknown fields are ignored.
 //
 // Whatever is wrong inside a message or status is a [Problem] of that

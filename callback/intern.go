@@ -8,7 +8,7 @@ var interned = func() map[string]string {
 		"whatsapp", "messages", "whatsapp_business_account",
 		// message types
 		"text", "image", "video", "audio", "document", "sticker", "location", "contacts",
-		"interactive", "button", "order", "reaction", "system", "unsupported", "unknown",
+		"interactive", "button", "order", "reaction", "system", "unsupported", "unknown", "edit", "revoke",
 		// interactive and system types
 		"button_reply", "list_reply", "nfm_reply", "flow", "address_message",
 		"user_changed_number", "user_changed_user_id",

@@ -90,6 +90,7 @@ func (r *reader) endElement() { r.problems = nil }
 var payloadTypes = [...]MessageType{
 	TypeText, TypeImage, TypeVideo, TypeAudio, TypeDocument, TypeSticker, TypeLocation,
 	TypeContacts, TypeInteractive, TypeButton, TypeOrder, TypeReaction, TypeSystem, TypeUnsupported,
+	TypeEdit, TypeRevoke,
 }
 
 // payload reads the member name if it is the typed payload of some message
@@ -135,6 +136,10 @@ func (r *reader) readPayload(m *Message, t MessageType) {
 		m.System = r.system()
 	case TypeUnsupported:
 		m.Unsupported = r.unsupported()
+	case TypeEdit:
+		m.Edit = r.edit()
+	case TypeRevoke:
+		m.Revoke = r.revoke()
 	}
 }
 
@@ -170,6 +175,10 @@ func (m *Message) dropPayload(t MessageType) {
 		m.System = nil
 	case TypeUnsupported:
 		m.Unsupported = nil
+	case TypeEdit:
+		m.Edit = nil
+	case TypeRevoke:
+		m.Revoke = nil
 	}
 	prefix := m.Path + "." + string(t)
 	kept := m.Problems[:0]
@@ -216,6 +225,10 @@ func (m *Message) hasPayload() bool {
 		return m.Reaction != nil
 	case TypeSystem:
 		return m.System != nil
+	case TypeEdit:
+		return m.Edit != nil
+	case TypeRevoke:
+		return m.Revoke != nil
 	}
 	return true // unsupported and unknown need no payload
 }

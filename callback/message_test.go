@@ -231,6 +231,60 @@ func TestMessages(t *testing.T) {
 			},
 		},
 		{
+			// Meta's edit webhook (Coexistence numbers): the new content is a
+			// message object without id, sender or timestamp.
+			name: "Edit",
+			message: `{"id": "wamid.E", "from": "1", "timestamp": "1", "type": "edit", "edit": {"original_message_id": "wamid.O",
+				"message": {"context": {"from": "2", "id": "wamid.Q"}, "type": "text", "text": {"body": "2 kg, not 1"}}}}`,
+			check: func(t *testing.T, m *Message) {
+				if m.Edit == nil || m.Edit.OriginalMessageID != "wamid.O" || m.Edit.Message == nil {
+					t.Fatalf("Edit = %+v", m.Edit)
+				}
+				n := m.Edit.Message
+				if n.Type != TypeText || n.Text == nil || n.Text.Body != "2 kg, not 1" || n.Context == nil || n.Context.ID != "wamid.Q" ||
+					n.Path != msg0+".edit.message" || n.ID != "" {
+					t.Errorf("edited message = %+v", n)
+				}
+				if got := m.Summary(); got != "edited: 2 kg, not 1" {
+					t.Errorf("Summary = %q", got)
+				}
+			},
+		},
+		{
+			name: "EditOfACaptionKeepsOnlyItsType",
+			message: `{"id": "wamid.E", "from": "1", "timestamp": "1", "type": "edit", "edit": {"original_message_id": "wamid.O",
+				"message": {"type": "image", "image": {"id": "m", "caption": "new"}, "text": {"body": "stray"}}}}`,
+			check: func(t *testing.T, m *Message) {
+				if n := m.Edit.Message; n.Image == nil || n.Image.Caption != "new" || n.Text != nil {
+					t.Errorf("edited message = %+v", n)
+				}
+			},
+		},
+		{
+			name:     "EditWithoutPayload",
+			message:  `{"id": "wamid.E", "from": "1", "timestamp": "1", "type": "edit", "edit": {"original_message_id": "wamid.O", "message": {"type": "text"}}}`,
+			problems: []want{{CodeMissingField, msg0 + ".edit.message.text"}},
+			check: func(t *testing.T, m *Message) {
+				if !m.Usable() || m.Summary() != "edited: [text]" {
+					t.Errorf("usable %v, summary %q", m.Usable(), m.Summary())
+				}
+			},
+		},
+		{
+			name:    "Revoke",
+			message: `{"id": "wamid.R", "from": "1", "timestamp": "1", "type": "revoke", "revoke": {"original_message_id": "wamid.O"}}`,
+			check: func(t *testing.T, m *Message) {
+				if m.Revoke == nil || m.Revoke.OriginalMessageID != "wamid.O" || m.Summary() != "[message deleted]" || !m.Known() {
+					t.Errorf("Revoke = %+v, summary %q", m.Revoke, m.Summary())
+				}
+			},
+		},
+		{
+			name:     "RevokeWithoutItsObject",
+			message:  `{"id": "wamid.R", "from": "1", "timestamp": "1", "type": "revoke"}`,
+			problems: []want{{CodeMissingField, msg0 + ".revoke"}},
+		},
+		{
 			name:    "MediaFields",
 			message: `{"id": "w", "from": "1", "timestamp": "1", "type": "document", "document": {"id": "m", "mime_type": "application/pdf", "sha256": "s", "caption": "c", "filename": "f.pdf"}}`,
 			check: func(t *testing.T, m *Message) {
@@ -354,4 +408,52 @@ func TestMetaPaths(t *testing.T) {
 		t.Fatalf("messages = %+v", msgs)
 	}
 	checkProblemList(t, msgs[1].Problems, []want{{CodeUnknownCurrency, "entry[1].changes[1].value.messages[1].order.product_items[0].currency"}})
+}
+
+// TestEditsAndRevokesInCorpus decodes the public edit and revoke samples,
+// the customer's and the business app's (echoes), as typed messages.
+func TestEditsAndRevokesInCorpus(t *testing.T) {
+	for _, tc := range []struct {
+		file     string
+		typ      MessageType
+		original string
+		summary  string
+	}{
+		{"pywa_edited_message__image.json", TypeEdit, "wamid.HBgLMTQxMjU1NTA4MjkVAgASGBQzQUNCNjk5RDUwNUZGMUZEM0VBRAA=", "edited: Updated image caption"},
+		{"pywa_outgoing_message__edit.json", TypeEdit, "wamid.zzzzzz", "edited: Text was edited"},
+		{"pywa_deleted_message__revoke.json", TypeRevoke, "<ORIGINAL_WHATSAPP_MESSAGE_ID>", "[message deleted]"},
+		{"pywa_outgoing_message__delete.json", TypeRevoke, "wamid.zzzzzz", "[message deleted]"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			cb := mustDecode(t, mustRead(t, "testdata/corpus/"+tc.file))
+			var ms []*Message
+			for _, ch := range cb.Changes {
+				for i := range ch.Messages {
+					ms = append(ms, &ch.Messages[i])
+				}
+				for i := range ch.Echoes {
+					ms = append(ms, &ch.Echoes[i])
+				}
+			}
+			if len(ms) != 1 {
+				t.Fatalf("%d messages", len(ms))
+			}
+			m := ms[0]
+			for _, p := range m.Problems {
+				if p.Code == CodeUnknownType {
+					t.Errorf("problem %+v", p)
+				}
+			}
+			original := ""
+			switch {
+			case m.Edit != nil:
+				original = m.Edit.OriginalMessageID
+			case m.Revoke != nil:
+				original = m.Revoke.OriginalMessageID
+			}
+			if m.Type != tc.typ || original != tc.original || m.Summary() != tc.summary {
+				t.Errorf("%s of %q, summary %q", m.Type, original, m.Summary())
+			}
+		})
+	}
 }

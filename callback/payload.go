@@ -335,6 +335,73 @@ func (r *reader) reaction() *Reaction {
 	return x
 }
 
+// edit reads an edit: the original message's id and its new content.
+func (r *reader) edit() *Edit {
+	if r.null() {
+		return nil
+	}
+	e := &Edit{}
+	for name := range r.object() {
+		switch string(name) {
+		case "original_message_id":
+			e.OriginalMessageID = r.str()
+		case "message":
+			e.Message = r.editedMessage()
+		}
+	}
+	return e
+}
+
+// editedMessage reads an edit's new content: a message object without id,
+// sender or timestamp. Its problems go to the edit's message.
+func (r *reader) editedMessage() *Message {
+	if r.null() {
+		return nil
+	}
+	m := &Message{Path: r.path()}
+	var payloads uint16
+	for name := range r.object() {
+		switch string(name) {
+		case "type":
+			m.Type = MessageType(r.token())
+		case "context":
+			m.Context = r.context()
+		default:
+			if i, ok := r.payload(m, name); ok {
+				payloads |= 1 << i
+			}
+		}
+	}
+	for i, t := range payloadTypes {
+		if payloads&(1<<i) != 0 && t != m.Type {
+			m.dropPayload(t)
+		}
+	}
+	switch {
+	case m.Type == "":
+		r.report(SeverityWarning, CodeMissingField, m.Path+".type", "edited message without type")
+	case !m.Known():
+		r.report(SeverityWarning, CodeUnknownType, m.Path+".type", "unknown edited message type "+strconv.Quote(string(m.Type)))
+	case !m.hasPayload():
+		r.report(SeverityWarning, CodeMissingField, m.Path+"."+string(m.Type), "edited message of type "+string(m.Type)+" without its "+string(m.Type)+" object")
+	}
+	return m
+}
+
+// revoke reads a revoke: the id of the message deleted.
+func (r *reader) revoke() *Revoke {
+	if r.null() {
+		return nil
+	}
+	x := &Revoke{}
+	for name := range r.object() {
+		if string(name) == "original_message_id" {
+			x.OriginalMessageID = r.str()
+		}
+	}
+	return x
+}
+
 // system reads a system message.
 func (r *reader) system() *System {
 	if r.null() {

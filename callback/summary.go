@@ -52,6 +52,13 @@ func (m *Message) summary() string {
 		return "reaction: " + m.Reaction.Emoji
 	case m.System != nil:
 		return firstOf(m.System.Body, "[system: "+m.System.Type+"]")
+	case m.Edit != nil:
+		if m.Edit.Message == nil {
+			return "[edited]"
+		}
+		return "edited: " + m.Edit.Message.summary()
+	case m.Revoke != nil:
+		return "[message deleted]"
 	case m.Unsupported != nil:
 		return "[unsupported message: " + m.Unsupported.Type + "]"
 	case m.Type == TypeUnsupported || m.Type == TypeUnknown:

@@ -190,6 +190,11 @@ const (
 	TypeSystem      MessageType = "system"
 	TypeUnsupported MessageType = "unsupported"
 	TypeUnknown     MessageType = "unknown" // older name of unsupported
+	// TypeEdit and TypeRevoke arrive only for numbers that also use the
+	// WhatsApp Business app (Meta's "Coexistence"): the customer edited
+	// or deleted an earlier message.
+	TypeEdit   MessageType = "edit"
+	TypeRevoke MessageType = "revoke"
 )
 
 // Message is one inbound message. Exactly one typed payload field is set for
@@ -241,6 +246,8 @@ type Message struct {
 	Reaction    *Reaction
 	System      *System
 	Unsupported *Unsupported
+	Edit        *Edit
+	Revoke      *Revoke
 
 	// Raw is the message's JSON exactly as received.
 	Raw json.RawMessage
@@ -259,7 +266,7 @@ func (m *Message) Known() bool {
 	switch m.Type {
 	case TypeText, TypeImage, TypeVideo, TypeAudio, TypeDocument, TypeSticker,
 		TypeLocation, TypeContacts, TypeInteractive, TypeButton, TypeOrder,
-		TypeReaction, TypeSystem, TypeUnsupported, TypeUnknown:
+		TypeReaction, TypeSystem, TypeUnsupported, TypeUnknown, TypeEdit, TypeRevoke:
 		return true
 	}
 	return false
@@ -398,6 +405,23 @@ type Item struct {
 	Currency    string // upper case when the code was known in another case
 	// RawCurrency is the currency as received ("inr" when Currency is "INR").
 	RawCurrency string
+}
+
+// Edit is the new content of a message the customer edited (within 15
+// minutes of sending it; text, or media with a caption).
+type Edit struct {
+	OriginalMessageID string // the wamid of the message edited
+	// Message is the new content: Type, its payload and Context when the
+	// message was a reply. It has no id, sender or time of its own (those
+	// are the edit's); its problems are the edit's Problems. Nil when the
+	// edit carried no message object.
+	Message *Message
+}
+
+// Revoke says that the customer deleted one of their messages for everyone
+// (within two days of sending it).
+type Revoke struct {
+	OriginalMessageID string // the wamid of the message deleted
 }
 
 // Reaction is an emoji reaction; Emoji is empty when a reaction was removed.
