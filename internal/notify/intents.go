@@ -159,13 +159,15 @@ const CodeWindowClosed = 131047
 
 // Retemplate returns the intent of sending m's status again as the status's
 // approved template, when Meta failed the delivery of m, a notification
-// sent as text, with 131047: the window had closed although the last
+// not sent as a template, with 131047: the window had closed although the last
 // inbound message stored said it was open (a message waorders never saw,
 // clocks). Nil when that does not apply, no template is set for the status,
 // or m is such a resend already. Its intent key is m's and "/template",
 // so a status callback delivered twice makes one resend.
 func (in *Intents) Retemplate(m *store.OutboundMessage) *store.OutboundMessage {
-	if in == nil || m == nil || m.Kind != store.OutboundNotification || m.SentKind != "text" ||
+	// SentKind may be empty: the status callback that accepted the row can
+	// land before the sender's finish, which then does not.
+	if in == nil || m == nil || m.Kind != store.OutboundNotification || m.SentKind == "template" ||
 		m.DeliveryState != store.DeliveryStateFailed || strings.HasSuffix(m.IntentKey, templateSuffix) || !hasErrorCode(m.DeliveryError, CodeWindowClosed) {
 		return nil
 	}
