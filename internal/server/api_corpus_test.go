@@ -145,6 +145,11 @@ func checkCorpusMessage(t *testing.T, b *bundle, m *callback.Message) {
 	if id.Known() && got.Customer.WaID == "" && got.Customer.UserID == "" && got.Customer.ParentUserID == "" {
 		t.Errorf("message %s: customer %+v has no id, want the identity %+v", m.ID, got.Customer, id)
 	}
+	// The type and one-line summary are the decoder's (an edit reads
+	// "edited: …", a revoke "[message deleted]").
+	if got.Type != string(m.Type) || got.Summary != m.Summary() {
+		t.Errorf("message %s: type %q summary %q, want %q %q", m.ID, got.Type, got.Summary, m.Type, m.Summary())
+	}
 	wantDir := "inbound"
 	if m.Outbound {
 		wantDir = "outbound"
