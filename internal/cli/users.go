@@ -89,13 +89,16 @@ func runUsers(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		t := newTable("USERNAME", "ROLE", "STATE", "CREATED")
+		t := newTable("USERNAME", "ROLE", "STATE", "PASSWORD", "CREATED")
 		for _, u := range users {
-			state := "active"
+			state, pw := "active", "own"
 			if u.Disabled {
 				state = "disabled"
 			}
-			t.row(u.Username, u.Role, state, u.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"))
+			if u.MustChangePassword {
+				pw = "one-time" // to be replaced at the next login
+			}
+			t.row(u.Username, u.Role, state, pw, u.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"))
 		}
 		return t.write(env.Stdout)
 	case "add":

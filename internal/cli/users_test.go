@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -65,6 +66,10 @@ func TestUsersCommand(t *testing.T) {
 	}
 	if u, err := st.GetUser(context.Background(), "ann"); err != nil || !u.MustChangePassword {
 		t.Fatalf("ann after add --temporary = %+v, %v; want must change", u, err)
+	}
+	if out, err := run("", "list"); err != nil || !regexp.MustCompile(`(?m)^ann\s+viewer\s+active\s+one-time\s`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^zoe\s+staff\s+disabled\s+own\s`).MatchString(out) {
+		t.Fatalf("users list = %v\n%s", err, out)
 	}
 	if out, err := run("a long enough password", "reset-password", "--username", "ann", "--generate"); err == nil {
 		t.Fatalf("reset-password --generate with WAORDERS_USER_PASSWORD set succeeded:\n%s", out)
