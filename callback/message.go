@@ -67,11 +67,7 @@ func (r *reader) message(m *Message) {
 		return
 	}
 	m.Raw = bytes.Clone(r.body[start:r.offset()])
-	for i, t := range payloadTypes {
-		if payloads&(1<<i) != 0 && t != m.Type {
-			m.dropPayload(t)
-		}
-	}
+	m.dropOtherPayloads(payloads)
 	r.checkMessage(m)
 	if !named && (m.System == nil || (m.System.UserID == "" && m.System.PreviousUserID == "" && m.System.WaID == "" && m.System.Customer == "")) {
 		who, ids := "sender", "from, from_user_id or from_parent_user_id"
@@ -188,6 +184,16 @@ func (m *Message) dropPayload(t MessageType) {
 		}
 	}
 	m.Problems = kept
+}
+
+// dropOtherPayloads drops the payloads read (bits of payloadTypes) that
+// are not of m's type.
+func (m *Message) dropOtherPayloads(read uint16) {
+	for i, t := range payloadTypes {
+		if read&(1<<i) != 0 && t != m.Type {
+			m.dropPayload(t)
+		}
+	}
 }
 
 // within reports whether path is prefix or a path below it.

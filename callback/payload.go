@@ -372,11 +372,7 @@ func (r *reader) editedMessage() *Message {
 			}
 		}
 	}
-	for i, t := range payloadTypes {
-		if payloads&(1<<i) != 0 && t != m.Type {
-			m.dropPayload(t)
-		}
-	}
+	m.dropOtherPayloads(payloads)
 	switch {
 	case m.Type == "":
 		r.report(SeverityWarning, CodeMissingField, m.Path+".type", "edited message without type")
